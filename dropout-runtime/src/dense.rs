@@ -1,0 +1,267 @@
+//! The fully connected layer z = W·a + b with fixed sizes.
+
+use core::fmt;
+
+use crate::Float;
+
+/// A fully connected layer with `IN` inputs (its fan-in) and `OUT` neurons.
+///
+/// It computes the pre-activation `z = W·a + b`, where `W` has one row per neuron and one column
+/// per input, exactly as weights are written in a `network!` declaration. The storage layout is
+/// private (it is chosen for speed, not for reading); use [`Dense::weight`], [`Dense::row`] and
+/// [`Dense::bias`] to read the parameters in the declared orientation.
+///
+/// # Example
+/// ```
+/// use dropout_runtime::Dense;
+///
+/// // Two neurons over three inputs.
+/// let layer = Dense::<f32, 3, 2>::from_rows(&[[1.0, 0.0, -1.0], [2.0, 2.0, 2.0]], &[0.5, 0.0]);
+/// assert_eq!(layer.affine(&[1.0, 2.0, 3.0]), [-1.5, 12.0]);
+/// assert_eq!(layer.weight(1, 2), Some(2.0));
+/// assert_eq!(layer.row(0), Some([1.0, 0.0, -1.0]));
+/// ```
+#[derive(Clone, Copy, PartialEq)]
+pub struct Dense<T, const IN: usize, const OUT: usize> {
+    /// `weights_t[i][j]` is the weight from input `i` to neuron `j` (W transposed), so that
+    /// the forward pass adds one contiguous row per input and skips rows of dropped inputs.
+    weights_t: [[T; OUT]; IN],
+    bias: [T; OUT],
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
+    /// The number of inputs of each neuron.
+    pub const FAN_IN: usize = IN;
+    /// The number of neurons.
+    pub const SIZE: usize = OUT;
+
+    /// Builds a layer from `W` (one row per neuron) and `b`; usable in `const` items.
+    pub const fn from_rows(weights: &[[T; IN]; OUT], bias: &[T; OUT]) -> Self {
+        let mut weights_t = [[T::ZERO; OUT]; IN];
+        let mut neuron = 0;
+        while neuron < OUT {
+            let mut input = 0;
+            while input < IN {
+                weights_t[input][neuron] = weights[neuron][input];
+                input += 1;
+            }
+            neuron += 1;
+        }
+        Dense { weights_t, bias: *bias }
+    }
+
+    /// A layer whose weights and biases are all zero.
+    pub const fn zeros() -> Self {
+        Dense { weights_t: [[T::ZERO; OUT]; IN], bias: [T::ZERO; OUT] }
+    }
+
+    /// Builds a layer from a function of `(neuron, input)` for weights and of `neuron` for biases.
+    ///
+    /// ```
+    /// use dropout_runtime::Dense;
+    ///
+    /// let layer = Dense::<f64, 2, 2>::from_fn(|neuron, input| (neuron * 10 + input) as f64, |_| 1.0);
+    /// assert_eq!(layer.row(1), Some([10.0, 11.0]));
+    /// ```
+    pub fn from_fn(
+        mut weight: impl FnMut(usize, usize) -> T,
+        bias: impl FnMut(usize) -> T,
+    ) -> Self {
+        let mut layer = Self::zeros();
+        for neuron in 0..OUT {
+            for (input, row) in layer.weights_t.iter_mut().enumerate() {
+                row[neuron] = weight(neuron, input);
+            }
+        }
+        layer.bias = core::array::from_fn(bias);
+        layer
+    }
+
+    /// The weight from `input` to `neuron`, or `None` if either index is out of range.
+    pub fn weight(&self, neuron: usize, input: usize) -> Option<T> {
+        self.weights_t.get(input)?.get(neuron).copied()
+    }
+
+    /// A mutable reference to the weight from `input` to `neuron`, or `None` if out of range.
+    pub fn weight_mut(&mut self, neuron: usize, input: usize) -> Option<&mut T> {
+        self.weights_t.get_mut(input)?.get_mut(neuron)
+    }
+
+    /// Row `neuron` of `W`: the weights of one neuron over all inputs.
+    pub fn row(&self, neuron: usize) -> Option<[T; IN]> {
+        (neuron < OUT).then(|| core::array::from_fn(|input| self.weights_t[input][neuron]))
+    }
+
+    /// The biases, one per neuron.
+    pub fn bias(&self) -> &[T; OUT] {
+        &self.bias
+    }
+
+    /// The biases, mutably.
+    pub fn bias_mut(&mut self) -> &mut [T; OUT] {
+        &mut self.bias
+    }
+
+    /// The pre-activation `z = W·a + b`.
+    #[inline]
+    pub fn affine(&self, a: &[T; IN]) -> [T; OUT] {
+        let mut z = self.bias;
+        for (&a_i, w_i) in a.iter().zip(&self.weights_t) {
+            axpy(&mut z, a_i, w_i);
+        }
+        z
+    }
+
+    /// `z = W·(a · scale) + b`: every input scaled by the same factor.
+    #[inline]
+    pub fn affine_scaled(&self, a: &[T; IN], scale: T) -> [T; OUT] {
+        let mut z = self.bias;
+        for (&a_i, w_i) in a.iter().zip(&self.weights_t) {
+            axpy(&mut z, a_i * scale, w_i);
+        }
+        z
+    }
+
+    /// `z = W·(a ⊙ μ · scale) + b`: inputs with a `false` mask bit are skipped entirely, kept
+    /// inputs are scaled by `scale`. The bias is never masked.
+    #[inline]
+    pub fn affine_masked(&self, a: &[T; IN], mask: &[bool; IN], scale: T) -> [T; OUT] {
+        let mut z = self.bias;
+        for ((&a_i, &kept), w_i) in a.iter().zip(mask).zip(&self.weights_t) {
+            if kept {
+                axpy(&mut z, a_i * scale, w_i);
+            }
+        }
+        z
+    }
+
+    /// `Wᵀ`, one row per input, for the batched kernels.
+    #[cfg(feature = "ndarray")]
+    pub(crate) fn weights_t_rows(&self) -> &[[T; OUT]] {
+        &self.weights_t
+    }
+}
+
+/// `acc += a · w`, written so that it vectorises over the neurons.
+#[inline]
+fn axpy<T: Float, const N: usize>(acc: &mut [T; N], a: T, w: &[T; N]) {
+    for (acc_j, &w_j) in acc.iter_mut().zip(w) {
+        *acc_j += a * w_j;
+    }
+}
+
+#[cfg(feature = "rand")]
+impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
+    /// Draws weights uniformly for the given activation and sets biases to zero.
+    ///
+    /// ReLU-family layers use He initialisation, U(−g·√(3/fan_in), +g·√(3/fan_in)) with gain
+    /// g = √(2/(1+α²)); the others use Xavier/Glorot, U(−√(6/(fan_in+fan_out)), +…).
+    ///
+    /// ```
+    /// use dropout_runtime::{Activation, Dense};
+    /// use rand::SeedableRng;
+    ///
+    /// let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(1);
+    /// let layer = Dense::<f32, 8, 4>::init(&mut rng, Activation::Relu);
+    /// let bound = (6.0_f32 / 8.0).sqrt();
+    /// assert!((0..4).all(|n| layer.row(n).unwrap().iter().all(|w| w.abs() <= bound)));
+    /// assert_eq!(layer.bias(), &[0.0; 4]);
+    /// ```
+    pub fn init<R: rand::Rng + ?Sized>(rng: &mut R, activation: crate::Activation) -> Self {
+        use rand::RngExt as _;
+        let bound = crate::init::uniform_bound(activation, IN, OUT);
+        if bound > 0.0 {
+            Self::from_fn(|_, _| T::from_f64(rng.random_range(-bound..bound)), |_| T::ZERO)
+        } else {
+            Self::zeros()
+        }
+    }
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> fmt::Debug for Dense<T, IN, OUT> {
+    /// Shows `W` in the declared orientation (one row per neuron) and `b`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Rows<'a, T, const IN: usize, const OUT: usize>(&'a Dense<T, IN, OUT>);
+        impl<T: Float, const IN: usize, const OUT: usize> fmt::Debug for Rows<'_, T, IN, OUT> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries((0..OUT).filter_map(|n| self.0.row(n))).finish()
+            }
+        }
+        let Dense { weights_t: _, bias } = self;
+        f.debug_struct("Dense").field("weights", &Rows(self)).field("bias", bias).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dense;
+
+    fn layer() -> Dense<f64, 3, 2> {
+        Dense::from_rows(&[[1.0, -1.0, 2.0], [0.5, 3.0, -2.0]], &[1.0, -1.0])
+    }
+
+    #[test]
+    fn accessors_use_declared_orientation() {
+        let l = layer();
+        assert_eq!(l.weight(0, 2), Some(2.0));
+        assert_eq!(l.weight(1, 0), Some(0.5));
+        assert_eq!(l.weight(2, 0), None);
+        assert_eq!(l.weight(0, 3), None);
+        assert_eq!(l.row(1), Some([0.5, 3.0, -2.0]));
+        assert_eq!(l.row(2), None);
+        assert_eq!(l.bias(), &[1.0, -1.0]);
+        assert_eq!(Dense::<f64, 3, 2>::FAN_IN, 3);
+        assert_eq!(Dense::<f64, 3, 2>::SIZE, 2);
+    }
+
+    #[test]
+    fn mutation_goes_through_accessors() {
+        let mut l = layer();
+        *l.weight_mut(1, 1).unwrap() = 7.0;
+        l.bias_mut()[0] = 0.0;
+        assert_eq!(l.row(1), Some([0.5, 7.0, -2.0]));
+        assert_eq!(l.affine(&[0.0, 1.0, 0.0]), [-1.0, 6.0]);
+    }
+
+    #[test]
+    fn affine_matches_hand_computation() {
+        // z0 = 1·2 − 1·3 + 2·4 + 1 = 8, z1 = 0.5·2 + 3·3 − 2·4 − 1 = 1
+        assert_eq!(layer().affine(&[2.0, 3.0, 4.0]), [8.0, 1.0]);
+        assert_eq!(layer().affine_scaled(&[2.0, 3.0, 4.0], 0.5), [4.5, 0.0]);
+    }
+
+    #[test]
+    fn masked_affine_skips_inputs_but_keeps_bias() {
+        let l = layer();
+        assert_eq!(l.affine_masked(&[2.0, 3.0, 4.0], &[false; 3], 2.0), [1.0, -1.0]);
+        // Only input 1 kept, scaled by 2: z0 = −1·6 + 1, z1 = 3·6 − 1.
+        assert_eq!(l.affine_masked(&[2.0, 3.0, 4.0], &[false, true, false], 2.0), [-5.0, 17.0]);
+        assert_eq!(l.affine_masked(&[2.0, 3.0, 4.0], &[true; 3], 1.0), l.affine(&[2.0, 3.0, 4.0]));
+    }
+
+    #[test]
+    fn from_fn_and_debug_agree_with_rows() {
+        let l = Dense::<f32, 2, 3>::from_fn(|n, i| (n * 2 + i) as f32, |n| n as f32);
+        assert_eq!(l.row(2), Some([4.0, 5.0]));
+        assert_eq!(
+            format!("{l:?}"),
+            "Dense { weights: [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]], bias: [0.0, 1.0, 2.0] }"
+        );
+    }
+
+    #[cfg(feature = "rand")]
+    #[test]
+    fn init_respects_bounds_and_seed() {
+        use crate::Activation;
+        use rand::SeedableRng as _;
+        use rand::rngs::ChaCha8Rng;
+        let a = Dense::<f64, 50, 20>::init(&mut ChaCha8Rng::seed_from_u64(3), Activation::Tanh);
+        let b = Dense::<f64, 50, 20>::init(&mut ChaCha8Rng::seed_from_u64(3), Activation::Tanh);
+        assert_eq!(a, b);
+        let bound = (6.0_f64 / 70.0).sqrt();
+        let weights: Vec<f64> = (0..20).flat_map(|n| a.row(n).unwrap()).collect();
+        assert!(weights.iter().all(|w| w.abs() < bound));
+        // A uniform sample of 1000 over (−bound, bound) reaches beyond half the bound on both sides.
+        assert!(weights.iter().any(|&w| w > bound / 2.0) && weights.iter().any(|&w| w < -bound / 2.0));
+    }
+}

@@ -1,0 +1,54 @@
+//! The error type of run-time operations whose input the compiler cannot check.
+
+use core::fmt;
+
+/// What went wrong in an operation whose input sizes or values are only known at run time.
+///
+/// Everything the `network!` macro can check happens at compile time; this type covers the rest:
+/// batch shapes, probabilities chosen at run time, and the like.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A probability outside its range; `name` is `"p"` or `"keep"`.
+    Probability {
+        /// Which probability: `"p"` (drop) or `"keep"`.
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+    },
+    /// A batch whose rows do not have the network's input width.
+    BatchWidth {
+        /// The network's number of inputs.
+        expected: usize,
+        /// The number of columns given.
+        found: usize,
+    },
+    /// A batched masked pass given a different number of mask sets than rows.
+    MaskCount {
+        /// The number of rows in the batch.
+        expected: usize,
+        /// The number of mask sets given.
+        found: usize,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Probability { name: "keep", value } => {
+                write!(f, "keep must lie in (0, 1], found {value}")
+            }
+            Error::Probability { name, value } => write!(f, "{name} must lie in [0, 1), found {value}"),
+            Error::BatchWidth { expected, found } => write!(
+                f,
+                "expected batch rows of {expected} inputs (the network's input size), found {found} columns"
+            ),
+            Error::MaskCount { expected, found } => write!(
+                f,
+                "expected one set of masks per batch row ({expected}), found {found}"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}

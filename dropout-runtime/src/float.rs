@@ -1,0 +1,184 @@
+//! The scalar types a network can be declared over.
+
+use core::fmt;
+use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// A floating-point scalar that networks compute in: `f32` or `f64`.
+///
+/// The trait is sealed; the `network!` macro accepts exactly these two types. With the `std` feature
+/// the transcendental functions use the standard library, otherwise [`libm`].
+///
+/// # Example
+/// ```
+/// use dropout_runtime::Float;
+///
+/// fn logistic<T: Float>(z: T) -> T {
+///     T::ONE / (T::ONE + (-z).exp())
+/// }
+/// assert_eq!(logistic(0.0_f32), 0.5);
+/// assert_eq!(f64::from_f64(0.25), 0.25);
+/// ```
+pub trait Float:
+    Copy
+    + Default
+    + PartialEq
+    + PartialOrd
+    + fmt::Debug
+    + fmt::Display
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + Send
+    + Sync
+    + 'static
+    + sealed::Sealed
+{
+    /// Zero.
+    const ZERO: Self;
+    /// One.
+    const ONE: Self;
+    /// The type's name as written in source: `"f32"` or `"f64"`.
+    const NAME: &'static str;
+
+    /// Converts from `f64`, rounding to nearest.
+    fn from_f64(value: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn to_f64(self) -> f64;
+    /// `e` raised to `self`.
+    #[must_use]
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    #[must_use]
+    fn ln(self) -> Self;
+    /// Hyperbolic tangent.
+    #[must_use]
+    fn tanh(self) -> Self;
+    /// Square root.
+    #[must_use]
+    fn sqrt(self) -> Self;
+    /// Absolute value.
+    #[must_use]
+    fn abs(self) -> Self;
+    /// Whether the value is neither infinite nor NaN.
+    fn is_finite(self) -> bool;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+macro_rules! impl_float {
+    ($t:ident, $exp:ident, $ln:ident, $tanh:ident, $sqrt:ident, $abs:ident) => {
+        impl Float for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const NAME: &'static str = stringify!($t);
+
+            #[inline]
+            fn from_f64(value: f64) -> Self {
+                // The one conversion rule for the whole crate: round to nearest.
+                #[allow(clippy::cast_lossless, clippy::unnecessary_cast)]
+                {
+                    value as $t
+                }
+            }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                #[allow(clippy::cast_lossless, clippy::unnecessary_cast)]
+                {
+                    self as f64
+                }
+            }
+            #[inline]
+            fn exp(self) -> Self {
+                #[cfg(feature = "std")]
+                {
+                    <$t>::exp(self)
+                }
+                #[cfg(not(feature = "std"))]
+                {
+                    libm::$exp(self)
+                }
+            }
+            #[inline]
+            fn ln(self) -> Self {
+                #[cfg(feature = "std")]
+                {
+                    <$t>::ln(self)
+                }
+                #[cfg(not(feature = "std"))]
+                {
+                    libm::$ln(self)
+                }
+            }
+            #[inline]
+            fn tanh(self) -> Self {
+                #[cfg(feature = "std")]
+                {
+                    <$t>::tanh(self)
+                }
+                #[cfg(not(feature = "std"))]
+                {
+                    libm::$tanh(self)
+                }
+            }
+            #[inline]
+            fn sqrt(self) -> Self {
+                #[cfg(feature = "std")]
+                {
+                    <$t>::sqrt(self)
+                }
+                #[cfg(not(feature = "std"))]
+                {
+                    libm::$sqrt(self)
+                }
+            }
+            #[inline]
+            fn abs(self) -> Self {
+                libm::$abs(self)
+            }
+            #[inline]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+        }
+    };
+}
+
+impl_float!(f32, expf, logf, tanhf, sqrtf, fabsf);
+impl_float!(f64, exp, log, tanh, sqrt, fabs);
+
+#[cfg(test)]
+mod tests {
+    use super::Float;
+
+    fn roundtrip<T: Float>() {
+        assert_eq!(T::from_f64(0.5).to_f64(), 0.5);
+        assert_eq!(T::ZERO.exp(), T::ONE);
+        assert_eq!(T::ONE.ln(), T::ZERO);
+        assert_eq!(T::ZERO.tanh(), T::ZERO);
+        assert_eq!(T::from_f64(-4.0).abs().sqrt(), T::from_f64(2.0));
+        assert!(!(T::ONE / T::ZERO).is_finite());
+    }
+
+    #[test]
+    fn both_scalars_behave_alike() {
+        roundtrip::<f32>();
+        roundtrip::<f64>();
+        assert_eq!(f32::NAME, "f32");
+        assert_eq!(f64::NAME, "f64");
+    }
+
+    #[test]
+    fn from_f64_rounds_to_nearest() {
+        // 0.1 is not representable; f32 must pick the nearest f32, not truncate.
+        assert_eq!(f32::from_f64(0.1), 0.1_f32);
+    }
+}

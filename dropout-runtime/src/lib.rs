@@ -1,0 +1,57 @@
+//! The runtime of the [`dropout`](https://docs.rs/dropout) crate.
+//!
+//! Networks declared with `dropout::network!` are structs of [`Dense`] layers; their generated
+//! methods call into this crate for every computation: affine maps, [`Activation`]s, dropout
+//! [`Site`]s under either [`Scaling`] convention, mask sampling, [`Trace`]s and batched passes.
+//! Everything here is ordinary generic Rust and can be used without the macro.
+//!
+//! # Features
+//! - `std` (default): standard library float functions; otherwise [`libm`] and `#![no_std]`.
+//! - `alloc` (implied by `std`): [`Trace`].
+//! - `rand` (default): mask sampling and weight initialisation over any [`rand::Rng`].
+//! - `ndarray` (default): batched passes in [`batch`].
+//!
+//! # Example
+//! ```
+//! use dropout_runtime::{Activation, Dense, Dropout, Scaling, Site};
+//!
+//! // The first layer of "Comprehend Dropout"'s toy network under masks μ⁰ = (1, 1).
+//! let h1 = Dense::<f32, 2, 3>::from_rows(&[[1.0, -1.0], [2.0, 1.0], [-1.0, 3.0]], &[0.5, -1.0, 0.0]);
+//! let input_site = Site::new(Scaling::Classic, Dropout::NONE);
+//! let z1 = input_site.masked(&h1, &[1.0, 1.0], &[true, true]);
+//! assert_eq!(z1, [0.5, 2.0, 2.0]);
+//! assert_eq!(Activation::Relu.apply(z1), [0.5, 2.0, 2.0]);
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod activation;
+#[cfg(feature = "ndarray")]
+pub mod batch;
+mod dense;
+mod dropout;
+mod error;
+mod float;
+pub mod init;
+mod spec;
+#[doc(hidden)]
+pub mod support;
+#[cfg(feature = "alloc")]
+mod trace;
+
+pub use activation::Activation;
+pub use dense::Dense;
+pub use dropout::{Dropout, Scaling, Site};
+pub use error::Error;
+pub use float::Float;
+pub use spec::{LayerSpec, NetworkSpec};
+#[cfg(feature = "alloc")]
+pub use trace::{Trace, TraceRow};
+
+#[cfg(feature = "ndarray")]
+pub use ndarray;
+#[cfg(feature = "rand")]
+pub use rand;

@@ -1,0 +1,134 @@
+//! The toy network of "Comprehend Dropout: Deep Learning by doing toy examples", computed layer
+//! by layer.
+//!
+//! ```text
+//! cargo run --example toy              # the article's masks
+//! cargo run --example toy -- --seed 7  # fresh masks drawn from ChaCha8 with seed 7
+//! ```
+
+use std::process::ExitCode;
+
+use dropout::network;
+use rand::SeedableRng as _;
+use rand::rngs::ChaCha8Rng;
+
+network! {
+    /// The toy network of "Comprehend Dropout": 2 inputs, three ReLU hidden layers with dropout
+    /// sites μ¹…μ³, one linear output. The article computes by hand with classic scaling.
+    #[derive(Debug, Clone)]
+    pub struct Toy<f32> {
+        scaling: classic,
+        input: 2, dropout(keep = 1.0),              // μ⁰: all ones
+        dense 3 relu {
+            weights: [[ 1.0, -1.0],
+                      [ 2.0,  1.0],
+                      [-1.0,  3.0]],
+            bias:     [ 0.5, -1.0, 0.0],
+        }, dropout(p = 0.5),                        // μ¹
+        dense 3 relu {
+            weights: [[ 1.0,  1.0, -1.0],
+                      [ 0.5, -2.0,  1.0],
+                      [-1.0,  1.0,  2.0]],
+            bias:     [ 0.0,  0.5, -1.0],
+        }, dropout(p = 0.5),                        // μ²
+        dense 2 relu {
+            weights: [[ 2.0, -1.0,  1.0],
+                      [ 1.0,  1.0, -1.0]],
+            bias:     [ 1.0,  0.0],
+        }, dropout(p = 0.5),                        // μ³
+        dense 1 identity {
+            weights: [[ 1.0, -2.0]],
+            bias:     [ 0.5],
+        },
+
+        test article {
+            input: [1.0, 1.0],
+            masks: [[1, 1], [1, 0, 1], [1, 1, 0], [1, 1]],
+            expect: [-5.0],
+        }
+        test all_kept {
+            input: [1.0, 1.0],
+            masks: [[1, 1], [1, 1, 1], [1, 1, 1], [1, 1]],
+            expect: [7.0],
+        }
+    }
+}
+
+network! {
+    /// The same architecture under inverted (PyTorch) scaling. It declares no weights: they are
+    /// copied from `Toy` below, and the compiler checks that every layer's shape matches.
+    pub struct ToyInverted<f32> {
+        scaling: inverted,
+        input: 2, dropout(keep = 1.0),
+        dense 3 relu, dropout(p = 0.5),
+        dense 3 relu, dropout(p = 0.5),
+        dense 2 relu, dropout(p = 0.5),
+        dense 1 identity,
+    }
+}
+
+/// The article's masks μ⁰…μ³.
+const ARTICLE_MASKS: ToyMasks = ToyMasks {
+    input: [true, true],
+    h1: [true, false, true],
+    h2: [true, true, false],
+    h3: [true, true],
+};
+
+fn main() -> ExitCode {
+    let seed = match parse_seed(std::env::args().skip(1)) {
+        Ok(seed) => seed,
+        Err(message) => {
+            eprintln!("error: {message}\nusage: toy [--seed N]");
+            return ExitCode::from(2);
+        }
+    };
+    let toy = Toy::new();
+    let x = [1.0, 1.0];
+    println!("{}\n", Toy::SPEC);
+
+    let masks = match seed {
+        None => {
+            println!("Training pass for x = (1, 1) with the article's masks {ARTICLE_MASKS}:\n");
+            ARTICLE_MASKS
+        }
+        Some(seed) => {
+            let masks = toy.sample_masks(&mut ChaCha8Rng::seed_from_u64(seed));
+            println!("Training pass for x = (1, 1) with masks drawn from ChaCha8 (seed {seed}): {masks}\n");
+            masks
+        }
+    };
+    println!("{}", toy.trace(&x, &masks));
+
+    let [all_kept] = toy.forward_masked(&x, &ToyMasks::ALL_KEPT);
+    println!("Every mask all ones (the undropped network): prediction {all_kept}");
+    let [classic] = toy.forward(&x);
+    println!("Evaluation mode, classic scaling (each site's activations × its keep probability): {classic}");
+    let inverted = ToyInverted { h1: toy.h1, h2: toy.h2, h3: toy.h3, output: toy.output };
+    let [inverted_eval] = inverted.forward(&x);
+    println!("Evaluation mode, inverted scaling (evaluation is the undropped network): {inverted_eval}");
+    let [inverted_masked] = inverted.forward_masked(&x, &ToyInverted::masks_from(&masks));
+    println!("The same masks under inverted scaling (kept units × 1/keep = 2): prediction {inverted_masked}");
+    println!("\nEvaluation pass under classic scaling, layer by layer:\n\n{}", toy.trace_eval(&x));
+    ExitCode::SUCCESS
+}
+
+impl ToyInverted {
+    /// The same mask bits, for the inverted network.
+    fn masks_from(masks: &ToyMasks) -> ToyInvertedMasks {
+        ToyInvertedMasks { input: masks.input, h1: masks.h1, h2: masks.h2, h3: masks.h3 }
+    }
+}
+
+fn parse_seed(mut args: impl Iterator<Item = String>) -> Result<Option<u64>, String> {
+    let Some(flag) = args.next() else { return Ok(None) };
+    if flag != "--seed" {
+        return Err(format!("unknown argument `{flag}`"));
+    }
+    let value = args.next().ok_or("`--seed` needs a number")?;
+    let seed = value.parse().map_err(|_| format!("`{value}` is not a seed (a number from 0 to {})", u64::MAX))?;
+    match args.next() {
+        Some(extra) => Err(format!("unexpected argument `{extra}`")),
+        None => Ok(Some(seed)),
+    }
+}
