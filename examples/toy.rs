@@ -94,7 +94,9 @@ fn main() -> ExitCode {
         }
         Some(seed) => {
             let masks = toy.sample_masks(&mut ChaCha8Rng::seed_from_u64(seed));
-            println!("Training pass for x = (1, 1) with masks drawn from ChaCha8 (seed {seed}): {masks}\n");
+            println!(
+                "Training pass for x = (1, 1) with masks drawn from ChaCha8 (seed {seed}): {masks}\n"
+            );
             masks
         }
     };
@@ -103,30 +105,53 @@ fn main() -> ExitCode {
     let [all_kept] = toy.forward_masked(&x, &ToyMasks::ALL_KEPT);
     println!("Every mask all ones (the undropped network): prediction {all_kept}");
     let [classic] = toy.forward(&x);
-    println!("Evaluation mode, classic scaling (each site's activations × its keep probability): {classic}");
-    let inverted = ToyInverted { h1: toy.h1, h2: toy.h2, h3: toy.h3, output: toy.output };
+    println!(
+        "Evaluation mode, classic scaling (each site's activations × its keep probability): {classic}"
+    );
+    let inverted = ToyInverted {
+        h1: toy.h1,
+        h2: toy.h2,
+        h3: toy.h3,
+        output: toy.output,
+    };
     let [inverted_eval] = inverted.forward(&x);
-    println!("Evaluation mode, inverted scaling (evaluation is the undropped network): {inverted_eval}");
+    println!(
+        "Evaluation mode, inverted scaling (evaluation is the undropped network): {inverted_eval}"
+    );
     let [inverted_masked] = inverted.forward_masked(&x, &ToyInverted::masks_from(&masks));
-    println!("The same masks under inverted scaling (kept units × 1/keep = 2): prediction {inverted_masked}");
-    println!("\nEvaluation pass under classic scaling, layer by layer:\n\n{}", toy.trace_eval(&x));
+    println!(
+        "The same masks under inverted scaling (kept units × 1/keep = 2): prediction {inverted_masked}"
+    );
+    println!(
+        "\nEvaluation pass under classic scaling, layer by layer:\n\n{}",
+        toy.trace_eval(&x)
+    );
     ExitCode::SUCCESS
 }
 
 impl ToyInverted {
     /// The same mask bits, for the inverted network.
     fn masks_from(masks: &ToyMasks) -> ToyInvertedMasks {
-        ToyInvertedMasks { input: masks.input, h1: masks.h1, h2: masks.h2, h3: masks.h3 }
+        ToyInvertedMasks {
+            input: masks.input,
+            h1: masks.h1,
+            h2: masks.h2,
+            h3: masks.h3,
+        }
     }
 }
 
 fn parse_seed(mut args: impl Iterator<Item = String>) -> Result<Option<u64>, String> {
-    let Some(flag) = args.next() else { return Ok(None) };
+    let Some(flag) = args.next() else {
+        return Ok(None);
+    };
     if flag != "--seed" {
         return Err(format!("unknown argument `{flag}`"));
     }
     let value = args.next().ok_or("`--seed` needs a number")?;
-    let seed = value.parse().map_err(|_| format!("`{value}` is not a seed (a number from 0 to {})", u64::MAX))?;
+    let seed = value
+        .parse()
+        .map_err(|_| format!("`{value}` is not a seed (a number from 0 to {})", u64::MAX))?;
     match args.next() {
         Some(extra) => Err(format!("unexpected argument `{extra}`")),
         None => Ok(Some(seed)),

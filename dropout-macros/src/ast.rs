@@ -126,7 +126,11 @@ impl Number {
             NumberLit::Int(lit) => lit.base10_digits(),
             NumberLit::Float(lit) => lit.base10_digits(),
         };
-        if self.minus.is_some() { format!("-{digits}") } else { digits.to_owned() }
+        if self.minus.is_some() {
+            format!("-{digits}")
+        } else {
+            digits.to_owned()
+        }
     }
 
     pub fn suffix(&self) -> &str {
@@ -151,7 +155,10 @@ impl Value {
     /// The span covering the whole value, for error messages.
     pub fn span(&self) -> Option<Span> {
         match self {
-            Value::Number(n) => Some(join_spans(n.minus.as_ref().map(|m| m.span), lit_span(&n.lit))),
+            Value::Number(n) => Some(join_spans(
+                n.minus.as_ref().map(|m| m.span),
+                lit_span(&n.lit),
+            )),
             Value::List(list) => Some(list.span),
             Value::Ident(ident) => Some(ident.span()),
             Value::Str(lit) => Some(lit.span()),
@@ -202,7 +209,9 @@ fn parse_declaration(input: ParseStream, errors: &mut Errors) -> syn::Result<Dec
     let attrs = input.call(Attribute::parse_outer)?;
     let vis: Visibility = input.parse()?;
     if !input.peek(Token![struct]) {
-        return Err(input.error("expected `struct Name { … }`: a network is declared like a struct"));
+        return Err(
+            input.error("expected `struct Name { … }`: a network is declared like a struct")
+        );
     }
     input.parse::<Token![struct]>()?;
     let ident: Ident = input
@@ -224,9 +233,19 @@ fn parse_declaration(input: ParseStream, errors: &mut Errors) -> syn::Result<Dec
     let items = parse_items(&content, errors);
     if !input.is_empty() {
         let rest: TokenStream = input.parse()?;
-        errors.push(syn::Error::new_spanned(rest, "unexpected tokens after the network's body"));
+        errors.push(syn::Error::new_spanned(
+            rest,
+            "unexpected tokens after the network's body",
+        ));
     }
-    Ok(Declaration { attrs, vis, ident, scalar, body_span: brace.span.join(), items })
+    Ok(Declaration {
+        attrs,
+        vis,
+        ident,
+        scalar,
+        body_span: brace.span.join(),
+        items,
+    })
 }
 
 fn parse_items(input: ParseStream, errors: &mut Errors) -> Vec<Item> {
@@ -256,22 +275,25 @@ fn parse_items(input: ParseStream, errors: &mut Errors) -> Vec<Item> {
 }
 
 fn parse_item(input: ParseStream, errors: &mut Errors) -> syn::Result<Item> {
-    const EXPECTED_ITEM: &str =
-        "expected `input: N`, a layer such as `dense 3 relu`, `dropout(p = …)`, `scaling: …` or `test name { … }`";
+    const EXPECTED_ITEM: &str = "expected `input: N`, a layer such as `dense 3 relu`, `dropout(p = …)`, `scaling: …` or `test name { … }`";
     if !input.peek(Ident::peek_any) {
         return Err(input.error(EXPECTED_ITEM));
     }
     let lead = input.fork().call(Ident::parse_any)?;
     let lead_name = lead.to_string();
     match lead_name.as_str() {
-        "scaling" | "input" if !input.peek2(Token![:]) => {
-            Err(syn::Error::new(lead.span(), format!("expected `:` after `{lead_name}`")))
-        }
+        "scaling" | "input" if !input.peek2(Token![:]) => Err(syn::Error::new(
+            lead.span(),
+            format!("expected `:` after `{lead_name}`"),
+        )),
         "scaling" => {
             let key = input.call(Ident::parse_any)?;
             input.parse::<Token![:]>()?;
             let value = input.call(Ident::parse_any).map_err(|err| {
-                syn::Error::new(err.span(), "expected `inverted` or `classic` after `scaling:`")
+                syn::Error::new(
+                    err.span(),
+                    "expected `inverted` or `classic` after `scaling:`",
+                )
             })?;
             Ok(Item::Scaling { key, value })
         }
@@ -292,10 +314,17 @@ fn parse_item(input: ParseStream, errors: &mut Errors) -> syn::Result<Item> {
             let keyword = input.call(Ident::parse_any)?;
             // A strict parse: the name becomes a function name, so keywords are refused.
             let name: Ident = input.parse().map_err(|err| {
-                syn::Error::new(err.span(), "expected a test name after `test`, e.g. `test article { … }`")
+                syn::Error::new(
+                    err.span(),
+                    "expected a test name after `test`, e.g. `test article { … }`",
+                )
             })?;
             let body = parse_body(input, errors)?;
-            Ok(Item::Test(TestBlock { keyword, name, body }))
+            Ok(Item::Test(TestBlock {
+                keyword,
+                name,
+                body,
+            }))
         }
         _ if input.peek2(Token![:]) => {
             // A strict parse: the name becomes a field name, so keywords are refused.
@@ -332,13 +361,20 @@ fn parse_dropout(input: ParseStream, errors: &mut Errors) -> syn::Result<Dropout
         args.push(DropoutArg { key, value });
         expect_comma_or_end(&content, errors);
     }
-    Ok(DropoutSpec { keyword, paren: paren.span.join(), args })
+    Ok(DropoutSpec {
+        keyword,
+        paren: paren.span.join(),
+        args,
+    })
 }
 
 fn parse_dense(input: ParseStream, errors: &mut Errors) -> syn::Result<DenseSpec> {
     let kind = input.call(Ident::parse_any)?;
     let size: LitInt = input.parse().map_err(|err| {
-        syn::Error::new(err.span(), format!("expected the layer size (its number of neurons) after `{kind}`"))
+        syn::Error::new(
+            err.span(),
+            format!("expected the layer size (its number of neurons) after `{kind}`"),
+        )
     })?;
     if !input.peek(Ident::peek_any) {
         return Err(input.error(
@@ -358,11 +394,23 @@ fn parse_dense(input: ParseStream, errors: &mut Errors) -> syn::Result<DenseSpec
     } else {
         None
     };
-    let body = if input.peek(token::Brace) { Some(parse_body(input, errors)?) } else { None };
+    let body = if input.peek(token::Brace) {
+        Some(parse_body(input, errors)?)
+    } else {
+        None
+    };
     if !input.is_empty() && !input.peek(Token![,]) {
-        return Err(input.error("expected `{`, `,` or the end of the network after the layer's activation"));
+        return Err(
+            input.error("expected `{`, `,` or the end of the network after the layer's activation")
+        );
     }
-    Ok(DenseSpec { name: None, kind, size, activation: ActivationSpec { ident, args }, body })
+    Ok(DenseSpec {
+        name: None,
+        kind,
+        size,
+        activation: ActivationSpec { ident, args },
+        body,
+    })
 }
 
 fn parse_body(input: ParseStream, errors: &mut Errors) -> syn::Result<Body> {
@@ -379,7 +427,10 @@ fn parse_body(input: ParseStream, errors: &mut Errors) -> syn::Result<Body> {
         }
         expect_comma_or_end(&content, errors);
     }
-    Ok(Body { span: brace.span.join(), fields })
+    Ok(Body {
+        span: brace.span.join(),
+        fields,
+    })
 }
 
 fn parse_field(input: ParseStream, errors: &mut Errors) -> syn::Result<Field> {
@@ -387,7 +438,10 @@ fn parse_field(input: ParseStream, errors: &mut Errors) -> syn::Result<Field> {
         .call(Ident::parse_any)
         .map_err(|err| syn::Error::new(err.span(), "expected a key such as `weights:`"))?;
     if !input.peek(Token![:]) {
-        return Err(syn::Error::new(key.span(), format!("expected `:` after `{key}`")));
+        return Err(syn::Error::new(
+            key.span(),
+            format!("expected `:` after `{key}`"),
+        ));
     }
     input.parse::<Token![:]>()?;
     let value = parse_value(input, errors);
@@ -426,7 +480,10 @@ fn try_parse_value(input: ParseStream, errors: &mut Errors) -> syn::Result<Value
             items.push(parse_value(&content, errors));
             expect_comma_or_end(&content, errors);
         }
-        Ok(Value::List(List { span: bracket.span.join(), items }))
+        Ok(Value::List(List {
+            span: bracket.span.join(),
+            items,
+        }))
     } else if input.peek(LitStr) {
         Ok(Value::Str(input.parse()?))
     } else if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
@@ -437,14 +494,20 @@ fn try_parse_value(input: ParseStream, errors: &mut Errors) -> syn::Result<Value
             parse_value(&content, errors);
             expect_comma_or_end(&content, errors);
         }
-        Ok(Value::Call(Call { func, span: paren.span.join() }))
+        Ok(Value::Call(Call {
+            func,
+            span: paren.span.join(),
+        }))
     } else if input.peek(Ident::peek_any) {
         Ok(Value::Ident(input.call(Ident::parse_any)?))
     } else if input.is_empty() {
         Err(input.error("expected a value"))
     } else {
         let found: TokenTree = input.parse()?;
-        Err(syn::Error::new(found.span(), format!("expected a number or a `[…]` list, found `{found}`")))
+        Err(syn::Error::new(
+            found.span(),
+            format!("expected a number or a `[…]` list, found `{found}`"),
+        ))
     }
 }
 

@@ -12,7 +12,14 @@ use crate::errors::Errors;
 use crate::model::{Activation, Layer, Model, Num, Params, Prob, Scalar, Scaling, TestCase};
 use crate::suggest::did_you_mean;
 
-const ACTIVATIONS: &[&str] = &["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"];
+const ACTIVATIONS: &[&str] = &[
+    "identity",
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+];
 
 pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
     let scalar = check_scalar(decl, errors);
@@ -32,7 +39,10 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
     if structure.n_inputs.is_none() && !structure.input_broken {
         checker.errors.at(
             decl.body_span,
-            format!("missing `input: N`: declare how many inputs `{}` takes before its first layer", decl.ident),
+            format!(
+                "missing `input: N`: declare how many inputs `{}` takes before its first layer",
+                decl.ident
+            ),
         );
     }
     if model.layers.is_empty() && !structure.layer_broken {
@@ -47,7 +57,9 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
 }
 
 fn check_scalar(decl: &Declaration, errors: &mut Errors) -> Scalar {
-    let Some(ty) = &decl.scalar else { return Scalar::F32 };
+    let Some(ty) = &decl.scalar else {
+        return Scalar::F32;
+    };
     let name = quote::quote!(#ty).to_string();
     match name.as_str() {
         "f32" => Scalar::F32,
@@ -109,7 +121,11 @@ impl Checker<'_> {
         let mut fan_in: Option<usize> = None;
         let mut reported_layer_before_input = false;
         let mut names: HashSet<String> = HashSet::new();
-        let n_dense = decl.items.iter().filter(|item| matches!(item, Item::Dense(_))).count();
+        let n_dense = decl
+            .items
+            .iter()
+            .filter(|item| matches!(item, Item::Dense(_)))
+            .count();
 
         for item in &decl.items {
             match item {
@@ -119,13 +135,16 @@ impl Checker<'_> {
                     }
                     scaling_key = Some(key);
                     out.scaling = self.check_scaling(value);
-                    target = Target::Nothing("`dropout(…)` must follow `input: N` or a layer, not `scaling`");
+                    target = Target::Nothing(
+                        "`dropout(…)` must follow `input: N` or a layer, not `scaling`",
+                    );
                 }
                 Item::Input { key, size } => {
                     if input_key.is_some() {
                         self.errors.at(key.span(), "`input` is given twice");
                     } else if !out.layers.is_empty() {
-                        self.errors.at(key.span(), "`input` must come before the first layer");
+                        self.errors
+                            .at(key.span(), "`input` must come before the first layer");
                     }
                     input_key = Some(key);
                     let n = self.check_size(size, "the input size must be at least 1".to_owned());
@@ -169,7 +188,9 @@ impl Checker<'_> {
                 }
                 Item::Test(block) => {
                     out.tests.push(block);
-                    target = Target::Nothing("`dropout(…)` must follow `input: N` or a layer, not a test");
+                    target = Target::Nothing(
+                        "`dropout(…)` must follow `input: N` or a layer, not a test",
+                    );
                 }
                 Item::Invalid => {
                     fan_in = None;
@@ -186,9 +207,12 @@ impl Checker<'_> {
             "inverted" => Scaling::Inverted,
             "classic" => Scaling::Classic,
             other => {
-                let hint = did_you_mean(other, &["inverted", "classic"])
-                    .map_or_else(|| "expected `inverted` or `classic`".to_owned(), |s| format!("did you mean `{s}`?"));
-                self.errors.at(value.span(), format!("unknown scaling `{other}`; {hint}"));
+                let hint = did_you_mean(other, &["inverted", "classic"]).map_or_else(
+                    || "expected `inverted` or `classic`".to_owned(),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.errors
+                    .at(value.span(), format!("unknown scaling `{other}`; {hint}"));
                 Scaling::Inverted
             }
         }
@@ -197,7 +221,13 @@ impl Checker<'_> {
     /// A size literal: a positive integer.
     fn check_size(&mut self, lit: &LitInt, zero_message: String) -> Option<usize> {
         if !matches!(lit.suffix(), "" | "usize") {
-            self.errors.at(lit.span(), format!("a size is a plain integer; remove the suffix `{}`", lit.suffix()));
+            self.errors.at(
+                lit.span(),
+                format!(
+                    "a size is a plain integer; remove the suffix `{}`",
+                    lit.suffix()
+                ),
+            );
             return None;
         }
         match lit.base10_parse::<usize>() {
@@ -207,16 +237,25 @@ impl Checker<'_> {
             }
             Ok(n) => Some(n),
             Err(_) => {
-                self.errors.at(lit.span(), format!("size `{lit}` is too large"));
+                self.errors
+                    .at(lit.span(), format!("size `{lit}` is too large"));
                 None
             }
         }
     }
 
-    fn check_dropout(&mut self, spec: &DropoutSpec, target: &Target, layers: &[Layer]) -> Option<Prob> {
+    fn check_dropout(
+        &mut self,
+        spec: &DropoutSpec,
+        target: &Target,
+        layers: &[Layer],
+    ) -> Option<Prob> {
         match target {
             Target::Nothing(message) => {
-                self.errors.at(ast::join_spans(Some(spec.keyword.span()), spec.paren), message);
+                self.errors.at(
+                    ast::join_spans(Some(spec.keyword.span()), spec.paren),
+                    message,
+                );
                 return None;
             }
             Target::Unknown | Target::Input | Target::Layer(_) => {}
@@ -226,7 +265,10 @@ impl Checker<'_> {
             _ => "the input".to_owned(),
         };
         if spec.args.is_empty() {
-            self.errors.at(spec.paren, "expected `p = …` (drop probability) or `keep = …` (keep probability)");
+            self.errors.at(
+                spec.paren,
+                "expected `p = …` (drop probability) or `keep = …` (keep probability)",
+            );
             return None;
         }
         let mut p: Option<(f64, Span)> = None;
@@ -252,7 +294,8 @@ impl Checker<'_> {
                 "p" => &mut p,
                 "keep" => &mut keep,
                 other => {
-                    let hint = did_you_mean(other, &["p", "keep"]).map_or(String::new(), |s| format!("did you mean `{s}`? "));
+                    let hint = did_you_mean(other, &["p", "keep"])
+                        .map_or(String::new(), |s| format!("did you mean `{s}`? "));
                     self.errors.at(
                         key.span(),
                         format!("unknown dropout parameter `{other}`; {hint}expected `p` (drop probability) or `keep` (keep probability)"),
@@ -261,25 +304,33 @@ impl Checker<'_> {
                 }
             };
             if slot.is_some() {
-                self.errors.at(key.span(), format!("`{key}` is given twice"));
+                self.errors
+                    .at(key.span(), format!("`{key}` is given twice"));
                 continue;
             }
-            let Some(value) = self.probability(&arg.value, key) else { continue };
+            let Some(value) = self.probability(&arg.value, key) else {
+                continue;
+            };
             *slot = Some((value, arg.value.span().unwrap_or(key.span())));
         }
         match (p, keep) {
             (Some(_), Some(_)) => {
-                self.errors.at(spec.paren, "give either `p` (drop probability) or `keep` (keep probability), not both");
-                None
-            }
-            (Some((p, span)), None) if p == 1.0 => {
                 self.errors.at(
-                    span,
-                    format!("p = 1 drops every unit of {site}; the next layer would see only its biases"),
+                    spec.paren,
+                    "give either `p` (drop probability) or `keep` (keep probability), not both",
                 );
                 None
             }
-            (None, Some((keep, span))) if keep == 0.0 => {
+            (Some((1.0, span)), None) => {
+                self.errors.at(
+                    span,
+                    format!(
+                        "p = 1 drops every unit of {site}; the next layer would see only its biases"
+                    ),
+                );
+                None
+            }
+            (None, Some((0.0, span))) => {
                 self.errors.at(
                     span,
                     format!("keep = 0 drops every unit of {site}; the next layer would see only its biases"),
@@ -287,7 +338,10 @@ impl Checker<'_> {
                 None
             }
             (Some((p, _)), None) => Some(Prob { p, keep: 1.0 - p }),
-            (None, Some((keep, _))) => Some(Prob { p: 1.0 - keep, keep }),
+            (None, Some((keep, _))) => Some(Prob {
+                p: 1.0 - keep,
+                keep,
+            }),
             (None, None) => None,
         }
     }
@@ -296,7 +350,13 @@ impl Checker<'_> {
     fn probability(&mut self, value: &Value, key: &Ident) -> Option<f64> {
         let Value::Number(number) = value else {
             if let Some(span) = value.span() {
-                self.errors.at(span, format!("expected a probability for `{key}`, found {}", value.describe()));
+                self.errors.at(
+                    span,
+                    format!(
+                        "expected a probability for `{key}`, found {}",
+                        value.describe()
+                    ),
+                );
             }
             return None;
         };
@@ -304,7 +364,10 @@ impl Checker<'_> {
         match parsed {
             Some(v) if (0.0..=1.0).contains(&v) => Some(v),
             _ => {
-                self.errors.spanned(number, format!("{key} must lie in [0, 1], found {}", number.text()));
+                self.errors.spanned(
+                    number,
+                    format!("{key} must lie in [0, 1], found {}", number.text()),
+                );
                 None
             }
         }
@@ -318,14 +381,25 @@ impl Checker<'_> {
         fan_in: Option<usize>,
         names: &mut HashSet<String>,
     ) -> Layer {
-        let default_name = if is_output { "output".to_owned() } else { format!("h{}", idx + 1) };
-        let mut name = spec.name.clone().unwrap_or_else(|| Ident::new(&default_name, spec.kind.span()));
+        let default_name = if is_output {
+            "output".to_owned()
+        } else {
+            format!("h{}", idx + 1)
+        };
+        let mut name = spec
+            .name
+            .clone()
+            .unwrap_or_else(|| Ident::new(&default_name, spec.kind.span()));
         let label = name.to_string();
         let label = label.strip_prefix("r#").unwrap_or(&label).to_owned();
         let clash = if label == "input" {
             Some("`input` names the network's input; choose another layer name".to_owned())
         } else if !names.insert(label.clone()) {
-            let note = if spec.name.is_none() { format!(" (the default name of layer {})", idx + 1) } else { String::new() };
+            let note = if spec.name.is_none() {
+                format!(" (the default name of layer {})", idx + 1)
+            } else {
+                String::new()
+            };
             Some(format!("duplicate layer name `{label}`{note}"))
         } else {
             None
@@ -336,19 +410,34 @@ impl Checker<'_> {
             name = Ident::new(&format!("__layer{}", idx + 1), name.span());
         }
         if spec.kind != "dense" {
-            let hint = did_you_mean(&spec.kind.to_string(), &["dense"])
-                .map_or_else(|| "the supported kind is `dense`".to_owned(), |s| format!("did you mean `{s}`?"));
-            self.errors.at(spec.kind.span(), format!("unknown layer kind `{}`; {hint}", spec.kind));
+            let hint = did_you_mean(&spec.kind.to_string(), &["dense"]).map_or_else(
+                || "the supported kind is `dense`".to_owned(),
+                |s| format!("did you mean `{s}`?"),
+            );
+            self.errors.at(
+                spec.kind.span(),
+                format!("unknown layer kind `{}`; {hint}", spec.kind),
+            );
         }
         let size = self
-            .check_size(&spec.size, format!("layer `{label}` must have at least 1 neuron"))
+            .check_size(
+                &spec.size,
+                format!("layer `{label}` must have at least 1 neuron"),
+            )
             .unwrap_or(0);
         let activation = self.check_activation(spec, &label, is_output);
         let params = spec
             .body
             .as_ref()
             .and_then(|body| self.check_params(body, &label, size, fan_in));
-        Layer { name, fan_in: fan_in.unwrap_or(0), size, activation, params, dropout: None }
+        Layer {
+            name,
+            fan_in: fan_in.unwrap_or(0),
+            size,
+            activation,
+            params,
+            dropout: None,
+        }
     }
 
     fn check_activation(&mut self, spec: &DenseSpec, layer: &str, is_output: bool) -> Activation {
@@ -369,12 +458,16 @@ impl Checker<'_> {
                     || "expected `identity`, `relu`, `leaky_relu(α)`, `sigmoid`, `tanh` or `softmax`".to_owned(),
                     |s| format!("did you mean `{s}`?"),
                 );
-                self.errors.at(ident.span(), format!("unknown activation `{other}`; {hint}"));
+                self.errors.at(
+                    ident.span(),
+                    format!("unknown activation `{other}`; {hint}"),
+                );
                 return Activation::Identity;
             }
         };
         if let Some((span, _)) = args {
-            self.errors.at(*span, format!("`{name}` takes no arguments"));
+            self.errors
+                .at(*span, format!("`{name}` takes no arguments"));
         }
         if matches!(activation, Activation::Softmax) && !is_output {
             self.errors.at(
@@ -386,23 +479,35 @@ impl Checker<'_> {
     }
 
     fn leaky_slope(&mut self, ident: &Ident, args: Option<&(Span, Vec<Value>)>) -> Option<f64> {
-        const NEEDS_SLOPE: &str = "`leaky_relu` needs its negative slope α, e.g. `leaky_relu(0.01)`";
+        const NEEDS_SLOPE: &str =
+            "`leaky_relu` needs its negative slope α, e.g. `leaky_relu(0.01)`";
         let Some((span, values)) = args else {
             self.errors.at(ident.span(), NEEDS_SLOPE);
             return None;
         };
         match values.as_slice() {
-            [Value::Number(number)] => match number.text().parse::<f64>().ok().filter(|v| v.is_finite()) {
-                Some(alpha) => Some(alpha),
-                None => {
-                    self.errors.spanned(number, format!("the slope α = {} is not a finite number", number.text()));
-                    None
+            [Value::Number(number)] => {
+                match number.text().parse::<f64>().ok().filter(|v| v.is_finite()) {
+                    Some(alpha) => Some(alpha),
+                    None => {
+                        self.errors.spanned(
+                            number,
+                            format!("the slope α = {} is not a finite number", number.text()),
+                        );
+                        None
+                    }
                 }
-            },
+            }
             [Value::Invalid] => None,
             [other] => {
                 if let Some(span) = other.span() {
-                    self.errors.at(span, format!("expected a number for the slope α, found {}", other.describe()));
+                    self.errors.at(
+                        span,
+                        format!(
+                            "expected a number for the slope α, found {}",
+                            other.describe()
+                        ),
+                    );
                 }
                 None
             }
@@ -411,23 +516,36 @@ impl Checker<'_> {
                 None
             }
             _ => {
-                self.errors.at(*span, "`leaky_relu` takes one number, its negative slope α");
+                self.errors
+                    .at(*span, "`leaky_relu` takes one number, its negative slope α");
                 None
             }
         }
     }
 
     /// `{ weights: [[…], …], bias: […] }`; returns `None` if anything is wrong or missing.
-    fn check_params(&mut self, body: &Body, layer: &str, size: usize, fan_in: Option<usize>) -> Option<Params> {
+    fn check_params(
+        &mut self,
+        body: &Body,
+        layer: &str,
+        size: usize,
+        fan_in: Option<usize>,
+    ) -> Option<Params> {
         let fields = self.fields(body, &["weights", "bias"], &format!("layer `{layer}`"));
         let (weights, bias) = match (fields[0], fields[1]) {
             (Some(weights), Some(bias)) => (weights, bias),
             (Some(weights), None) => {
-                self.errors.at(weights.key.span(), format!("layer `{layer}` has `weights` but no `bias`"));
+                self.errors.at(
+                    weights.key.span(),
+                    format!("layer `{layer}` has `weights` but no `bias`"),
+                );
                 return None;
             }
             (None, Some(bias)) => {
-                self.errors.at(bias.key.span(), format!("layer `{layer}` has `bias` but no `weights`"));
+                self.errors.at(
+                    bias.key.span(),
+                    format!("layer `{layer}` has `bias` but no `weights`"),
+                );
                 return None;
             }
             (None, None) => {
@@ -439,13 +557,25 @@ impl Checker<'_> {
         let bias = self.check_vector(&bias.value, size, |found| {
             format!("expected {size} biases in layer `{layer}` (one per neuron), found {found}")
         });
-        Some(Params { weights: weights?, bias: bias? })
+        Some(Params {
+            weights: weights?,
+            bias: bias?,
+        })
     }
 
-    fn check_weights(&mut self, value: &Value, layer: &str, size: usize, fan_in: Option<usize>) -> Option<Vec<Vec<Num>>> {
+    fn check_weights(
+        &mut self,
+        value: &Value,
+        layer: &str,
+        size: usize,
+        fan_in: Option<usize>,
+    ) -> Option<Vec<Vec<Num>>> {
         let Value::List(matrix) = value else {
             if let Some(span) = value.span() {
-                self.errors.at(span, format!("expected `weights: [[…], …]` for layer `{layer}`, one row per neuron"));
+                self.errors.at(
+                    span,
+                    format!("expected `weights: [[…], …]` for layer `{layer}`, one row per neuron"),
+                );
             }
             return None;
         };
@@ -453,7 +583,10 @@ impl Checker<'_> {
         if matrix.items.len() != size && size > 0 {
             self.errors.at(
                 matrix.span,
-                format!("expected {size} weight rows in layer `{layer}` (one per neuron), found {}", matrix.items.len()),
+                format!(
+                    "expected {size} weight rows in layer `{layer}` (one per neuron), found {}",
+                    matrix.items.len()
+                ),
             );
             ok = false;
         }
@@ -464,7 +597,13 @@ impl Checker<'_> {
                 Value::List(list) => Some(list),
                 other => {
                     if let Some(span) = other.span() {
-                        self.errors.at(span, format!("expected a row `[…]` of weights in layer `{layer}`, found {}", other.describe()));
+                        self.errors.at(
+                            span,
+                            format!(
+                                "expected a row `[…]` of weights in layer `{layer}`, found {}",
+                                other.describe()
+                            ),
+                        );
                     }
                     None
                 }
@@ -474,7 +613,9 @@ impl Checker<'_> {
         let lengths: Vec<usize> = rows.iter().map(|row| row.items.len()).collect();
         match fan_in {
             // Every row has the same wrong length: one error for the matrix, not one per row.
-            Some(fan_in) if lengths.len() > 1 && lengths.iter().all(|&n| n == lengths[0] && n != fan_in) => {
+            Some(fan_in)
+                if lengths.len() > 1 && lengths.iter().all(|&n| n == lengths[0] && n != fan_in) =>
+            {
                 self.errors.at(
                     matrix.span,
                     format!("expected {fan_in} weights per row in layer `{layer}` (its fan-in), found {} in every row", lengths[0]),
@@ -498,7 +639,12 @@ impl Checker<'_> {
                     if row.items.len() != lengths[0] {
                         self.errors.at(
                             row.span,
-                            format!("row {} of layer `{layer}` has {} weights but row 1 has {}", idx + 1, row.items.len(), lengths[0]),
+                            format!(
+                                "row {} of layer `{layer}` has {} weights but row 1 has {}",
+                                idx + 1,
+                                row.items.len(),
+                                lengths[0]
+                            ),
                         );
                     }
                 }
@@ -515,14 +661,31 @@ impl Checker<'_> {
     }
 
     /// A list of `len` numbers; `message` receives the length found.
-    fn check_vector(&mut self, value: &Value, len: usize, message: impl FnOnce(usize) -> String) -> Option<Vec<Num>> {
+    fn check_vector(
+        &mut self,
+        value: &Value,
+        len: usize,
+        message: impl FnOnce(usize) -> String,
+    ) -> Option<Vec<Num>> {
         let Value::List(list) = value else {
             if let Some(span) = value.span() {
-                self.errors.at(span, format!("expected a list `[…]` of numbers, found {}", value.describe()));
+                self.errors.at(
+                    span,
+                    format!(
+                        "expected a list `[…]` of numbers, found {}",
+                        value.describe()
+                    ),
+                );
             }
             return None;
         };
-        let numbers: Option<Vec<Num>> = list.items.iter().map(|v| self.number(v)).collect::<Vec<_>>().into_iter().collect();
+        let numbers: Option<Vec<Num>> = list
+            .items
+            .iter()
+            .map(|v| self.number(v))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect();
         if list.items.len() != len {
             self.errors.at(list.span, message(list.items.len()));
             return None;
@@ -537,12 +700,16 @@ impl Checker<'_> {
             Value::Invalid => return None,
             other => {
                 if let Some(span) = other.span() {
-                    let extra = if matches!(other, Value::Ident(i) if ["inf", "NaN", "nan", "infinity"].contains(&i.to_string().as_str())) {
+                    let extra = if matches!(other, Value::Ident(i) if ["inf", "NaN", "nan", "infinity"].contains(&i.to_string().as_str()))
+                    {
                         "; values must be finite"
                     } else {
                         ""
                     };
-                    self.errors.at(span, format!("expected a number, found {}{extra}", other.describe()));
+                    self.errors.at(
+                        span,
+                        format!("expected a number, found {}{extra}", other.describe()),
+                    );
                 }
                 return None;
             }
@@ -552,18 +719,29 @@ impl Checker<'_> {
         if !suffix.is_empty() && suffix != scalar {
             self.errors.spanned(
                 number,
-                format!("literal suffix `{suffix}` does not match the network's scalar type `{scalar}`"),
+                format!(
+                    "literal suffix `{suffix}` does not match the network's scalar type `{scalar}`"
+                ),
             );
             return None;
         }
-        let span = ast::join_spans(number.minus.as_ref().map(|m| m.span), match &number.lit {
-            ast::NumberLit::Int(lit) => lit.span(),
-            ast::NumberLit::Float(lit) => lit.span(),
-        });
+        let span = ast::join_spans(
+            number.minus.as_ref().map(|m| m.span),
+            match &number.lit {
+                ast::NumberLit::Int(lit) => lit.span(),
+                ast::NumberLit::Float(lit) => lit.span(),
+            },
+        );
         match self.scalar.parse(&number.text()) {
             Some(value) => Some(Num { value, span }),
             None => {
-                self.errors.spanned(number, format!("`{}` overflows {scalar}: values must be finite {scalar}s", number.text()));
+                self.errors.spanned(
+                    number,
+                    format!(
+                        "`{}` overflows {scalar}: values must be finite {scalar}s",
+                        number.text()
+                    ),
+                );
                 None
             }
         }
@@ -571,19 +749,35 @@ impl Checker<'_> {
 
     /// The fields of a body by the given keys (in that order); unknown and repeated keys are
     /// reported against `owner`.
-    fn fields<'b>(&mut self, body: &'b Body, keys: &[&str], owner: &str) -> Vec<Option<&'b ast::Field>> {
+    fn fields<'b>(
+        &mut self,
+        body: &'b Body,
+        keys: &[&str],
+        owner: &str,
+    ) -> Vec<Option<&'b ast::Field>> {
         let mut found: Vec<Option<&ast::Field>> = vec![None; keys.len()];
         for field in &body.fields {
             let key = field.key.to_string();
             match keys.iter().position(|k| *k == key) {
                 Some(idx) if found[idx].is_some() => {
-                    self.errors.at(field.key.span(), format!("`{key}` is given twice in {owner}"));
+                    self.errors.at(
+                        field.key.span(),
+                        format!("`{key}` is given twice in {owner}"),
+                    );
                 }
                 Some(idx) => found[idx] = Some(field),
                 None => {
-                    let expected = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-                    let hint = did_you_mean(&key, keys).map_or(String::new(), |s| format!("did you mean `{s}`? "));
-                    self.errors.at(field.key.span(), format!("unknown key `{key}` in {owner}; {hint}expected {expected}"));
+                    let expected = keys
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let hint = did_you_mean(&key, keys)
+                        .map_or(String::new(), |s| format!("did you mean `{s}`? "));
+                    self.errors.at(
+                        field.key.span(),
+                        format!("unknown key `{key}` in {owner}; {hint}expected {expected}"),
+                    );
                 }
             }
         }
@@ -591,11 +785,16 @@ impl Checker<'_> {
     }
 
     fn check_last_layer(&mut self, model: &Model, dropout_spans: &[Option<Span>]) {
-        let Some(last) = model.layers.len().checked_sub(1) else { return };
+        let Some(last) = model.layers.len().checked_sub(1) else {
+            return;
+        };
         if let Some(span) = dropout_spans[last] {
             self.errors.at(
                 span,
-                format!("dropout after the output layer `{}`: outputs have no dropout site", model.layers[last].name),
+                format!(
+                    "dropout after the output layer `{}`: outputs have no dropout site",
+                    model.layers[last].name
+                ),
             );
         }
     }
@@ -605,7 +804,10 @@ impl Checker<'_> {
         let mut cases = Vec::new();
         for block in blocks {
             if !names.insert(block.name.to_string()) {
-                self.errors.at(block.name.span(), format!("duplicate test name `{}`", block.name));
+                self.errors.at(
+                    block.name.span(),
+                    format!("duplicate test name `{}`", block.name),
+                );
             }
             if let Some(case) = self.check_test(model, block) {
                 cases.push(case);
@@ -617,11 +819,18 @@ impl Checker<'_> {
     fn check_test(&mut self, model: &Model, block: &TestBlock) -> Option<TestCase> {
         let name = &block.name;
         let owner = format!("test `{name}`");
-        let fields = self.fields(&block.body, &["input", "masks", "expect", "tolerance"], &owner);
+        let fields = self.fields(
+            &block.body,
+            &["input", "masks", "expect", "tolerance"],
+            &owner,
+        );
         if let Some(layer) = model.layers.iter().find(|layer| layer.params.is_none()) {
             self.errors.at(
                 ast::join_spans(Some(block.keyword.span()), name.span()),
-                format!("{owner} needs declared weights, but layer `{}` has none", layer.name),
+                format!(
+                    "{owner} needs declared weights, but layer `{}` has none",
+                    layer.name
+                ),
             );
             return None;
         }
@@ -629,10 +838,13 @@ impl Checker<'_> {
         let n_outputs = model.n_outputs();
         let input = match fields[0] {
             Some(field) => self.check_vector(&field.value, n_inputs, |found| {
-                format!("expected {n_inputs} input values (the network's input size), found {found}")
+                format!(
+                    "expected {n_inputs} input values (the network's input size), found {found}"
+                )
             }),
             None => {
-                self.errors.at(block.body.span, format!("{owner} is missing `input: […]`"));
+                self.errors
+                    .at(block.body.span, format!("{owner} is missing `input: […]`"));
                 None
             }
         };
@@ -653,20 +865,38 @@ impl Checker<'_> {
             Some(field) => self.tolerance(&field.value)?,
             None => model.scalar.default_tolerance(),
         };
-        Some(TestCase { name: name.clone(), input: input?, masks, expect: expect?, tolerance })
+        Some(TestCase {
+            name: name.clone(),
+            input: input?,
+            masks,
+            expect: expect?,
+            tolerance,
+        })
     }
 
     fn tolerance(&mut self, value: &Value) -> Option<f64> {
         let Value::Number(number) = value else {
             if let Some(span) = value.span() {
-                self.errors.at(span, format!("expected a tolerance (a non-negative number), found {}", value.describe()));
+                self.errors.at(
+                    span,
+                    format!(
+                        "expected a tolerance (a non-negative number), found {}",
+                        value.describe()
+                    ),
+                );
             }
             return None;
         };
         match number.text().parse::<f64>().ok().filter(|v| v.is_finite()) {
             Some(t) if t >= 0.0 => Some(t),
             _ => {
-                self.errors.spanned(number, format!("the tolerance must be a non-negative number, found {}", number.text()));
+                self.errors.spanned(
+                    number,
+                    format!(
+                        "the tolerance must be a non-negative number, found {}",
+                        number.text()
+                    ),
+                );
                 None
             }
         }
@@ -674,18 +904,32 @@ impl Checker<'_> {
 
     fn check_masks(&mut self, model: &Model, value: &Value) -> Option<Vec<Vec<bool>>> {
         let sites = model.sites();
-        let site_names: Vec<String> = sites.iter().map(|s| s.field(Span::call_site()).to_string()).collect();
+        let site_names: Vec<String> = sites
+            .iter()
+            .map(|s| s.field(Span::call_site()).to_string())
+            .collect();
         let Value::List(list) = value else {
             if let Some(span) = value.span() {
-                self.errors.at(span, "expected `masks: [[…], …]`, one mask per dropout site");
+                self.errors.at(
+                    span,
+                    "expected `masks: [[…], …]`, one mask per dropout site",
+                );
             }
             return None;
         };
         if list.items.len() != sites.len() {
-            let listing = if site_names.is_empty() { "it has none".to_owned() } else { site_names.join(", ") };
+            let listing = if site_names.is_empty() {
+                "it has none".to_owned()
+            } else {
+                site_names.join(", ")
+            };
             self.errors.at(
                 list.span,
-                format!("expected {} masks, one per dropout site ({listing}), found {}", sites.len(), list.items.len()),
+                format!(
+                    "expected {} masks, one per dropout site ({listing}), found {}",
+                    sites.len(),
+                    list.items.len()
+                ),
             );
             return None;
         }
@@ -694,7 +938,13 @@ impl Checker<'_> {
         for (idx, (mask, site)) in list.items.iter().zip(&sites).enumerate() {
             let Value::List(bits) = mask else {
                 if let Some(span) = mask.span() {
-                    self.errors.at(span, format!("expected the mask of site `{}` as a list of bits", site_names[idx]));
+                    self.errors.at(
+                        span,
+                        format!(
+                            "expected the mask of site `{}` as a list of bits",
+                            site_names[idx]
+                        ),
+                    );
                 }
                 ok = false;
                 continue;
@@ -723,20 +973,26 @@ impl Checker<'_> {
 
     fn bit(&mut self, value: &Value) -> Option<bool> {
         let bit = match value {
-            Value::Number(n) if n.minus.is_none() && matches!(n.lit, ast::NumberLit::Int(_)) => match n.text().as_str() {
-                "0" => Some(false),
-                "1" => Some(true),
-                _ => None,
-            },
+            Value::Number(n) if n.minus.is_none() && matches!(n.lit, ast::NumberLit::Int(_)) => {
+                match n.text().as_str() {
+                    "0" => Some(false),
+                    "1" => Some(true),
+                    _ => None,
+                }
+            }
             Value::Ident(ident) if ident == "true" => Some(true),
             Value::Ident(ident) if ident == "false" => Some(false),
             Value::Invalid => return None,
             _ => None,
         };
-        if bit.is_none() {
-            if let Some(span) = value.span() {
-                self.errors.at(span, format!("a mask bit is 0, 1, true or false; found {}", value.describe()));
-            }
+        if let (None, Some(span)) = (bit, value.span()) {
+            self.errors.at(
+                span,
+                format!(
+                    "a mask bit is 0, 1, true or false; found {}",
+                    value.describe()
+                ),
+            );
         }
         bit
     }
@@ -745,5 +1001,8 @@ impl Checker<'_> {
 /// `0` → `⁰`, `12` → `¹²`.
 pub(crate) fn superscript(n: usize) -> String {
     const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-    n.to_string().chars().filter_map(|c| c.to_digit(10).map(|d| DIGITS[d as usize])).collect()
+    n.to_string()
+        .chars()
+        .filter_map(|c| c.to_digit(10).map(|d| DIGITS[d as usize]))
+        .collect()
 }

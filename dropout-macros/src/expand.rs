@@ -4,6 +4,8 @@
 //! sequence of calls into `dropout-runtime` (one per layer) with the sizes fixed by the types.
 //! Generated code names runtime items through `::dropout::__private`, never a bare crate name.
 
+use std::fmt::Write as _;
+
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
@@ -21,14 +23,22 @@ pub(crate) enum Mode {
 }
 
 pub(crate) fn network(model: &Model, mode: Mode) -> TokenStream {
-    let generator = Gen { model, mode, rt: quote!(::dropout::__private) };
+    let generator = Gen {
+        model,
+        mode,
+        rt: quote!(::dropout::__private),
+    };
     let structs = generator.structs();
     let core_impl = generator.core_impl();
     let rand_impl = generator.rand_impl();
     let alloc_impl = generator.alloc_impl();
     let batch_impl = generator.batch_impl();
     let masks_impl = generator.masks_impl();
-    let tests = if mode == Mode::Full { generator.tests() } else { TokenStream::new() };
+    let tests = if mode == Mode::Full {
+        generator.tests()
+    } else {
+        TokenStream::new()
+    };
     quote! {
         #structs
         #core_impl
@@ -70,13 +80,17 @@ impl Gen<'_> {
     }
 
     fn structs(&self) -> TokenStream {
-        let Model { attrs, vis, ident, .. } = self.model;
+        let Model {
+            attrs, vis, ident, ..
+        } = self.model;
         let rt = &self.rt;
         let t = self.scalar();
         let masks = self.model.masks_ident();
         let summary = format!("Architecture: `{}`.", self.summary());
         let layer_fields = self.model.layers.iter().map(|layer| {
-            let Layer { name, fan_in, size, .. } = layer;
+            let Layer {
+                name, fan_in, size, ..
+            } = layer;
             let doc = format!(
                 "Layer `{}`: {size} {} {} over {fan_in} {}.",
                 label(name),
@@ -86,7 +100,9 @@ impl Gen<'_> {
             );
             quote!(#[doc = #doc] pub #name: #rt::Dense<#t, #fan_in, #size>,)
         });
-        let masks_doc = format!("Dropout masks of [`{ident}`]: one bit per unit of each dropout site, `true` keeps the unit.");
+        let masks_doc = format!(
+            "Dropout masks of [`{ident}`]: one bit per unit of each dropout site, `true` keeps the unit."
+        );
         let site_fields = self.model.sites().into_iter().map(|site| {
             let field = site.field(ident.span());
             let size = site.size;
@@ -118,13 +134,20 @@ impl Gen<'_> {
     fn summary(&self) -> String {
         let model = self.model;
         let mut out = format!("input {}", model.n_inputs);
+        // Writing into a String cannot fail.
         if let Some(prob) = model.input_dropout {
-            out += &format!(" → dropout(p = {:?})", prob.p);
+            let _ = write!(out, " → dropout(p = {:?})", prob.p);
         }
         for layer in &model.layers {
-            out += &format!(" → {} {} {}", label(&layer.name), layer.size, activation_name(layer.activation));
+            let _ = write!(
+                out,
+                " → {} {} {}",
+                label(&layer.name),
+                layer.size,
+                activation_name(layer.activation)
+            );
             if let Some(prob) = layer.dropout {
-                out += &format!(" → dropout(p = {:?})", prob.p);
+                let _ = write!(out, " → dropout(p = {:?})", prob.p);
             }
         }
         let scaling = match model.scaling {
@@ -192,7 +215,11 @@ impl Gen<'_> {
     }
 
     /// `let a1 = g(step(x)); let a2 = g(step(&a1)); … aN`, where `step` builds the affine part.
-    fn chain(&self, input: &TokenStream, step: impl Fn(usize, &Layer, &TokenStream) -> TokenStream) -> TokenStream {
+    fn chain(
+        &self,
+        input: &TokenStream,
+        step: impl Fn(usize, &Layer, &TokenStream) -> TokenStream,
+    ) -> TokenStream {
         let mut prev = input.clone();
         let mut lines = Vec::new();
         for (idx, layer) in self.model.layers.iter().enumerate() {
@@ -450,7 +477,11 @@ impl Gen<'_> {
         let rt = &self.rt;
         let name = model.ident.to_string();
         let scaling = self.scaling();
-        let constructor = if masked { quote!(training) } else { quote!(evaluation) };
+        let constructor = if masked {
+            quote!(training)
+        } else {
+            quote!(evaluation)
+        };
         // Site values (what the next layer sees) and the mask to record, for a site index.
         let site_output = |site: Option<usize>, value: TokenStream| -> (TokenStream, TokenStream) {
             match site {
@@ -461,7 +492,10 @@ impl Gen<'_> {
                         quote!(::core::option::Option::Some(&masks.#field[..])),
                     )
                 }
-                Some(idx) => (quote!(Self::__SITES[#idx].eval_values(#value)), quote!(::core::option::Option::None)),
+                Some(idx) => (
+                    quote!(Self::__SITES[#idx].eval_values(#value)),
+                    quote!(::core::option::Option::None),
+                ),
                 None => (value, quote!(::core::option::Option::None)),
             }
         };
@@ -525,7 +559,11 @@ impl Gen<'_> {
                 prev = quote!(&#out);
             }
             let last = format_ident!("a{}", model.layers.len());
-            let check_masks = if masked { quote!(#rt::batch::check_mask_count(&x, masks)?;) } else { quote!() };
+            let check_masks = if masked {
+                quote!(#rt::batch::check_mask_count(&x, masks)?;)
+            } else {
+                quote!()
+            };
             self.body(quote! {
                 #rt::batch::check_width(&x, #n_inputs)?;
                 #check_masks
@@ -598,7 +636,11 @@ impl Gen<'_> {
         if model.tests.is_empty() {
             return TokenStream::new();
         }
-        let module = format_ident!("{}_tests", snake_case(&model.ident.to_string()), span = model.ident.span());
+        let module = format_ident!(
+            "{}_tests",
+            snake_case(&model.ident.to_string()),
+            span = model.ident.span()
+        );
         let cases = model.tests.iter().map(|case| self.test_case(case));
         quote! {
             #[cfg(test)]
@@ -610,9 +652,15 @@ impl Gen<'_> {
 
     fn test_case(&self, case: &TestCase) -> TokenStream {
         let model = self.model;
-        let (ident, rt) = (&model.ident, &self.rt);
+        let ident = &model.ident;
         let masks_ident = model.masks_ident();
-        let TestCase { name, input, masks, expect, tolerance } = case;
+        let TestCase {
+            name,
+            input,
+            masks,
+            expect,
+            tolerance,
+        } = case;
         let input = input.iter().map(|num| self.number(*num));
         let expect = expect.iter().map(|num| self.number(*num));
         let label = name.to_string();
@@ -630,12 +678,16 @@ impl Gen<'_> {
             }
             None => quote!(net.forward(&[#(#input),*])),
         };
-        quote_spanned! {name.span()=>
+        // The assertion carries the test name's span, so a failure points at the `test` block.
+        let assert_close = quote_spanned! {name.span()=>
+            ::dropout::__private::assert_close(&got, &[#(#expect),*], #tolerance, #label)
+        };
+        quote! {
             #[test]
             fn #name() {
                 let net = super::#ident::new();
                 let got = { #output };
-                #rt::assert_close(&got, &[#(#expect),*], #tolerance, #label);
+                #assert_close;
             }
         }
     }

@@ -34,11 +34,16 @@ fn expand_network(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
 
 /// Parses, checks and expands a declaration. On error returns every problem combined, together
 /// with the stub to emit beside them.
-fn try_expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStream, (syn::Error, proc_macro2::TokenStream)> {
+fn try_expand(
+    input: proc_macro2::TokenStream,
+) -> Result<proc_macro2::TokenStream, (syn::Error, proc_macro2::TokenStream)> {
     let mut errors = errors::Errors::default();
     let Some(declaration) = ast::parse(input, &mut errors) else {
         let error = errors.finish().err().unwrap_or_else(|| {
-            syn::Error::new(proc_macro2::Span::call_site(), "unreadable network declaration")
+            syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "unreadable network declaration",
+            )
         });
         return Err((error, proc_macro2::TokenStream::new()));
     };
@@ -46,15 +51,5 @@ fn try_expand(input: proc_macro2::TokenStream) -> Result<proc_macro2::TokenStrea
     match errors.finish() {
         Ok(()) => Ok(expand::network(&model, expand::Mode::Full)),
         Err(error) => Err((error, expand::network(&model, expand::Mode::Stub))),
-    }
-}
-#[cfg(test)]
-mod scratch {
-    #[test]
-    fn show() {
-        let input: proc_macro2::TokenStream = r#"
-            pub struct Tiny<f64> { input: 2, dropout(p = 0.2), dense 2 relu { weights: [[1, 2], [3, -4.5]], bias: [0, 1] }, dropout(p=0.5), dense 1 sigmoid, }
-        "#.parse().unwrap();
-        println!("{}", super::expand_network(input));
     }
 }

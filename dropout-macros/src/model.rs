@@ -101,11 +101,21 @@ impl Model {
 
     /// The dropout sites in order μ⁰, μ¹, …
     pub fn sites(&self) -> Vec<SiteRef<'_>> {
-        let input = self.input_dropout.map(|prob| SiteRef { layer: None, depth: 0, size: self.n_inputs, prob });
+        let input = self.input_dropout.map(|prob| SiteRef {
+            layer: None,
+            depth: 0,
+            size: self.n_inputs,
+            prob,
+        });
         input
             .into_iter()
             .chain(self.layers.iter().enumerate().filter_map(|(idx, layer)| {
-                layer.dropout.map(|prob| SiteRef { layer: Some(layer), depth: idx + 1, size: layer.size, prob })
+                layer.dropout.map(|prob| SiteRef {
+                    layer: Some(layer),
+                    depth: idx + 1,
+                    size: layer.size,
+                    prob,
+                })
             }))
             .collect()
     }
@@ -150,7 +160,11 @@ impl Scalar {
     /// not finite in the type.
     pub fn parse(self, text: &str) -> Option<f64> {
         let value = match self {
-            Scalar::F32 => text.parse::<f32>().ok().filter(|v| v.is_finite()).map(f64::from),
+            Scalar::F32 => text
+                .parse::<f32>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(f64::from),
             Scalar::F64 => text.parse::<f64>().ok().filter(|v| v.is_finite()),
         }?;
         Some(value)

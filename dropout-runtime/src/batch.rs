@@ -16,7 +16,10 @@ pub fn check_width<T>(batch: &ArrayRef2<T>, n_inputs: usize) -> Result<(), Error
     if batch.ncols() == n_inputs {
         Ok(())
     } else {
-        Err(Error::BatchWidth { expected: n_inputs, found: batch.ncols() })
+        Err(Error::BatchWidth {
+            expected: n_inputs,
+            found: batch.ncols(),
+        })
     }
 }
 
@@ -28,7 +31,10 @@ pub fn check_mask_count<T, M>(batch: &ArrayRef2<T>, masks: &[M]) -> Result<(), E
     if batch.nrows() == masks.len() {
         Ok(())
     } else {
-        Err(Error::MaskCount { expected: batch.nrows(), found: masks.len() })
+        Err(Error::MaskCount {
+            expected: batch.nrows(),
+            found: masks.len(),
+        })
     }
 }
 
@@ -159,7 +165,13 @@ mod tests {
     #[test]
     fn wrong_width_is_an_error_not_a_panic() {
         let err = layer().affine_batch(&Array2::zeros((4, 2))).unwrap_err();
-        assert_eq!(err, Error::BatchWidth { expected: 3, found: 2 });
+        assert_eq!(
+            err,
+            Error::BatchWidth {
+                expected: 3,
+                found: 2
+            }
+        );
         assert_eq!(
             err.to_string(),
             "expected batch rows of 3 inputs (the network's input size), found 2 columns"
@@ -179,8 +191,16 @@ mod tests {
                 assert!((got - want).abs() < 1e-12);
             }
         }
-        let err = site.masked_batch(&layer(), &x, &masks[..1], |m| m).unwrap_err();
-        assert_eq!(err, Error::MaskCount { expected: 2, found: 1 });
+        let err = site
+            .masked_batch(&layer(), &x, &masks[..1], |m| m)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::MaskCount {
+                expected: 2,
+                found: 1
+            }
+        );
     }
 
     #[test]

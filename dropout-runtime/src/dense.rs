@@ -47,12 +47,18 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
             }
             neuron += 1;
         }
-        Dense { weights_t, bias: *bias }
+        Dense {
+            weights_t,
+            bias: *bias,
+        }
     }
 
     /// A layer whose weights and biases are all zero.
     pub const fn zeros() -> Self {
-        Dense { weights_t: [[T::ZERO; OUT]; IN], bias: [T::ZERO; OUT] }
+        Dense {
+            weights_t: [[T::ZERO; OUT]; IN],
+            bias: [T::ZERO; OUT],
+        }
     }
 
     /// Builds a layer from a function of `(neuron, input)` for weights and of `neuron` for biases.
@@ -171,7 +177,10 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         use rand::RngExt as _;
         let bound = crate::init::uniform_bound(activation, IN, OUT);
         if bound > 0.0 {
-            Self::from_fn(|_, _| T::from_f64(rng.random_range(-bound..bound)), |_| T::ZERO)
+            Self::from_fn(
+                |_, _| T::from_f64(rng.random_range(-bound..bound)),
+                |_| T::ZERO,
+            )
         } else {
             Self::zeros()
         }
@@ -184,11 +193,16 @@ impl<T: Float, const IN: usize, const OUT: usize> fmt::Debug for Dense<T, IN, OU
         struct Rows<'a, T, const IN: usize, const OUT: usize>(&'a Dense<T, IN, OUT>);
         impl<T: Float, const IN: usize, const OUT: usize> fmt::Debug for Rows<'_, T, IN, OUT> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_list().entries((0..OUT).filter_map(|n| self.0.row(n))).finish()
+                f.debug_list()
+                    .entries((0..OUT).filter_map(|n| self.0.row(n)))
+                    .finish()
             }
         }
         let Dense { weights_t: _, bias } = self;
-        f.debug_struct("Dense").field("weights", &Rows(self)).field("bias", bias).finish()
+        f.debug_struct("Dense")
+            .field("weights", &Rows(self))
+            .field("bias", bias)
+            .finish()
     }
 }
 
@@ -233,10 +247,19 @@ mod tests {
     #[test]
     fn masked_affine_skips_inputs_but_keeps_bias() {
         let l = layer();
-        assert_eq!(l.affine_masked(&[2.0, 3.0, 4.0], &[false; 3], 2.0), [1.0, -1.0]);
+        assert_eq!(
+            l.affine_masked(&[2.0, 3.0, 4.0], &[false; 3], 2.0),
+            [1.0, -1.0]
+        );
         // Only input 1 kept, scaled by 2: z0 = −1·6 + 1, z1 = 3·6 − 1.
-        assert_eq!(l.affine_masked(&[2.0, 3.0, 4.0], &[false, true, false], 2.0), [-5.0, 17.0]);
-        assert_eq!(l.affine_masked(&[2.0, 3.0, 4.0], &[true; 3], 1.0), l.affine(&[2.0, 3.0, 4.0]));
+        assert_eq!(
+            l.affine_masked(&[2.0, 3.0, 4.0], &[false, true, false], 2.0),
+            [-5.0, 17.0]
+        );
+        assert_eq!(
+            l.affine_masked(&[2.0, 3.0, 4.0], &[true; 3], 1.0),
+            l.affine(&[2.0, 3.0, 4.0])
+        );
     }
 
     #[test]
@@ -262,6 +285,8 @@ mod tests {
         let weights: Vec<f64> = (0..20).flat_map(|n| a.row(n).unwrap()).collect();
         assert!(weights.iter().all(|w| w.abs() < bound));
         // A uniform sample of 1000 over (−bound, bound) reaches beyond half the bound on both sides.
-        assert!(weights.iter().any(|&w| w > bound / 2.0) && weights.iter().any(|&w| w < -bound / 2.0));
+        assert!(
+            weights.iter().any(|&w| w > bound / 2.0) && weights.iter().any(|&w| w < -bound / 2.0)
+        );
     }
 }

@@ -41,7 +41,10 @@ impl Dropout {
         if (0.0..1.0).contains(&p) {
             Ok(Dropout { p, keep: 1.0 - p })
         } else {
-            Err(Error::Probability { name: "p", value: p })
+            Err(Error::Probability {
+                name: "p",
+                value: p,
+            })
         }
     }
 
@@ -51,9 +54,15 @@ impl Dropout {
     /// [`Error::Probability`] unless `0 < keep ≤ 1`.
     pub fn with_keep(keep: f64) -> Result<Self, Error> {
         if keep > 0.0 && keep <= 1.0 {
-            Ok(Dropout { p: 1.0 - keep, keep })
+            Ok(Dropout {
+                p: 1.0 - keep,
+                keep,
+            })
         } else {
-            Err(Error::Probability { name: "keep", value: keep })
+            Err(Error::Probability {
+                name: "keep",
+                value: keep,
+            })
         }
     }
 
@@ -200,7 +209,11 @@ impl Site {
         a: &[T; IN],
         mask: &[bool; IN],
     ) -> [T; OUT] {
-        next.affine_masked(a, mask, T::from_f64(self.scaling.train_factor(self.dropout)))
+        next.affine_masked(
+            a,
+            mask,
+            T::from_f64(self.scaling.train_factor(self.dropout)),
+        )
     }
 
     /// The activations the next layer sees in evaluation mode: `a · eval_factor`.
@@ -218,7 +231,11 @@ impl Site {
 
     /// The activations the next layer sees in a training pass: `a ⊙ μ · train_factor`.
     #[must_use]
-    pub fn masked_values<T: Float, const N: usize>(self, mut a: [T; N], mask: &[bool; N]) -> [T; N] {
+    pub fn masked_values<T: Float, const N: usize>(
+        self,
+        mut a: [T; N],
+        mask: &[bool; N],
+    ) -> [T; N] {
         self.mask_slice(&mut a, mask);
         a
     }
@@ -274,7 +291,10 @@ mod tests {
         assert!(Dropout::with_keep(1.5).is_err());
         assert_eq!(Dropout::with_p(0.0).unwrap(), Dropout::NONE);
         assert_eq!(Dropout::with_keep(0.2).unwrap().p(), 0.8);
-        assert_eq!(Dropout::with_p(0.5).unwrap().to_string(), "dropout(p = 0.5)");
+        assert_eq!(
+            Dropout::with_p(0.5).unwrap().to_string(),
+            "dropout(p = 0.5)"
+        );
         assert_eq!(
             Dropout::with_p(2.0).unwrap_err().to_string(),
             "p must lie in [0, 1), found 2"
@@ -296,12 +316,16 @@ mod tests {
 
     #[test]
     fn fused_passes_equal_transform_then_affine() {
-        let layer = Dense::<f64, 3, 2>::from_rows(&[[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]], &[0.25, -0.5]);
+        let layer =
+            Dense::<f64, 3, 2>::from_rows(&[[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]], &[0.25, -0.5]);
         let a = [1.5, -2.0, 4.0];
         let mask = [true, false, true];
         for scaling in [Scaling::Inverted, Scaling::Classic] {
             let site = Site::new(scaling, Dropout::with_p(0.2).unwrap());
-            assert_eq!(site.masked(&layer, &a, &mask), layer.affine(&site.masked_values(a, &mask)));
+            assert_eq!(
+                site.masked(&layer, &a, &mask),
+                layer.affine(&site.masked_values(a, &mask))
+            );
             assert_eq!(site.eval(&layer, &a), layer.affine(&site.eval_values(a)));
         }
     }

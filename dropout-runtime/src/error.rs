@@ -35,10 +35,15 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Probability { name: "keep", value } => {
+            Error::Probability {
+                name: "keep",
+                value,
+            } => {
                 write!(f, "keep must lie in (0, 1], found {value}")
             }
-            Error::Probability { name, value } => write!(f, "{name} must lie in [0, 1), found {value}"),
+            Error::Probability { name, value } => {
+                write!(f, "{name} must lie in [0, 1), found {value}")
+            }
             Error::BatchWidth { expected, found } => write!(
                 f,
                 "expected batch rows of {expected} inputs (the network's input size), found {found} columns"

@@ -78,8 +78,18 @@ impl NetworkSpec {
 
     /// The number of units that carry a dropout mask bit.
     pub fn n_droppable_units(&self) -> usize {
-        let input = if self.input_dropout.is_some() { self.n_inputs } else { 0 };
-        input + self.layers.iter().filter(|l| l.dropout.is_some()).map(|l| l.size).sum::<usize>()
+        let input = if self.input_dropout.is_some() {
+            self.n_inputs
+        } else {
+            0
+        };
+        input
+            + self
+                .layers
+                .iter()
+                .filter(|l| l.dropout.is_some())
+                .map(|l| l.size)
+                .sum::<usize>()
     }
 
     /// The dropout sites in order (μ⁰, μ¹, …): the name of the layer (or `"input"`), its size
@@ -87,7 +97,9 @@ impl NetworkSpec {
     pub fn sites(&self) -> impl Iterator<Item = (&'static str, usize, Dropout)> + '_ {
         let input = self.input_dropout.map(|d| ("input", self.n_inputs, d));
         input.into_iter().chain(
-            self.layers.iter().filter_map(|l| l.dropout.map(|d| (l.name, l.size, d))),
+            self.layers
+                .iter()
+                .filter_map(|l| l.dropout.map(|d| (l.name, l.size, d))),
         )
     }
 }
@@ -121,7 +133,13 @@ mod tests {
         n_inputs: 2,
         input_dropout: Some(Dropout::NONE),
         layers: &[
-            LayerSpec { name: "h1", fan_in: 2, size: 3, activation: Activation::Relu, dropout: None },
+            LayerSpec {
+                name: "h1",
+                fan_in: 2,
+                size: 3,
+                activation: Activation::Relu,
+                dropout: None,
+            },
             LayerSpec {
                 name: "output",
                 fan_in: 3,
@@ -138,6 +156,9 @@ mod tests {
         assert_eq!(TOY.n_droppable_units(), 2);
         let sites: Vec<_> = TOY.sites().collect();
         assert_eq!(sites, vec![("input", 2, Dropout::NONE)]);
-        assert!(TOY.to_string().starts_with("Toy<f64>: input 2 → dropout(p = 0.0) → dense 3 relu"));
+        assert!(
+            TOY.to_string()
+                .starts_with("Toy<f64>: input 2 → dropout(p = 0.0) → dense 3 relu")
+        );
     }
 }

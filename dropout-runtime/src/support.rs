@@ -71,8 +71,15 @@ mod tests {
 
     #[test]
     fn masks_print_like_the_article() {
-        let sites: [(usize, &[bool]); 3] = [(0, &[true, true]), (1, &[true, false, true]), (12, &[false])];
-        assert_eq!(Shown(&sites).to_string(), "μ⁰ = (1, 1), μ¹ = (1, 0, 1), μ¹² = (0)");
+        let sites: [(usize, &[bool]); 3] = [
+            (0, &[true, true]),
+            (1, &[true, false, true]),
+            (12, &[false]),
+        ];
+        assert_eq!(
+            Shown(&sites).to_string(),
+            "μ⁰ = (1, 1), μ¹ = (1, 0, 1), μ¹² = (0)"
+        );
     }
 
     #[test]

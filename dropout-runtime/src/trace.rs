@@ -56,12 +56,22 @@ pub struct TraceRow<T> {
 impl<T: Float> Trace<T> {
     /// An empty trace of a training-mode pass (under masks) of the network called `network`.
     pub fn training(network: &'static str, scaling: Scaling) -> Self {
-        Trace { network, scaling, training: true, rows: Vec::new() }
+        Trace {
+            network,
+            scaling,
+            training: true,
+            rows: Vec::new(),
+        }
     }
 
     /// An empty trace of an evaluation-mode pass.
     pub fn evaluation(network: &'static str, scaling: Scaling) -> Self {
-        Trace { network, scaling, training: false, rows: Vec::new() }
+        Trace {
+            network,
+            scaling,
+            training: false,
+            rows: Vec::new(),
+        }
     }
 
     /// Whether the pass is a training-mode pass.
@@ -81,7 +91,14 @@ impl<T: Float> Trace<T> {
     }
 
     /// Records one dense layer.
-    pub fn push_layer(&mut self, name: &'static str, z: &[T], activation: &[T], mask: Option<&[bool]>, output: &[T]) {
+    pub fn push_layer(
+        &mut self,
+        name: &'static str,
+        z: &[T],
+        activation: &[T],
+        mask: Option<&[bool]>,
+        output: &[T],
+    ) {
         self.rows.push(TraceRow {
             name,
             z: Some(z.to_vec()),
@@ -143,7 +160,10 @@ impl<T: Float> fmt::Display for Trace<T> {
         for row in &self.rows {
             table.push([
                 String::from(row.name),
-                row.z.as_deref().map(|z| vector(z, precision)).unwrap_or_default(),
+                row.z
+                    .as_deref()
+                    .map(|z| vector(z, precision))
+                    .unwrap_or_default(),
                 vector(&row.activation, precision),
                 row.mask.as_deref().map(bits).unwrap_or_default(),
                 vector(&row.output, precision),
@@ -155,8 +175,16 @@ impl<T: Float> fmt::Display for Trace<T> {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        let pass = if self.training { "training" } else { "evaluation" };
-        writeln!(f, "{}, {pass} pass ({} scaling)", self.network, self.scaling)?;
+        let pass = if self.training {
+            "training"
+        } else {
+            "evaluation"
+        };
+        writeln!(
+            f,
+            "{}, {pass} pass ({} scaling)",
+            self.network, self.scaling
+        )?;
         for cells in &table {
             let mut line = String::new();
             for (col, (cell, width)) in cells.iter().zip(widths).enumerate() {
@@ -184,15 +212,30 @@ mod tests {
     fn lookup_and_precision() {
         let mut trace = Trace::training("Net", Scaling::Inverted);
         trace.push_input(&[0.5_f64], None, &[0.5]);
-        trace.push_layer("h1", &[1.0 / 3.0, -1.0], &[1.0 / 3.0, 0.0], Some(&[true, false]), &[2.0 / 3.0, 0.0]);
+        trace.push_layer(
+            "h1",
+            &[1.0 / 3.0, -1.0],
+            &[1.0 / 3.0, 0.0],
+            Some(&[true, false]),
+            &[2.0 / 3.0, 0.0],
+        );
         trace.push_layer("output", &[2.0], &[2.0], None, &[2.0]);
         assert_eq!(trace.rows().len(), 3);
-        assert_eq!(trace.layer("h1").unwrap().mask.as_deref(), Some(&[true, false][..]));
+        assert_eq!(
+            trace.layer("h1").unwrap().mask.as_deref(),
+            Some(&[true, false][..])
+        );
         assert!(trace.layer("h2").is_none());
         let text = format!("{trace:.2}");
-        assert!(text.starts_with("Net, training pass (inverted scaling)\n"), "{text}");
+        assert!(
+            text.starts_with("Net, training pass (inverted scaling)\n"),
+            "{text}"
+        );
         assert!(trace.is_training());
-        assert!(text.contains("h1      (0.33, -1.00)  (0.33, 0.00)  (1, 0)  (0.67, 0.00)"), "{text}");
+        assert!(
+            text.contains("h1      (0.33, -1.00)  (0.33, 0.00)  (1, 0)  (0.67, 0.00)"),
+            "{text}"
+        );
         assert!(text.ends_with("prediction: (2.00)\n"), "{text}");
     }
 
@@ -201,6 +244,9 @@ mod tests {
         let trace = Trace::<f32>::evaluation("Empty", Scaling::Classic);
         assert_eq!(trace.prediction(), None);
         assert!(!trace.is_training());
-        assert_eq!(trace.to_string(), "Empty, evaluation pass (classic scaling)\nlayer  z  g(z)  μ  output\n");
+        assert_eq!(
+            trace.to_string(),
+            "Empty, evaluation pass (classic scaling)\nlayer  z  g(z)  μ  output\n"
+        );
     }
 }
