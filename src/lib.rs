@@ -58,6 +58,7 @@
 //! - `ndarray` (default): `forward_batch` and `forward_batch_masked`.
 #![no_std]
 
+#[doc = include_str!("network.md")]
 #[doc(inline)]
 pub use dropout_macros::network;
 #[cfg(feature = "ndarray")]

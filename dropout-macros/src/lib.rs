@@ -1,8 +1,8 @@
 //! The `network!` procedural macro of the [`dropout`](https://docs.rs/dropout) crate.
 //!
 //! Use it through `dropout::network!`; its grammar is documented there. This crate is a thin shim:
-//! [`parse`](ast::parse), [`check`](check::check) and [`expand`](expand::network) are ordinary
-//! functions over `proc_macro2` tokens.
+//! parsing (`ast.rs`), checking (`check.rs`) and expansion (`expand.rs`) are ordinary functions
+//! over `proc_macro2` tokens.
 
 mod ast;
 mod check;
@@ -13,7 +13,8 @@ mod suggest;
 
 use proc_macro::TokenStream;
 
-/// Declares a fixed-shape neural network with dropout. See `dropout::network!` for the grammar.
+// Documented where `dropout` re-exports it, so that its examples can use the facade crate.
+#[allow(missing_docs)]
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
     expand_network(input.into()).into()
