@@ -9,7 +9,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ext::IdentExt as _;
 use syn::parse::{ParseStream, Parser as _};
-use syn::{Attribute, Ident, LitFloat, LitInt, LitStr, Token, Type, Visibility, token};
+use syn::{Attribute, Ident, LitFloat, LitInt, LitStr, Token, Visibility, token};
 
 use crate::errors::Errors;
 
@@ -18,7 +18,8 @@ pub(crate) struct Declaration {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub ident: Ident,
-    pub scalar: Option<Type>,
+    /// The token between `<` and `>`: `f32` or `f64` if the declaration is valid.
+    pub scalar: Option<TokenTree>,
     /// The span of the whole `{ … }` body.
     pub body_span: Span,
     pub items: Vec<Item>,
@@ -36,8 +37,19 @@ pub(crate) enum Item {
     Dense(Box<DenseSpec>),
     /// `test name { input: …, masks: …, expect: … }`
     Test(TestBlock),
-    /// An item whose syntax error has been recorded.
-    Invalid,
+    /// An item whose syntax error has been recorded; `kind` is what it was meant to be.
+    Invalid(ItemKind),
+}
+
+/// The kind of an item, known from its first tokens even when the rest does not parse.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemKind {
+    Scaling,
+    Input,
+    Dropout,
+    Dense,
+    Test,
+    Unknown,
 }
 
 pub(crate) struct DropoutSpec {
@@ -216,10 +228,15 @@ fn parse_declaration(input: ParseStream, errors: &mut Errors) -> syn::Result<Dec
     input.parse::<Token![struct]>()?;
     let ident: Ident = input
         .parse()
-        .map_err(|err| syn::Error::new(err.span(), "expected the network's name after `struct`"))?;
+        .map_err(|_| input.error("expected the network's name after `struct`"))?;
     let scalar = if input.peek(Token![<]) {
         input.parse::<Token![<]>()?;
-        let scalar: Type = input.parse()?;
+        let scalar: TokenTree = input
+            .parse()
+            .map_err(|_| input.error("expected `f32` or `f64`"))?;
+        if !input.peek(Token![>]) {
+            return Err(input.error("expected `>`: the scalar type is one word, `f32` or `f64`"));
+        }
         input.parse::<Token![>]>()?;
         Some(scalar)
     } else {
@@ -251,12 +268,13 @@ fn parse_declaration(input: ParseStream, errors: &mut Errors) -> syn::Result<Dec
 fn parse_items(input: ParseStream, errors: &mut Errors) -> Vec<Item> {
     let mut items = Vec::new();
     while !input.is_empty() {
-        let item = match parse_item(input, errors) {
+        let kind = classify(input);
+        let item = match parse_item(input, kind, errors) {
             Ok(item) => item,
             Err(err) => {
                 errors.push(err);
                 skip_to_comma(input);
-                Item::Invalid
+                Item::Invalid(kind)
             }
         };
         let ends_with_brace = matches!(&item, Item::Test(_))
@@ -266,58 +284,64 @@ fn parse_items(input: ParseStream, errors: &mut Errors) -> Vec<Item> {
             // Cannot fail: just peeked.
             let _ = input.parse::<Token![,]>();
         } else if !input.is_empty() && !ends_with_brace {
+            // Carry on as if the comma were there: the next tokens usually start an item.
             errors.push(input.error("expected `,` between items"));
-            skip_to_comma(input);
-            let _ = input.parse::<Option<Token![,]>>();
         }
     }
     items
 }
 
-fn parse_item(input: ParseStream, errors: &mut Errors) -> syn::Result<Item> {
-    const EXPECTED_ITEM: &str = "expected `input: N`, a layer such as `dense 3 relu`, `dropout(p = …)`, `scaling: …` or `test name { … }`";
-    if !input.peek(Ident::peek_any) {
-        return Err(input.error(EXPECTED_ITEM));
+/// What the item at the cursor is meant to be, judged from its first tokens.
+fn classify(input: ParseStream) -> ItemKind {
+    let Ok(lead) = input.fork().call(Ident::parse_any) else {
+        return ItemKind::Unknown;
+    };
+    match lead.to_string().as_str() {
+        "scaling" if input.peek2(Token![:]) => ItemKind::Scaling,
+        // `input: dense …` is a layer named `input`, which the checker refuses with a reason.
+        "input" if input.peek2(Token![:]) && !input.peek3(Ident) => ItemKind::Input,
+        "dropout" if !input.peek2(LitInt) => ItemKind::Dropout,
+        "test" if input.peek2(Ident) || input.peek2(token::Brace) => ItemKind::Test,
+        _ if input.peek2(Token![:]) || input.peek2(LitInt) => ItemKind::Dense,
+        _ => ItemKind::Unknown,
     }
-    let lead = input.fork().call(Ident::parse_any)?;
-    let lead_name = lead.to_string();
-    match lead_name.as_str() {
-        "scaling" | "input" if !input.peek2(Token![:]) => Err(syn::Error::new(
-            lead.span(),
-            format!("expected `:` after `{lead_name}`"),
-        )),
-        "scaling" => {
+}
+
+fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::Result<Item> {
+    const EXPECTED_ITEM: &str = "expected `input: N`, a layer such as `dense 3 relu`, `dropout(p = …)`, `scaling: …` or `test name { … }`";
+    match kind {
+        ItemKind::Scaling => {
             let key = input.call(Ident::parse_any)?;
             input.parse::<Token![:]>()?;
-            let value = input.call(Ident::parse_any).map_err(|err| {
-                syn::Error::new(
-                    err.span(),
-                    "expected `inverted` or `classic` after `scaling:`",
-                )
-            })?;
+            let value = input
+                .call(Ident::parse_any)
+                .map_err(|_| input.error("expected `inverted` or `classic` after `scaling:`"))?;
             Ok(Item::Scaling { key, value })
         }
-        "input" => {
+        ItemKind::Input => {
             let key = input.call(Ident::parse_any)?;
             input.parse::<Token![:]>()?;
-            let size: LitInt = input.parse().map_err(|err| {
-                syn::Error::new(err.span(), "expected the number of inputs, e.g. `input: 2`")
-            })?;
+            if input.peek(Ident) && input.peek2(LitInt) {
+                return Err(
+                    input.error("`input` names the network's input; choose another layer name")
+                );
+            }
+            let size: LitInt = input
+                .parse()
+                .map_err(|_| input.error("expected the number of inputs, e.g. `input: 2`"))?;
             Ok(Item::Input { key, size })
         }
-        "dropout" if input.peek2(token::Paren) => Ok(Item::Dropout(parse_dropout(input, errors)?)),
-        "dropout" if !input.peek2(LitInt) => Err(syn::Error::new(
-            lead.span(),
-            "expected `(` after `dropout`, e.g. `dropout(p = 0.5)`",
-        )),
-        "test" if input.peek2(Ident) || input.peek2(token::Brace) => {
+        ItemKind::Dropout if input.peek2(token::Paren) => {
+            Ok(Item::Dropout(parse_dropout(input, errors)?))
+        }
+        ItemKind::Dropout => {
+            Err(input.error("expected `(` after `dropout`, e.g. `dropout(p = 0.5)`"))
+        }
+        ItemKind::Test => {
             let keyword = input.call(Ident::parse_any)?;
             // A strict parse: the name becomes a function name, so keywords are refused.
-            let name: Ident = input.parse().map_err(|err| {
-                syn::Error::new(
-                    err.span(),
-                    "expected a test name after `test`, e.g. `test article { … }`",
-                )
+            let name: Ident = input.parse().map_err(|_| {
+                input.error("expected a test name after `test`, e.g. `test article { … }`")
             })?;
             let body = parse_body(input, errors)?;
             Ok(Item::Test(TestBlock {
@@ -326,7 +350,7 @@ fn parse_item(input: ParseStream, errors: &mut Errors) -> syn::Result<Item> {
                 body,
             }))
         }
-        _ if input.peek2(Token![:]) => {
+        ItemKind::Dense if input.peek2(Token![:]) => {
             // A strict parse: the name becomes a field name, so keywords are refused.
             let name: Ident = input.parse()?;
             input.parse::<Token![:]>()?;
@@ -339,8 +363,8 @@ fn parse_item(input: ParseStream, errors: &mut Errors) -> syn::Result<Item> {
             dense.name = Some(name);
             Ok(Item::Dense(Box::new(dense)))
         }
-        _ if input.peek2(LitInt) => Ok(Item::Dense(Box::new(parse_dense(input, errors)?))),
-        _ => Err(syn::Error::new(lead.span(), EXPECTED_ITEM)),
+        ItemKind::Dense => Ok(Item::Dense(Box::new(parse_dense(input, errors)?))),
+        ItemKind::Unknown => Err(input.error(EXPECTED_ITEM)),
     }
 }
 
@@ -370,11 +394,10 @@ fn parse_dropout(input: ParseStream, errors: &mut Errors) -> syn::Result<Dropout
 
 fn parse_dense(input: ParseStream, errors: &mut Errors) -> syn::Result<DenseSpec> {
     let kind = input.call(Ident::parse_any)?;
-    let size: LitInt = input.parse().map_err(|err| {
-        syn::Error::new(
-            err.span(),
-            format!("expected the layer size (its number of neurons) after `{kind}`"),
-        )
+    let size: LitInt = input.parse().map_err(|_| {
+        input.error(format!(
+            "expected the layer size (its number of neurons) after `{kind}`"
+        ))
     })?;
     if !input.peek(Ident::peek_any) {
         return Err(input.error(
@@ -436,7 +459,7 @@ fn parse_body(input: ParseStream, errors: &mut Errors) -> syn::Result<Body> {
 fn parse_field(input: ParseStream, errors: &mut Errors) -> syn::Result<Field> {
     let key = input
         .call(Ident::parse_any)
-        .map_err(|err| syn::Error::new(err.span(), "expected a key such as `weights:`"))?;
+        .map_err(|_| input.error("expected a key such as `weights:`"))?;
     if !input.peek(Token![:]) {
         return Err(syn::Error::new(
             key.span(),
@@ -511,8 +534,8 @@ fn try_parse_value(input: ParseStream, errors: &mut Errors) -> syn::Result<Value
     }
 }
 
-/// After a list element or field: consumes a comma, accepts the end, or records an error and
-/// skips to the next comma.
+/// After a list element or field: consumes a comma, accepts the end, or records a missing
+/// comma and carries on as if it were there (the next tokens usually start the next element).
 fn expect_comma_or_end(input: ParseStream, errors: &mut Errors) {
     if input.is_empty() {
         return;
@@ -522,8 +545,6 @@ fn expect_comma_or_end(input: ParseStream, errors: &mut Errors) {
         return;
     }
     errors.push(input.error("expected `,`"));
-    skip_to_comma(input);
-    let _ = input.parse::<Option<Token![,]>>();
 }
 
 /// Skips token trees up to (not including) the next comma at this nesting level.

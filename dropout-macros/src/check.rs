@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use proc_macro2::Span;
 use syn::{Ident, LitInt};
 
-use crate::ast::{self, Body, Declaration, DenseSpec, DropoutSpec, Item, TestBlock, Value};
+use crate::ast::{
+    self, Body, Declaration, DenseSpec, DropoutSpec, Item, ItemKind, TestBlock, Value,
+};
 use crate::errors::Errors;
 use crate::model::{Activation, Layer, Model, Num, Params, Prob, Scalar, Scaling, TestCase};
 use crate::suggest::did_you_mean;
@@ -24,19 +26,19 @@ const ACTIVATIONS: &[&str] = &[
 pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
     let scalar = check_scalar(decl, errors);
     let mut checker = Checker { errors, scalar };
-    let structure = checker.walk_items(decl);
+    let walk = checker.walk_items(decl);
     let mut model = Model {
         attrs: decl.attrs.clone(),
         vis: decl.vis.clone(),
         ident: decl.ident.clone(),
         scalar,
-        scaling: structure.scaling,
-        n_inputs: structure.n_inputs.unwrap_or(0),
-        input_dropout: structure.input_dropout,
-        layers: structure.layers,
+        scaling: walk.scaling,
+        n_inputs: walk.n_inputs.unwrap_or(0),
+        input_dropout: walk.input_dropout,
+        layers: walk.layers,
         tests: Vec::new(),
     };
-    if structure.n_inputs.is_none() && !structure.input_broken {
+    if walk.n_inputs.is_none() && !walk.input_broken {
         checker.errors.at(
             decl.body_span,
             format!(
@@ -45,14 +47,16 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
             ),
         );
     }
-    if model.layers.is_empty() && !structure.layer_broken {
+    if model.layers.is_empty() && !walk.layer_broken {
         checker.errors.at(
             decl.body_span,
             "a network needs at least one layer, e.g. `dense 1 identity { weights: [[…]], bias: [0.0] }`",
         );
     }
-    checker.check_last_layer(&model, &structure.layer_dropout_spans);
-    model.tests = checker.check_tests(&model, &structure.tests);
+    if walk.last_layer_valid {
+        checker.check_last_layer(&model, &walk.layer_dropout_spans);
+    }
+    model.tests = checker.check_tests(&model, &walk.tests);
     model
 }
 
@@ -60,7 +64,7 @@ fn check_scalar(decl: &Declaration, errors: &mut Errors) -> Scalar {
     let Some(ty) = &decl.scalar else {
         return Scalar::F32;
     };
-    let name = quote::quote!(#ty).to_string();
+    let name = ty.to_string();
     match name.as_str() {
         "f32" => Scalar::F32,
         "f64" => Scalar::F64,
@@ -74,8 +78,10 @@ fn check_scalar(decl: &Declaration, errors: &mut Errors) -> Scalar {
     }
 }
 
-/// What walking the items in order produced.
-struct Structure<'a> {
+/// The state of walking the items in order, and what the walk produced.
+// The flags are independent facts gathered in one pass; an enum would not make them clearer.
+#[allow(clippy::struct_excessive_bools)]
+struct Walk<'a> {
     scaling: Scaling,
     n_inputs: Option<usize>,
     input_broken: bool,
@@ -84,7 +90,77 @@ struct Structure<'a> {
     layers: Vec<Layer>,
     /// The span of the dropout item on each layer, to report "dropout after the output layer".
     layer_dropout_spans: Vec<Option<Span>>,
+    /// Whether the last layer item parsed; if not, the last checked layer is not the output.
+    last_layer_valid: bool,
     tests: Vec<&'a TestBlock>,
+
+    scaling_seen: bool,
+    input_seen: bool,
+    /// What the next `dropout(…)` attaches to.
+    target: Target,
+    /// The size of whatever feeds the next layer; `None` when it is unknown after an error.
+    fan_in: Option<usize>,
+    reported_layer_before_input: bool,
+    names: HashSet<String>,
+    /// The number of layer items, broken ones included: a layer that failed to parse is still
+    /// a layer of the network.
+    n_dense: usize,
+    declares_input: bool,
+    dense_position: usize,
+}
+
+impl Walk<'_> {
+    fn new(decl: &Declaration) -> Self {
+        let is_kind = |item: &Item, kind: ItemKind| match item {
+            Item::Invalid(invalid) => *invalid == kind,
+            Item::Input { .. } => kind == ItemKind::Input,
+            Item::Dense(_) => kind == ItemKind::Dense,
+            _ => false,
+        };
+        Walk {
+            scaling: Scaling::Inverted,
+            n_inputs: None,
+            input_broken: false,
+            layer_broken: false,
+            input_dropout: None,
+            layers: Vec::new(),
+            layer_dropout_spans: Vec::new(),
+            last_layer_valid: false,
+            tests: Vec::new(),
+            scaling_seen: false,
+            input_seen: false,
+            target: Target::Nothing("`dropout(…)` must follow `input: N` or a layer"),
+            fan_in: None,
+            reported_layer_before_input: false,
+            names: HashSet::new(),
+            n_dense: decl
+                .items
+                .iter()
+                .filter(|item| is_kind(item, ItemKind::Dense))
+                .count(),
+            declares_input: decl.items.iter().any(|item| is_kind(item, ItemKind::Input)),
+            dense_position: 0,
+        }
+    }
+
+    /// After an item whose syntax error is already reported: stay silent about what follows
+    /// from it, such as the fan-in of the next layer.
+    fn skip_invalid(&mut self, kind: ItemKind) {
+        match kind {
+            ItemKind::Input => self.input_broken = true,
+            ItemKind::Dense => {
+                self.dense_position += 1;
+                self.last_layer_valid = false;
+                self.layer_broken = true;
+            }
+            ItemKind::Unknown => self.layer_broken = true,
+            ItemKind::Scaling | ItemKind::Dropout | ItemKind::Test => {}
+        }
+        if matches!(kind, ItemKind::Input | ItemKind::Dense | ItemKind::Unknown) {
+            self.fan_in = None;
+        }
+        self.target = Target::Unknown;
+    }
 }
 
 /// What a `dropout(…)` item attaches to.
@@ -103,103 +179,91 @@ struct Checker<'e> {
 }
 
 impl Checker<'_> {
-    fn walk_items<'a>(&mut self, decl: &'a Declaration) -> Structure<'a> {
-        let mut out = Structure {
-            scaling: Scaling::Inverted,
-            n_inputs: None,
-            input_broken: false,
-            layer_broken: false,
-            input_dropout: None,
-            layers: Vec::new(),
-            layer_dropout_spans: Vec::new(),
-            tests: Vec::new(),
-        };
-        let mut scaling_key: Option<&Ident> = None;
-        let mut input_key: Option<&Ident> = None;
-        let mut target = Target::Nothing("`dropout(…)` must follow `input: N` or a layer");
-        // The size of whatever feeds the next layer; `None` when it is unknown after an error.
-        let mut fan_in: Option<usize> = None;
-        let mut reported_layer_before_input = false;
-        let mut names: HashSet<String> = HashSet::new();
-        let n_dense = decl
-            .items
-            .iter()
-            .filter(|item| matches!(item, Item::Dense(_)))
-            .count();
-
+    fn walk_items<'a>(&mut self, decl: &'a Declaration) -> Walk<'a> {
+        let mut walk = Walk::new(decl);
         for item in &decl.items {
             match item {
                 Item::Scaling { key, value } => {
-                    if scaling_key.is_some() {
+                    if walk.scaling_seen {
                         self.errors.at(key.span(), "`scaling` is given twice");
                     }
-                    scaling_key = Some(key);
-                    out.scaling = self.check_scaling(value);
-                    target = Target::Nothing(
+                    walk.scaling_seen = true;
+                    walk.scaling = self.check_scaling(value);
+                    walk.target = Target::Nothing(
                         "`dropout(…)` must follow `input: N` or a layer, not `scaling`",
                     );
                 }
-                Item::Input { key, size } => {
-                    if input_key.is_some() {
-                        self.errors.at(key.span(), "`input` is given twice");
-                    } else if !out.layers.is_empty() {
-                        self.errors
-                            .at(key.span(), "`input` must come before the first layer");
-                    }
-                    input_key = Some(key);
-                    let n = self.check_size(size, "the input size must be at least 1".to_owned());
-                    if out.n_inputs.is_none() {
-                        out.n_inputs = n;
-                        out.input_broken |= n.is_none();
-                    }
-                    fan_in = n;
-                    target = Target::Input;
-                }
-                Item::Dropout(spec) => {
-                    let prob = self.check_dropout(spec, &target, &out.layers);
-                    match target {
-                        Target::Input => out.input_dropout = prob,
-                        Target::Layer(idx) => {
-                            out.layers[idx].dropout = prob;
-                            out.layer_dropout_spans[idx] = Some(spec.keyword.span());
-                        }
-                        Target::Nothing(_) | Target::Unknown => {}
-                    }
-                    target = Target::Nothing(
-                        "a layer has at most one dropout site; this `dropout(…)` follows another one",
-                    );
-                }
-                Item::Dense(spec) => {
-                    if input_key.is_none() && !out.input_broken && !reported_layer_before_input {
-                        reported_layer_before_input = true;
-                        self.errors.at(
-                            spec.kind.span(),
-                            "a layer before `input`: declare `input: N` first, then the layers",
-                        );
-                    }
-                    let idx = out.layers.len();
-                    let is_output = idx + 1 == n_dense;
-                    let layer = self.check_dense(spec, idx, is_output, fan_in, &mut names);
-                    fan_in = (layer.size > 0).then_some(layer.size);
-                    out.layer_broken |= fan_in.is_none();
-                    out.layers.push(layer);
-                    out.layer_dropout_spans.push(None);
-                    target = Target::Layer(idx);
-                }
+                Item::Input { key, size } => self.walk_input(&mut walk, key, size),
+                Item::Dropout(spec) => self.walk_dropout(&mut walk, spec),
+                Item::Dense(spec) => self.walk_dense(&mut walk, spec),
                 Item::Test(block) => {
-                    out.tests.push(block);
-                    target = Target::Nothing(
+                    walk.tests.push(block);
+                    walk.target = Target::Nothing(
                         "`dropout(…)` must follow `input: N` or a layer, not a test",
                     );
                 }
-                Item::Invalid => {
-                    fan_in = None;
-                    out.layer_broken = true;
-                    target = Target::Unknown;
-                }
+                Item::Invalid(kind) => walk.skip_invalid(*kind),
             }
         }
-        out
+        walk
+    }
+
+    fn walk_input(&mut self, walk: &mut Walk<'_>, key: &Ident, size: &LitInt) {
+        if walk.input_seen {
+            self.errors.at(key.span(), "`input` is given twice");
+        } else if walk.dense_position > 0 {
+            self.errors
+                .at(key.span(), "`input` must come before the first layer");
+        }
+        walk.input_seen = true;
+        let n = self.check_size(size, "the input size must be at least 1".to_owned());
+        if walk.n_inputs.is_none() {
+            walk.n_inputs = n;
+            walk.input_broken |= n.is_none();
+        }
+        walk.fan_in = n;
+        walk.target = Target::Input;
+    }
+
+    fn walk_dropout(&mut self, walk: &mut Walk<'_>, spec: &DropoutSpec) {
+        let prob = self.check_dropout(spec, &walk.target, &walk.layers);
+        match walk.target {
+            Target::Input => walk.input_dropout = prob,
+            Target::Layer(idx) => {
+                walk.layers[idx].dropout = prob;
+                walk.layer_dropout_spans[idx] = Some(spec.keyword.span());
+            }
+            Target::Nothing(_) | Target::Unknown => {}
+        }
+        walk.target = Target::Nothing(
+            "a layer has at most one dropout site; this `dropout(…)` follows another one",
+        );
+    }
+
+    fn walk_dense(&mut self, walk: &mut Walk<'_>, spec: &DenseSpec) {
+        let before_input = !walk.input_seen && !walk.input_broken;
+        if before_input && walk.declares_input && !walk.reported_layer_before_input {
+            walk.reported_layer_before_input = true;
+            self.errors.at(
+                spec.kind.span(),
+                "a layer before `input`: declare `input: N` first, then the layers",
+            );
+        }
+        let is_output = walk.dense_position + 1 == walk.n_dense;
+        let layer = self.check_dense(
+            spec,
+            walk.dense_position,
+            is_output,
+            walk.fan_in,
+            &mut walk.names,
+        );
+        walk.dense_position += 1;
+        walk.last_layer_valid = true;
+        walk.fan_in = (layer.size > 0).then_some(layer.size);
+        walk.layer_broken |= walk.fan_in.is_none();
+        walk.layers.push(layer);
+        walk.layer_dropout_spans.push(None);
+        walk.target = Target::Layer(walk.layers.len() - 1);
     }
 
     fn check_scaling(&mut self, value: &Ident) -> Scaling {
@@ -555,7 +619,10 @@ impl Checker<'_> {
         };
         let weights = self.check_weights(&weights.value, layer, size, fan_in);
         let bias = self.check_vector(&bias.value, size, |found| {
-            format!("expected {size} biases in layer `{layer}` (one per neuron), found {found}")
+            format!(
+                "expected {} in layer `{layer}` (one per neuron), found {found}",
+                count(size, "bias", "biases")
+            )
         });
         Some(Params {
             weights: weights?,
@@ -584,7 +651,8 @@ impl Checker<'_> {
             self.errors.at(
                 matrix.span,
                 format!(
-                    "expected {size} weight rows in layer `{layer}` (one per neuron), found {}",
+                    "expected {} in layer `{layer}` (one per neuron), found {}",
+                    count(size, "weight row", "weight rows"),
                     matrix.items.len()
                 ),
             );
@@ -618,7 +686,7 @@ impl Checker<'_> {
             {
                 self.errors.at(
                     matrix.span,
-                    format!("expected {fan_in} weights per row in layer `{layer}` (its fan-in), found {} in every row", lengths[0]),
+                    format!("expected {} per row in layer `{layer}` (its fan-in), found {} in every row", count(fan_in, "weight", "weights"), lengths[0]),
                 );
                 ok = false;
             }
@@ -627,7 +695,12 @@ impl Checker<'_> {
                     if row.items.len() != fan_in {
                         self.errors.at(
                             row.span,
-                            format!("expected {fan_in} weights in row {} of layer `{layer}` (its fan-in), found {}", idx + 1, row.items.len()),
+                            format!(
+                                "expected {} in row {} of layer `{layer}` (its fan-in), found {}",
+                                count(fan_in, "weight", "weights"),
+                                idx + 1,
+                                row.items.len()
+                            ),
                         );
                         ok = false;
                     }
@@ -749,6 +822,9 @@ impl Checker<'_> {
 
     /// The fields of a body by the given keys (in that order); unknown and repeated keys are
     /// reported against `owner`.
+    /// The fields of a body by the given keys (in that order); unknown and repeated keys are
+    /// reported against `owner`. A misspelt key with an obvious correction fills that key's
+    /// slot, so that its value is still checked and no "missing key" error follows.
     fn fields<'b>(
         &mut self,
         body: &'b Body,
@@ -766,19 +842,23 @@ impl Checker<'_> {
                     );
                 }
                 Some(idx) => found[idx] = Some(field),
-                None => {
-                    let expected = keys
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let hint = did_you_mean(&key, keys)
-                        .map_or(String::new(), |s| format!("did you mean `{s}`? "));
-                    self.errors.at(
-                        field.key.span(),
-                        format!("unknown key `{key}` in {owner}; {hint}expected {expected}"),
-                    );
-                }
+                None => match did_you_mean(&key, keys) {
+                    Some(suggestion) => {
+                        self.errors.at(
+                            field.key.span(),
+                            format!("unknown key `{key}` in {owner}; did you mean `{suggestion}`?"),
+                        );
+                        if let Some(idx) = keys.iter().position(|k| *k == suggestion) {
+                            found[idx].get_or_insert(field);
+                        }
+                    }
+                    None => {
+                        self.errors.at(
+                            field.key.span(),
+                            format!("unknown key `{key}` in {owner}; expected {}", one_of(keys)),
+                        );
+                    }
+                },
             }
         }
         found
@@ -839,7 +919,8 @@ impl Checker<'_> {
         let input = match fields[0] {
             Some(field) => self.check_vector(&field.value, n_inputs, |found| {
                 format!(
-                    "expected {n_inputs} input values (the network's input size), found {found}"
+                    "expected {} in `input` (the network's input size), found {found}",
+                    count(n_inputs, "value", "values")
                 )
             }),
             None => {
@@ -854,10 +935,14 @@ impl Checker<'_> {
         };
         let expect = match fields[2] {
             Some(field) => self.check_vector(&field.value, n_outputs, |found| {
-                format!("expected {n_outputs} expected values (the network's output size), found {found}")
+                format!(
+                    "expected {} in `expect` (the network's output size), found {found}",
+                    count(n_outputs, "value", "values")
+                )
             }),
             None => {
-                self.errors.at(block.body.span, format!("{owner} is missing `expect: […]`"));
+                self.errors
+                    .at(block.body.span, format!("{owner} is missing `expect: […]`"));
                 None
             }
         };
@@ -926,8 +1011,8 @@ impl Checker<'_> {
             self.errors.at(
                 list.span,
                 format!(
-                    "expected {} masks, one per dropout site ({listing}), found {}",
-                    sites.len(),
+                    "expected {}, one per dropout site ({listing}), found {}",
+                    count(sites.len(), "mask", "masks"),
                     list.items.len()
                 ),
             );
@@ -953,8 +1038,8 @@ impl Checker<'_> {
                 self.errors.at(
                     bits.span,
                     format!(
-                        "expected {} bits in the mask of site `{}` (μ{}), found {}",
-                        site.size,
+                        "expected {} in the mask of site `{}` (μ{}), found {}",
+                        count(site.size, "bit", "bits"),
                         site_names[idx],
                         superscript(site.depth),
                         bits.items.len()
@@ -995,6 +1080,24 @@ impl Checker<'_> {
             );
         }
         bit
+    }
+}
+
+/// `` `a`, `b` or `c` ``.
+fn one_of(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.concat(),
+    }
+}
+
+/// `1 weight`, `2 weights`.
+fn count(n: usize, singular: &str, plural: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {plural}")
     }
 }
 

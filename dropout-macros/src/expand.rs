@@ -638,7 +638,7 @@ impl Gen<'_> {
         }
         let module = format_ident!(
             "{}_tests",
-            snake_case(&model.ident.to_string()),
+            snake_case(&label(&model.ident)),
             span = model.ident.span()
         );
         let cases = model.tests.iter().map(|case| self.test_case(case));

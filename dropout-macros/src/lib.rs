@@ -54,3 +54,5 @@ fn try_expand(
         Err(error) => Err((error, expand::network(&model, expand::Mode::Stub))),
     }
 }
+#[cfg(test)]
+mod robustness;

@@ -122,7 +122,8 @@ impl Model {
 
     /// The struct holding one mask per site: `ToyMasks` for `Toy`.
     pub fn masks_ident(&self) -> Ident {
-        Ident::new(&format!("{}Masks", self.ident), self.ident.span())
+        // `format_ident!` drops a raw identifier's `r#`: `r#type` gives `typeMasks`.
+        quote::format_ident!("{}Masks", self.ident)
     }
 
     pub fn all_weights_declared(&self) -> bool {

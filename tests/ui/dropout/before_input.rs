@@ -1,0 +1,11 @@
+use dropout::network;
+
+network! {
+    struct Net<f32> {
+        dropout(p = 0.5),
+        input: 2,
+        dense 1 identity { weights: [[1.0, 2.0]], bias: [0.0] },
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use dropout::network;
+
+network! {
+    struct Net<f32> {
+        input: 2,
+    }
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use dropout::network;
+
+network! {
+    struct Net<f32> {
+        input: 2,
+        dense 1 identity { weights: [[1.0, 2.0]], bias: [0.0] },
+        test same { input: [1, 1], expect: [3] }
+        test same { input: [0, 0], expect: [0] }
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use dropout::network;
+
+network! {
+    struct Net<f32> {
+        dense 1 identity { weights: [[1.0, 2.0]], bias: [0.0] },
+    }
+}
+
+fn main() {}

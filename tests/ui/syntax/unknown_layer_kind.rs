@@ -1,0 +1,11 @@
+use dropout::network;
+
+network! {
+    struct Net<f32> {
+        input: 2,
+        conv 3 relu,
+        dense 1 identity { weights: [[1.0, 2.0, 3.0]], bias: [0.0] },
+    }
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use dropout::network;
+
+network! {
+    struct Net<f32> {
+        input: 2,
+        dense 1 identity,
+    }
+}
+
+fn main() {
+    let _ = Net::new();
+}
