@@ -1,9 +1,80 @@
-//! Compile-fail tests: each file under `tests/ui/<category>/` is a declaration with one mistake,
-//! and its `.stderr` holds what rustc prints. Regenerate with `TRYBUILD=overwrite cargo test --test ui`
-//! and review the diff by eye.
+//! Compile tests. Each file under `tests/ui/<category>/` is a declaration with one mistake, and
+//! its `.stderr` holds what rustc prints; regenerate with `TRYBUILD=overwrite cargo test --test ui`
+//! and review the diff by eye. `large_network_compiles` generates a 100×100×100 declaration with
+//! literal weights, compiles it and runs it against a plain-loop reference.
+
+use std::fmt::Write as _;
 
 #[test]
 fn ui() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*/*.rs");
+}
+
+/// The weight formula shared by the declaration and its reference: a value k/1000, which a
+/// decimal literal and a division both round to the same float.
+fn weight(layer: usize, neuron: usize, input: usize) -> i64 {
+    ((neuron * 31 + input * 17 + layer * 7) % 201) as i64 - 100
+}
+
+fn large_network_source(n: usize) -> String {
+    let mut src = String::from("use dropout::network;\n\nnetwork! {\n    struct Large<f32> {\n");
+    let _ = writeln!(src, "        input: {n},");
+    for (layer, activation) in [(0, "relu"), (1, "identity")] {
+        let _ = writeln!(
+            src,
+            "        dense {n} {activation} {{\n            weights: ["
+        );
+        for neuron in 0..n {
+            let row: Vec<String> = (0..n)
+                .map(|input| format!("{:.3}", weight(layer, neuron, input) as f64 / 1000.0))
+                .collect();
+            let _ = writeln!(src, "                [{}],", row.join(", "));
+        }
+        let bias: Vec<String> = (0..n)
+            .map(|neuron| format!("{:.3}", weight(layer, neuron, n) as f64 / 1000.0))
+            .collect();
+        let _ = writeln!(
+            src,
+            "            ],\n            bias: [{}],\n        }},",
+            bias.join(", ")
+        );
+    }
+    src.push_str("    }\n}\n\n");
+    let _ = write!(
+        src,
+        r#"fn weight(layer: usize, neuron: usize, input: usize) -> f32 {{
+    (((neuron * 31 + input * 17 + layer * 7) % 201) as i64 - 100) as f32 / 1000.0
+}}
+
+fn main() {{
+    let net = Large::new();
+    let x: [f32; {n}] = std::array::from_fn(|i| (i % 7) as f32 / 4.0 - 0.75);
+    let mut a = x.to_vec();
+    for (layer, relu) in [(0, true), (1, false)] {{
+        a = (0..{n})
+            .map(|neuron| {{
+                let z = weight(layer, neuron, {n}) + (0..{n}).map(|i| weight(layer, neuron, i) * a[i]).sum::<f32>();
+                if relu {{ z.max(0.0) }} else {{ z }}
+            }})
+            .collect();
+    }}
+    let y = net.forward(&x);
+    for (got, want) in y.iter().zip(&a) {{
+        assert!((got - want).abs() <= 1e-4 * want.abs().max(1.0), "{{got}} vs {{want}}");
+    }}
+    assert!(a.iter().any(|v| v.abs() > 0.1), "the reference is not trivial");
+}}
+"#
+    );
+    src
+}
+
+#[test]
+fn large_network_compiles() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("large");
+    std::fs::create_dir_all(&dir).expect("create the directory for the generated test");
+    let path = dir.join("large_network.rs");
+    std::fs::write(&path, large_network_source(100)).expect("write the generated declaration");
+    trybuild::TestCases::new().pass(&path);
 }

@@ -156,6 +156,13 @@ fn axpy<T: Float, const N: usize>(acc: &mut [T; N], a: T, w: &[T; N]) {
     }
 }
 
+impl<T: Float, const IN: usize, const OUT: usize> Default for Dense<T, IN, OUT> {
+    /// All weights and biases zero, like [`Dense::zeros`].
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
 #[cfg(feature = "rand")]
 impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// Draws weights uniformly for the given activation and sets biases to zero.
@@ -260,6 +267,13 @@ mod tests {
             l.affine_masked(&[2.0, 3.0, 4.0], &[true; 3], 1.0),
             l.affine(&[2.0, 3.0, 4.0])
         );
+    }
+
+    #[test]
+    fn default_is_zeros_for_any_size() {
+        let l = Dense::<f32, 40, 50>::default();
+        assert_eq!(l, Dense::zeros());
+        assert_eq!(l.affine(&[1.0; 40]), [0.0; 50]);
     }
 
     #[test]
