@@ -8,7 +8,7 @@
 
 use std::process::ExitCode;
 
-use dropout::network;
+use dropout::{Network as _, network};
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
 
@@ -41,6 +41,7 @@ network! {
             bias:     [ 0.5],
         },
 
+        tests: auto,                                // property tests of the conventions
         test article {
             input: [1.0, 1.0],
             masks: [[1, 1], [1, 0, 1], [1, 1, 0], [1, 1]],
@@ -125,6 +126,32 @@ fn main() -> ExitCode {
     println!(
         "\nEvaluation pass under classic scaling, layer by layer:\n\n{}",
         toy.trace_eval(&x)
+    );
+
+    // Training-mode dropout makes the network an ensemble of 2⁸ thinned networks (μ⁰ keeps
+    // everything); the evaluation pass only approximates the ensemble's mean.
+    const SAMPLES: usize = 10_000;
+    let mc_seed = seed.unwrap_or(0);
+    let moments = toy.exact_moments(&x).and_then(|exact| {
+        let mc = toy.predict_mc(&x, SAMPLES, &mut ChaCha8Rng::seed_from_u64(mc_seed))?;
+        Ok((exact, mc))
+    });
+    let (exact, mc) = match moments {
+        Ok(moments) => moments,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("The training-mode ensemble for x = (1, 1):");
+    println!("  evaluation pass (weight scaling)     {classic}");
+    println!(
+        "  exact mean ± std over {} masks      {:.4} ± {:.4}",
+        exact.passes, exact.mean[0], exact.std_dev[0]
+    );
+    println!(
+        "  Monte Carlo dropout, {} samples   {:.4} ± {:.4}  (ChaCha8, seed {mc_seed})",
+        mc.passes, mc.mean[0], mc.std_dev[0]
     );
     ExitCode::SUCCESS
 }

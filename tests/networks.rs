@@ -17,6 +17,7 @@ network! {
             bias: [0.5, -1],
         }, dropout(keep = 0.8),
         dense 1 identity { weights: [[2, -3]], bias: [0.25] },
+        tests: auto,
 
         // x = (1, 2, 3), μ⁰ = (1, 0, 1) scaled by 2: (2, 0, 6); z¹ = (−3.5, 6), g = (−0.35, 6);
         // μ¹ = (0, 1) scaled by 1.25: (0, 7.5); output 2·0 − 3·7.5 + 0.25.
@@ -33,6 +34,7 @@ network! {
         input: 2,
         dense 2 tanh { weights: [[1, 0], [0, -1]], bias: [0, 0.5] }, dropout(p = 0.25),
         dense 2 softmax { weights: [[1, 1], [-1, 1]], bias: [0, 0] },
+        tests: auto,
     }
 }
 
@@ -42,6 +44,7 @@ network! {
         input: 4, dropout(p = 0.2),
         dense 8 relu, dropout(p = 0.5),
         dense 3 sigmoid,
+        tests: auto,
     }
 }
 

@@ -37,6 +37,8 @@ pub(crate) enum Item {
     Dense(Box<DenseSpec>),
     /// `test name { input: …, masks: …, expect: … }`
     Test(TestBlock),
+    /// `tests: auto`
+    Tests { key: Ident, value: Ident },
     /// An item whose syntax error has been recorded; `kind` is what it was meant to be.
     Invalid(ItemKind),
 }
@@ -49,6 +51,7 @@ pub(crate) enum ItemKind {
     Dropout,
     Dense,
     Test,
+    Tests,
     Unknown,
 }
 
@@ -302,6 +305,7 @@ fn classify(input: ParseStream) -> ItemKind {
         "input" if input.peek2(Token![:]) && !input.peek3(Ident) => ItemKind::Input,
         "dropout" if !input.peek2(LitInt) => ItemKind::Dropout,
         "test" if input.peek2(Ident) || input.peek2(token::Brace) => ItemKind::Test,
+        "tests" if input.peek2(Token![:]) && !input.peek3(token::Brace) => ItemKind::Tests,
         _ if input.peek2(Token![:]) || input.peek2(LitInt) => ItemKind::Dense,
         _ => ItemKind::Unknown,
     }
@@ -336,6 +340,14 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
         }
         ItemKind::Dropout => {
             Err(input.error("expected `(` after `dropout`, e.g. `dropout(p = 0.5)`"))
+        }
+        ItemKind::Tests => {
+            let key = input.call(Ident::parse_any)?;
+            input.parse::<Token![:]>()?;
+            let value = input
+                .call(Ident::parse_any)
+                .map_err(|_| input.error("expected `auto` after `tests:`"))?;
+            Ok(Item::Tests { key, value })
         }
         ItemKind::Test => {
             let keyword = input.call(Ident::parse_any)?;

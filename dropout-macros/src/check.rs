@@ -37,6 +37,7 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
         input_dropout: walk.input_dropout,
         layers: walk.layers,
         tests: Vec::new(),
+        auto_tests: walk.auto_tests == Some(true),
     };
     if walk.n_inputs.is_none() && !walk.input_broken {
         checker.errors.at(
@@ -93,6 +94,8 @@ struct Walk<'a> {
     /// Whether the last layer item parsed; if not, the last checked layer is not the output.
     last_layer_valid: bool,
     tests: Vec<&'a TestBlock>,
+    /// `tests: auto` given (`Some(true)`), or given with a wrong value (`Some(false)`).
+    auto_tests: Option<bool>,
 
     scaling_seen: bool,
     input_seen: bool,
@@ -127,6 +130,7 @@ impl Walk<'_> {
             layer_dropout_spans: Vec::new(),
             last_layer_valid: false,
             tests: Vec::new(),
+            auto_tests: None,
             scaling_seen: false,
             input_seen: false,
             target: Target::Nothing("`dropout(…)` must follow `input: N` or a layer"),
@@ -154,7 +158,7 @@ impl Walk<'_> {
                 self.layer_broken = true;
             }
             ItemKind::Unknown => self.layer_broken = true,
-            ItemKind::Scaling | ItemKind::Dropout | ItemKind::Test => {}
+            ItemKind::Scaling | ItemKind::Dropout | ItemKind::Test | ItemKind::Tests => {}
         }
         if matches!(kind, ItemKind::Input | ItemKind::Dense | ItemKind::Unknown) {
             self.fan_in = None;
@@ -196,6 +200,23 @@ impl Checker<'_> {
                 Item::Input { key, size } => self.walk_input(&mut walk, key, size),
                 Item::Dropout(spec) => self.walk_dropout(&mut walk, spec),
                 Item::Dense(spec) => self.walk_dense(&mut walk, spec),
+                Item::Tests { key, value } => {
+                    if walk.auto_tests.is_some() {
+                        self.errors.at(key.span(), "`tests` is given twice");
+                    }
+                    if value == "auto" {
+                        walk.auto_tests = Some(true);
+                    } else {
+                        self.errors.at(
+                            value.span(),
+                            format!("unknown value `{value}` for `tests`; expected `auto`"),
+                        );
+                        walk.auto_tests = Some(false);
+                    }
+                    walk.target = Target::Nothing(
+                        "`dropout(…)` must follow `input: N` or a layer, not `tests`",
+                    );
+                }
                 Item::Test(block) => {
                     walk.tests.push(block);
                     walk.target = Target::Nothing(

@@ -19,6 +19,8 @@ pub(crate) struct Model {
     pub input_dropout: Option<Prob>,
     pub layers: Vec<Layer>,
     pub tests: Vec<TestCase>,
+    /// `tests: auto`: generate the property tests.
+    pub auto_tests: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

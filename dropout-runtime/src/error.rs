@@ -30,6 +30,15 @@ pub enum Error {
         /// The number of mask sets given.
         found: usize,
     },
+    /// Exact moments asked of a network with too many droppable units to enumerate.
+    TooManyUnits {
+        /// The network's number of droppable units.
+        found: usize,
+        /// The largest number enumerated.
+        max: usize,
+    },
+    /// A Monte Carlo estimate asked for zero samples.
+    NoSamples,
 }
 
 impl fmt::Display for Error {
@@ -52,6 +61,11 @@ impl fmt::Display for Error {
                 f,
                 "expected one set of masks per batch row ({expected}), found {found}"
             ),
+            Error::TooManyUnits { found, max } => write!(
+                f,
+                "exact moments enumerate 2^n masks; this network has n = {found} droppable units, more than the limit of {max}"
+            ),
+            Error::NoSamples => f.write_str("a Monte Carlo estimate needs at least one sample"),
         }
     }
 }

@@ -36,9 +36,16 @@ mod dropout;
 mod error;
 mod float;
 pub mod init;
+mod network;
+#[cfg(feature = "alloc")]
+pub mod reference;
 mod spec;
+#[cfg(feature = "alloc")]
+pub mod stats;
 #[doc(hidden)]
 pub mod support;
+#[cfg(all(feature = "alloc", feature = "rand"))]
+pub mod testing;
 #[cfg(feature = "alloc")]
 mod trace;
 
@@ -47,6 +54,7 @@ pub use dense::Dense;
 pub use dropout::{Dropout, Scaling, Site};
 pub use error::Error;
 pub use float::Float;
+pub use network::{Layer, Masks, Network};
 pub use spec::{LayerSpec, NetworkSpec};
 #[cfg(feature = "alloc")]
 pub use trace::{Trace, TraceRow};

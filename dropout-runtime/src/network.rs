@@ -1,0 +1,168 @@
+//! The traits every network declared with `network!` implements, for code that works with any
+//! of them: exact dropout moments, Monte Carlo dropout, reference passes, property checks.
+
+use core::fmt::Debug;
+
+use crate::{Dense, Float, NetworkSpec};
+
+/// A network declared with `network!`.
+///
+/// The generated struct implements this trait by delegating to its inherent methods, so generic
+/// code can evaluate, mask and inspect any declared network.
+///
+/// # Example
+/// ```
+/// use dropout::{Network, network};
+///
+/// network! {
+///     struct Tiny<f64> { input: 1, dropout(p = 0.5), dense 1 identity { weights: [[2.0]], bias: [1.0] } }
+/// }
+///
+/// fn output_count<N: Network>() -> usize {
+///     N::SPEC.n_outputs()
+/// }
+/// assert_eq!(output_count::<Tiny>(), 1);
+/// let tiny = Tiny::new();
+/// assert_eq!(Network::forward(&tiny, &[3.0]), [7.0]);
+/// assert_eq!(tiny.layer(0).map(|l| l.fan_in()), Some(1));
+/// ```
+pub trait Network {
+    /// `f32` or `f64`.
+    type Scalar: Float;
+    /// `[Scalar; N_INPUTS]`.
+    type Input: Copy
+        + Debug
+        + AsRef<[Self::Scalar]>
+        + AsMut<[Self::Scalar]>
+        + for<'a> TryFrom<&'a [Self::Scalar]>;
+    /// `[Scalar; N_OUTPUTS]`.
+    type Output: Copy + Debug + AsRef<[Self::Scalar]> + AsMut<[Self::Scalar]>;
+    /// The struct with one mask per dropout site.
+    type Masks: Masks;
+
+    /// The architecture as declared.
+    const SPEC: NetworkSpec;
+
+    /// Evaluation-mode forward pass.
+    fn forward(&self, x: &Self::Input) -> Self::Output;
+
+    /// Training-mode forward pass under `masks`.
+    fn forward_masked(&self, x: &Self::Input, masks: &Self::Masks) -> Self::Output;
+
+    /// Layer `idx` (0 is the first dense layer), as a view of its parameters.
+    fn layer(&self, idx: usize) -> Option<&dyn Layer<Self::Scalar>>;
+
+    /// Layer `idx`, mutably.
+    fn layer_mut(&mut self, idx: usize) -> Option<&mut dyn Layer<Self::Scalar>>;
+
+    /// Draws masks: each unit of each site kept independently with the site's keep
+    /// probability, sites in order μ⁰, μ¹, …, units in order.
+    #[cfg(feature = "rand")]
+    fn sample_masks<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Self::Masks {
+        let mut masks = Self::Masks::ALL_KEPT;
+        for (idx, (_, _, dropout)) in Self::SPEC.sites().enumerate() {
+            let site = crate::Site::new(Self::SPEC.scaling, dropout);
+            if let Some(bits) = masks.site_mut(idx) {
+                site.sample_into(rng, bits);
+            }
+        }
+        masks
+    }
+
+    /// The exact mean and standard deviation of the output under training-mode dropout, by
+    /// enumerating every mask with its probability. See [`crate::stats::exact_moments`].
+    ///
+    /// # Errors
+    /// [`crate::Error::TooManyUnits`] if the network has more droppable units than
+    /// [`crate::stats::MAX_EXACT_UNITS`].
+    #[cfg(feature = "alloc")]
+    fn exact_moments(
+        &self,
+        x: &Self::Input,
+    ) -> Result<crate::stats::Moments<Self::Output>, crate::Error>
+    where
+        Self: Sized,
+    {
+        crate::stats::exact_moments(self, x)
+    }
+
+    /// Monte Carlo dropout (Gal & Ghahramani 2016): the mean and standard deviation of the output
+    /// over `samples` training-mode passes under sampled masks. See [`crate::stats::predict_mc`].
+    ///
+    /// # Errors
+    /// [`crate::Error::NoSamples`] if `samples` is zero.
+    #[cfg(all(feature = "alloc", feature = "rand"))]
+    fn predict_mc<R: rand::Rng + ?Sized>(
+        &self,
+        x: &Self::Input,
+        samples: usize,
+        rng: &mut R,
+    ) -> Result<crate::stats::Moments<Self::Output>, crate::Error>
+    where
+        Self: Sized,
+    {
+        crate::stats::predict_mc(self, x, samples, rng)
+    }
+}
+
+/// The mask bits of every dropout site of one network.
+pub trait Masks: Copy + Debug + PartialEq {
+    /// Masks that keep every unit.
+    const ALL_KEPT: Self;
+    /// The number of sites.
+    const N_SITES: usize;
+
+    /// The bits of site `idx` (in order μ⁰, μ¹, …).
+    fn site(&self, idx: usize) -> Option<&[bool]>;
+
+    /// The bits of site `idx`, mutably.
+    fn site_mut(&mut self, idx: usize) -> Option<&mut [bool]>;
+
+    /// Masks that drop every unit of site `idx` and keep all others.
+    #[must_use]
+    fn dropping_site(idx: usize) -> Self {
+        let mut masks = Self::ALL_KEPT;
+        if let Some(bits) = masks.site_mut(idx) {
+            bits.fill(false);
+        }
+        masks
+    }
+}
+
+/// The parameters of one dense layer, read and written without knowing its sizes at compile
+/// time. [`Dense`] implements it.
+pub trait Layer<T> {
+    /// The number of inputs of each neuron.
+    fn fan_in(&self) -> usize;
+    /// The number of neurons.
+    fn size(&self) -> usize;
+    /// The weight from `input` to `neuron`.
+    fn weight(&self, neuron: usize, input: usize) -> Option<T>;
+    /// The weight from `input` to `neuron`, mutably.
+    fn weight_mut(&mut self, neuron: usize, input: usize) -> Option<&mut T>;
+    /// The biases.
+    fn biases(&self) -> &[T];
+    /// The biases, mutably.
+    fn biases_mut(&mut self) -> &mut [T];
+}
+
+impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Dense<T, IN, OUT> {
+    fn fan_in(&self) -> usize {
+        IN
+    }
+    fn size(&self) -> usize {
+        OUT
+    }
+    fn weight(&self, neuron: usize, input: usize) -> Option<T> {
+        Dense::weight(self, neuron, input)
+    }
+    fn weight_mut(&mut self, neuron: usize, input: usize) -> Option<&mut T> {
+        Dense::weight_mut(self, neuron, input)
+    }
+    fn biases(&self) -> &[T] {
+        self.bias()
+    }
+    fn biases_mut(&mut self) -> &mut [T] {
+        self.bias_mut()
+    }
+}

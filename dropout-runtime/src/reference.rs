@@ -1,0 +1,128 @@
+//! A forward pass written with plain loops over `Vec<f64>`: slow, obviously correct, and
+//! independent of the generated code and of the fast kernels in [`Dense`](crate::Dense). Tests
+//! compare the generated passes against it.
+//!
+//! It reads the architecture from [`Network::SPEC`] and the parameters through
+//! [`Network::layer`]; the activations are written out again here rather than borrowed from
+//! [`Activation::apply`](crate::Activation::apply). What each dropout site does is up to the
+//! caller, which makes the conventions explicit in the tests that use it.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::{Activation, Layer, Network};
+
+/// The output of `net` at `x`, where `site(k, values)` transforms the activations at dropout
+/// site k (in order μ⁰, μ¹, …) before the next layer reads them.
+///
+/// # Example
+/// ```
+/// use dropout::{network, reference};
+///
+/// network! {
+///     struct Net<f64> { input: 2, dropout(p = 0.5), dense 1 identity { weights: [[1.0, -1.0]], bias: [0.5] } }
+/// }
+/// // No dropout at all: 3 − 1 + 0.5.
+/// assert_eq!(reference::forward_with(&Net::new(), &[3.0, 1.0], |_, _| {}), [2.5]);
+/// // Drop the first input: −1 + 0.5.
+/// let y = reference::forward_with(&Net::new(), &[3.0, 1.0], |_, a| a[0] = 0.0);
+/// assert_eq!(y, [-0.5]);
+/// ```
+pub fn forward_with<N: Network>(
+    net: &N,
+    x: &[f64],
+    site: impl FnMut(usize, &mut [f64]),
+) -> Vec<f64> {
+    run_from(net, 0, x.to_vec(), site)
+}
+
+/// The output when layer `first` receives `input` (already past any site before it), the
+/// layers before it skipped. Sites are numbered as in [`forward_with`].
+pub fn run_from<N: Network>(
+    net: &N,
+    first: usize,
+    input: Vec<f64>,
+    mut site: impl FnMut(usize, &mut [f64]),
+) -> Vec<f64> {
+    let spec = N::SPEC;
+    let input_sites = usize::from(spec.input_dropout.is_some());
+    // The index of the next site: the one on layer `first`'s neurons, if it has one.
+    let mut site_idx = input_sites
+        + spec
+            .layers
+            .iter()
+            .take(first)
+            .filter(|l| l.dropout.is_some())
+            .count();
+    let mut a = input;
+    if first == 0 && spec.input_dropout.is_some() {
+        site(0, &mut a);
+    }
+    for (idx, layer_spec) in spec.layers.iter().enumerate().skip(first) {
+        let Some(layer) = net.layer(idx) else {
+            return a;
+        };
+        let z = affine(layer, &a);
+        a = activate(layer_spec.activation, z);
+        if layer_spec.dropout.is_some() {
+            site(site_idx, &mut a);
+            site_idx += 1;
+        }
+    }
+    a
+}
+
+fn affine<T: crate::Float>(layer: &dyn Layer<T>, a: &[f64]) -> Vec<f64> {
+    let mut z = vec![0.0; layer.size()];
+    for (neuron, z_n) in z.iter_mut().enumerate() {
+        let mut sum = layer.biases()[neuron].to_f64();
+        for (input, a_i) in a.iter().enumerate().take(layer.fan_in()) {
+            sum += layer.weight(neuron, input).map_or(0.0, T::to_f64) * a_i;
+        }
+        *z_n = sum;
+    }
+    z
+}
+
+fn activate(activation: Activation, mut z: Vec<f64>) -> Vec<f64> {
+    match activation {
+        Activation::Softmax => {
+            let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = z.iter().map(|v| libm::exp(v - max)).sum();
+            for v in &mut z {
+                *v = libm::exp(*v - max) / sum;
+            }
+        }
+        other => {
+            for v in &mut z {
+                *v = match other {
+                    Activation::Relu => v.max(0.0),
+                    Activation::LeakyRelu(alpha) if *v < 0.0 => alpha * *v,
+                    Activation::Sigmoid => 1.0 / (1.0 + libm::exp(-*v)),
+                    Activation::Tanh => libm::tanh(*v),
+                    _ => *v,
+                };
+            }
+        }
+    }
+    z
+}
+
+#[cfg(test)]
+mod tests {
+    use super::activate;
+    use crate::Activation;
+
+    #[test]
+    fn activations_by_formula() {
+        assert_eq!(activate(Activation::Relu, vec![-1.0, 2.0]), [0.0, 2.0]);
+        assert_eq!(
+            activate(Activation::LeakyRelu(0.5), vec![-1.0, 2.0]),
+            [-0.5, 2.0]
+        );
+        assert_eq!(activate(Activation::Sigmoid, vec![0.0]), [0.5]);
+        assert_eq!(activate(Activation::Identity, vec![-3.0]), [-3.0]);
+        let p = activate(Activation::Softmax, vec![0.0, 2.0_f64.ln()]);
+        assert!((p[0] - 1.0 / 3.0).abs() < 1e-15 && (p[1] - 2.0 / 3.0).abs() < 1e-15);
+    }
+}
