@@ -68,6 +68,9 @@ network! {
     }
 }
 
+/// How many sampled masks the Monte Carlo estimate averages.
+const MC_SAMPLES: usize = 10_000;
+
 /// The article's masks μ⁰…μ³.
 const ARTICLE_MASKS: ToyMasks = ToyMasks {
     input: [true, true],
@@ -130,10 +133,9 @@ fn main() -> ExitCode {
 
     // Training-mode dropout makes the network an ensemble of 2⁸ thinned networks (μ⁰ keeps
     // everything); the evaluation pass only approximates the ensemble's mean.
-    const SAMPLES: usize = 10_000;
     let mc_seed = seed.unwrap_or(0);
     let moments = toy.exact_moments(&x).and_then(|exact| {
-        let mc = toy.predict_mc(&x, SAMPLES, &mut ChaCha8Rng::seed_from_u64(mc_seed))?;
+        let mc = toy.predict_mc(&x, MC_SAMPLES, &mut ChaCha8Rng::seed_from_u64(mc_seed))?;
         Ok((exact, mc))
     });
     let (exact, mc) = match moments {

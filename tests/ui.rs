@@ -14,7 +14,8 @@ fn ui() {
 /// The weight formula shared by the declaration and its reference: a value k/1000, which a
 /// decimal literal and a division both round to the same float.
 fn weight(layer: usize, neuron: usize, input: usize) -> i64 {
-    ((neuron * 31 + input * 17 + layer * 7) % 201) as i64 - 100
+    let k = (neuron * 31 + input * 17 + layer * 7) % 201;
+    i64::try_from(k).unwrap_or(0) - 100
 }
 
 fn large_network_source(n: usize) -> String {
