@@ -86,7 +86,7 @@ fn exact_moments_agree_with_brute_force_sampling() {
     let exact = net.exact_moments(&x).unwrap();
     // 3 + 2 droppable units: 32 masks.
     assert_eq!(exact.passes, 32);
-    let n = 200_000;
+    let n: usize = 200_000;
     let mut rng = ChaCha8Rng::seed_from_u64(17);
     let mut sums = [0.0; 2];
     let mut squares = [0.0; 2];
