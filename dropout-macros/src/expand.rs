@@ -354,7 +354,9 @@ impl Gen<'_> {
                 quote!([#(#values),*])
             });
             let bias = params.bias.iter().map(|num| self.number(*num));
+            // The literals keep the user's spans; weights pasted from a trainer are long by nature.
             Some(quote! {
+                #[allow(clippy::unreadable_literal, clippy::excessive_precision)]
                 const #name: #rt::Dense<#t, #fan_in, #size> = #rt::Dense::from_rows(&[#(#rows),*], &[#(#bias),*]);
             })
         });
@@ -828,6 +830,7 @@ impl Gen<'_> {
         };
         quote! {
             #[test]
+            #[allow(clippy::unreadable_literal, clippy::excessive_precision)]
             fn #name() {
                 let net = super::#ident::new();
                 let got = { #output };

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Writes tests/torch_oracle.rs: networks built and evaluated by PyTorch, as `network!` declarations.
+
+Each network is a random `nn.Sequential` of Dropout / Linear / activation modules in float32 or
+float64, with PyTorch's default initialisation. For several random inputs the script records
+PyTorch's output in evaluation mode (`model.eval()`) and under given dropout masks, applied the
+way PyTorch's dropout applies its own: x * mask / (1 - p). The Rust file declares the same
+networks with their literal weights and turns every recorded case into a `test` block, so that
+`cargo test` checks this crate against PyTorch without needing Python.
+
+Usage (PyTorch installs from PyPI):
+
+    python3 -m venv .venv && .venv/bin/pip install torch numpy
+    .venv/bin/python tools/torch_oracle.py            # rewrites tests/torch_oracle.rs
+
+The output depends only on the seed below and the PyTorch version, which the file header records.
+"""
+
+import pathlib
+import random
+import sys
+
+import numpy as np
+import torch
+
+SEED = 20261127
+N_NETWORKS = 60
+N_INPUTS_PER_NETWORK = 3
+N_MASKS_PER_INPUT = 2
+OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "torch_oracle.rs"
+
+HIDDEN_ACTIVATIONS = ["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
+OUTPUT_ACTIVATIONS = ["identity", "sigmoid", "tanh", "softmax", "relu"]
+PROBABILITIES = [0.0, 0.1, 0.25, 0.5, 0.8]
+
+
+def literal(value, dtype):
+    """The shortest decimal that reads back as exactly this value of the given type."""
+    if dtype == torch.float32:
+        return np.format_float_positional(np.float32(value), unique=True, trim="0")
+    text = repr(float(value))
+    return text if any(c in text for c in ".e") else text + ".0"
+
+
+def vector(values, dtype):
+    return "[" + ", ".join(literal(v, dtype) for v in values) + "]"
+
+
+def activation_module(name, alpha):
+    return {
+        "relu": torch.nn.ReLU(),
+        "leaky_relu": torch.nn.LeakyReLU(alpha),
+        "sigmoid": torch.nn.Sigmoid(),
+        "tanh": torch.nn.Tanh(),
+        "identity": torch.nn.Identity(),
+        "softmax": torch.nn.Softmax(dim=-1),
+    }[name]
+
+
+def random_network(rng, index):
+    dtype = torch.float32 if index % 2 == 0 else torch.float64
+    depth = rng.randint(1, 4)
+    sizes = [rng.randint(1, 12) for _ in range(depth + 1)]
+    modules, layers = [], []
+    input_p = rng.choice(PROBABILITIES) if rng.random() < 0.5 else None
+    if input_p is not None:
+        modules.append(torch.nn.Dropout(input_p))
+    for k in range(depth):
+        last = k == depth - 1
+        activation = rng.choice(OUTPUT_ACTIVATIONS if last else HIDDEN_ACTIVATIONS)
+        alpha = rng.choice([0.01, 0.1, 0.2]) if activation == "leaky_relu" else None
+        linear = torch.nn.Linear(sizes[k], sizes[k + 1], dtype=dtype)
+        modules += [linear, activation_module(activation, alpha)]
+        p = None if last or rng.random() < 0.3 else rng.choice(PROBABILITIES)
+        if p is not None:
+            modules.append(torch.nn.Dropout(p))
+        layers.append((linear, activation, alpha, p))
+    return torch.nn.Sequential(*modules), dtype, sizes, input_p, layers
+
+
+def describe(model):
+    """`nn.Sequential(Dropout(p=0.25), Linear(3, 5), ReLU(), …)` on one line."""
+
+    def one(module):
+        if isinstance(module, torch.nn.Linear):
+            return f"Linear({module.in_features}, {module.out_features})"
+        if isinstance(module, torch.nn.Dropout):
+            return f"Dropout(p={module.p})"
+        return str(module)
+
+    return "nn.Sequential(" + ", ".join(one(m) for m in model) + ")"
+
+
+def masked_forward(model, x, masks):
+    """A training pass with the given masks, one per Dropout module, as PyTorch's dropout does it."""
+    masks = iter(masks)
+    for module in model:
+        if isinstance(module, torch.nn.Dropout):
+            mask = next(masks)
+            x = x * mask / (1.0 - module.p)
+        else:
+            x = module(x)
+    return x
+
+
+def declaration(name, model, dtype, sizes, input_p, layers, rng):
+    scalar = "f32" if dtype == torch.float32 else "f64"
+    lines = [f"    /// `{describe(model)}`", f"    struct {name}<{scalar}> {{"]
+    head = f"        input: {sizes[0]},"
+    if input_p is not None:
+        head += f" dropout(p = {input_p}),"
+    lines.append(head)
+    for linear, activation, alpha, p in layers:
+        act = f"leaky_relu({alpha})" if activation == "leaky_relu" else activation
+        weights = ", ".join(vector(row, dtype) for row in linear.weight.detach().numpy())
+        bias = vector(linear.bias.detach().numpy(), dtype)
+        tail = f" dropout(p = {p})," if p is not None else ""
+        lines.append(f"        dense {linear.out_features} {act} {{ weights: [{weights}], bias: {bias} }},{tail}")
+
+    site_sizes = ([sizes[0]] if input_p is not None else []) + [
+        linear.out_features for linear, _, _, p in layers if p is not None
+    ]
+    site_ps = ([input_p] if input_p is not None else []) + [p for _, _, _, p in layers if p is not None]
+    model.eval()
+    with torch.no_grad():
+        for i in range(N_INPUTS_PER_NETWORK):
+            x = torch.randn(sizes[0], dtype=dtype, generator=GENERATOR)
+            y = model(x)
+            lines.append(f"        test eval_{i} {{ input: {vector(x.numpy(), dtype)}, expect: {vector(y.numpy(), dtype)} }}")
+            if not site_sizes:
+                continue
+            for j in range(N_MASKS_PER_INPUT):
+                masks = [
+                    torch.tensor([1.0 if rng.random() >= p else 0.0 for _ in range(size)], dtype=dtype)
+                    for size, p in zip(site_sizes, site_ps)
+                ]
+                y = masked_forward(model, x, masks)
+                bits = ", ".join("[" + ", ".join(str(int(b)) for b in m.tolist()) + "]" for m in masks)
+                lines.append(
+                    f"        test masked_{i}_{j} {{ input: {vector(x.numpy(), dtype)}, masks: [{bits}], "
+                    f"expect: {vector(y.numpy(), dtype)} }}"
+                )
+    lines.append("    }")
+    return "network! {\n" + "\n".join(lines) + "\n}\n"
+
+
+def main():
+    global GENERATOR
+    rng = random.Random(SEED)
+    torch.manual_seed(SEED)
+    GENERATOR = torch.Generator().manual_seed(SEED)
+    torch.set_num_threads(1)
+    blocks = []
+    for index in range(N_NETWORKS):
+        model, dtype, sizes, input_p, layers = random_network(rng, index)
+        blocks.append(declaration(f"Torch{index:02}", model, dtype, sizes, input_p, layers, rng))
+    header = f"""//! Networks built and evaluated by PyTorch {torch.__version__} (seed {SEED}), declared with their
+//! literal weights. Every `test` block holds PyTorch's output for one input, in evaluation mode or
+//! under the given masks (applied as x · mask / (1 − p)); the default tolerances, 1e-5 for f32 and
+//! 1e-12 for f64 relative to max(1, |expected|), are the agreement bounds.
+//!
+//! Generated by `tools/torch_oracle.py`; do not edit. Regenerate with
+//! `python3 -m venv .venv && .venv/bin/pip install torch numpy && .venv/bin/python tools/torch_oracle.py`.
+use dropout::network;
+
+"""
+    OUT.write_text(header + "\n".join(blocks))
+    n_tests = sum(block.count("        test ") for block in blocks)
+    print(f"wrote {OUT} ({N_NETWORKS} networks, {n_tests} cases)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
