@@ -2,7 +2,7 @@
 //! declaration generates, also callable from hand-written tests.
 //!
 //! Each check draws inputs from a seeded generator, compares the network's generated passes
-//! with [`reference`](crate::reference) passes that spell out what the scaling convention
+//! with [`reference`](mod@crate::reference) passes that spell out what the scaling convention
 //! promises, and panics with a description of the first disagreement.
 //!
 //! # Example
