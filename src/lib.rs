@@ -56,6 +56,7 @@
 //! - `alloc` (implied by `std`): `trace` and `trace_eval`.
 //! - `rand` (default): `sample_masks`, `forward_train` and `init`.
 //! - `ndarray` (default): `forward_batch` and `forward_batch_masked`.
+//! - `train` (default): gradients, optimizers and a trainer in [`train`].
 #![no_std]
 
 #[doc = include_str!("network.md")]
@@ -65,6 +66,8 @@ pub use dropout_macros::network;
 pub use dropout_runtime::batch;
 #[cfg(all(feature = "alloc", feature = "rand"))]
 pub use dropout_runtime::testing;
+#[cfg(feature = "train")]
+pub use dropout_runtime::train;
 pub use dropout_runtime::{
     Activation, Dense, Dropout, Error, Float, Layer, LayerSpec, Masks, Network, NetworkSpec,
     Scaling, Site, init,

@@ -146,6 +146,12 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     pub(crate) fn weights_t_rows(&self) -> &[[T; OUT]] {
         &self.weights_t
     }
+
+    /// `Wᵀ`, one row per input, mutably.
+    #[cfg(feature = "ndarray")]
+    pub(crate) fn weights_t_rows_mut(&mut self) -> &mut [[T; OUT]] {
+        &mut self.weights_t
+    }
 }
 
 /// `acc += a · w`, written so that it vectorises over the neurons.

@@ -39,6 +39,18 @@ pub enum Error {
     },
     /// A Monte Carlo estimate asked for zero samples.
     NoSamples,
+    /// Targets whose shape is not one row of outputs per sample.
+    TargetShape {
+        /// (rows of the batch, the network's number of outputs).
+        expected: (usize, usize),
+        /// The targets' shape.
+        found: (usize, usize),
+    },
+    /// A trainer configured with batches of zero samples.
+    BatchSize,
+    /// A dropout override on a network with `classic` scaling, whose evaluation pass depends on
+    /// the declared probabilities.
+    OverrideNeedsInverted,
 }
 
 impl fmt::Display for Error {
@@ -66,6 +78,14 @@ impl fmt::Display for Error {
                 "exact moments enumerate 2^n masks; this network has n = {found} droppable units, more than the limit of {max}"
             ),
             Error::NoSamples => f.write_str("a Monte Carlo estimate needs at least one sample"),
+            Error::TargetShape { expected, found } => write!(
+                f,
+                "expected targets of shape {expected:?} (one row of outputs per sample), found {found:?}"
+            ),
+            Error::BatchSize => f.write_str("the batch size must be at least 1"),
+            Error::OverrideNeedsInverted => f.write_str(
+                "a dropout override needs `inverted` scaling: under `classic` scaling the evaluation pass depends on the declared probabilities",
+            ),
         }
     }
 }

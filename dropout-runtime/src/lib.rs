@@ -10,6 +10,7 @@
 //! - `alloc` (implied by `std`): [`Trace`].
 //! - `rand` (default): mask sampling and weight initialisation over any [`rand::Rng`].
 //! - `ndarray` (default): batched passes in [`batch`].
+//! - `train` (default): gradients, optimizers and the trainer in [`train`].
 //!
 //! # Example
 //! ```
@@ -48,6 +49,8 @@ pub mod support;
 pub mod testing;
 #[cfg(feature = "alloc")]
 mod trace;
+#[cfg(feature = "train")]
+pub mod train;
 
 pub use activation::Activation;
 pub use dense::Dense;

@@ -130,8 +130,8 @@ pub trait Masks: Copy + Debug + PartialEq {
 }
 
 /// The parameters of one dense layer, read and written without knowing its sizes at compile
-/// time. [`Dense`] implements it.
-pub trait Layer<T> {
+/// time. [`Dense`] implements it; the trait is sealed.
+pub trait Layer<T>: sealed::Sealed {
     /// The number of inputs of each neuron.
     fn fan_in(&self) -> usize;
     /// The number of neurons.
@@ -144,6 +144,17 @@ pub trait Layer<T> {
     fn biases(&self) -> &[T];
     /// The biases, mutably.
     fn biases_mut(&mut self) -> &mut [T];
+    /// `Wᵀ` as a `fan_in × size` matrix: row `i` holds the weights from input `i`.
+    #[cfg(feature = "ndarray")]
+    fn weights_t(&self) -> ndarray::ArrayView2<'_, T>;
+    /// `Wᵀ`, mutably.
+    #[cfg(feature = "ndarray")]
+    fn weights_t_mut(&mut self) -> ndarray::ArrayViewMut2<'_, T>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T, const IN: usize, const OUT: usize> Sealed for crate::Dense<T, IN, OUT> {}
 }
 
 impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Dense<T, IN, OUT> {
@@ -164,5 +175,15 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Dense<T, IN, OUT>
     }
     fn biases_mut(&mut self) -> &mut [T] {
         self.bias_mut()
+    }
+    #[cfg(feature = "ndarray")]
+    fn weights_t(&self) -> ndarray::ArrayView2<'_, T> {
+        ndarray::aview2(self.weights_t_rows())
+    }
+    #[cfg(feature = "ndarray")]
+    fn weights_t_mut(&mut self) -> ndarray::ArrayViewMut2<'_, T> {
+        let rows = self.weights_t_rows_mut();
+        // A slice of `[T; OUT]` rows is an `IN × OUT` row-major matrix.
+        ndarray::ArrayViewMut2::from(rows)
     }
 }

@@ -1,0 +1,276 @@
+//! Optimizers: SGD with momentum and weight decay, and Adam, with PyTorch's update rules.
+
+use alloc::vec::Vec;
+
+use ndarray::{Array1, Array2, Zip};
+
+use super::backprop::Gradients;
+use crate::{Float, Network};
+
+/// An optimizer and its hyperparameters. Its running state lives in [`OptimizerState`].
+///
+/// # Example
+/// ```
+/// use dropout::train::Optimizer;
+///
+/// let sgd = Optimizer::sgd(0.1).with_momentum(0.9).with_weight_decay(1e-4);
+/// let adam = Optimizer::adam(1e-3);
+/// assert_eq!(sgd.learning_rate(), 0.1);
+/// assert_eq!(adam.learning_rate(), 1e-3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Optimizer {
+    /// v ← μ·v + (g + λ·w); w ← w − lr·v (PyTorch's `SGD` without dampening or Nesterov).
+    Sgd {
+        /// The step size lr.
+        learning_rate: f64,
+        /// The momentum μ (0 for plain SGD).
+        momentum: f64,
+        /// The L2 penalty λ added to the gradient.
+        weight_decay: f64,
+    },
+    /// Adam (Kingma & Ba 2015) with bias correction, as PyTorch's `Adam`; the L2 penalty λ is
+    /// added to the gradient.
+    Adam {
+        /// The step size lr.
+        learning_rate: f64,
+        /// The decay of the first moment, β₁.
+        beta1: f64,
+        /// The decay of the second moment, β₂.
+        beta2: f64,
+        /// ε in the denominator.
+        epsilon: f64,
+        /// The L2 penalty λ added to the gradient.
+        weight_decay: f64,
+    },
+}
+
+impl Optimizer {
+    /// Plain SGD with the given learning rate.
+    pub const fn sgd(learning_rate: f64) -> Self {
+        Optimizer::Sgd {
+            learning_rate,
+            momentum: 0.0,
+            weight_decay: 0.0,
+        }
+    }
+
+    /// Adam with PyTorch's defaults (β₁ = 0.9, β₂ = 0.999, ε = 1e-8).
+    pub const fn adam(learning_rate: f64) -> Self {
+        Optimizer::Adam {
+            learning_rate,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            weight_decay: 0.0,
+        }
+    }
+
+    /// Sets SGD's momentum; no effect on Adam.
+    #[must_use]
+    pub const fn with_momentum(self, value: f64) -> Self {
+        match self {
+            Optimizer::Sgd {
+                learning_rate,
+                weight_decay,
+                ..
+            } => Optimizer::Sgd {
+                learning_rate,
+                momentum: value,
+                weight_decay,
+            },
+            other => other,
+        }
+    }
+
+    /// Sets the L2 penalty λ.
+    #[must_use]
+    pub const fn with_weight_decay(self, value: f64) -> Self {
+        match self {
+            Optimizer::Sgd {
+                learning_rate,
+                momentum,
+                ..
+            } => Optimizer::Sgd {
+                learning_rate,
+                momentum,
+                weight_decay: value,
+            },
+            Optimizer::Adam {
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+                ..
+            } => Optimizer::Adam {
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+                weight_decay: value,
+            },
+        }
+    }
+
+    /// The step size.
+    pub const fn learning_rate(&self) -> f64 {
+        match *self {
+            Optimizer::Sgd { learning_rate, .. } | Optimizer::Adam { learning_rate, .. } => {
+                learning_rate
+            }
+        }
+    }
+}
+
+/// The running state of an optimizer for one network: momentum buffers, Adam's moments and
+/// step count.
+///
+/// # Example
+/// ```
+/// use dropout::train::{Loss, Optimizer, OptimizerState, gradients};
+/// use dropout::network;
+///
+/// network! {
+///     struct Line<f64> { input: 1, dense 1 identity { weights: [[2.0]], bias: [1.0] } }
+/// }
+/// let mut line = Line::new();
+/// let mut state = OptimizerState::new(Optimizer::sgd(0.05), &line);
+/// let (_, grads) = gradients(&line, &[3.0], &LineMasks {}, &[5.0], Loss::MeanSquaredError);
+/// state.step(&mut line, &grads);
+/// // w ← 2 − 0.05·12, b ← 1 − 0.05·4
+/// assert!((line.output.weight(0, 0).unwrap() - 1.4).abs() < 1e-12);
+/// assert!((line.output.bias()[0] - 0.8).abs() < 1e-12);
+/// ```
+#[derive(Clone, Debug)]
+pub struct OptimizerState<T> {
+    optimizer: Optimizer,
+    /// Momentum buffers (SGD) or first moments (Adam).
+    first: Vec<(Array2<f64>, Array1<f64>)>,
+    /// Second moments (Adam).
+    second: Vec<(Array2<f64>, Array1<f64>)>,
+    steps: i32,
+    _scalar: core::marker::PhantomData<T>,
+}
+
+impl<T: Float> OptimizerState<T> {
+    /// A fresh state for `net`'s shapes.
+    pub fn new<N: Network<Scalar = T>>(optimizer: Optimizer, net: &N) -> Self {
+        let zeros: Vec<(Array2<f64>, Array1<f64>)> = (0..N::SPEC.layers.len())
+            .filter_map(|idx| net.layer(idx))
+            .map(|l| {
+                (
+                    Array2::zeros((l.fan_in(), l.size())),
+                    Array1::zeros(l.size()),
+                )
+            })
+            .collect();
+        OptimizerState {
+            optimizer,
+            second: zeros.clone(),
+            first: zeros,
+            steps: 0,
+            _scalar: core::marker::PhantomData,
+        }
+    }
+
+    /// The optimizer this state belongs to.
+    pub fn optimizer(&self) -> Optimizer {
+        self.optimizer
+    }
+
+    /// Updates `net`'s parameters with one step against `grads`.
+    pub fn step<N: Network<Scalar = T>>(&mut self, net: &mut N, grads: &Gradients<T>) {
+        self.steps = self.steps.saturating_add(1);
+        let optimizer = self.optimizer;
+        let steps = self.steps;
+        for (idx, grad) in grads.layers().iter().enumerate() {
+            let Some(layer) = net.layer_mut(idx) else {
+                continue;
+            };
+            let (Some(first), Some(second)) = (self.first.get_mut(idx), self.second.get_mut(idx))
+            else {
+                continue;
+            };
+            let update = |w: &mut T, g: &T, m: &mut f64, v: &mut f64| {
+                let w64 = w.to_f64();
+                *w = T::from_f64(w64 - update_amount(optimizer, steps, w64, g.to_f64(), m, v));
+            };
+            Zip::from(layer.weights_t_mut())
+                .and(&grad.weights_t)
+                .and(&mut first.0)
+                .and(&mut second.0)
+                .for_each(update);
+            Zip::from(layer.biases_mut())
+                .and(&grad.bias)
+                .and(&mut first.1)
+                .and(&mut second.1)
+                .for_each(update);
+        }
+    }
+}
+
+/// How much one parameter moves down in one step; updates its state `m` and `v`.
+fn update_amount(
+    optimizer: Optimizer,
+    steps: i32,
+    w: f64,
+    g: f64,
+    m: &mut f64,
+    v: &mut f64,
+) -> f64 {
+    match optimizer {
+        Optimizer::Sgd {
+            learning_rate,
+            momentum,
+            weight_decay,
+        } => {
+            // The buffer starts at zero, so the first step's buffer is the gradient itself.
+            *m = momentum * *m + g + weight_decay * w;
+            learning_rate * *m
+        }
+        Optimizer::Adam {
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+            weight_decay,
+        } => {
+            let g = g + weight_decay * w;
+            *m = beta1 * *m + (1.0 - beta1) * g;
+            *v = beta2 * *v + (1.0 - beta2) * g * g;
+            let m_hat = *m / (1.0 - libm::pow(beta1, f64::from(steps)));
+            let v_hat = *v / (1.0 - libm::pow(beta2, f64::from(steps)));
+            learning_rate * m_hat / (libm::sqrt(v_hat) + epsilon)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Optimizer, update_amount};
+
+    #[test]
+    fn sgd_momentum_follows_pytorch() {
+        let sgd = Optimizer::sgd(0.1)
+            .with_momentum(0.9)
+            .with_weight_decay(0.5);
+        let (mut m, mut v) = (0.0, 0.0);
+        // Step 1: buffer = g + λw = 1 + 0.5·2 = 2.
+        assert!((update_amount(sgd, 1, 2.0, 1.0, &mut m, &mut v) - 0.2).abs() < 1e-15);
+        // Step 2: buffer = 0.9·2 + (1 + 0.5·1.8) = 3.7.
+        assert!((update_amount(sgd, 2, 1.8, 1.0, &mut m, &mut v) - 0.37).abs() < 1e-15);
+    }
+
+    #[test]
+    fn adam_first_step_is_the_learning_rate_times_the_sign() {
+        let adam = Optimizer::adam(0.01);
+        let (mut m, mut v) = (0.0, 0.0);
+        let step = update_amount(adam, 1, 0.0, -3.0, &mut m, &mut v);
+        assert!((step + 0.01).abs() < 1e-9, "{step}");
+        assert_eq!(
+            Optimizer::adam(0.5).with_momentum(0.9),
+            Optimizer::adam(0.5)
+        );
+    }
+}
