@@ -182,8 +182,7 @@ impl<T: Float> OptimizerState<T> {
     /// Updates `net`'s parameters with one step against `grads`.
     pub fn step<N: Network<Scalar = T>>(&mut self, net: &mut N, grads: &Gradients<T>) {
         self.steps = self.steps.saturating_add(1);
-        let optimizer = self.optimizer;
-        let steps = self.steps;
+        let rule = Rule::new(self.optimizer, self.steps);
         for (idx, grad) in grads.layers().iter().enumerate() {
             let Some(layer) = net.layer_mut(idx) else {
                 continue;
@@ -194,7 +193,7 @@ impl<T: Float> OptimizerState<T> {
             };
             let update = |w: &mut T, g: &T, m: &mut f64, v: &mut f64| {
                 let w64 = w.to_f64();
-                *w = T::from_f64(w64 - update_amount(optimizer, steps, w64, g.to_f64(), m, v));
+                *w = T::from_f64(w64 - rule.amount(w64, g.to_f64(), m, v));
             };
             Zip::from(layer.weights_t_mut())
                 .and(&grad.weights_t)
@@ -210,38 +209,56 @@ impl<T: Float> OptimizerState<T> {
     }
 }
 
-/// How much one parameter moves down in one step; updates its state `m` and `v`.
-fn update_amount(
+/// The update rule of one step, with everything that depends only on the step count computed
+/// once.
+#[derive(Clone, Copy)]
+struct Rule {
     optimizer: Optimizer,
-    steps: i32,
-    w: f64,
-    g: f64,
-    m: &mut f64,
-    v: &mut f64,
-) -> f64 {
-    match optimizer {
-        Optimizer::Sgd {
-            learning_rate,
-            momentum,
-            weight_decay,
-        } => {
-            // The buffer starts at zero, so the first step's buffer is the gradient itself.
-            *m = momentum * *m + g + weight_decay * w;
-            learning_rate * *m
+    /// Adam's bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
+    corrections: (f64, f64),
+}
+
+impl Rule {
+    fn new(optimizer: Optimizer, steps: i32) -> Self {
+        let corrections = match optimizer {
+            Optimizer::Adam { beta1, beta2, .. } => (
+                1.0 - libm::pow(beta1, f64::from(steps)),
+                1.0 - libm::pow(beta2, f64::from(steps)),
+            ),
+            Optimizer::Sgd { .. } => (1.0, 1.0),
+        };
+        Rule {
+            optimizer,
+            corrections,
         }
-        Optimizer::Adam {
-            learning_rate,
-            beta1,
-            beta2,
-            epsilon,
-            weight_decay,
-        } => {
-            let g = g + weight_decay * w;
-            *m = beta1 * *m + (1.0 - beta1) * g;
-            *v = beta2 * *v + (1.0 - beta2) * g * g;
-            let m_hat = *m / (1.0 - libm::pow(beta1, f64::from(steps)));
-            let v_hat = *v / (1.0 - libm::pow(beta2, f64::from(steps)));
-            learning_rate * m_hat / (libm::sqrt(v_hat) + epsilon)
+    }
+
+    /// How much one parameter moves down in this step; updates its state `m` and `v`.
+    fn amount(self, w: f64, g: f64, m: &mut f64, v: &mut f64) -> f64 {
+        match self.optimizer {
+            Optimizer::Sgd {
+                learning_rate,
+                momentum,
+                weight_decay,
+            } => {
+                // The buffer starts at zero, so the first step's buffer is the gradient itself.
+                *m = momentum * *m + g + weight_decay * w;
+                learning_rate * *m
+            }
+            Optimizer::Adam {
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+                weight_decay,
+            } => {
+                let g = g + weight_decay * w;
+                *m = beta1 * *m + (1.0 - beta1) * g;
+                *v = beta2 * *v + (1.0 - beta2) * g * g;
+                let m_hat = *m / self.corrections.0;
+                let v_hat = *v / self.corrections.1;
+                learning_rate * m_hat / (libm::sqrt(v_hat) + epsilon)
+            }
         }
     }
 }

@@ -1,0 +1,287 @@
+//! Overfitting and dropout on real data: the diabetes set of Efron et al. (2004), 442 patients.
+//!
+//! A small training set (80 patients) and a large network overfit: the validation loss turns
+//! and climbs while the training loss keeps falling. The same architecture is trained twice
+//! from the same initial weights and seed, without dropout and with the declared dropout, and
+//! both runs are drawn on one chart.
+//!
+//! ```text
+//! cargo run --release --example overfitting            # writes target/overfitting.svg
+//! cargo run --release --example overfitting -- --seed 3
+//! ```
+
+use std::error::Error;
+use std::path::Path;
+use std::process::ExitCode;
+
+use dropout::network;
+use dropout::train::{EpochReport, Loss, Optimizer, Trainer};
+use ndarray::{Array2, Axis, s};
+use plotters::prelude::*;
+use rand::SeedableRng as _;
+use rand::rngs::ChaCha8Rng;
+use rand::seq::SliceRandom as _;
+
+network! {
+    /// Ten clinical variables to disease progression: two wide ReLU layers with dropout.
+    #[derive(Clone)]
+    pub struct Progression<f32> {
+        input: 10, dropout(p = 0.2),
+        dense 64 relu, dropout(p = 0.5),
+        dense 64 relu, dropout(p = 0.5),
+        dense 1 identity,
+    }
+}
+
+const TRAIN_SIZE: usize = 80;
+const EPOCHS: usize = 300;
+const BATCH_SIZE: usize = 16;
+const LEARNING_RATE: f64 = 1e-3;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let seed = parse_seed(std::env::args().skip(1))?;
+    let (x, y) =
+        load_csv(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/diabetes.csv"))?;
+    let (train_x, train_y, val_x, val_y) = split_and_standardise(&x, &y, TRAIN_SIZE, seed);
+    println!(
+        "Diabetes progression (Efron et al. 2004): {} training and {} validation patients, split with seed {seed}",
+        train_x.nrows(),
+        val_x.nrows()
+    );
+    println!("{}\n", Progression::SPEC);
+
+    let initial = Progression::init(&mut ChaCha8Rng::seed_from_u64(seed));
+    let trainer = Trainer::new(Optimizer::adam(LEARNING_RATE), Loss::MeanSquaredError)
+        .epochs(EPOCHS)
+        .batch_size(BATCH_SIZE)
+        .seed(seed);
+    let mut plain_net = initial.clone();
+    let plain = trainer.clone().dropout(0.0).fit(
+        &mut plain_net,
+        (&train_x, &train_y),
+        Some((&val_x, &val_y)),
+        |_| {},
+    )?;
+    let mut dropout_net = initial;
+    let dropped = trainer.fit(
+        &mut dropout_net,
+        (&train_x, &train_y),
+        Some((&val_x, &val_y)),
+        |_| {},
+    )?;
+
+    println!(
+        "Mean squared error of the standardised target, evaluation mode (every 20th epoch):\n"
+    );
+    println!("epoch   without dropout: train  validation   with dropout: train  validation");
+    for (a, b) in plain.iter().zip(&dropped) {
+        if a.epoch % 20 == 0 || a.epoch == 1 {
+            println!(
+                "{:>5}   {:>22.4}  {:>10.4}   {:>19.4}  {:>10.4}",
+                a.epoch,
+                a.train_eval_loss,
+                a.validation_loss.unwrap_or(f64::NAN),
+                b.train_eval_loss,
+                b.validation_loss.unwrap_or(f64::NAN)
+            );
+        }
+    }
+    println!();
+    for (name, history) in [("without dropout", &plain), ("with dropout   ", &dropped)] {
+        let best = best_epoch(history);
+        let last = history.last().ok_or("no epochs were run")?;
+        println!(
+            "{name}: final train {:.4}, final validation {:.4}; best validation {:.4} at epoch {}",
+            last.train_eval_loss,
+            last.validation_loss.unwrap_or(f64::NAN),
+            best.validation_loss.unwrap_or(f64::NAN),
+            best.epoch
+        );
+    }
+
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/overfitting.svg");
+    draw(&out, &plain, &dropped)?;
+    println!("\nwrote {}", out.display());
+    Ok(())
+}
+
+fn best_epoch(history: &[EpochReport]) -> &EpochReport {
+    history
+        .iter()
+        .min_by(|a, b| {
+            a.validation_loss
+                .unwrap_or(f64::INFINITY)
+                .total_cmp(&b.validation_loss.unwrap_or(f64::INFINITY))
+        })
+        .unwrap_or(&history[0])
+}
+
+/// Reads `diabetes.csv`: a header row, then ten features and the target per line.
+fn load_csv(path: &Path) -> Result<(Array2<f32>, Vec<f32>), Box<dyn Error>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let mut features = Vec::new();
+    let mut targets = Vec::new();
+    for (line_no, line) in text.lines().enumerate().skip(1) {
+        let values: Vec<f32> = line
+            .split(',')
+            .map(|field| field.trim().parse::<f32>())
+            .collect::<Result<_, _>>()
+            .map_err(|err| format!("{}:{}: {err}", path.display(), line_no + 1))?;
+        let [row @ .., target] = values.as_slice() else {
+            continue;
+        };
+        if row.len() != 10 {
+            return Err(format!(
+                "{}:{}: expected 11 columns, found {}",
+                path.display(),
+                line_no + 1,
+                values.len()
+            )
+            .into());
+        }
+        features.extend_from_slice(row);
+        targets.push(*target);
+    }
+    Ok((
+        Array2::from_shape_vec((targets.len(), 10), features)?,
+        targets,
+    ))
+}
+
+/// Shuffles the patients with `seed`, keeps `train_size` for training, and standardises
+/// features and target with the training set's mean and standard deviation.
+fn split_and_standardise(
+    x: &Array2<f32>,
+    y: &[f32],
+    train_size: usize,
+    seed: u64,
+) -> (Array2<f32>, Array2<f32>, Array2<f32>, Array2<f32>) {
+    let mut order: Vec<usize> = (0..x.nrows()).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let (train_idx, val_idx) = order.split_at(train_size.min(order.len()));
+    let targets = Array2::from_shape_fn((y.len(), 1), |(r, _)| y[r]);
+    let (mut train_x, mut val_x) = (x.select(Axis(0), train_idx), x.select(Axis(0), val_idx));
+    let (mut train_y, mut val_y) = (
+        targets.select(Axis(0), train_idx),
+        targets.select(Axis(0), val_idx),
+    );
+    for (train, val) in [(&mut train_x, &mut val_x), (&mut train_y, &mut val_y)] {
+        for col in 0..train.ncols() {
+            let mean = train.column(col).mean().unwrap_or(0.0);
+            let std = train.column(col).std(0.0).max(1e-6);
+            train
+                .slice_mut(s![.., col])
+                .mapv_inplace(|v| (v - mean) / std);
+            val.slice_mut(s![.., col])
+                .mapv_inplace(|v| (v - mean) / std);
+        }
+    }
+    (train_x, train_y, val_x, val_y)
+}
+
+fn draw(path: &Path, plain: &[EpochReport], dropped: &[EpochReport]) -> Result<(), Box<dyn Error>> {
+    let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
+    root.fill(&WHITE)?;
+    // The first epochs' losses are off the scale of everything after; clip them to keep the
+    // interesting part readable.
+    let later = plain.iter().chain(dropped).filter(|r| r.epoch > 10);
+    let top = later
+        .flat_map(|r| [r.train_eval_loss, r.validation_loss.unwrap_or(0.0)])
+        .fold(0.0_f64, f64::max)
+        * 1.3;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Diabetes progression: 80 training patients, 10 → 64 → 64 → 1",
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(1f64..plain.len() as f64, 0f64..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("mean squared error (standardised target)")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()?;
+    let series = [
+        (
+            "without dropout: training",
+            plain,
+            false,
+            RGBColor(214, 39, 40),
+            false,
+        ),
+        (
+            "without dropout: validation",
+            plain,
+            true,
+            RGBColor(214, 39, 40),
+            true,
+        ),
+        (
+            "with dropout: training",
+            dropped,
+            false,
+            RGBColor(31, 119, 180),
+            false,
+        ),
+        (
+            "with dropout: validation",
+            dropped,
+            true,
+            RGBColor(31, 119, 180),
+            true,
+        ),
+    ];
+    for (label, history, validation, color, thick) in series {
+        let points = history.iter().map(|r| {
+            let loss = if validation {
+                r.validation_loss.unwrap_or(f64::NAN)
+            } else {
+                r.train_eval_loss
+            };
+            (r.epoch as f64, loss.min(top))
+        });
+        let style = ShapeStyle {
+            color: color.to_rgba(),
+            filled: false,
+            stroke_width: if thick { 3 } else { 1 },
+        };
+        chart
+            .draw_series(LineSeries::new(points, style))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 15))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn parse_seed(mut args: impl Iterator<Item = String>) -> Result<u64, String> {
+    match (args.next().as_deref(), args.next(), args.next()) {
+        (None, ..) => Ok(0),
+        (Some("--seed"), Some(value), None) => value
+            .parse()
+            .map_err(|_| format!("`{value}` is not a seed (a number)")),
+        _ => Err("usage: overfitting [--seed N]".to_owned()),
+    }
+}
