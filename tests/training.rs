@@ -327,7 +327,7 @@ fn training_fits_a_small_problem_and_is_reproducible() {
         let mut seen = 0;
         let history = trainer
             .fit(&mut net, (&x, &y), Some((&x, &y)), |report| {
-                seen = report.epoch
+                seen = report.epoch;
             })
             .unwrap();
         assert_eq!(seen, 300);
