@@ -265,7 +265,7 @@ impl Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::{Optimizer, update_amount};
+    use super::{Optimizer, Rule};
 
     #[test]
     fn sgd_momentum_follows_pytorch() {
@@ -274,16 +274,16 @@ mod tests {
             .with_weight_decay(0.5);
         let (mut m, mut v) = (0.0, 0.0);
         // Step 1: buffer = g + λw = 1 + 0.5·2 = 2.
-        assert!((update_amount(sgd, 1, 2.0, 1.0, &mut m, &mut v) - 0.2).abs() < 1e-15);
+        assert!((Rule::new(sgd, 1).amount(2.0, 1.0, &mut m, &mut v) - 0.2).abs() < 1e-15);
         // Step 2: buffer = 0.9·2 + (1 + 0.5·1.8) = 3.7.
-        assert!((update_amount(sgd, 2, 1.8, 1.0, &mut m, &mut v) - 0.37).abs() < 1e-15);
+        assert!((Rule::new(sgd, 2).amount(1.8, 1.0, &mut m, &mut v) - 0.37).abs() < 1e-15);
     }
 
     #[test]
     fn adam_first_step_is_the_learning_rate_times_the_sign() {
         let adam = Optimizer::adam(0.01);
         let (mut m, mut v) = (0.0, 0.0);
-        let step = update_amount(adam, 1, 0.0, -3.0, &mut m, &mut v);
+        let step = Rule::new(adam, 1).amount(0.0, -3.0, &mut m, &mut v);
         assert!((step + 0.01).abs() < 1e-9, "{step}");
         assert_eq!(
             Optimizer::adam(0.5).with_momentum(0.9),
