@@ -6,6 +6,7 @@
 //! cargo run --example toy -- --seed 7  # fresh masks drawn from ChaCha8 with seed 7
 //! ```
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use dropout::{Network as _, network};
@@ -105,6 +106,18 @@ fn main() -> ExitCode {
         }
     };
     println!("{}", toy.trace(&x, &masks));
+    let picture = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/toy.svg");
+    match toy
+        .diagram(Some(&masks))
+        .map(|svg| std::fs::write(&picture, svg))
+    {
+        Ok(Ok(())) => println!(
+            "(the network with these masks is drawn in {})\n",
+            picture.display()
+        ),
+        Ok(Err(err)) => eprintln!("warning: cannot write {}: {err}", picture.display()),
+        Err(err) => eprintln!("warning: {err}"),
+    }
 
     let [all_kept] = toy.forward_masked(&x, &ToyMasks::ALL_KEPT);
     println!("Every mask all ones (the undropped network): prediction {all_kept}");

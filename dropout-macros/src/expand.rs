@@ -666,6 +666,11 @@ impl Gen<'_> {
         let (site, site_mut) = (site_arms(false), site_arms(true));
         let forward = self.body(quote!(#ident::forward(self, x)));
         let forward_masked = self.body(quote!(#ident::forward_masked(self, x, masks)));
+        let zero_fields = model.layers.iter().map(|layer| {
+            let name = &layer.name;
+            quote!(#name: #rt::Dense::zeros(),)
+        });
+        let zeros = self.body(quote!(Self { #(#zero_fields)* }));
         quote! {
             impl #rt::Network for #ident {
                 type Scalar = #t;
@@ -679,6 +684,9 @@ impl Gen<'_> {
                 }
                 fn forward_masked(&self, x: &#input_ty, masks: &#masks) -> #output_ty {
                     #forward_masked
+                }
+                fn zeros() -> Self {
+                    #zeros
                 }
                 fn layer(&self, idx: usize) -> ::core::option::Option<&dyn #rt::Layer<#t>> {
                     #layer

@@ -84,9 +84,26 @@ impl Dropout {
 }
 
 impl fmt::Display for Dropout {
-    /// Formats the site as PyTorch would: `dropout(p = 0.5)`.
+    /// Formats the site as it is declared: `dropout(p = 0.5)`, or `dropout(keep = 0.8)` when the
+    /// keep probability is the shorter number. Either form reads back to the same site.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "dropout(p = {:?})", self.p())
+        struct Len(usize);
+        impl fmt::Write for Len {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0 += s.len();
+                Ok(())
+            }
+        }
+        let len = |v: f64| {
+            let mut counter = Len(0);
+            let _ = fmt::Write::write_fmt(&mut counter, format_args!("{v:?}"));
+            counter.0
+        };
+        if len(self.keep) < len(self.p) {
+            write!(f, "dropout(keep = {:?})", self.keep)
+        } else {
+            write!(f, "dropout(p = {:?})", self.p)
+        }
     }
 }
 

@@ -51,6 +51,53 @@ pub enum Error {
     /// A dropout override on a network with `classic` scaling, whose evaluation pass depends on
     /// the declared probabilities.
     OverrideNeedsInverted,
+    /// Drawing a diagram failed.
+    #[cfg(feature = "diagram")]
+    Drawing(alloc::string::String),
+    /// A parameter of the named layer is NaN or infinite, so it cannot be saved or printed.
+    #[cfg(feature = "alloc")]
+    NotFinite {
+        /// The layer's name.
+        layer: alloc::string::String,
+    },
+    /// Saved parameters with a different number of layers.
+    LayerCount {
+        /// The network's number of layers.
+        expected: usize,
+        /// The number of layers saved.
+        found: usize,
+    },
+    /// Saved parameters whose layer has a different name.
+    #[cfg(feature = "alloc")]
+    LayerName {
+        /// The network's layer name.
+        expected: alloc::string::String,
+        /// The saved layer name.
+        found: alloc::string::String,
+    },
+    /// Saved parameters whose layer has a different shape.
+    #[cfg(feature = "alloc")]
+    LayerShape {
+        /// The layer's name.
+        layer: alloc::string::String,
+        /// (neurons, fan-in) of the network's layer.
+        expected: (usize, usize),
+        /// (rows, columns) of the saved weights; `None` if the rows differ in length.
+        found: Option<(usize, usize)>,
+        /// The number of saved biases.
+        bias: usize,
+    },
+    /// Text that is not valid saved parameters.
+    #[cfg(feature = "alloc")]
+    Json(alloc::string::String),
+    /// A file could not be read or written.
+    #[cfg(feature = "alloc")]
+    Io {
+        /// The file.
+        path: alloc::string::String,
+        /// What the operating system said.
+        message: alloc::string::String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -83,6 +130,42 @@ impl fmt::Display for Error {
                 "expected targets of shape {expected:?} (one row of outputs per sample), found {found:?}"
             ),
             Error::BatchSize => f.write_str("the batch size must be at least 1"),
+            #[cfg(feature = "diagram")]
+            Error::Drawing(message) => write!(f, "drawing the diagram failed: {message}"),
+            #[cfg(feature = "alloc")]
+            Error::NotFinite { layer } => {
+                write!(f, "layer `{layer}` has a parameter that is NaN or infinite (did training diverge?)")
+            }
+            Error::LayerCount { expected, found } => {
+                write!(f, "expected {expected} layers, found {found} in the saved parameters")
+            }
+            #[cfg(feature = "alloc")]
+            Error::LayerName { expected, found } => {
+                write!(f, "expected layer `{expected}`, found `{found}` in the saved parameters")
+            }
+            #[cfg(feature = "alloc")]
+            Error::LayerShape { layer, expected, found, bias } => {
+                fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+                    if n == 1 { one } else { many }
+                }
+                let (rows, columns) = *expected;
+                write!(
+                    f,
+                    "layer `{layer}`: expected weights of {rows} {} × {columns} {} and {rows} {}, found ",
+                    plural(rows, "row", "rows"),
+                    plural(columns, "column", "columns"),
+                    plural(rows, "bias", "biases"),
+                )?;
+                match found {
+                    Some((r, c)) => write!(f, "{r} × {c}")?,
+                    None => f.write_str("rows of different lengths")?,
+                }
+                write!(f, " and {bias} {}", plural(*bias, "bias", "biases"))
+            }
+            #[cfg(feature = "alloc")]
+            Error::Json(message) => write!(f, "not saved network parameters: {message}"),
+            #[cfg(feature = "alloc")]
+            Error::Io { path, message } => write!(f, "{path}: {message}"),
             Error::OverrideNeedsInverted => f.write_str(
                 "a dropout override needs `inverted` scaling: under `classic` scaling the evaluation pass depends on the declared probabilities",
             ),

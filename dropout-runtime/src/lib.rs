@@ -11,6 +11,8 @@
 //! - `rand` (default): mask sampling and weight initialisation over any [`rand::Rng`].
 //! - `ndarray` (default): batched passes in [`batch`].
 //! - `train` (default): gradients, optimizers and the trainer in [`train`].
+//! - `diagram` (default): SVG pictures of networks in [`diagram`].
+//! - `serde` (default): saving and loading parameters as JSON in [`io`].
 //!
 //! # Example
 //! ```
@@ -28,18 +30,26 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 mod activation;
 #[cfg(feature = "ndarray")]
 pub mod batch;
 mod dense;
+#[cfg(feature = "diagram")]
+pub mod diagram;
 mod dropout;
 mod error;
 mod float;
 pub mod init;
+#[cfg(feature = "serde")]
+pub mod io;
 mod network;
 #[cfg(feature = "alloc")]
 pub mod reference;
+#[cfg(feature = "alloc")]
+pub mod source;
 mod spec;
 #[cfg(feature = "alloc")]
 pub mod stats;

@@ -49,6 +49,11 @@ pub trait Network {
     /// Training-mode forward pass under `masks`.
     fn forward_masked(&self, x: &Self::Input, masks: &Self::Masks) -> Self::Output;
 
+    /// The network with every weight and bias zero, e.g. to load saved parameters into.
+    fn zeros() -> Self
+    where
+        Self: Sized;
+
     /// Layer `idx` (0 is the first dense layer), as a view of its parameters.
     fn layer(&self, idx: usize) -> Option<&dyn Layer<Self::Scalar>>;
 
@@ -84,6 +89,19 @@ pub trait Network {
         Self: Sized,
     {
         crate::stats::exact_moments(self, x)
+    }
+
+    /// An SVG picture of the network, with the units that `masks` drops crossed out. See
+    /// [`crate::diagram::diagram`].
+    ///
+    /// # Errors
+    /// Only if drawing fails.
+    #[cfg(feature = "diagram")]
+    fn diagram(&self, masks: Option<&Self::Masks>) -> Result<alloc::string::String, crate::Error>
+    where
+        Self: Sized,
+    {
+        crate::diagram::diagram(self, masks)
     }
 
     /// Monte Carlo dropout (Gal & Ghahramani 2016): the mean and standard deviation of the output

@@ -1,0 +1,115 @@
+//! A network printed back as a `network!` declaration with literal weights, to paste into
+//! source: trained parameters then compile with every shape checked, like hand-written ones.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use core::fmt::Write as _;
+
+use crate::{Error, Float, Network, Scaling};
+
+/// The `network!` declaration of `net`: its architecture from [`Network::SPEC`] and its current
+/// parameters as literals that read back to exactly the same values.
+///
+/// # Errors
+/// [`Error::NotFinite`] if a parameter is NaN or infinite (no literal denotes it).
+///
+/// # Example
+/// ```
+/// use dropout::{network, source};
+///
+/// network! {
+///     struct Tiny<f32> { input: 2, dropout(p = 0.1), dense 1 sigmoid { weights: [[0.25, -3.0]], bias: [1.5] } }
+/// }
+/// let text = source::declaration(&Tiny::new())?;
+/// assert!(text.contains("input: 2, dropout(p = 0.1),"));
+/// assert!(text.contains("output: dense 1 sigmoid {"));
+/// assert!(text.contains("[0.25, -3.0]"));
+/// # Ok::<(), dropout::Error>(())
+/// ```
+pub fn declaration<N: Network>(net: &N) -> Result<String, Error> {
+    let spec = N::SPEC;
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = writeln!(out, "network! {{");
+    let _ = writeln!(
+        out,
+        "    /// Parameters of `{}`, printed by `dropout::source::declaration`.",
+        spec.name
+    );
+    let _ = writeln!(out, "    pub struct {}<{}> {{", spec.name, spec.scalar);
+    if spec.scaling == Scaling::Classic {
+        let _ = writeln!(out, "        scaling: classic,");
+    }
+    let _ = write!(out, "        input: {},", spec.n_inputs);
+    if let Some(d) = spec.input_dropout {
+        let _ = write!(out, " {d},");
+    }
+    out.push('\n');
+    for (idx, layer_spec) in spec.layers.iter().enumerate() {
+        let Some(layer) = net.layer(idx) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "        {}: dense {} {} {{",
+            layer_spec.name, layer_spec.size, layer_spec.activation
+        );
+        let _ = writeln!(out, "            weights: [");
+        for neuron in 0..layer.size() {
+            let row: String = (0..layer.fan_in())
+                .map(|input| {
+                    literal(
+                        layer.weight(neuron, input).unwrap_or(N::Scalar::ZERO),
+                        layer_spec.name,
+                    )
+                })
+                .collect::<Result<alloc::vec::Vec<_>, _>>()?
+                .join(", ");
+            let _ = writeln!(out, "                [{row}],");
+        }
+        let bias: String = layer
+            .biases()
+            .iter()
+            .map(|&b| literal(b, layer_spec.name))
+            .collect::<Result<alloc::vec::Vec<_>, _>>()?
+            .join(", ");
+        let _ = writeln!(out, "            ],\n            bias: [{bias}],");
+        match layer_spec.dropout {
+            Some(d) => {
+                let _ = writeln!(out, "        }}, {d},");
+            }
+            None => {
+                let _ = writeln!(out, "        }},");
+            }
+        }
+    }
+    let _ = writeln!(out, "    }}\n}}");
+    Ok(out)
+}
+
+/// The shortest literal that reads back as exactly `value` (Rust's `Debug` for floats).
+fn literal<T: Float>(value: T, layer: &str) -> Result<String, Error> {
+    if value.is_finite() {
+        Ok(format!("{value:?}"))
+    } else {
+        Err(Error::NotFinite {
+            layer: layer.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal;
+
+    #[test]
+    fn literals_round_trip() {
+        for v in [0.1_f32, f32::MIN, f32::from_bits(1), 123_456.79] {
+            assert_eq!(literal(v, "h1").unwrap().parse::<f32>().unwrap(), v);
+        }
+        for v in [0.1_f64, -1e-300, 2.0 / 3.0] {
+            assert_eq!(literal(v, "h1").unwrap().parse::<f64>().unwrap(), v);
+        }
+        assert!(literal(f64::NAN, "h1").is_err());
+    }
+}
