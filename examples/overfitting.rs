@@ -6,8 +6,9 @@
 //! both runs are drawn on one chart.
 //!
 //! ```text
-//! cargo run --release --example overfitting            # writes target/overfitting.svg
-//! cargo run --release --example overfitting -- --seed 3
+//! cargo run --release --example overfitting                 # writes target/overfitting.svg
+//! cargo run --release --example overfitting -- --seed 3      # another split, weights and masks
+//! cargo run --release --example overfitting -- --every 1     # a table row for every epoch
 //! ```
 
 use std::error::Error;
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
-    let seed = parse_seed(std::env::args().skip(1))?;
+    let Options { seed, every } = parse_options(std::env::args().skip(1))?;
     let (x, y) =
         load_csv(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/diabetes.csv"))?;
     let (train_x, train_y, val_x, val_y) = split_and_standardise(&x, &y, TRAIN_SIZE, seed);
@@ -81,11 +82,11 @@ fn run() -> Result<(), Box<dyn Error>> {
     )?;
 
     println!(
-        "Mean squared error of the standardised target, evaluation mode (every 20th epoch):\n"
+        "Mean squared error of the standardised target, evaluation mode (every {every}th epoch):\n"
     );
     println!("epoch   without dropout: train  validation   with dropout: train  validation");
     for (a, b) in plain.iter().zip(&dropped) {
-        if a.epoch % 20 == 0 || a.epoch == 1 {
+        if a.epoch % every == 0 || a.epoch == 1 {
             println!(
                 "{:>5}   {:>22.4}  {:>10.4}   {:>19.4}  {:>10.4}",
                 a.epoch,
@@ -276,12 +277,36 @@ fn draw(path: &Path, plain: &[EpochReport], dropped: &[EpochReport]) -> Result<(
     Ok(())
 }
 
-fn parse_seed(mut args: impl Iterator<Item = String>) -> Result<u64, String> {
-    match (args.next().as_deref(), args.next(), args.next()) {
-        (None, ..) => Ok(0),
-        (Some("--seed"), Some(value), None) => value
-            .parse()
-            .map_err(|_| format!("`{value}` is not a seed (a number)")),
-        _ => Err("usage: overfitting [--seed N]".to_owned()),
+struct Options {
+    seed: u64,
+    every: usize,
+}
+
+fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options { seed: 0, every: 20 };
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| format!("`{flag}` needs a number"))?;
+        match flag.as_str() {
+            "--seed" => {
+                options.seed = value
+                    .parse()
+                    .map_err(|_| format!("`{value}` is not a seed"))?;
+            }
+            "--every" => {
+                options.every = value
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or(format!("`{value}` is not a positive number"))?;
+            }
+            _ => {
+                return Err(format!(
+                    "unknown argument `{flag}`; usage: overfitting [--seed N] [--every N]"
+                ));
+            }
+        }
     }
+    Ok(options)
 }
