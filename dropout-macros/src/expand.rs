@@ -222,13 +222,23 @@ impl Gen<'_> {
         input: &TokenStream,
         step: impl Fn(usize, &Layer, &TokenStream) -> TokenStream,
     ) -> TokenStream {
+        self.chain_with(input, &quote!(apply), step)
+    }
+
+    /// [`Gen::chain`] with the activation applied by the method `apply` (`apply`, `apply_lanes`).
+    fn chain_with(
+        &self,
+        input: &TokenStream,
+        apply: &TokenStream,
+        step: impl Fn(usize, &Layer, &TokenStream) -> TokenStream,
+    ) -> TokenStream {
         let mut prev = input.clone();
         let mut lines = Vec::new();
         for (idx, layer) in self.model.layers.iter().enumerate() {
             let out = format_ident!("a{}", idx + 1);
             let affine = step(idx, layer, &prev);
             let activation = self.activation(layer.activation);
-            lines.push(quote!(let #out = #activation.apply(#affine);));
+            lines.push(quote!(let #out = #activation.#apply(#affine);));
             prev = quote!(&#out);
         }
         let last = format_ident!("a{}", self.model.layers.len());
@@ -572,6 +582,26 @@ impl Gen<'_> {
             })
         };
         let (eval, masked) = (batch(false), batch(true));
+        let n_outputs = model.n_outputs();
+        let lanes =
+            self.body(
+                self.chain_with(&quote!(x), &quote!(apply_lanes), |idx, layer, prev| {
+                    let name = &layer.name;
+                    match self.site_before(idx) {
+                        Some(site) => quote!(Self::__SITES[#site].eval_lanes(&self.#name, #prev)),
+                        None => quote!(self.#name.affine_lanes(#prev)),
+                    }
+                }),
+            );
+        // Small networks evaluate batches sample-parallel; the stub's body is `#eval` alone.
+        let by_lanes = match self.mode {
+            Mode::Full => quote! {
+                if const { #rt::batch::prefers_lanes(&Self::SPEC) } {
+                    return #rt::batch::by_lanes(self, &x);
+                }
+            },
+            Mode::Stub => TokenStream::new(),
+        };
         quote! {
             ::dropout::__if_ndarray! {
                 impl #ident {
@@ -583,6 +613,7 @@ impl Gen<'_> {
                         &self,
                         x: #rt::ndarray::ArrayView2<'_, #t>,
                     ) -> ::core::result::Result<#rt::ndarray::Array2<#t>, #rt::Error> {
+                        #by_lanes
                         #eval
                     }
 
@@ -597,6 +628,18 @@ impl Gen<'_> {
                         masks: &[#masks],
                     ) -> ::core::result::Result<#rt::ndarray::Array2<#t>, #rt::Error> {
                         #masked
+                    }
+                }
+
+                impl #rt::batch::ForwardLanes<#t, #n_inputs, #n_outputs> for #ident {
+                    /// The evaluation pass of `LANES` samples stored lane-wise; always inlined, so
+                    /// that it is compiled for the instruction set chosen at run time.
+                    #[inline(always)]
+                    fn forward_lanes(
+                        &self,
+                        x: &[[#t; #rt::batch::LANES]; #n_inputs],
+                    ) -> [[#t; #rt::batch::LANES]; #n_outputs] {
+                        #lanes
                     }
                 }
             }

@@ -74,6 +74,33 @@ impl Activation {
         }
     }
 
+    /// Applies the activation to `B` samples stored lane-wise (`z[j][s]` is unit `j` of sample
+    /// `s`), with the same results as [`Activation::apply`] on each sample.
+    #[inline(always)]
+    #[must_use]
+    pub fn apply_lanes<T: Float, const B: usize, const N: usize>(
+        self,
+        mut z: [[T; B]; N],
+    ) -> [[T; B]; N] {
+        if self.is_elementwise() {
+            for unit in &mut z {
+                self.apply_in_place(unit);
+            }
+        } else {
+            for sample in 0..B {
+                let mut values = [T::ZERO; N];
+                for (value, unit) in values.iter_mut().zip(&z) {
+                    *value = unit[sample];
+                }
+                self.apply_in_place(&mut values);
+                for (unit, value) in z.iter_mut().zip(values) {
+                    unit[sample] = value;
+                }
+            }
+        }
+        z
+    }
+
     /// Whether the activation acts on each unit independently (everything but softmax).
     pub const fn is_elementwise(self) -> bool {
         !matches!(self, Activation::Softmax)
@@ -148,6 +175,18 @@ mod tests {
         }
         assert!(p[2] > p[1] && p[1] > p[0]);
         assert!(!Activation::Softmax.is_elementwise());
+    }
+
+    #[test]
+    fn lanes_equal_samples() {
+        let z = [[1.0_f64, -2.0], [3.0, 0.5], [-1.0, 4.0]];
+        for activation in [Activation::Relu, Activation::Tanh, Activation::Softmax] {
+            let lanes = activation.apply_lanes(z);
+            for s in 0..2 {
+                let sample = activation.apply([z[0][s], z[1][s], z[2][s]]);
+                assert_eq!([lanes[0][s], lanes[1][s], lanes[2][s]], sample);
+            }
+        }
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Batched passes over `ndarray` matrices: one sample per row.
 //!
-//! A dense layer over a batch is one matrix product, `Z = A·Wᵀ + 1·bᵀ`, computed by ndarray's
-//! `general_mat_mul`. The weight storage of [`Dense`] is already `Wᵀ` in row-major order, so no
-//! copy or transpose is needed.
+//! A dense layer over a batch is a matrix product, `Z = A·Wᵀ + 1·bᵀ`, computed by ndarray's
+//! `general_mat_mul` one panel of neurons at a time: each panel of a [`Dense`] layer's storage
+//! is a row-major `fan_in × width` block of `Wᵀ`, so no copy or transpose is needed.
 
-use ndarray::{Array2, ArrayRef2, LinalgScalar, aview2, linalg::general_mat_mul};
+use ndarray::{
+    Array2, ArrayRef2, ArrayView2, ArrayViewMut2, LinalgScalar, linalg::general_mat_mul, s,
+};
 
+use crate::kernel::panels;
 use crate::{Activation, Dense, Error, Float, Site};
 
 /// Checks that a batch has `n_inputs` columns.
@@ -38,6 +41,109 @@ pub fn check_mask_count<T, M>(batch: &ArrayRef2<T>, masks: &[M]) -> Result<(), E
     }
 }
 
+/// Samples per lane group in [`by_lanes`]: one AVX vector of `f32`.
+pub const LANES: usize = 8;
+
+/// Whether a network's batched evaluation should run sample-parallel ([`by_lanes`]) rather
+/// than as matrix products: true when every layer is small enough that a matrix product would
+/// spend more on setting up than on arithmetic.
+pub const fn prefers_lanes(spec: &crate::NetworkSpec) -> bool {
+    let mut idx = 0;
+    while idx < spec.layers.len() {
+        if spec.layers[idx].fan_in * spec.layers[idx].size > 256 {
+            return false;
+        }
+        idx += 1;
+    }
+    true
+}
+
+/// A network's evaluation pass over [`LANES`] samples stored lane-wise (`x[i][s]` is input `i`
+/// of sample `s`). `network!` implements it for small networks, always inlined, so that
+/// [`by_lanes`] compiles it for the instruction set chosen at run time.
+pub trait ForwardLanes<T, const IN: usize, const OUT: usize> {
+    /// The outputs of the `LANES` samples, lane-wise.
+    fn forward_lanes(&self, x: &[[T; LANES]; IN]) -> [[T; LANES]; OUT];
+}
+
+/// Evaluates `net` on every row of `x`, [`LANES`] rows at a time stored lane-wise, on the
+/// widest vectors the CPU offers; the last group is padded with zeros.
+///
+/// # Errors
+/// [`Error::BatchWidth`] if `x` does not have `IN` columns.
+pub fn by_lanes<T: Float, N: ForwardLanes<T, IN, OUT>, const IN: usize, const OUT: usize>(
+    net: &N,
+    x: &ArrayRef2<T>,
+) -> Result<Array2<T>, Error> {
+    check_width(x, IN)?;
+    let mut out = alloc::vec![[T::ZERO; OUT]; x.nrows()];
+    crate::kernel::dispatch(Lanes::<T, N, IN, OUT> {
+        net,
+        x,
+        out: &mut out,
+    });
+    Ok(Array2::from(out))
+}
+
+/// The loop of [`by_lanes`] as a kernel.
+struct Lanes<'a, T, N, const IN: usize, const OUT: usize> {
+    net: &'a N,
+    x: &'a ArrayRef2<T>,
+    out: &'a mut [[T; OUT]],
+}
+
+impl<T: Float, N: ForwardLanes<T, IN, OUT>, const IN: usize, const OUT: usize> crate::kernel::Kernel
+    for Lanes<'_, T, N, IN, OUT>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _wide: bool) {
+        let Lanes { net, x, out } = self;
+        // Rows in one contiguous slice (copied first only if `x` is not in standard layout).
+        let standard = x.as_standard_layout();
+        let values = standard.as_slice().unwrap_or(&[]);
+        // Full groups have a fixed trip count, which is what lets the compiler keep the lanes
+        // in vector registers; the last, partial group goes through a zero-padded copy.
+        let mut full_groups = out.chunks_exact_mut(LANES);
+        let mut inputs = values.chunks_exact(LANES * IN);
+        for (outputs, group) in (&mut full_groups).zip(&mut inputs) {
+            lane_group(net, group, outputs);
+        }
+        let (rest_out, rest_in) = (full_groups.into_remainder(), inputs.remainder());
+        if !rest_out.is_empty() {
+            let mut padded = [[T::ZERO; IN]; LANES];
+            for (row, chunk) in padded.iter_mut().zip(rest_in.chunks_exact(IN)) {
+                row.copy_from_slice(chunk);
+            }
+            let mut results = [[T::ZERO; OUT]; LANES];
+            lane_group(net, padded.as_flattened(), &mut results);
+            rest_out.copy_from_slice(&results[..rest_out.len()]);
+        }
+    }
+}
+
+/// One group of `LANES` rows: `inputs` holds them row after row, `outputs` receives them.
+#[inline(always)]
+fn lane_group<T: Float, N: ForwardLanes<T, IN, OUT>, const IN: usize, const OUT: usize>(
+    net: &N,
+    inputs: &[T],
+    outputs: &mut [[T; OUT]],
+) {
+    let mut lanes = [[T::ZERO; LANES]; IN];
+    for s in 0..LANES {
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            lane[s] = inputs[s * IN + i];
+        }
+    }
+    let result = net.forward_lanes(&lanes);
+    for (s, row) in outputs.iter_mut().enumerate().take(LANES) {
+        for (slot, unit) in row.iter_mut().zip(&result) {
+            *slot = unit[s];
+        }
+    }
+}
+
 impl<T: Float + LinalgScalar, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// The pre-activations of a batch, `Z = A·Wᵀ + 1·bᵀ`, one row per sample.
     ///
@@ -64,13 +170,95 @@ impl<T: Float + LinalgScalar, const IN: usize, const OUT: usize> Dense<T, IN, OU
     /// [`Error::BatchWidth`] if `a` does not have `IN` columns.
     pub fn affine_batch_scaled(&self, a: &ArrayRef2<T>, scale: T) -> Result<Array2<T>, Error> {
         check_width(a, IN)?;
-        let weights_t = aview2(self.weights_t_rows());
         let bias = self.bias();
         let mut z = Array2::from_shape_fn((a.nrows(), OUT), |(_, neuron)| bias[neuron]);
-        if IN > 0 {
-            general_mat_mul(scale, a, &weights_t, T::ONE, &mut z);
-        }
+        gemm_forward(self.storage(), IN, OUT, scale, a, &mut z);
         Ok(z)
+    }
+}
+
+/// `z += scale · a·Wᵀ` for weights in storage order (`a` is `rows × fan_in`, `z` is
+/// `rows × size`).
+pub(crate) fn gemm_forward<T: Float + LinalgScalar>(
+    storage: &[T],
+    fan_in: usize,
+    size: usize,
+    scale: T,
+    a: &ArrayRef2<T>,
+    z: &mut ArrayRef2<T>,
+) {
+    if fan_in == 0 {
+        return;
+    }
+    for panel in panels(fan_in, size) {
+        let Some(Ok(w)) = storage
+            .get(panel.storage(fan_in))
+            .map(|data| ArrayView2::from_shape((fan_in, panel.width), data))
+        else {
+            continue;
+        };
+        general_mat_mul(
+            scale,
+            a,
+            &w,
+            T::ONE,
+            &mut z.slice_mut(s![.., panel.neurons()]),
+        );
+    }
+}
+
+/// `d_in = dz·W` for weights in storage order (`dz` is `rows × size`, `d_in` is
+/// `rows × fan_in`): the gradient with respect to a layer's inputs.
+#[cfg(feature = "train")]
+pub(crate) fn gemm_input_gradient<T: Float + LinalgScalar>(
+    storage: &[T],
+    fan_in: usize,
+    size: usize,
+    dz: &ArrayRef2<T>,
+    d_in: &mut ArrayRef2<T>,
+) {
+    d_in.fill(T::ZERO);
+    for panel in panels(fan_in, size) {
+        let Some(Ok(w)) = storage
+            .get(panel.storage(fan_in))
+            .map(|data| ArrayView2::from_shape((fan_in, panel.width), data))
+        else {
+            continue;
+        };
+        general_mat_mul(
+            T::ONE,
+            &dz.slice(s![.., panel.neurons()]),
+            &w.t(),
+            T::ONE,
+            d_in,
+        );
+    }
+}
+
+/// `gradient = aᵀ·dz` in storage order (`a` is `rows × fan_in`, `dz` is `rows × size`): the
+/// gradient with respect to a layer's weights.
+#[cfg(feature = "train")]
+pub(crate) fn gemm_weight_gradient<T: Float + LinalgScalar>(
+    gradient: &mut [T],
+    fan_in: usize,
+    size: usize,
+    a: &ArrayRef2<T>,
+    dz: &ArrayRef2<T>,
+) {
+    for panel in panels(fan_in, size) {
+        let Some(Ok(mut g)) = gradient
+            .get_mut(panel.storage(fan_in))
+            .map(|data| ArrayViewMut2::from_shape((fan_in, panel.width), data))
+        else {
+            continue;
+        };
+        general_mat_mul(
+            T::ONE,
+            &a.t(),
+            &dz.slice(s![.., panel.neurons()]),
+            T::ZERO,
+            &mut g,
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::Float;
+use crate::{Float, kernel};
 
 /// A fully connected layer with `IN` inputs (its fan-in) and `OUT` neurons.
 ///
@@ -23,9 +23,10 @@ use crate::Float;
 /// ```
 #[derive(Clone, Copy, PartialEq)]
 pub struct Dense<T, const IN: usize, const OUT: usize> {
-    /// `weights_t[i][j]` is the weight from input `i` to neuron `j` (W transposed), so that
-    /// the forward pass adds one contiguous row per input and skips rows of dropped inputs.
-    weights_t: [[T; OUT]; IN],
+    /// The `IN · OUT` weights in the panel order of [`kernel`] (Wᵀ in panels of neurons, so that
+    /// passes read contiguous memory and skip the rows of dropped inputs); the array's shape
+    /// only fixes the number of values.
+    weights: [[T; OUT]; IN],
     bias: [T; OUT],
 }
 
@@ -37,18 +38,19 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
 
     /// Builds a layer from `W` (one row per neuron) and `b`; usable in `const` items.
     pub const fn from_rows(weights: &[[T; IN]; OUT], bias: &[T; OUT]) -> Self {
-        let mut weights_t = [[T::ZERO; OUT]; IN];
+        let mut storage = [[T::ZERO; OUT]; IN];
         let mut neuron = 0;
         while neuron < OUT {
             let mut input = 0;
             while input < IN {
-                weights_t[input][neuron] = weights[neuron][input];
+                let at = kernel::offset(IN, OUT, neuron, input);
+                storage[at / OUT][at % OUT] = weights[neuron][input];
                 input += 1;
             }
             neuron += 1;
         }
         Dense {
-            weights_t,
+            weights: storage,
             bias: *bias,
         }
     }
@@ -56,7 +58,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// A layer whose weights and biases are all zero.
     pub const fn zeros() -> Self {
         Dense {
-            weights_t: [[T::ZERO; OUT]; IN],
+            weights: [[T::ZERO; OUT]; IN],
             bias: [T::ZERO; OUT],
         }
     }
@@ -74,9 +76,10 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         bias: impl FnMut(usize) -> T,
     ) -> Self {
         let mut layer = Self::zeros();
+        let storage = layer.weights.as_flattened_mut();
         for neuron in 0..OUT {
-            for (input, row) in layer.weights_t.iter_mut().enumerate() {
-                row[neuron] = weight(neuron, input);
+            for input in 0..IN {
+                storage[kernel::offset(IN, OUT, neuron, input)] = weight(neuron, input);
             }
         }
         layer.bias = core::array::from_fn(bias);
@@ -85,17 +88,32 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
 
     /// The weight from `input` to `neuron`, or `None` if either index is out of range.
     pub fn weight(&self, neuron: usize, input: usize) -> Option<T> {
-        self.weights_t.get(input)?.get(neuron).copied()
+        if neuron < OUT && input < IN {
+            self.weights
+                .as_flattened()
+                .get(kernel::offset(IN, OUT, neuron, input))
+                .copied()
+        } else {
+            None
+        }
     }
 
     /// A mutable reference to the weight from `input` to `neuron`, or `None` if out of range.
     pub fn weight_mut(&mut self, neuron: usize, input: usize) -> Option<&mut T> {
-        self.weights_t.get_mut(input)?.get_mut(neuron)
+        if neuron < OUT && input < IN {
+            self.weights
+                .as_flattened_mut()
+                .get_mut(kernel::offset(IN, OUT, neuron, input))
+        } else {
+            None
+        }
     }
 
     /// Row `neuron` of `W`: the weights of one neuron over all inputs.
     pub fn row(&self, neuron: usize) -> Option<[T; IN]> {
-        (neuron < OUT).then(|| core::array::from_fn(|input| self.weights_t[input][neuron]))
+        let storage = self.weights.as_flattened();
+        (neuron < OUT)
+            .then(|| core::array::from_fn(|input| storage[kernel::offset(IN, OUT, neuron, input)]))
     }
 
     /// The biases, one per neuron.
@@ -112,9 +130,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     #[inline]
     pub fn affine(&self, a: &[T; IN]) -> [T; OUT] {
         let mut z = self.bias;
-        for (&a_i, w_i) in a.iter().zip(&self.weights_t) {
-            axpy(&mut z, a_i, w_i);
-        }
+        self.accumulate(&mut z, IN, |k| (k, a[k]));
         z
     }
 
@@ -122,9 +138,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     #[inline]
     pub fn affine_scaled(&self, a: &[T; IN], scale: T) -> [T; OUT] {
         let mut z = self.bias;
-        for (&a_i, w_i) in a.iter().zip(&self.weights_t) {
-            axpy(&mut z, a_i * scale, w_i);
-        }
+        self.accumulate(&mut z, IN, |k| (k, a[k] * scale));
         z
     }
 
@@ -132,33 +146,104 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// inputs are scaled by `scale`. The bias is never masked.
     #[inline]
     pub fn affine_masked(&self, a: &[T; IN], mask: &[bool; IN], scale: T) -> [T; OUT] {
+        // List the kept inputs without branching on the (random) mask bits, so that the cost
+        // is proportional to the number of kept rows and free of mispredictions.
+        let mut kept_rows = [0_u32; IN];
+        let mut kept = 0;
+        for (i, &bit) in mask.iter().enumerate() {
+            kept_rows[kept] = i as u32;
+            kept += usize::from(bit);
+        }
         let mut z = self.bias;
-        for ((&a_i, &kept), w_i) in a.iter().zip(mask).zip(&self.weights_t) {
-            if kept {
-                axpy(&mut z, a_i * scale, w_i);
+        self.accumulate(&mut z, kept, |k| {
+            let i = kept_rows[k] as usize;
+            (i, a[i] * scale)
+        });
+        z
+    }
+
+    /// The pre-activations of `B` samples at once, stored lane-wise: `a[i][s]` is input `i` of
+    /// sample `s`. Each sample's sums are formed in the same order as by [`Dense::affine`], so
+    /// the results are identical; the lanes let one vector instruction serve `B` samples.
+    ///
+    /// ```
+    /// use dropout_runtime::Dense;
+    ///
+    /// let layer = Dense::<f32, 2, 1>::from_rows(&[[1.0, -1.0]], &[0.5]);
+    /// let z = layer.affine_lanes(&[[3.0, 0.0], [1.0, 2.0]]);
+    /// assert_eq!(z, [[2.5, -1.5]]);
+    /// assert_eq!(z[0][0], layer.affine(&[3.0, 1.0])[0]);
+    /// ```
+    #[inline(always)]
+    pub fn affine_lanes<const B: usize>(&self, a: &[[T; B]; IN]) -> [[T; B]; OUT] {
+        self.affine_lanes_scaled(a, None)
+    }
+
+    /// [`Dense::affine_lanes`] with every input scaled by `scale`, as [`Dense::affine_scaled`].
+    // Index loops: with them the compiler vectorises across the lanes (measured: 19 against 42
+    // instructions per sample for the toy network with iterator chains).
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    pub fn affine_lanes_scaled<const B: usize>(
+        &self,
+        a: &[[T; B]; IN],
+        scale: Option<T>,
+    ) -> [[T; B]; OUT] {
+        let storage = self.weights.as_flattened();
+        // Inputs outer, neurons inner, lanes innermost: every step is one vector multiply-add
+        // over the `B` samples.
+        let mut z = [[T::ZERO; B]; OUT];
+        for neuron in 0..OUT {
+            z[neuron] = [self.bias[neuron]; B];
+        }
+        for input in 0..IN {
+            let mut scaled = a[input];
+            if let Some(scale) = scale {
+                for lane in 0..B {
+                    scaled[lane] *= scale;
+                }
+            }
+            for neuron in 0..OUT {
+                let w = storage[kernel::offset(IN, OUT, neuron, input)];
+                for lane in 0..B {
+                    z[neuron][lane] += scaled[lane] * w;
+                }
             }
         }
         z
     }
 
-    /// `Wᵀ`, one row per input, for the batched kernels.
-    #[cfg(feature = "ndarray")]
-    pub(crate) fn weights_t_rows(&self) -> &[[T; OUT]] {
-        &self.weights_t
+    /// `z += Σₖ vₖ · W[iₖ]` for `(iₖ, vₖ) = entry(k)`, `k < count`, on the widest vectors the
+    /// CPU offers for big layers.
+    #[inline(always)]
+    fn accumulate(
+        &self,
+        z: &mut [T; OUT],
+        count: usize,
+        entry: impl Fn(usize) -> (usize, T) + Copy,
+    ) {
+        let weights = self.weights.as_flattened();
+        if IN * OUT >= kernel::DISPATCH_THRESHOLD {
+            kernel::dispatch(kernel::Accumulate {
+                z,
+                count,
+                entry,
+                weights,
+                fan_in: IN,
+            });
+        } else {
+            kernel::accumulate(z, count, entry, weights, IN, false);
+        }
     }
 
-    /// `Wᵀ`, one row per input, mutably.
-    #[cfg(feature = "ndarray")]
-    pub(crate) fn weights_t_rows_mut(&mut self) -> &mut [[T; OUT]] {
-        &mut self.weights_t
+    /// The weights in storage order, for the batched and training kernels.
+    pub(crate) fn storage(&self) -> &[T] {
+        self.weights.as_flattened()
     }
-}
 
-/// `acc += a · w`, written so that it vectorises over the neurons.
-#[inline]
-fn axpy<T: Float, const N: usize>(acc: &mut [T; N], a: T, w: &[T; N]) {
-    for (acc_j, &w_j) in acc.iter_mut().zip(w) {
-        *acc_j += a * w_j;
+    /// The weights in storage order, mutably.
+    pub(crate) fn storage_mut(&mut self) -> &mut [T] {
+        self.weights.as_flattened_mut()
     }
 }
 
@@ -211,7 +296,7 @@ impl<T: Float, const IN: usize, const OUT: usize> fmt::Debug for Dense<T, IN, OU
                     .finish()
             }
         }
-        let Dense { weights_t: _, bias } = self;
+        let Dense { weights: _, bias } = self;
         f.debug_struct("Dense")
             .field("weights", &Rows(self))
             .field("bias", bias)

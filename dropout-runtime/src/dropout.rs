@@ -217,6 +217,17 @@ impl Site {
         }
     }
 
+    /// [`Site::eval`] for `B` samples stored lane-wise (see [`Dense::affine_lanes`]).
+    #[inline(always)]
+    pub fn eval_lanes<T: Float, const B: usize, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &[[T; B]; IN],
+    ) -> [[T; B]; OUT] {
+        let factor = self.scaling.eval_factor(self.dropout);
+        next.affine_lanes_scaled(a, (factor != 1.0).then(|| T::from_f64(factor)))
+    }
+
     /// The training-mode pass through `next` under `mask`: `W · (a ⊙ μ · train_factor) + b`.
     /// Dropped units are skipped, not multiplied by zero.
     #[inline]

@@ -27,6 +27,8 @@
 //! ```
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// The kernels are inlined into one function per instruction set; `#[inline(always)]` is how.
+#![allow(clippy::inline_always)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -45,6 +47,7 @@ mod float;
 pub mod init;
 #[cfg(feature = "serde")]
 pub mod io;
+mod kernel;
 mod network;
 #[cfg(feature = "alloc")]
 pub mod reference;

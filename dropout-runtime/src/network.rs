@@ -162,12 +162,12 @@ pub trait Layer<T>: sealed::Sealed {
     fn biases(&self) -> &[T];
     /// The biases, mutably.
     fn biases_mut(&mut self) -> &mut [T];
-    /// `Wᵀ` as a `fan_in × size` matrix: row `i` holds the weights from input `i`.
-    #[cfg(feature = "ndarray")]
-    fn weights_t(&self) -> ndarray::ArrayView2<'_, T>;
-    /// `Wᵀ`, mutably.
-    #[cfg(feature = "ndarray")]
-    fn weights_t_mut(&mut self) -> ndarray::ArrayViewMut2<'_, T>;
+    /// The weights in the runtime's private storage order, for its batched kernels.
+    #[doc(hidden)]
+    fn storage(&self) -> &[T];
+    /// The weights in storage order, mutably (optimizers update them in place).
+    #[doc(hidden)]
+    fn storage_mut(&mut self) -> &mut [T];
 }
 
 mod sealed {
@@ -194,14 +194,10 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Dense<T, IN, OUT>
     fn biases_mut(&mut self) -> &mut [T] {
         self.bias_mut()
     }
-    #[cfg(feature = "ndarray")]
-    fn weights_t(&self) -> ndarray::ArrayView2<'_, T> {
-        ndarray::aview2(self.weights_t_rows())
+    fn storage(&self) -> &[T] {
+        Dense::storage(self)
     }
-    #[cfg(feature = "ndarray")]
-    fn weights_t_mut(&mut self) -> ndarray::ArrayViewMut2<'_, T> {
-        let rows = self.weights_t_rows_mut();
-        // A slice of `[T; OUT]` rows is an `IN × OUT` row-major matrix.
-        ndarray::ArrayViewMut2::from(rows)
+    fn storage_mut(&mut self) -> &mut [T] {
+        Dense::storage_mut(self)
     }
 }

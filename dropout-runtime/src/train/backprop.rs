@@ -8,8 +8,10 @@
 
 use alloc::vec::Vec;
 
-use ndarray::{Array1, Array2, ArrayRef2, Axis, LinalgScalar, linalg::general_mat_mul};
+use ndarray::{Array1, Array2, ArrayRef2, Axis, LinalgScalar};
 
+use crate::batch::{gemm_forward, gemm_input_gradient, gemm_weight_gradient};
+use crate::kernel::offset;
 use crate::{Activation, Error, Float, Masks, Network, Scaling};
 
 /// The gradient of a loss with respect to every parameter of a network, in its shapes.
@@ -33,10 +35,11 @@ pub struct Gradients<T> {
     layers: Vec<LayerGradient<T>>,
 }
 
-/// The gradient of one layer: `weights_t` is `fan_in × size` like the layer's storage.
+/// The gradient of one layer, its weights in the layer's storage order.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct LayerGradient<T> {
-    pub(crate) weights_t: Array2<T>,
+    pub(crate) fan_in: usize,
+    pub(crate) weights: Vec<T>,
     pub(crate) bias: Array1<T>,
 }
 
@@ -46,7 +49,8 @@ impl<T: Float> Gradients<T> {
         let layers = (0..N::SPEC.layers.len())
             .filter_map(|idx| net.layer(idx))
             .map(|layer| LayerGradient {
-                weights_t: Array2::from_elem((layer.fan_in(), layer.size()), T::ZERO),
+                fan_in: layer.fan_in(),
+                weights: alloc::vec![T::ZERO; layer.fan_in() * layer.size()],
                 bias: Array1::from_elem(layer.size(), T::ZERO),
             })
             .collect();
@@ -60,10 +64,13 @@ impl<T: Float> Gradients<T> {
 
     /// ∂L/∂W of the weight from `input` to `neuron` in layer `layer` (0 is the first layer).
     pub fn weight(&self, layer: usize, neuron: usize, input: usize) -> Option<T> {
-        self.layers
-            .get(layer)?
-            .weights_t
-            .get((input, neuron))
+        let layer = self.layers.get(layer)?;
+        if neuron >= layer.bias.len() || input >= layer.fan_in {
+            return None;
+        }
+        layer
+            .weights
+            .get(offset(layer.fan_in, layer.bias.len(), neuron, input))
             .copied()
     }
 
@@ -76,7 +83,7 @@ impl<T: Float> Gradients<T> {
     pub fn max_abs(&self) -> f64 {
         self.layers
             .iter()
-            .flat_map(|l| l.weights_t.iter().chain(l.bias.iter()))
+            .flat_map(|l| l.weights.iter().chain(l.bias.iter()))
             .fold(0.0, |m, v| m.max(v.to_f64().abs()))
     }
 
@@ -202,11 +209,12 @@ where
         let Some(layer) = net.layer(idx) else { break };
         let bias = layer.biases();
         let mut z = Array2::from_shape_fn((a.nrows(), layer.size()), |(_, n)| bias[n]);
-        general_mat_mul(
+        gemm_forward(
+            layer.storage(),
+            layer.fan_in(),
+            layer.size(),
             N::Scalar::ONE,
             &a,
-            &layer.weights_t(),
-            N::Scalar::ONE,
             &mut z,
         );
         let mut g = z.clone();
@@ -293,23 +301,17 @@ where
         }
         activation_backward(layer_spec.activation, &tape.z[idx], &tape.g[idx], &mut d);
         let grad = &mut grads.layers[idx];
-        general_mat_mul(
-            N::Scalar::ONE,
-            &tape.inputs[idx].t(),
+        gemm_weight_gradient(
+            &mut grad.weights,
+            layer.fan_in(),
+            layer.size(),
+            &tape.inputs[idx],
             &d,
-            N::Scalar::ZERO,
-            &mut grad.weights_t,
         );
         grad.bias = d.sum_axis(Axis(0));
         if idx > 0 {
             let mut d_in = Array2::zeros((d.nrows(), layer.fan_in()));
-            general_mat_mul(
-                N::Scalar::ONE,
-                &d,
-                &layer.weights_t().t(),
-                N::Scalar::ZERO,
-                &mut d_in,
-            );
+            gemm_input_gradient(layer.storage(), layer.fan_in(), layer.size(), &d, &mut d_in);
             d = d_in;
         }
     }

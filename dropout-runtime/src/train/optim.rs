@@ -2,8 +2,6 @@
 
 use alloc::vec::Vec;
 
-use ndarray::{Array1, Array2, Zip};
-
 use super::backprop::Gradients;
 use crate::{Float, Network};
 
@@ -145,10 +143,9 @@ impl Optimizer {
 #[derive(Clone, Debug)]
 pub struct OptimizerState<T> {
     optimizer: Optimizer,
-    /// Momentum buffers (SGD) or first moments (Adam).
-    first: Vec<(Array2<f64>, Array1<f64>)>,
-    /// Second moments (Adam).
-    second: Vec<(Array2<f64>, Array1<f64>)>,
+    /// Per layer, per parameter (weights in storage order, then biases): the momentum buffer
+    /// (SGD) or first moment (Adam), and the second moment (Adam).
+    moments: Vec<Vec<(f64, f64)>>,
     steps: i32,
     _scalar: core::marker::PhantomData<T>,
 }
@@ -156,19 +153,13 @@ pub struct OptimizerState<T> {
 impl<T: Float> OptimizerState<T> {
     /// A fresh state for `net`'s shapes.
     pub fn new<N: Network<Scalar = T>>(optimizer: Optimizer, net: &N) -> Self {
-        let zeros: Vec<(Array2<f64>, Array1<f64>)> = (0..N::SPEC.layers.len())
+        let moments = (0..N::SPEC.layers.len())
             .filter_map(|idx| net.layer(idx))
-            .map(|l| {
-                (
-                    Array2::zeros((l.fan_in(), l.size())),
-                    Array1::zeros(l.size()),
-                )
-            })
+            .map(|l| alloc::vec![(0.0, 0.0); (l.fan_in() + 1) * l.size()])
             .collect();
         OptimizerState {
             optimizer,
-            second: zeros.clone(),
-            first: zeros,
+            moments,
             steps: 0,
             _scalar: core::marker::PhantomData,
         }
@@ -183,27 +174,26 @@ impl<T: Float> OptimizerState<T> {
     pub fn step<N: Network<Scalar = T>>(&mut self, net: &mut N, grads: &Gradients<T>) {
         self.steps = self.steps.saturating_add(1);
         let rule = Rule::new(self.optimizer, self.steps);
-        for (idx, grad) in grads.layers().iter().enumerate() {
+        for ((idx, grad), moments) in grads.layers().iter().enumerate().zip(&mut self.moments) {
             let Some(layer) = net.layer_mut(idx) else {
                 continue;
             };
-            let (Some(first), Some(second)) = (self.first.get_mut(idx), self.second.get_mut(idx))
-            else {
-                continue;
-            };
-            let update = |w: &mut T, g: &T, m: &mut f64, v: &mut f64| {
+            let (weight_moments, bias_moments) = moments.split_at_mut(grad.weights.len());
+            let update = |((w, g), (m, v)): ((&mut T, &T), &mut (f64, f64))| {
                 let w64 = w.to_f64();
                 *w = T::from_f64(w64 - rule.amount(w64, g.to_f64(), m, v));
             };
-            Zip::from(layer.weights_t_mut())
-                .and(&grad.weights_t)
-                .and(&mut first.0)
-                .and(&mut second.0)
+            layer
+                .storage_mut()
+                .iter_mut()
+                .zip(&grad.weights)
+                .zip(weight_moments)
                 .for_each(update);
-            Zip::from(layer.biases_mut())
-                .and(&grad.bias)
-                .and(&mut first.1)
-                .and(&mut second.1)
+            layer
+                .biases_mut()
+                .iter_mut()
+                .zip(&grad.bias)
+                .zip(bias_moments)
                 .for_each(update);
         }
     }

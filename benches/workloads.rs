@@ -1,0 +1,190 @@
+//! The workloads of BENCHMARKS.md, each beside a plain-ndarray baseline with the same weights.
+//!
+//! ```text
+//! cargo bench --bench workloads                 # all of them
+//! cargo bench --bench workloads -- M2           # one workload
+//! cargo bench --bench workloads -- --test       # run each once (what CI does)
+//! ```
+//!
+//! Ids: T1 toy eval, T2 toy batch of 4096, M2 784-128-10 eval, M3 64-256-256-10 eval, B1
+//! 784-128-10 batch of 1024, D1 784-128-10 masked pass at p = 0.5 and p = 0, TR training step
+//! of 64-256-256-10 on a batch of 64. `bench/run.py` turns the results into BENCHMARKS.md.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dropout::train::{Loss, Optimizer, OptimizerState, gradients_batch};
+use dropout::{Layer, Network, network};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt as _, SeedableRng as _};
+
+network! {
+    /// The toy network of "Comprehend Dropout".
+    pub struct Toy<f32> {
+        scaling: classic,
+        input: 2, dropout(keep = 1.0),
+        dense 3 relu { weights: [[1, -1], [2, 1], [-1, 3]], bias: [0.5, -1, 0] }, dropout(p = 0.5),
+        dense 3 relu { weights: [[1, 1, -1], [0.5, -2, 1], [-1, 1, 2]], bias: [0, 0.5, -1] }, dropout(p = 0.5),
+        dense 2 relu { weights: [[2, -1, 1], [1, 1, -1]], bias: [1, 0] }, dropout(p = 0.5),
+        dense 1 identity { weights: [[1, -2]], bias: [0.5] },
+    }
+}
+
+network! {
+    /// 784-128-10 with dropout on the input and the hidden layer.
+    pub struct Mnist<f32> {
+        input: 784, dropout(p = 0.5),
+        dense 128 relu, dropout(p = 0.5),
+        dense 10 identity,
+    }
+}
+
+network! {
+    /// 64-256-256-10 with dropout on both hidden layers.
+    pub struct Mlp<f32> {
+        input: 64,
+        dense 256 relu, dropout(p = 0.5),
+        dense 256 relu, dropout(p = 0.5),
+        dense 10 identity,
+    }
+}
+
+/// The same computation over `Array2` with shapes known only at run time: `a ← relu(W·a + b)`.
+struct DynamicMlp {
+    layers: Vec<(Array2<f32>, Array1<f32>, bool)>,
+}
+
+impl DynamicMlp {
+    fn of<N: Network<Scalar = f32>>(net: &N) -> Self {
+        let layers = N::SPEC
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(idx, spec)| {
+                let layer: &dyn Layer<f32> = net.layer(idx).expect("declared layer");
+                let w = Array2::from_shape_fn((spec.size, spec.fan_in), |(n, i)| {
+                    layer.weight(n, i).unwrap_or(0.0)
+                });
+                let b = Array1::from(layer.biases().to_vec());
+                (w, b, spec.activation == dropout::Activation::Relu)
+            })
+            .collect();
+        DynamicMlp { layers }
+    }
+
+    fn forward(&self, x: &ArrayView1<'_, f32>) -> Array1<f32> {
+        let mut a = x.to_owned();
+        for (w, b, relu) in &self.layers {
+            a = w.dot(&a) + b;
+            if *relu {
+                a.mapv_inplace(|v| v.max(0.0));
+            }
+        }
+        a
+    }
+
+    fn forward_batch(&self, x: &ArrayView2<'_, f32>) -> Array2<f32> {
+        let mut a = x.to_owned();
+        for (w, b, relu) in &self.layers {
+            a = a.dot(&w.t()) + b;
+            if *relu {
+                a.mapv_inplace(|v| v.max(0.0));
+            }
+        }
+        a
+    }
+}
+
+fn random_rows(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Array2::from_shape_fn((rows, cols), |_| rng.random_range(-1.0..1.0))
+}
+
+fn single<const N: usize>(rows: &Array2<f32>) -> [f32; N] {
+    std::array::from_fn(|i| rows[[0, i]])
+}
+
+fn toy(c: &mut Criterion) {
+    let net = Toy::new();
+    let baseline = DynamicMlp::of(&net);
+    let x = [1.0_f32, 1.0];
+    c.bench_function("T1/dropout", |b| b.iter(|| net.forward(black_box(&x))));
+    c.bench_function("T1/ndarray", |b| {
+        b.iter(|| baseline.forward(&black_box(ArrayView1::from(&x))));
+    });
+    let batch = random_rows(4096, 2, 1);
+    c.bench_function("T2/dropout", |b| {
+        b.iter(|| net.forward_batch(black_box(batch.view())));
+    });
+    c.bench_function("T2/ndarray", |b| {
+        b.iter(|| baseline.forward_batch(&black_box(batch.view())));
+    });
+}
+
+fn mnist(c: &mut Criterion) {
+    let net = Mnist::init(&mut ChaCha8Rng::seed_from_u64(2));
+    let baseline = DynamicMlp::of(&net);
+    let rows = random_rows(1024, 784, 3);
+    let x: [f32; 784] = single(&rows);
+    c.bench_function("M2/dropout", |b| b.iter(|| net.forward(black_box(&x))));
+    c.bench_function("M2/ndarray", |b| {
+        b.iter(|| baseline.forward(&black_box(rows.row(0))));
+    });
+    c.bench_function("B1/dropout", |b| {
+        b.iter(|| net.forward_batch(black_box(rows.view())));
+    });
+    c.bench_function("B1/ndarray", |b| {
+        b.iter(|| baseline.forward_batch(&black_box(rows.view())));
+    });
+
+    // D1: the same masked pass under masks drawn at p = 0.5 and under all-ones masks (p = 0).
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let masks: Vec<MnistMasks> = (0..64).map(|_| net.sample_masks(&mut rng)).collect();
+    let mut k = 0;
+    c.bench_function("D1/p0.5", |b| {
+        b.iter(|| {
+            k = (k + 1) % masks.len();
+            net.forward_masked(black_box(&x), black_box(&masks[k]))
+        });
+    });
+    c.bench_function("D1/p0", |b| {
+        b.iter(|| net.forward_masked(black_box(&x), black_box(&MnistMasks::ALL_KEPT)));
+    });
+}
+
+fn mlp(c: &mut Criterion) {
+    let net = Mlp::init(&mut ChaCha8Rng::seed_from_u64(5));
+    let baseline = DynamicMlp::of(&net);
+    let rows = random_rows(64, 64, 6);
+    let x: [f32; 64] = single(&rows);
+    c.bench_function("M3/dropout", |b| b.iter(|| net.forward(black_box(&x))));
+    c.bench_function("M3/ndarray", |b| {
+        b.iter(|| baseline.forward(&black_box(rows.row(0))));
+    });
+
+    // TR: one SGD step on a batch of 64 under fresh masks.
+    let targets = {
+        let mut t = Array2::zeros((64, 10));
+        for (r, mut row) in t.axis_iter_mut(Axis(0)).enumerate() {
+            row[r % 10] = 1.0;
+        }
+        t
+    };
+    let mut trained = net;
+    let mut state = OptimizerState::new(Optimizer::sgd(0.01).with_momentum(0.9), &trained);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    c.bench_function("TR/dropout", |b| {
+        b.iter(|| {
+            let masks: Vec<MlpMasks> = (0..64).map(|_| trained.sample_masks(&mut rng)).collect();
+            let (loss, grads) =
+                gradients_batch(&trained, &rows, &masks, &targets, Loss::SoftmaxCrossEntropy)
+                    .expect("shapes fit");
+            state.step(&mut trained, &grads);
+            loss
+        });
+    });
+}
+
+criterion_group!(benches, toy, mnist, mlp);
+criterion_main!(benches);
