@@ -184,7 +184,7 @@ fn mutate(stream: TokenStream, rng: &mut ChaCha8Rng) -> TokenStream {
 /// Runs the macro on `input` (whose tokens all sit below line 1) and checks the outcome.
 fn check_outcome(input: TokenStream) -> Result<bool, String> {
     let shown = input.to_string();
-    let outcome = catch_unwind(AssertUnwindSafe(|| crate::try_expand(input)))
+    let outcome = catch_unwind(AssertUnwindSafe(|| crate::pipeline::try_expand(input)))
         .map_err(|_| format!("the macro panicked on:\n{shown}"))?;
     match outcome {
         Ok(tokens) => {

@@ -170,11 +170,21 @@ impl<T: Float + LinalgScalar, const IN: usize, const OUT: usize> Dense<T, IN, OU
     /// [`Error::BatchWidth`] if `a` does not have `IN` columns.
     pub fn affine_batch_scaled(&self, a: &ArrayRef2<T>, scale: T) -> Result<Array2<T>, Error> {
         check_width(a, IN)?;
-        let bias = self.bias();
-        let mut z = Array2::from_shape_fn((a.nrows(), OUT), |(_, neuron)| bias[neuron]);
+        let mut z = bias_rows(self.bias(), a.nrows());
         gemm_forward(self.storage(), IN, OUT, scale, a, &mut z);
         Ok(z)
     }
+}
+
+/// A `rows × bias.len()` matrix whose every row is `bias`.
+pub(crate) fn bias_rows<T: Float>(bias: &[T], rows: usize) -> Array2<T> {
+    let mut z = Array2::from_elem((rows, bias.len()), T::ZERO);
+    for mut row in z.rows_mut() {
+        if let Some(values) = row.as_slice_mut() {
+            values.copy_from_slice(bias);
+        }
+    }
+    z
 }
 
 /// `z += scale · a·Wᵀ` for weights in storage order (`a` is `rows × fan_in`, `z` is

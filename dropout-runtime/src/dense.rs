@@ -222,6 +222,19 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         count: usize,
         entry: impl Fn(usize) -> (usize, T) + Copy,
     ) {
+        if OUT <= kernel::PANEL && IN * OUT < kernel::DISPATCH_THRESHOLD {
+            // One panel: the storage is Wᵀ row-major, so the array's rows are the rows to add,
+            // with sizes the compiler knows (it unrolls and vectorises small layers fully).
+            for k in 0..count {
+                let (input, value) = entry(k);
+                if let Some(row) = self.weights.get(input) {
+                    for (z_j, &w) in z.iter_mut().zip(row) {
+                        *z_j += value * w;
+                    }
+                }
+            }
+            return;
+        }
         let weights = self.weights.as_flattened();
         if IN * OUT >= kernel::DISPATCH_THRESHOLD {
             kernel::dispatch(kernel::Accumulate {

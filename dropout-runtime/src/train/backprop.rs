@@ -207,8 +207,7 @@ where
     };
     for (idx, layer_spec) in spec.layers.iter().enumerate() {
         let Some(layer) = net.layer(idx) else { break };
-        let bias = layer.biases();
-        let mut z = Array2::from_shape_fn((a.nrows(), layer.size()), |(_, n)| bias[n]);
+        let mut z = crate::batch::bias_rows(layer.biases(), a.nrows());
         gemm_forward(
             layer.storage(),
             layer.fan_in(),
