@@ -7,7 +7,9 @@
 //! The macro's modules are compiled here as ordinary modules (a proc-macro crate cannot be
 //! linked into a benchmark), which is why its pipeline takes `proc_macro2` tokens.
 
-#![allow(dead_code, missing_docs)]
+// Items the macro uses only through its entry point, and the unit-test modules of the included
+// files (compiled without their harness here), are unused in this benchmark.
+#![allow(dead_code, missing_docs, unused_imports)]
 
 #[path = "../src/ast.rs"]
 mod ast;
@@ -69,10 +71,10 @@ fn expansion(c: &mut Criterion) {
         "the declaration is valid"
     );
     c.bench_function("C1/expand_100k_weights", |b| {
-        b.iter(|| pipeline::try_expand(black_box(big.clone())))
+        b.iter(|| pipeline::try_expand(black_box(big.clone())));
     });
     c.bench_function("expand_toy", |b| {
-        b.iter(|| pipeline::try_expand(black_box(toy.clone())))
+        b.iter(|| pipeline::try_expand(black_box(toy.clone())));
     });
 }
 
