@@ -13,11 +13,11 @@
 
 #[path = "../src/ast.rs"]
 mod ast;
-#[path = "../src/check.rs"]
+#[path = "../src/check/mod.rs"]
 mod check;
 #[path = "../src/errors.rs"]
 mod errors;
-#[path = "../src/expand.rs"]
+#[path = "../src/expand/mod.rs"]
 mod expand;
 #[path = "../src/model.rs"]
 mod model;

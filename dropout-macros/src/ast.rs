@@ -128,10 +128,12 @@ pub(crate) struct List {
     pub items: Vec<Value>,
 }
 
-/// `name(value, …)`; no construct takes one yet, so only its extent is kept.
+/// `name(value, …)`, such as `file("model.safetensors", "0.weight")`.
 pub(crate) struct Call {
     pub func: Ident,
+    /// The span of `( … )`.
     pub span: Span,
+    pub args: Vec<Value>,
 }
 
 impl Number {
@@ -525,13 +527,15 @@ fn try_parse_value(input: ParseStream, errors: &mut Errors) -> syn::Result<Value
         let func = input.call(Ident::parse_any)?;
         let content;
         let paren = syn::parenthesized!(content in input);
+        let mut args = Vec::new();
         while !content.is_empty() {
-            parse_value(&content, errors);
+            args.push(parse_value(&content, errors));
             expect_comma_or_end(&content, errors);
         }
         Ok(Value::Call(Call {
             func,
             span: paren.span.join(),
+            args,
         }))
     } else if input.peek(Ident::peek_any) {
         Ok(Value::Ident(input.call(Ident::parse_any)?))

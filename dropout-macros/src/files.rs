@@ -1,0 +1,180 @@
+//! Tensor files read while the macro expands: safetensors (decoded later from the file's bytes
+//! by the generated code) and JSON (turned into literals). Paths are relative to the directory
+//! of the crate being compiled.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::{Dtype, SafeTensors};
+use serde_json::Value as Json;
+
+use crate::model::Scalar;
+
+/// Every file one declaration reads, loaded once.
+#[derive(Default)]
+pub(crate) struct Files {
+    loaded: HashMap<PathBuf, Result<Loaded, String>>,
+}
+
+enum Loaded {
+    Safetensors { bytes: Vec<u8>, data_start: usize, metadata: safetensors::tensor::Metadata },
+    Json(serde_json::Map<String, Json>),
+}
+
+/// One tensor of a file, as the generated code will get it.
+pub(crate) enum Tensor {
+    /// Little-endian values of the network's scalar type at `offset` in the file `path`.
+    Bytes { path: PathBuf, offset: usize, shape: Vec<usize> },
+    /// Values from a JSON file, row after row.
+    Values { shape: Vec<usize>, values: Vec<f64> },
+}
+
+impl Tensor {
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Tensor::Bytes { shape, .. } | Tensor::Values { shape, .. } => shape,
+        }
+    }
+}
+
+/// `[128, 784]`.
+pub(crate) fn shape_text(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
+    format!("[{}]", dims.join(", "))
+}
+
+impl Files {
+    /// Tensor `name` of the file written as `written` in the declaration. The error is a
+    /// complete message naming the file and the tensor.
+    pub fn tensor(&mut self, written: &str, name: &str, scalar: Scalar) -> Result<Tensor, String> {
+        let path = resolve(written);
+        let loaded = self.loaded.entry(path.clone()).or_insert_with(|| load(written, &path));
+        let loaded = loaded.as_ref().map_err(Clone::clone)?;
+        match loaded {
+            Loaded::Safetensors { bytes, data_start, metadata } => {
+                let Some(info) = metadata.info(name) else {
+                    let mut names: Vec<String> = metadata.tensors().into_keys().collect();
+                    names.sort();
+                    return Err(missing(written, name, &names));
+                };
+                let wanted = match scalar {
+                    Scalar::F32 => Dtype::F32,
+                    Scalar::F64 => Dtype::F64,
+                };
+                if info.dtype != wanted {
+                    return Err(format!(
+                        "tensor `{name}` in `{written}` holds {:?} values; the network's scalar type {} needs {wanted:?}",
+                        info.dtype,
+                        scalar.name()
+                    ));
+                }
+                let (start, end) = info.data_offsets;
+                let width = if scalar == Scalar::F32 { 4 } else { 8 };
+                let count: usize = info.shape.iter().product();
+                if data_start + end > bytes.len() || end - start != count * width {
+                    return Err(format!("tensor `{name}` in `{written}` does not fit in the file: it is damaged"));
+                }
+                Ok(Tensor::Bytes { path: path.clone(), offset: data_start + start, shape: info.shape.clone() })
+            }
+            Loaded::Json(tensors) => {
+                let Some(value) = tensors.get(name) else {
+                    let mut names: Vec<String> = tensors.keys().cloned().collect();
+                    names.sort();
+                    return Err(missing(written, name, &names));
+                };
+                json_tensor(value).ok_or_else(|| {
+                    format!("tensor `{name}` in `{written}` is not a list of numbers or a list of equally long lists of numbers")
+                })
+            }
+        }
+    }
+
+    /// Every file read, to make the generated code depend on it.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = self.loaded.iter().filter(|(_, l)| l.is_ok()).map(|(p, _)| p.clone()).collect();
+        paths.sort();
+        paths
+    }
+}
+
+fn missing(written: &str, name: &str, names: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut listed: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
+    if names.len() > SHOWN {
+        listed.push(format!("… ({} in all)", names.len()));
+    }
+    if listed.is_empty() {
+        format!("`{written}` has no tensor `{name}`; it has no tensors at all")
+    } else {
+        format!("`{written}` has no tensor `{name}`; its tensors are {}", listed.join(", "))
+    }
+}
+
+/// `written` relative to the directory of the crate being compiled (or the current directory).
+fn resolve(written: &str) -> PathBuf {
+    let base = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    base.join(written)
+}
+
+fn load(written: &str, path: &Path) -> Result<Loaded, String> {
+    let bytes = std::fs::read(path).map_err(|err| format!("cannot read `{written}` ({}): {err}", path.display()))?;
+    let is_json = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    if is_json {
+        let text = String::from_utf8(bytes).map_err(|_| format!("`{written}` is not a JSON file of tensors: not UTF-8 text"))?;
+        match serde_json::from_str::<Json>(&text) {
+            Ok(Json::Object(tensors)) => Ok(Loaded::Json(tensors)),
+            Ok(_) => Err(format!("`{written}` is not a JSON file of tensors: expected an object of named tensors")),
+            Err(err) => Err(format!("`{written}` is not a JSON file of tensors: {err}")),
+        }
+    } else {
+        let (header_len, metadata) = SafeTensors::read_metadata(&bytes)
+            .map_err(|err| format!("`{written}` is not a safetensors file: {err}"))?;
+        Ok(Loaded::Safetensors { data_start: 8 + header_len, metadata, bytes })
+    }
+}
+
+/// A JSON number list (`[…]`) or matrix (`[[…], …]`) as a shape and its values.
+fn json_tensor(value: &Json) -> Option<Tensor> {
+    let Json::Array(items) = value else { return None };
+    if items.iter().all(Json::is_number) {
+        let values: Option<Vec<f64>> = items.iter().map(Json::as_f64).collect();
+        return Some(Tensor::Values { shape: vec![items.len()], values: values? });
+    }
+    let rows: Option<Vec<&Vec<Json>>> = items.iter().map(Json::as_array).collect();
+    let rows = rows?;
+    let columns = rows.first().map_or(0, |row| row.len());
+    let mut values = Vec::with_capacity(rows.len() * columns);
+    for row in &rows {
+        if row.len() != columns {
+            return None;
+        }
+        for item in *row {
+            values.push(item.as_f64()?);
+        }
+    }
+    Some(Tensor::Values { shape: vec![rows.len(), columns], values })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Tensor, json_tensor, missing, shape_text};
+
+    #[test]
+    fn json_vectors_and_matrices() {
+        let Some(Tensor::Values { shape, values }) = json_tensor(&serde_json::json!([[1, 2], [3.5, 4]])) else {
+            panic!("a matrix");
+        };
+        assert_eq!((shape, values), (vec![2, 2], vec![1.0, 2.0, 3.5, 4.0]));
+        assert!(matches!(json_tensor(&serde_json::json!([0.5, -1])), Some(Tensor::Values { .. })));
+        assert!(json_tensor(&serde_json::json!([[1, 2], [3]])).is_none());
+        assert!(json_tensor(&serde_json::json!(["a"])).is_none());
+    }
+
+    #[test]
+    fn messages() {
+        assert_eq!(shape_text(&[128, 784]), "[128, 784]");
+        let names: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+        let text = missing("m.safetensors", "x", &names);
+        assert!(text.ends_with("`t7`, … (10 in all)"), "{text}");
+    }
+}
