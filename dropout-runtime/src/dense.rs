@@ -148,16 +148,20 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     pub fn affine_masked(&self, a: &[T; IN], mask: &[bool; IN], scale: T) -> [T; OUT] {
         // List the kept inputs without branching on the (random) mask bits, so that the cost
         // is proportional to the number of kept rows and free of mispredictions.
+        // The slots and indices below are always in range (`kept ≤ i < IN`); `get` says so
+        // without leaving a panic path in the compiled code.
         let mut kept_rows = [0_u32; IN];
         let mut kept = 0;
         for (i, &bit) in mask.iter().enumerate() {
-            kept_rows[kept] = i as u32;
+            if let Some(slot) = kept_rows.get_mut(kept) {
+                *slot = i as u32;
+            }
             kept += usize::from(bit);
         }
         let mut z = self.bias;
         self.accumulate(&mut z, kept, |k| {
-            let i = kept_rows[k] as usize;
-            (i, a[i] * scale)
+            let i = kept_rows.get(k).map_or(0, |&i| i as usize);
+            (i, a.get(i).map_or(T::ZERO, |&v| v * scale))
         });
         z
     }
@@ -260,6 +264,64 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     }
 }
 
+macro_rules! from_storage_bytes {
+    ($t:ty, $width:literal) => {
+        impl<const IN: usize, const OUT: usize> Dense<$t, IN, OUT> {
+            /// A layer from little-endian bytes: `IN × OUT` weights already in storage order (as
+            /// laid out for panels of `panel` neurons), then `OUT` biases. `network!` calls it in
+            /// `const` items for weights read from safetensors files; on little-endian targets it
+            /// is one copy, so even millions of weights take no time to evaluate while compiling.
+            ///
+            /// A `panel` other than the runtime's own, or byte counts that do not match the layer,
+            /// fail the constant's evaluation (a compile error), never silently.
+            #[doc(hidden)]
+            #[must_use]
+            #[allow(unsafe_code)]
+            pub const fn from_storage_bytes(weights: &[u8], bias: &[u8], panel: usize) -> Self {
+                assert!(panel == kernel::PANEL, "`dropout-macros` and `dropout-runtime` disagree on the weight layout: use matching versions");
+                assert!(weights.len() == IN * OUT * $width && bias.len() == OUT * $width, "wrong number of bytes for the layer");
+                if cfg!(target_endian = "little") {
+                    // SAFETY: the lengths match the arrays (checked above), every bit pattern is a
+                    // valid float, and `read_unaligned` has no alignment requirement.
+                    unsafe {
+                        Self {
+                            weights: weights.as_ptr().cast::<[[$t; OUT]; IN]>().read_unaligned(),
+                            bias: bias.as_ptr().cast::<[$t; OUT]>().read_unaligned(),
+                        }
+                    }
+                } else {
+                    let mut layer = Self::zeros();
+                    let mut slot = 0;
+                    while slot < IN * OUT {
+                        layer.weights[slot / OUT][slot % OUT] = <$t>::from_le_bytes(read_bytes(weights, slot * $width));
+                        slot += 1;
+                    }
+                    let mut neuron = 0;
+                    while neuron < OUT {
+                        layer.bias[neuron] = <$t>::from_le_bytes(read_bytes(bias, neuron * $width));
+                        neuron += 1;
+                    }
+                    layer
+                }
+            }
+        }
+    };
+}
+
+from_storage_bytes!(f32, 4);
+from_storage_bytes!(f64, 8);
+
+/// `N` bytes from `at` on.
+const fn read_bytes<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0; N];
+    let mut k = 0;
+    while k < N {
+        out[k] = bytes[at + k];
+        k += 1;
+    }
+    out
+}
+
 impl<T: Float, const IN: usize, const OUT: usize> Default for Dense<T, IN, OUT> {
     /// All weights and biases zero, like [`Dense::zeros`].
     fn default() -> Self {
@@ -320,6 +382,7 @@ impl<T: Float, const IN: usize, const OUT: usize> fmt::Debug for Dense<T, IN, OU
 #[cfg(test)]
 mod tests {
     use super::Dense;
+    use crate::kernel;
 
     fn layer() -> Dense<f64, 3, 2> {
         Dense::from_rows(&[[1.0, -1.0, 2.0], [0.5, 3.0, -2.0]], &[1.0, -1.0])
@@ -371,6 +434,48 @@ mod tests {
             l.affine_masked(&[2.0, 3.0, 4.0], &[true; 3], 1.0),
             l.affine(&[2.0, 3.0, 4.0])
         );
+    }
+
+    /// `rows` (one per neuron) as little-endian bytes in storage order, the way `network!`
+    /// writes them.
+    fn storage_bytes<const IN: usize, const OUT: usize>(rows: &[[f64; IN]; OUT]) -> Vec<u8> {
+        let mut slots = vec![0.0; IN * OUT];
+        for (neuron, row) in rows.iter().enumerate() {
+            for (input, &w) in row.iter().enumerate() {
+                slots[kernel::offset(IN, OUT, neuron, input)] = w;
+            }
+        }
+        slots.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn storage_bytes_decode_to_the_same_layer_as_rows() {
+        // 70 neurons: one full panel and a partial one.
+        let rows: [[f64; 5]; 70] =
+            core::array::from_fn(|n| core::array::from_fn(|i| (n * 5 + i) as f64 * 0.25 - 40.0));
+        let bias: [f64; 70] = core::array::from_fn(|n| n as f64);
+        let bias_bytes: Vec<u8> = bias.iter().flat_map(|b| b.to_le_bytes()).collect();
+        let decoded = Dense::<f64, 5, 70>::from_storage_bytes(
+            &storage_bytes(&rows),
+            &bias_bytes,
+            kernel::PANEL,
+        );
+        assert_eq!(decoded, Dense::from_rows(&rows, &bias));
+    }
+
+    #[test]
+    fn storage_bytes_decode_in_constants() {
+        // 1.0 and −2.0 as little-endian f32.
+        const BYTES: &[u8] = &[0, 0, 0x80, 0x3F, 0, 0, 0, 0xC0];
+        const TWO: Dense<f32, 1, 2> =
+            Dense::<f32, 1, 2>::from_storage_bytes(BYTES, BYTES, kernel::PANEL);
+        assert_eq!(TWO, Dense::from_rows(&[[1.0], [-2.0]], &[1.0, -2.0]));
+    }
+
+    #[test]
+    #[should_panic(expected = "disagree on the weight layout")]
+    fn storage_bytes_refuse_another_layout() {
+        let _ = Dense::<f32, 1, 2>::from_storage_bytes(&[0; 8], &[0; 8], kernel::PANEL * 2);
     }
 
     #[test]

@@ -87,9 +87,9 @@ pub enum Error {
         /// The number of saved biases.
         bias: usize,
     },
-    /// Text that is not valid saved parameters.
+    /// Data that is not valid saved parameters (JSON or safetensors).
     #[cfg(feature = "alloc")]
-    Json(alloc::string::String),
+    Format(alloc::string::String),
     /// A file could not be read or written.
     #[cfg(feature = "alloc")]
     Io {
@@ -163,7 +163,7 @@ impl fmt::Display for Error {
                 write!(f, " and {bias} {}", plural(*bias, "bias", "biases"))
             }
             #[cfg(feature = "alloc")]
-            Error::Json(message) => write!(f, "not saved network parameters: {message}"),
+            Error::Format(message) => write!(f, "not saved network parameters: {message}"),
             #[cfg(feature = "alloc")]
             Error::Io { path, message } => write!(f, "{path}: {message}"),
             Error::OverrideNeedsInverted => f.write_str(

@@ -1,7 +1,8 @@
-//! Saving and loading trained parameters as JSON, checked against the network's shapes.
+//! Saving and loading parameters, checked against the network's shapes: as JSON, and as
+//! safetensors files, which PyTorch reads and writes.
 //!
-//! The format names each layer and writes its weights in the declared orientation, one row per
-//! neuron, so a file can be read and edited by hand:
+//! The JSON format names each layer and writes its weights in the declared orientation, one row
+//! per neuron, so a file can be read and edited by hand:
 //!
 //! ```json
 //! { "network": "Toy", "scalar": "f32",
@@ -160,15 +161,15 @@ pub fn load_into<N: Network>(net: &mut N, saved: &Saved) -> Result<(), Error> {
 /// # Ok::<(), dropout::Error>(())
 /// ```
 pub fn to_json<N: Network>(net: &N) -> Result<String, Error> {
-    serde_json::to_string_pretty(&save(net)?).map_err(|err| Error::Json(err.to_string()))
+    serde_json::to_string_pretty(&save(net)?).map_err(|err| Error::Format(err.to_string()))
 }
 
 /// A network of type `N` with the parameters in `json`.
 ///
 /// # Errors
-/// [`Error::Json`] if the text is not a saved network, or a shape error as in [`load_into`].
+/// [`Error::Format`] if the text is not a saved network, or a shape error as in [`load_into`].
 pub fn from_json<N: Network>(json: &str) -> Result<N, Error> {
-    let saved: Saved = serde_json::from_str(json).map_err(|err| Error::Json(err.to_string()))?;
+    let saved: Saved = serde_json::from_str(json).map_err(|err| Error::Format(err.to_string()))?;
     let mut net = N::zeros();
     load_into(&mut net, &saved)?;
     Ok(net)
@@ -197,7 +198,160 @@ pub fn load_json<N: Network>(path: impl AsRef<std::path::Path>) -> Result<N, Err
         message: err.to_string(),
     })?;
     from_json(&text).map_err(|err| match err {
-        Error::Json(message) => Error::Json(format!("{}: {message}", path.display())),
+        Error::Format(message) => Error::Format(format!("{}: {message}", path.display())),
         other => other,
+    })
+}
+
+/// The name under which layer `idx`'s weights and biases are saved in safetensors: the tensors
+/// the declaration read them from, or `<layer>.weight` and `<layer>.bias`.
+fn tensor_names(spec: &crate::LayerSpec) -> (String, String) {
+    let name = spec.name;
+    (
+        spec.weights_tensor
+            .map_or_else(|| format!("{name}.weight"), ToString::to_string),
+        spec.bias_tensor
+            .map_or_else(|| format!("{name}.bias"), ToString::to_string),
+    )
+}
+
+/// `net`'s parameters as a safetensors file: per layer a `weight` tensor (neurons × inputs, the
+/// layout of PyTorch's `Linear.weight`) and a `bias` tensor, of the network's scalar type. The
+/// tensors are named after the ones the declaration read them from (so a network declared from
+/// a PyTorch export saves under PyTorch's names), or `<layer>.weight` and `<layer>.bias`.
+///
+/// # Errors
+/// [`Error::NotFinite`] if a parameter is NaN or infinite; [`Error::Format`] if the
+/// safetensors writer refuses the data.
+///
+/// # Example
+/// ```
+/// use dropout::{io, network};
+///
+/// network! {
+///     struct Tiny<f32> { input: 2, dense 1 identity { weights: [[0.25, -3.0]], bias: [1.5] } }
+/// }
+/// let bytes = io::to_safetensors(&Tiny::new())?;
+/// let loaded: Tiny = io::from_safetensors(&bytes)?;
+/// assert_eq!(loaded.output.row(0), Some([0.25, -3.0]));
+/// # Ok::<(), dropout::Error>(())
+/// ```
+pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
+    use safetensors::Dtype;
+    use safetensors::tensor::TensorView;
+    let saved = save(net)?;
+    let double = N::Scalar::NAME == "f64";
+    let encode = |values: &mut dyn Iterator<Item = f64>| -> Vec<u8> {
+        values
+            .flat_map(|v| {
+                if double {
+                    v.to_le_bytes().to_vec()
+                } else {
+                    (v as f32).to_le_bytes().to_vec()
+                }
+            })
+            .collect()
+    };
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (spec, layer) in N::SPEC.layers.iter().zip(&saved.layers) {
+        let (weight_name, bias_name) = tensor_names(spec);
+        let rows = layer.weights.len();
+        let columns = layer.weights.first().map_or(0, Vec::len);
+        tensors.push((
+            weight_name,
+            alloc::vec![rows, columns],
+            encode(&mut layer.weights.iter().flatten().copied()),
+        ));
+        tensors.push((
+            bias_name,
+            alloc::vec![layer.bias.len()],
+            encode(&mut layer.bias.iter().copied()),
+        ));
+    }
+    let dtype = if double { Dtype::F64 } else { Dtype::F32 };
+    let views = tensors
+        .iter()
+        .map(|(name, shape, bytes)| {
+            TensorView::new(dtype, shape.clone(), bytes).map(|view| (name.clone(), view))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| Error::Format(err.to_string()))?;
+    let layer_names: Vec<&str> = N::SPEC.layers.iter().map(|l| l.name).collect();
+    let metadata = std::collections::HashMap::from([
+        ("network".to_string(), N::SPEC.name.to_string()),
+        ("layers".to_string(), layer_names.join(",")),
+    ]);
+    safetensors::serialize(views, Some(metadata)).map_err(|err| Error::Format(err.to_string()))
+}
+
+/// A network of type `N` with the parameters of a safetensors file, named as
+/// [`to_safetensors`] names them.
+///
+/// # Errors
+/// [`Error::Format`] if the bytes are not a safetensors file or a tensor is missing or not of the
+/// network's scalar type, or a shape error as in [`load_into`].
+pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
+    let file = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|err| Error::Format(err.to_string()))?;
+    let double = N::Scalar::NAME == "f64";
+    let decode = |name: &str| -> Result<(Vec<usize>, Vec<f64>), Error> {
+        let view = file
+            .tensor(name)
+            .map_err(|err| Error::Format(format!("tensor `{name}`: {err}")))?;
+        let values = match (view.dtype(), double) {
+            (safetensors::Dtype::F32, false) => view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+                .collect(),
+            (safetensors::Dtype::F64, true) => view
+                .data()
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+                .collect(),
+            (dtype, _) => {
+                return Err(Error::Format(format!(
+                    "tensor `{name}` holds {dtype:?} values, not {}",
+                    N::Scalar::NAME
+                )));
+            }
+        };
+        Ok((view.shape().to_vec(), values))
+    };
+    let mut layers = Vec::with_capacity(N::SPEC.layers.len());
+    for spec in N::SPEC.layers {
+        let (weight_name, bias_name) = tensor_names(spec);
+        let (shape, values) = decode(&weight_name)?;
+        let columns = shape.get(1).copied().unwrap_or(0).max(1);
+        let weights = values.chunks(columns).map(<[f64]>::to_vec).collect();
+        let (_, bias) = decode(&bias_name)?;
+        layers.push(SavedLayer {
+            name: spec.name.to_string(),
+            weights,
+            bias,
+        });
+    }
+    let saved = Saved {
+        network: N::SPEC.name.to_string(),
+        scalar: N::Scalar::NAME.to_string(),
+        layers,
+    };
+    let mut net = N::zeros();
+    load_into(&mut net, &saved)?;
+    Ok(net)
+}
+
+/// Writes `net`'s parameters as a safetensors file at `path` (see [`to_safetensors`]).
+///
+/// # Errors
+/// As [`to_safetensors`], or [`Error::Io`] naming the file.
+pub fn save_safetensors<N: Network>(
+    net: &N,
+    path: impl AsRef<std::path::Path>,
+) -> Result<(), Error> {
+    let path = path.as_ref();
+    std::fs::write(path, to_safetensors(net)?).map_err(|err| Error::Io {
+        path: path.display().to_string(),
+        message: err.to_string(),
     })
 }

@@ -12,7 +12,7 @@
 //! - `ndarray` (default): batched passes in [`batch`].
 //! - `train` (default): gradients, optimizers and the trainer in [`train`].
 //! - `diagram` (default): SVG pictures of networks in [`diagram`].
-//! - `serde` (default): saving and loading parameters as JSON in [`io`].
+//! - `serde` (default): saving and loading parameters as JSON and safetensors in [`io`].
 //!
 //! # Example
 //! ```

@@ -18,9 +18,10 @@ use crate::{Activation, Dropout, Scaling};
 ///     input_dropout: None,
 ///     layers: &[
 ///         LayerSpec { name: "h1", fan_in: 2, size: 4, activation: Activation::Relu,
-///                     dropout: Some(Dropout::from_checked(0.5, 0.5)) },
+///                     dropout: Some(Dropout::from_checked(0.5, 0.5)),
+///                     weights_tensor: None, bias_tensor: None },
 ///         LayerSpec { name: "output", fan_in: 4, size: 1, activation: Activation::Sigmoid,
-///                     dropout: None },
+///                     dropout: None, weights_tensor: None, bias_tensor: None },
 ///     ],
 /// };
 /// assert_eq!(SPEC.n_outputs(), 1);
@@ -60,6 +61,11 @@ pub struct LayerSpec {
     pub activation: Activation,
     /// The dropout site on this layer's neurons, if declared.
     pub dropout: Option<Dropout>,
+    /// The tensor the weights were read from, when the declaration reads them from a file
+    /// (`file("model.safetensors", "0.weight")`); saved parameters use the same names.
+    pub weights_tensor: Option<&'static str>,
+    /// The tensor the biases were read from, likewise.
+    pub bias_tensor: Option<&'static str>,
 }
 
 impl NetworkSpec {
@@ -139,6 +145,8 @@ mod tests {
                 size: 3,
                 activation: Activation::Relu,
                 dropout: None,
+                weights_tensor: None,
+                bias_tensor: None,
             },
             LayerSpec {
                 name: "output",
@@ -146,6 +154,8 @@ mod tests {
                 size: 1,
                 activation: Activation::Identity,
                 dropout: None,
+                weights_tensor: None,
+                bias_tensor: None,
             },
         ],
     };
