@@ -19,6 +19,8 @@ mod check;
 mod errors;
 #[path = "../src/expand/mod.rs"]
 mod expand;
+#[path = "../src/files.rs"]
+mod files;
 #[path = "../src/model.rs"]
 mod model;
 #[path = "../src/pipeline.rs"]

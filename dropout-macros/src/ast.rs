@@ -11,7 +11,7 @@ use syn::ext::IdentExt as _;
 use syn::parse::{ParseStream, Parser as _};
 use syn::{Attribute, Ident, LitFloat, LitInt, LitStr, Token, Visibility, token};
 
-use crate::errors::Errors;
+use crate::errors::{Errors, SpanRange};
 
 /// `#[attrs] vis struct Name<scalar> { items }`.
 pub(crate) struct Declaration {
@@ -170,15 +170,15 @@ impl ToTokens for Number {
 
 impl Value {
     /// The span covering the whole value, for error messages.
-    pub fn span(&self) -> Option<Span> {
+    pub fn span(&self) -> Option<SpanRange> {
         match self {
             Value::Number(n) => Some(join_spans(
                 n.minus.as_ref().map(|m| m.span),
                 lit_span(&n.lit),
             )),
-            Value::List(list) => Some(list.span),
-            Value::Ident(ident) => Some(ident.span()),
-            Value::Str(lit) => Some(lit.span()),
+            Value::List(list) => Some(list.span.into()),
+            Value::Ident(ident) => Some(ident.span().into()),
+            Value::Str(lit) => Some(lit.span().into()),
             Value::Call(call) => Some(join_spans(Some(call.func.span()), call.span)),
             Value::Invalid => None,
         }
@@ -204,9 +204,12 @@ fn lit_span(lit: &NumberLit) -> Span {
     }
 }
 
-/// The span from `first` (if any) to `last`; falls back to `last` where spans cannot be joined.
-pub(crate) fn join_spans(first: Option<Span>, last: Span) -> Span {
-    first.and_then(|first| first.join(last)).unwrap_or(last)
+/// The tokens from `first` (if any) to `last`.
+pub(crate) fn join_spans(first: Option<Span>, last: Span) -> SpanRange {
+    SpanRange {
+        first: first.unwrap_or(last),
+        last,
+    }
 }
 
 /// Parses a whole declaration. Returns `None` only if the header (`struct Name`) is unreadable;

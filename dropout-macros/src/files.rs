@@ -1,6 +1,6 @@
-//! Tensor files read while the macro expands: safetensors (decoded later from the file's bytes
-//! by the generated code) and JSON (turned into literals). Paths are relative to the directory
-//! of the crate being compiled.
+//! Tensor files read while the macro expands: safetensors (whose bytes the generated code embeds)
+//! and JSON (turned into literals). Paths are relative to the directory of the crate being
+//! compiled.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,14 +17,18 @@ pub(crate) struct Files {
 }
 
 enum Loaded {
-    Safetensors { bytes: Vec<u8>, data_start: usize, metadata: safetensors::tensor::Metadata },
+    Safetensors {
+        bytes: Vec<u8>,
+        data_start: usize,
+        metadata: safetensors::tensor::Metadata,
+    },
     Json(serde_json::Map<String, Json>),
 }
 
 /// One tensor of a file, as the generated code will get it.
 pub(crate) enum Tensor {
-    /// Little-endian values of the network's scalar type at `offset` in the file `path`.
-    Bytes { path: PathBuf, offset: usize, shape: Vec<usize> },
+    /// Little-endian values of the network's scalar type, row after row.
+    Bytes { bytes: Vec<u8>, shape: Vec<usize> },
     /// Values from a JSON file, row after row.
     Values { shape: Vec<usize>, values: Vec<f64> },
 }
@@ -48,10 +52,17 @@ impl Files {
     /// complete message naming the file and the tensor.
     pub fn tensor(&mut self, written: &str, name: &str, scalar: Scalar) -> Result<Tensor, String> {
         let path = resolve(written);
-        let loaded = self.loaded.entry(path.clone()).or_insert_with(|| load(written, &path));
+        let loaded = self
+            .loaded
+            .entry(path.clone())
+            .or_insert_with(|| load(written, &path));
         let loaded = loaded.as_ref().map_err(Clone::clone)?;
         match loaded {
-            Loaded::Safetensors { bytes, data_start, metadata } => {
+            Loaded::Safetensors {
+                bytes,
+                data_start,
+                metadata,
+            } => {
                 let Some(info) = metadata.info(name) else {
                     let mut names: Vec<String> = metadata.tensors().into_keys().collect();
                     names.sort();
@@ -69,12 +80,17 @@ impl Files {
                     ));
                 }
                 let (start, end) = info.data_offsets;
-                let width = if scalar == Scalar::F32 { 4 } else { 8 };
                 let count: usize = info.shape.iter().product();
-                if data_start + end > bytes.len() || end - start != count * width {
-                    return Err(format!("tensor `{name}` in `{written}` does not fit in the file: it is damaged"));
+                if data_start + end > bytes.len() || end - start != count * scalar.width() {
+                    return Err(format!(
+                        "tensor `{name}` in `{written}` does not fit in the file: it is damaged"
+                    ));
                 }
-                Ok(Tensor::Bytes { path: path.clone(), offset: data_start + start, shape: info.shape.clone() })
+                let bytes = bytes[data_start + start..data_start + end].to_vec();
+                Ok(Tensor::Bytes {
+                    bytes,
+                    shape: info.shape.clone(),
+                })
             }
             Loaded::Json(tensors) => {
                 let Some(value) = tensors.get(name) else {
@@ -91,7 +107,12 @@ impl Files {
 
     /// Every file read, to make the generated code depend on it.
     pub fn paths(&self) -> Vec<PathBuf> {
-        let mut paths: Vec<PathBuf> = self.loaded.iter().filter(|(_, l)| l.is_ok()).map(|(p, _)| p.clone()).collect();
+        let mut paths: Vec<PathBuf> = self
+            .loaded
+            .iter()
+            .filter(|(_, l)| l.is_ok())
+            .map(|(p, _)| p.clone())
+            .collect();
         paths.sort();
         paths
     }
@@ -106,39 +127,72 @@ fn missing(written: &str, name: &str, names: &[String]) -> String {
     if listed.is_empty() {
         format!("`{written}` has no tensor `{name}`; it has no tensors at all")
     } else {
-        format!("`{written}` has no tensor `{name}`; its tensors are {}", listed.join(", "))
+        format!(
+            "`{written}` has no tensor `{name}`; its tensors are {}",
+            listed.join(", ")
+        )
     }
 }
 
-/// `written` relative to the directory of the crate being compiled (or the current directory).
+/// `written` relative to the directory of the crate being compiled (or the current directory),
+/// with `.` and `..` resolved lexically so that messages show a plain path.
 fn resolve(written: &str) -> PathBuf {
-    let base = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
-    base.join(written)
+    use std::path::Component;
+    let base =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let mut path = PathBuf::new();
+    for component in base.join(written).components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(path.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                path.pop();
+            }
+            other => path.push(other),
+        }
+    }
+    path
 }
 
 fn load(written: &str, path: &Path) -> Result<Loaded, String> {
-    let bytes = std::fs::read(path).map_err(|err| format!("cannot read `{written}` ({}): {err}", path.display()))?;
-    let is_json = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    let bytes = std::fs::read(path)
+        .map_err(|err| format!("cannot read `{written}` ({}): {err}", path.display()))?;
+    let is_json = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
     if is_json {
-        let text = String::from_utf8(bytes).map_err(|_| format!("`{written}` is not a JSON file of tensors: not UTF-8 text"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("`{written}` is not a JSON file of tensors: not UTF-8 text"))?;
         match serde_json::from_str::<Json>(&text) {
             Ok(Json::Object(tensors)) => Ok(Loaded::Json(tensors)),
-            Ok(_) => Err(format!("`{written}` is not a JSON file of tensors: expected an object of named tensors")),
+            Ok(_) => Err(format!(
+                "`{written}` is not a JSON file of tensors: expected an object of named tensors"
+            )),
             Err(err) => Err(format!("`{written}` is not a JSON file of tensors: {err}")),
         }
     } else {
         let (header_len, metadata) = SafeTensors::read_metadata(&bytes)
             .map_err(|err| format!("`{written}` is not a safetensors file: {err}"))?;
-        Ok(Loaded::Safetensors { data_start: 8 + header_len, metadata, bytes })
+        Ok(Loaded::Safetensors {
+            data_start: 8 + header_len,
+            metadata,
+            bytes,
+        })
     }
 }
 
 /// A JSON number list (`[…]`) or matrix (`[[…], …]`) as a shape and its values.
 fn json_tensor(value: &Json) -> Option<Tensor> {
-    let Json::Array(items) = value else { return None };
+    let Json::Array(items) = value else {
+        return None;
+    };
     if items.iter().all(Json::is_number) {
         let values: Option<Vec<f64>> = items.iter().map(Json::as_f64).collect();
-        return Some(Tensor::Values { shape: vec![items.len()], values: values? });
+        return Some(Tensor::Values {
+            shape: vec![items.len()],
+            values: values?,
+        });
     }
     let rows: Option<Vec<&Vec<Json>>> = items.iter().map(Json::as_array).collect();
     let rows = rows?;
@@ -152,7 +206,10 @@ fn json_tensor(value: &Json) -> Option<Tensor> {
             values.push(item.as_f64()?);
         }
     }
-    Some(Tensor::Values { shape: vec![rows.len(), columns], values })
+    Some(Tensor::Values {
+        shape: vec![rows.len(), columns],
+        values,
+    })
 }
 
 #[cfg(test)]
@@ -161,11 +218,16 @@ mod tests {
 
     #[test]
     fn json_vectors_and_matrices() {
-        let Some(Tensor::Values { shape, values }) = json_tensor(&serde_json::json!([[1, 2], [3.5, 4]])) else {
+        let Some(Tensor::Values { shape, values }) =
+            json_tensor(&serde_json::json!([[1, 2], [3.5, 4]]))
+        else {
             panic!("a matrix");
         };
         assert_eq!((shape, values), (vec![2, 2], vec![1.0, 2.0, 3.5, 4.0]));
-        assert!(matches!(json_tensor(&serde_json::json!([0.5, -1])), Some(Tensor::Values { .. })));
+        assert!(matches!(
+            json_tensor(&serde_json::json!([0.5, -1])),
+            Some(Tensor::Values { .. })
+        ));
         assert!(json_tensor(&serde_json::json!([[1, 2], [3]])).is_none());
         assert!(json_tensor(&serde_json::json!(["a"])).is_none());
     }

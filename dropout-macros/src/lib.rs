@@ -8,6 +8,7 @@ mod ast;
 mod check;
 mod errors;
 mod expand;
+mod files;
 mod model;
 mod pipeline;
 mod suggest;

@@ -21,6 +21,8 @@ pub(crate) struct Model {
     pub tests: Vec<TestCase>,
     /// `tests: auto`: generate the property tests.
     pub auto_tests: bool,
+    /// Every file the declaration reads; the generated code depends on them.
+    pub files: Vec<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,10 +66,23 @@ pub(crate) enum Activation {
     Softmax,
 }
 
+/// A layer's declared weights and biases.
 pub(crate) struct Params {
-    /// One row per neuron, `fan_in` values each.
-    pub weights: Vec<Vec<Num>>,
-    pub bias: Vec<Num>,
+    pub values: ParamValues,
+    /// The tensors they were read from, when both come from files.
+    pub tensors: Option<(String, String)>,
+}
+
+pub(crate) enum ParamValues {
+    /// Literal values (written, or read from a JSON file): one row per neuron, `fan_in` values
+    /// each, and one bias per neuron.
+    Literal {
+        weights: Vec<Vec<Num>>,
+        bias: Vec<Num>,
+    },
+    /// Little-endian values of the scalar type, when a safetensors file gives either: the
+    /// weights one row per neuron (PyTorch's `Linear.weight`), then one bias per neuron.
+    Bytes { weights: Vec<u8>, bias: Vec<u8> },
 }
 
 /// A number already rounded to the scalar type, with the span of its literal.
@@ -151,6 +166,30 @@ impl Scalar {
         }
     }
 
+    /// Bytes per value.
+    pub fn width(self) -> usize {
+        match self {
+            Scalar::F32 => 4,
+            Scalar::F64 => 8,
+        }
+    }
+
+    /// `value` (already rounded to this type) as little-endian bytes.
+    pub fn le_bytes(self, value: f64) -> Vec<u8> {
+        match self {
+            Scalar::F32 => (value as f32).to_le_bytes().to_vec(),
+            Scalar::F64 => value.to_le_bytes().to_vec(),
+        }
+    }
+
+    /// The value of little-endian `bytes` of this type's width.
+    pub fn decode_le(self, bytes: &[u8]) -> f64 {
+        match self {
+            Scalar::F32 => f64::from(f32::from_le_bytes(bytes.try_into().unwrap_or_default())),
+            Scalar::F64 => f64::from_le_bytes(bytes.try_into().unwrap_or_default()),
+        }
+    }
+
     /// The default tolerance of a `test` block.
     pub fn default_tolerance(self) -> f64 {
         match self {
@@ -171,6 +210,15 @@ impl Scalar {
             Scalar::F64 => text.parse::<f64>().ok().filter(|v| v.is_finite()),
         }?;
         Some(value)
+    }
+
+    /// `value` rounded to this type; `None` if it is not finite there.
+    pub fn round(self, value: f64) -> Option<f64> {
+        let rounded = match self {
+            Scalar::F32 => f64::from(value as f32),
+            Scalar::F64 => value,
+        };
+        rounded.is_finite().then_some(rounded)
     }
 
     /// The type as tokens.

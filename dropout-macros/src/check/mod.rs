@@ -11,6 +11,8 @@ use crate::ast::{
     self, Body, Declaration, DenseSpec, DropoutSpec, Item, ItemKind, TestBlock, Value,
 };
 use crate::errors::Errors;
+use crate::errors::SpanRange;
+use crate::files::Files;
 use crate::model::{Activation, Layer, Model, Prob, Scalar, Scaling};
 use crate::suggest::did_you_mean;
 
@@ -28,7 +30,11 @@ const ACTIVATIONS: &[&str] = &[
 
 pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
     let scalar = check_scalar(decl, errors);
-    let mut checker = Checker { errors, scalar };
+    let mut checker = Checker {
+        errors,
+        scalar,
+        files: Files::default(),
+    };
     let walk = checker.walk_items(decl);
     let mut model = Model {
         attrs: decl.attrs.clone(),
@@ -41,6 +47,7 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
         layers: walk.layers,
         tests: Vec::new(),
         auto_tests: walk.auto_tests == Some(true),
+        files: checker.files.paths(),
     };
     if walk.n_inputs.is_none() && !walk.input_broken {
         checker.errors.at(
@@ -183,6 +190,8 @@ enum Target {
 struct Checker<'e> {
     errors: &'e mut Errors,
     scalar: Scalar,
+    /// The tensor files the declaration reads, loaded once each.
+    files: Files,
 }
 
 impl Checker<'_> {
@@ -359,8 +368,8 @@ impl Checker<'_> {
             );
             return None;
         }
-        let mut p: Option<(f64, Span)> = None;
-        let mut keep: Option<(f64, Span)> = None;
+        let mut p: Option<(f64, SpanRange)> = None;
+        let mut keep: Option<(f64, SpanRange)> = None;
         for arg in &spec.args {
             let Some(key) = &arg.key else {
                 if let Some(span) = arg.value.span() {
@@ -399,7 +408,7 @@ impl Checker<'_> {
             let Some(value) = self.probability(&arg.value, key) else {
                 continue;
             };
-            *slot = Some((value, arg.value.span().unwrap_or(key.span())));
+            *slot = Some((value, arg.value.span().unwrap_or_else(|| key.span().into())));
         }
         match (p, keep) {
             (Some(_), Some(_)) => {

@@ -2,7 +2,32 @@
 
 use super::{Checker, count};
 use crate::ast::{self, Body, Value};
-use crate::model::{Num, Params};
+use crate::errors::SpanRange;
+use crate::files::{Tensor, shape_text};
+use crate::model::{Num, ParamValues, Params};
+
+/// One of `weights` and `bias`, checked: written values, or a tensor of a file.
+enum Source<T> {
+    Literal(T),
+    File {
+        name: String,
+        tensor: Tensor,
+        span: SpanRange,
+    },
+}
+
+impl<T> Source<T> {
+    /// Read from a safetensors file.
+    fn is_bytes(&self) -> bool {
+        matches!(
+            self,
+            Source::File {
+                tensor: Tensor::Bytes { .. },
+                ..
+            }
+        )
+    }
+}
 
 impl Checker<'_> {
     /// `{ weights: [[…], …], bias: […] }`; returns `None` if anything is wrong or missing.
@@ -35,17 +60,197 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let weights = self.check_weights(&weights.value, layer, size, fan_in);
-        let bias = self.check_vector(&bias.value, size, |found| {
-            format!(
-                "expected {} in layer `{layer}` (one per neuron), found {found}",
-                count(size, "bias", "biases")
-            )
-        });
+        let (weights_value, bias_value) = (&weights.value, &bias.value);
+        let weights = match weights_value {
+            Value::Call(call) if call.func == "file" => self
+                .file_tensor(call, layer, "weights", &[Some(size), fan_in])
+                .map(|(name, tensor)| Source::File {
+                    name,
+                    tensor,
+                    span: call_span(call),
+                }),
+            value => self
+                .check_weights(value, layer, size, fan_in)
+                .map(Source::Literal),
+        };
+        let bias = match bias_value {
+            Value::Call(call) if call.func == "file" => self
+                .file_tensor(call, layer, "bias", &[Some(size)])
+                .map(|(name, tensor)| Source::File {
+                    name,
+                    tensor,
+                    span: call_span(call),
+                }),
+            value => self
+                .check_vector(value, size, |found| {
+                    format!(
+                        "expected {} in layer `{layer}` (one per neuron), found {found}",
+                        count(size, "bias", "biases")
+                    )
+                })
+                .map(Source::Literal),
+        };
+        self.combine_sources(weights?, bias?, fan_in.unwrap_or(0))
+    }
+
+    /// Puts checked weights and biases together: as bytes if a safetensors file gives either
+    /// (large tensors stay out of the token stream), as literals otherwise.
+    fn combine_sources(
+        &mut self,
+        weights: Source<Vec<Vec<Num>>>,
+        bias: Source<Vec<Num>>,
+        fan_in: usize,
+    ) -> Option<Params> {
+        let tensors = match (&weights, &bias) {
+            (Source::File { name: w, .. }, Source::File { name: b, .. }) => {
+                Some((w.clone(), b.clone()))
+            }
+            _ => None,
+        };
+        if weights.is_bytes() || bias.is_bytes() {
+            let scalar = self.scalar;
+            let encode = |values: &mut dyn Iterator<Item = &Num>| -> Vec<u8> {
+                values.flat_map(|num| scalar.le_bytes(num.value)).collect()
+            };
+            let weights = match weights {
+                Source::Literal(rows) => encode(&mut rows.iter().flatten()),
+                Source::File { tensor, span, .. } => self.tensor_bytes(tensor, span)?,
+            };
+            let bias = match bias {
+                Source::Literal(values) => encode(&mut values.iter()),
+                Source::File { tensor, span, .. } => self.tensor_bytes(tensor, span)?,
+            };
+            return Some(Params {
+                values: ParamValues::Bytes { weights, bias },
+                tensors,
+            });
+        }
+        let weights = match weights {
+            Source::Literal(rows) => rows,
+            Source::File { tensor, span, .. } => self
+                .literal_values(&tensor, span)?
+                .chunks(fan_in.max(1))
+                .map(<[Num]>::to_vec)
+                .collect(),
+        };
+        let bias = match bias {
+            Source::Literal(values) => values,
+            Source::File { tensor, span, .. } => self.literal_values(&tensor, span)?,
+        };
         Some(Params {
-            weights: weights?,
-            bias: bias?,
+            values: ParamValues::Literal { weights, bias },
+            tensors,
         })
+    }
+
+    /// The little-endian bytes of a tensor of either kind of file.
+    fn tensor_bytes(&mut self, tensor: Tensor, span: SpanRange) -> Option<Vec<u8>> {
+        match tensor {
+            Tensor::Bytes { bytes, .. } => Some(bytes),
+            values @ Tensor::Values { .. } => {
+                let values = self.literal_values(&values, span)?;
+                Some(
+                    values
+                        .iter()
+                        .flat_map(|num| self.scalar.le_bytes(num.value))
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    /// The values of a JSON tensor as numbers of the scalar type.
+    fn literal_values(&mut self, tensor: &Tensor, span: SpanRange) -> Option<Vec<Num>> {
+        let Tensor::Values { values, .. } = tensor else {
+            return None;
+        };
+        let mut out = Vec::with_capacity(values.len());
+        for &value in values {
+            let Some(value) = self.scalar.round(value) else {
+                self.errors.at(
+                    span,
+                    format!(
+                        "`{value}` overflows {}: values must be finite",
+                        self.scalar.name()
+                    ),
+                );
+                return None;
+            };
+            out.push(Num {
+                value,
+                span: span.first,
+            });
+        }
+        Some(out)
+    }
+
+    /// `file("path", "tensor")` for the `what` of a layer, whose shape must be `expected`
+    /// (`None` where a size is unknown after an earlier error).
+    fn file_tensor(
+        &mut self,
+        call: &ast::Call,
+        layer: &str,
+        what: &str,
+        expected: &[Option<usize>],
+    ) -> Option<(String, Tensor)> {
+        let span = call_span(call);
+        let (Some(Value::Str(path)), Some(Value::Str(name)), 2) =
+            (call.args.first(), call.args.get(1), call.args.len())
+        else {
+            self.errors.at(span, "`file` takes a path and a tensor name: `file(\"model.safetensors\", \"0.weight\")`");
+            return None;
+        };
+        let (written, name) = (path.value(), name.value());
+        let tensor = match self.files.tensor(&written, &name, self.scalar) {
+            Ok(tensor) => tensor,
+            Err(message) => {
+                self.errors.at(span, message);
+                return None;
+            }
+        };
+        let shape = tensor.shape();
+        let fits = shape.len() == expected.len()
+            && shape
+                .iter()
+                .zip(expected)
+                .all(|(n, e)| e.is_none_or(|e| e == *n));
+        if !fits {
+            let wanted: Vec<String> = expected
+                .iter()
+                .map(|e| e.map_or_else(|| "_".to_owned(), |n| n.to_string()))
+                .collect();
+            let (verb, meaning) = if what == "bias" {
+                ("needs", "one per neuron")
+            } else {
+                ("need", "neurons × inputs")
+            };
+            self.errors.at(
+                span,
+                format!(
+                    "tensor `{name}` in `{written}` has shape {}, but the {what} of layer `{layer}` {verb} [{}] ({meaning})",
+                    shape_text(shape),
+                    wanted.join(", ")
+                ),
+            );
+            return None;
+        }
+        if let Tensor::Bytes { bytes, shape } = &tensor {
+            let width = self.scalar.width();
+            let bad = bytes
+                .chunks(width)
+                .map(|b| self.scalar.decode_le(b))
+                .enumerate()
+                .find(|(_, v)| !v.is_finite());
+            if let Some((at, value)) = bad {
+                let index = match shape.as_slice() {
+                    [_, columns] => format!("[{}, {}]", at / columns.max(&1), at % columns.max(&1)),
+                    _ => format!("[{at}]"),
+                };
+                self.errors.at(span, format!("tensor `{name}` in `{written}` holds {value} at {index}: values must be finite"));
+                return None;
+            }
+        }
+        Some((name, tensor))
     }
 
     fn check_weights(
@@ -216,13 +421,11 @@ impl Checker<'_> {
             );
             return None;
         }
-        let span = ast::join_spans(
-            number.minus.as_ref().map(|m| m.span),
-            match &number.lit {
-                ast::NumberLit::Int(lit) => lit.span(),
-                ast::NumberLit::Float(lit) => lit.span(),
-            },
-        );
+        // The literal's own span: the generated literal stands where the user's number did.
+        let span = match &number.lit {
+            ast::NumberLit::Int(lit) => lit.span(),
+            ast::NumberLit::Float(lit) => lit.span(),
+        };
         match self.scalar.parse(&number.text()) {
             Some(value) => Some(Num { value, span }),
             None => {
@@ -237,4 +440,9 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// The tokens of `file(…)`, from the name to the closing parenthesis.
+fn call_span(call: &ast::Call) -> SpanRange {
+    ast::join_spans(Some(call.func.span()), call.span)
 }

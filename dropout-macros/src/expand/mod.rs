@@ -14,7 +14,8 @@ use crate::check::superscript;
 
 mod api;
 mod impls;
-use crate::model::{Activation, Layer, Model, Num, Prob, Scaling};
+mod layout;
+use crate::model::{Activation, Layer, Model, Num, ParamValues, Prob, Scaling};
 
 /// Whether to emit working code or, after errors, only the API's signatures.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,7 @@ pub(crate) fn network(model: &Model, mode: Mode) -> TokenStream {
     let batch_impl = generator.batch_impl();
     let masks_impl = generator.masks_impl();
     let trait_impls = generator.trait_impls();
+    let file_dependencies = generator.file_dependencies();
     let tests = if mode == Mode::Full {
         generator.tests()
     } else {
@@ -51,6 +53,7 @@ pub(crate) fn network(model: &Model, mode: Mode) -> TokenStream {
         #batch_impl
         #masks_impl
         #trait_impls
+        #file_dependencies
         #tests
     }
 }
@@ -318,9 +321,15 @@ impl Gen<'_> {
             let (fan_in, size) = (layer.fan_in, layer.size);
             let activation = self.activation(layer.activation);
             let dropout = self.dropout(layer.dropout);
+            let tensors = layer.params.as_ref().and_then(|p| p.tensors.as_ref());
+            let (weights_tensor, bias_tensor) = match tensors {
+                Some((w, b)) => (quote!(::core::option::Option::Some(#w)), quote!(::core::option::Option::Some(#b))),
+                None => (quote!(::core::option::Option::None), quote!(::core::option::Option::None)),
+            };
             quote! {
                 #rt::LayerSpec {
                     name: #name, fan_in: #fan_in, size: #size, activation: #activation, dropout: #dropout,
+                    weights_tensor: #weights_tensor, bias_tensor: #bias_tensor,
                 }
             }
         });
@@ -362,18 +371,44 @@ impl Gen<'_> {
             let params = layer.params.as_ref()?;
             let name = layer_const(idx);
             let (fan_in, size) = (layer.fan_in, layer.size);
-            let rows = params.weights.iter().map(|row| {
-                let values = row.iter().map(|num| self.number(*num));
-                quote!([#(#values),*])
-            });
-            let bias = params.bias.iter().map(|num| self.number(*num));
+            let value = match &params.values {
+                ParamValues::Literal { weights, bias } => {
+                    let rows = weights.iter().map(|row| {
+                        let values = row.iter().map(|num| self.number(*num));
+                        quote!([#(#values),*])
+                    });
+                    let bias = bias.iter().map(|num| self.number(*num));
+                    quote!(#rt::Dense::from_rows(&[#(#rows),*], &[#(#bias),*]))
+                }
+                // Embedded in the order the runtime stores them: evaluating the constant is one
+                // copy, where a million literals would take the compiler minutes.
+                ParamValues::Bytes { weights, bias } => {
+                    let width = self.model.scalar.width();
+                    let weights = layout::storage_order(weights, fan_in, size, width);
+                    let weights = proc_macro2::Literal::byte_string(&weights);
+                    let bias = proc_macro2::Literal::byte_string(bias);
+                    let panel = layout::PANEL;
+                    quote!(#rt::Dense::<#t, #fan_in, #size>::from_storage_bytes(#weights, #bias, #panel))
+                }
+            };
             // The literals keep the user's spans; weights pasted from a trainer are long by nature.
             Some(quote! {
                 #[allow(clippy::unreadable_literal, clippy::excessive_precision)]
-                const #name: #rt::Dense<#t, #fan_in, #size> = #rt::Dense::from_rows(&[#(#rows),*], &[#(#bias),*]);
+                const #name: #rt::Dense<#t, #fan_in, #size> = #value;
             })
         });
         quote!(#(#consts)*)
+    }
+
+    /// Every file read makes the crate depend on it: editing one recompiles and re-checks.
+    fn file_dependencies(&self) -> TokenStream {
+        let files = self.model.files.iter().map(|path| {
+            let path = path.to_string_lossy();
+            quote!(
+                const _: &[u8] = ::core::include_bytes!(#path);
+            )
+        });
+        quote!(#(#files)*)
     }
 
     fn number(&self, num: Num) -> TokenStream {
