@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Exports a PyTorch `nn.Sequential` to safetensors and prints the matching `network!` declaration.
+
+    python3 -m venv .venv && .venv/bin/pip install torch safetensors
+    .venv/bin/python tools/export_torch.py model.pt model.safetensors --name Net
+
+`model.pt` is a whole module saved with `torch.save(model, "model.pt")`. Supported modules:
+`Linear`, `ReLU`, `LeakyReLU`, `Sigmoid`, `Tanh`, `Identity`, `Softmax(dim=-1)` (last layer only)
+and `Dropout`, in the order Dropout? (Linear activation? Dropout?)+; float32 or float64.
+
+The declaration reads each layer's `weight` and `bias` from the file, under the names of the
+module's `state_dict` (`0.weight`, `0.bias`, …): the macro checks every shape and dtype at
+compile time. The path in the declaration is relative to the Rust crate's directory; pass
+`--path-in-declaration` when the file is not at the same relative path there.
+
+From Python, `export(model, path, name)` returns the declaration as a string.
+"""
+
+import argparse
+import sys
+
+import torch
+from safetensors.torch import save_file
+
+ACTIVATIONS = {
+    torch.nn.ReLU: lambda m: "relu",
+    torch.nn.LeakyReLU: lambda m: f"leaky_relu({m.negative_slope!r})",
+    torch.nn.Sigmoid: lambda m: "sigmoid",
+    torch.nn.Tanh: lambda m: "tanh",
+    torch.nn.Identity: lambda m: "identity",
+}
+
+
+def describe(model):
+    """`nn.Sequential(Linear(784, 128), ReLU(), …)` on one line."""
+
+    def one(module):
+        if isinstance(module, torch.nn.Linear):
+            return f"Linear({module.in_features}, {module.out_features})"
+        if isinstance(module, torch.nn.Dropout):
+            return f"Dropout(p={module.p})"
+        return str(module)
+
+    return "nn.Sequential(" + ", ".join(one(m) for m in model) + ")"
+
+
+def layers_of(model):
+    """[(index, Linear, activation text, dropout p or None)], and the input dropout p or None."""
+    modules = list(model.named_children())
+    layers, input_p, k = [], None, 0
+    if modules and isinstance(modules[0][1], torch.nn.Dropout):
+        input_p, k = modules[0][1].p, 1
+    while k < len(modules):
+        index, linear = modules[k]
+        if not isinstance(linear, torch.nn.Linear):
+            raise ValueError(f"module {index} is {linear}; expected Linear (supported: {', '.join(c.__name__ for c in ACTIVATIONS)}, Softmax, Dropout)")
+        k += 1
+        activation = "identity"
+        if k < len(modules):
+            module = modules[k][1]
+            if type(module) in ACTIVATIONS:
+                activation, k = ACTIVATIONS[type(module)](module), k + 1
+            elif isinstance(module, torch.nn.Softmax):
+                if module.dim not in (-1, None) and module.dim != 1:
+                    raise ValueError(f"module {modules[k][0]}: only Softmax over the last dimension is supported")
+                activation, k = "softmax", k + 1
+        p = None
+        if k < len(modules) and isinstance(modules[k][1], torch.nn.Dropout):
+            p, k = modules[k][1].p, k + 1
+        layers.append((index, linear, activation, p))
+    if not layers:
+        raise ValueError("the model has no Linear layer")
+    if layers[-1][3] is not None:
+        raise ValueError("a Dropout after the last layer has no counterpart in network!: remove it")
+    return layers, input_p
+
+
+def export(model, path, name="Net", path_in_declaration=None, visibility="pub "):
+    """Writes `model`'s parameters to `path` (safetensors) and returns its `network!` declaration."""
+    layers, input_p = layers_of(model)
+    dtypes = {linear.weight.dtype for _, linear, _, _ in layers}
+    if dtypes == {torch.float32}:
+        scalar = "f32"
+    elif dtypes == {torch.float64}:
+        scalar = "f64"
+    else:
+        raise ValueError(f"parameters must all be float32 or all float64, found {dtypes}")
+    tensors = {}
+    for index, linear, _, _ in layers:
+        tensors[f"{index}.weight"] = linear.weight.detach().contiguous()
+        tensors[f"{index}.bias"] = linear.bias.detach().contiguous()
+    save_file(tensors, str(path), metadata={"exported_by": "dropout tools/export_torch.py"})
+    source = path_in_declaration or str(path)
+    lines = [f"    /// Exported from PyTorch: `{describe(model)}`.", f"    {visibility}struct {name}<{scalar}> {{"]
+    head = f"        input: {layers[0][1].in_features},"
+    if input_p is not None:
+        head += f" dropout(p = {input_p!r}),"
+    lines.append(head)
+    for index, linear, activation, p in layers:
+        tail = f" dropout(p = {p!r})," if p is not None else ""
+        lines.append(
+            f"        l{index}: dense {linear.out_features} {activation} {{\n"
+            f"            weights: file(\"{source}\", \"{index}.weight\"),\n"
+            f"            bias: file(\"{source}\", \"{index}.bias\"),\n"
+            f"        }},{tail}"
+        )
+    lines.append("    }")
+    return "network! {\n" + "\n".join(lines) + "\n}\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a module saved with torch.save(model, path)")
+    parser.add_argument("output", help="the safetensors file to write")
+    parser.add_argument("--name", default="Net", help="the Rust struct's name")
+    parser.add_argument("--path-in-declaration", help="the file's path relative to the Rust crate")
+    args = parser.parse_args()
+    model = torch.load(args.model, weights_only=False)
+    if not isinstance(model, torch.nn.Sequential):
+        sys.exit(f"{args.model} holds a {type(model).__name__}, not an nn.Sequential")
+    try:
+        print(export(model, args.output, args.name, args.path_in_declaration))
+    except ValueError as err:
+        sys.exit(f"cannot export: {err}")
+
+
+if __name__ == "__main__":
+    main()
