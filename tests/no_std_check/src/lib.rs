@@ -1,0 +1,77 @@
+#![no_std]
+//! Networks declared with [`dropout::network!`] in a crate that has only `core`: the runtime's
+//! default features (`std`, `rand`, `ndarray`, …) are off.
+//!
+//! With the `no-panic` feature the forwards below carry `#[no_panic]`, and any panic path that
+//! the optimizer leaves in them fails the link:
+//!
+//! ```sh
+//! cargo test -p dropout-no-std-check --profile no-panic --features no-panic
+//! ```
+//!
+//! The `no-panic` profile is `release` with link-time optimization, which lets the check see
+//! into the functions of other crates (`libm`'s `exp` and `tanh`); without it every call into
+//! another crate counts as a possible panic, and unoptimized builds keep their bounds checks.
+
+use dropout::network;
+#[cfg(feature = "no-panic")]
+use no_panic::no_panic;
+
+network! {
+    /// The toy network of "Comprehend Dropout", in `f32`: two inputs, three ReLU hidden layers
+    /// with dropout sites μ¹…μ³, one linear output, classic scaling.
+    pub struct Toy<f32> {
+        scaling: classic,
+        input: 2, dropout(keep = 1.0),
+        dense 3 relu { weights: [[1, -1], [2, 1], [-1, 3]], bias: [0.5, -1, 0] }, dropout(p = 0.5),
+        dense 3 relu { weights: [[1, 1, -1], [0.5, -2, 1], [-1, 1, 2]], bias: [0, 0.5, -1] }, dropout(p = 0.5),
+        dense 2 relu { weights: [[2, -1, 1], [1, 1, -1]], bias: [1, 0] }, dropout(p = 0.5),
+        dense 1 identity { weights: [[1, -2]], bias: [0.5] },
+
+        tests: auto,
+        test article { input: [1, 1], masks: [[1, 1], [1, 0, 1], [1, 1, 0], [1, 1]], expect: [-5] }
+    }
+}
+
+network! {
+    /// A wider network in `f64` with every other activation: its first layer (16 × 80 weights,
+    /// two storage panels) takes the path of big layers.
+    pub struct Wide<f64> {
+        input: 16, dropout(p = 0.2),
+        dense 80 tanh, dropout(p = 0.5),
+        dense 8 leaky_relu(0.1), dropout(p = 0.25),
+        dense 5 sigmoid,
+        dense 3 softmax,
+    }
+}
+
+/// The toy network, evaluated at compile time into static memory.
+pub static TOY: Toy = Toy::new();
+
+/// Evaluation-mode forward pass of [`Toy`].
+#[cfg_attr(feature = "no-panic", no_panic)]
+#[must_use]
+pub fn toy_eval(x: &[f32; 2]) -> [f32; 1] {
+    TOY.forward(x)
+}
+
+/// Forward pass of [`Toy`] under the given masks.
+#[cfg_attr(feature = "no-panic", no_panic)]
+#[must_use]
+pub fn toy_masked(x: &[f32; 2], masks: &ToyMasks) -> [f32; 1] {
+    TOY.forward_masked(x, masks)
+}
+
+/// Evaluation-mode forward pass of [`Wide`].
+#[cfg_attr(feature = "no-panic", no_panic)]
+#[must_use]
+pub fn wide_eval(net: &Wide, x: &[f64; 16]) -> [f64; 3] {
+    net.forward(x)
+}
+
+/// Forward pass of [`Wide`] under the given masks.
+#[cfg_attr(feature = "no-panic", no_panic)]
+#[must_use]
+pub fn wide_masked(net: &Wide, x: &[f64; 16], masks: &WideMasks) -> [f64; 3] {
+    net.forward_masked(x, masks)
+}
