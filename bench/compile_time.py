@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""C1: how much a 100k-weight network with literal weights adds to a release build.
+"""C1: how much a network's weights add to a release build.
 
-Generates two binary crates beside each other that depend on this repository by path: `small`
-declares the toy network, `big` declares 784-128-10 with all 101,632 weights written out.
-Both share one target directory, so the dependencies are built once; then each crate alone is
+Generates binary crates beside each other that depend on this repository by path: `small`
+declares the toy network, `big` declares 784-128-10 with all 101,632 weights written out, and
+`file` declares 1024-1024-10 (1,058,816 weights) read from a generated safetensors file.
+All share one target directory, so the dependencies are built once; then each crate alone is
 rebuilt under `/usr/bin/time -v` and the difference in wall time is the cost of the weights.
 
     python3 bench/compile_time.py            # prints JSON
@@ -13,6 +14,7 @@ import json
 import pathlib
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,35 @@ TOY = """    struct Big<f32> {
         dense 3 relu { weights: [[1, -1], [2, 1], [-1, 3]], bias: [0.5, -1, 0] },
         dense 1 identity { weights: [[1, -2, 1]], bias: [0.5] },
     }"""
+
+FILE_SIZES = (1024, [1024, 10])
+
+FILE = """    struct Big<f32> {
+        input: 1024,
+        dense 1024 relu { weights: file("model.safetensors", "0.weight"), bias: file("model.safetensors", "0.bias") },
+        dense 10 identity { weights: file("model.safetensors", "1.weight"), bias: file("model.safetensors", "1.bias") },
+    }"""
+
+
+def safetensors_model(n_inputs, sizes):
+    """A safetensors file with `<k>.weight` and `<k>.bias` (float32) for each layer."""
+    header, chunks, at, fan_in, k = {}, [], 0, n_inputs, 0
+    for layer, size in enumerate(sizes):
+        for name, count in ((f"{layer}.weight", size * fan_in), (f"{layer}.bias", size)):
+            values = []
+            for _ in range(count):
+                k += 1
+                values.append((k * 7919 % 201) / 10000 - 0.01)
+            chunk = struct.pack(f"<{count}f", *values)
+            shape = [size, fan_in] if name.endswith("weight") else [size]
+            header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [at, at + len(chunk)]}
+            chunks.append(chunk)
+            at += len(chunk)
+        fan_in = size
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
+
 
 MAIN = """use dropout::network;
 
@@ -90,11 +121,14 @@ def main():
         target = work / "target"
         make_crate(work / "small", "small", TOY)
         make_crate(work / "big", "big", declaration(784, [128, 10]))
+        make_crate(work / "file", "file", FILE)
+        (work / "file" / "model.safetensors").write_bytes(safetensors_model(*FILE_SIZES))
         # Build the dependencies once, then time each crate alone (best of three).
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=work / "small",
                        env={**__import__("os").environ, "CARGO_TARGET_DIR": str(target)}, check=True)
         small = min((timed_build(work / "small", target) for _ in range(3)), key=lambda r: r["wall_s"])
         big = min((timed_build(work / "big", target) for _ in range(3)), key=lambda r: r["wall_s"])
+        file = min((timed_build(work / "file", target) for _ in range(3)), key=lambda r: r["wall_s"])
         source_kb = (work / "big" / "src" / "main.rs").stat().st_size / 1024
         json.dump(
             {
@@ -104,6 +138,10 @@ def main():
                 "big_build_s": big["wall_s"],
                 "extra_build_s": round(big["wall_s"] - small["wall_s"], 2),
                 "big_max_rss_mb": round(big["max_rss_mb"]),
+                "file_weights": 1024 * 1024 + 1024 * 10,
+                "file_build_s": file["wall_s"],
+                "file_extra_build_s": round(file["wall_s"] - small["wall_s"], 2),
+                "file_max_rss_mb": round(file["max_rss_mb"]),
                 "command": "/usr/bin/time -v cargo build --release (each crate alone, best of 3)",
             },
             sys.stdout,

@@ -58,7 +58,7 @@
 //! - `ndarray` (default): `forward_batch` and `forward_batch_masked`.
 //! - `train` (default): gradients, optimizers and a trainer in [`train`].
 //! - `diagram` (default): SVG diagrams of networks ([`Network::diagram`]).
-//! - `serde` (default): saving and loading parameters as JSON ([`io`]).
+//! - `serde` (default): saving and loading parameters as JSON and safetensors ([`io`]).
 #![no_std]
 
 #[doc = include_str!("network.md")]
