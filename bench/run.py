@@ -175,7 +175,7 @@ order, so the constant holding them costs one copy to evaluate.
         notes.append(
             f"- **D1** skips dropped rows (the arithmetic is proportional to the kept rows), but random\n"
             f"  masks leave gaps that the hardware prefetcher streams through anyway, so the memory traffic\n"
-            f"  of this memory-bound layer barely falls: dropping the same number of inputs in one block\n"
+            f"  of this memory-bound layer barely falls: dropping the same number of units in one block\n"
             f"  takes {fmt_time(ours['D1/block'])}, {ours['D1/block'] / ours['D1/p0']:.2f}× of p = 0, against {d1:.2f}× for a random half."
         )
     if ours["T1"] > 7:
