@@ -79,18 +79,25 @@ impl Files {
                         scalar.name()
                     ));
                 }
+                // A damaged header must not make the macro panic: every step is checked.
                 let (start, end) = info.data_offsets;
-                let count: usize = info.shape.iter().product();
-                if data_start + end > bytes.len() || end - start != count * scalar.width() {
-                    return Err(format!(
+                let data = data_start
+                    .checked_add(start)
+                    .zip(data_start.checked_add(end))
+                    .and_then(|(from, to)| bytes.get(from..to));
+                let size = info
+                    .shape
+                    .iter()
+                    .try_fold(scalar.width(), |size, &dim| size.checked_mul(dim));
+                match (data, size) {
+                    (Some(data), Some(size)) if data.len() == size => Ok(Tensor::Bytes {
+                        bytes: data.to_vec(),
+                        shape: info.shape.clone(),
+                    }),
+                    _ => Err(format!(
                         "tensor `{name}` in `{written}` does not fit in the file: it is damaged"
-                    ));
+                    )),
                 }
-                let bytes = bytes[data_start + start..data_start + end].to_vec();
-                Ok(Tensor::Bytes {
-                    bytes,
-                    shape: info.shape.clone(),
-                })
             }
             Loaded::Json(tensors) => {
                 let Some(value) = tensors.get(name) else {
@@ -214,7 +221,55 @@ fn json_tensor(value: &Json) -> Option<Tensor> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Tensor, json_tensor, missing, shape_text};
+    use super::{Files, Tensor, json_tensor, missing, shape_text};
+    use crate::model::Scalar;
+
+    /// A safetensors file whose one F32 tensor `t` claims `shape` and `offsets`, with `data`.
+    fn safetensors_with(shape: &str, offsets: (usize, usize), data: &[u8]) -> Vec<u8> {
+        let mut header = format!(
+            r#"{{"t":{{"dtype":"F32","shape":{shape},"data_offsets":[{},{}]}}}}"#,
+            offsets.0, offsets.1
+        );
+        while header.len() % 8 != 0 {
+            header.push(' ');
+        }
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(header.as_bytes());
+        bytes.extend(data);
+        bytes
+    }
+
+    #[test]
+    fn damaged_safetensors_are_errors_not_panics() {
+        let dir = std::env::temp_dir().join(format!("dropout-macros-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases = [
+            // Intact: two values.
+            ("intact", safetensors_with("[2]", (0, 8), &[0; 8]), true),
+            // The data stops short of the tensor's end.
+            ("truncated", safetensors_with("[2]", (0, 8), &[0; 4]), false),
+            // A shape whose size overflows.
+            (
+                "huge",
+                safetensors_with("[4611686018427387904, 8]", (0, 8), &[0; 8]),
+                false,
+            ),
+        ];
+        for (name, bytes, intact) in cases {
+            let path = dir.join(format!("{name}.safetensors"));
+            std::fs::write(&path, bytes).unwrap();
+            let result = Files::default().tensor(path.to_str().unwrap(), "t", Scalar::F32);
+            match result {
+                Ok(Tensor::Bytes { bytes, shape }) => {
+                    assert!(intact, "{name} was accepted");
+                    assert_eq!((bytes.len(), shape), (8, vec![2]));
+                }
+                Ok(Tensor::Values { .. }) => panic!("{name}: values from a safetensors file"),
+                Err(message) => assert!(!intact, "{name}: {message}"),
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn json_vectors_and_matrices() {
