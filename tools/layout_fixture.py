@@ -49,7 +49,7 @@ def main():
         safetensors({
             "hidden.weight": ([HIDDEN, INPUTS], hidden_w),
             "hidden.bias": ([HIDDEN], hidden_b),
-            "output.weight": ([OUTPUTS, HIDDEN], out_w),
+            "head.weight": ([OUTPUTS, HIDDEN], out_w),
         })
     )
     small = {

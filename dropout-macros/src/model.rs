@@ -69,8 +69,10 @@ pub(crate) enum Activation {
 /// A layer's declared weights and biases.
 pub(crate) struct Params {
     pub values: ParamValues,
-    /// The tensors they were read from, when both come from files.
-    pub tensors: Option<(String, String)>,
+    /// The tensor the weights were read from, if a file gives them.
+    pub weights_tensor: Option<String>,
+    /// The tensor the biases were read from, if a file gives them.
+    pub bias_tensor: Option<String>,
 }
 
 pub(crate) enum ParamValues {

@@ -17,6 +17,14 @@ enum Source<T> {
 }
 
 impl<T> Source<T> {
+    /// The name of the tensor it was read from, if any.
+    fn tensor_name(&self) -> Option<String> {
+        match self {
+            Source::File { name, .. } => Some(name.clone()),
+            Source::Literal(_) => None,
+        }
+    }
+
     /// Read from a safetensors file.
     fn is_bytes(&self) -> bool {
         matches!(
@@ -101,12 +109,7 @@ impl Checker<'_> {
         bias: Source<Vec<Num>>,
         fan_in: usize,
     ) -> Option<Params> {
-        let tensors = match (&weights, &bias) {
-            (Source::File { name: w, .. }, Source::File { name: b, .. }) => {
-                Some((w.clone(), b.clone()))
-            }
-            _ => None,
-        };
+        let (weights_tensor, bias_tensor) = (weights.tensor_name(), bias.tensor_name());
         if weights.is_bytes() || bias.is_bytes() {
             let scalar = self.scalar;
             let encode = |values: &mut dyn Iterator<Item = &Num>| -> Vec<u8> {
@@ -122,7 +125,8 @@ impl Checker<'_> {
             };
             return Some(Params {
                 values: ParamValues::Bytes { weights, bias },
-                tensors,
+                weights_tensor,
+                bias_tensor,
             });
         }
         let weights = match weights {
@@ -139,7 +143,8 @@ impl Checker<'_> {
         };
         Some(Params {
             values: ParamValues::Literal { weights, bias },
-            tensors,
+            weights_tensor,
+            bias_tensor,
         })
     }
 

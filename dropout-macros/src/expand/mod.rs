@@ -321,11 +321,13 @@ impl Gen<'_> {
             let (fan_in, size) = (layer.fan_in, layer.size);
             let activation = self.activation(layer.activation);
             let dropout = self.dropout(layer.dropout);
-            let tensors = layer.params.as_ref().and_then(|p| p.tensors.as_ref());
-            let (weights_tensor, bias_tensor) = match tensors {
-                Some((w, b)) => (quote!(::core::option::Option::Some(#w)), quote!(::core::option::Option::Some(#b))),
-                None => (quote!(::core::option::Option::None), quote!(::core::option::Option::None)),
+            let tensor = |name: Option<&String>| match name {
+                Some(name) => quote!(::core::option::Option::Some(#name)),
+                None => quote!(::core::option::Option::None),
             };
+            let params = layer.params.as_ref();
+            let weights_tensor = tensor(params.and_then(|p| p.weights_tensor.as_ref()));
+            let bias_tensor = tensor(params.and_then(|p| p.bias_tensor.as_ref()));
             quote! {
                 #rt::LayerSpec {
                     name: #name, fan_in: #fan_in, size: #size, activation: #activation, dropout: #dropout,
