@@ -45,15 +45,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::{did_you_mean, edit_distance};
-
-    const ACTIVATIONS: &[&str] = &[
-        "identity",
-        "relu",
-        "leaky_relu",
-        "sigmoid",
-        "tanh",
-        "softmax",
-    ];
+    use crate::check::ACTIVATIONS;
 
     #[test]
     fn near_misses_are_suggested() {

@@ -4,11 +4,9 @@
 //! `general_mat_mul` one panel of neurons at a time: each panel of a [`Dense`] layer's storage
 //! is a row-major `fan_in × width` block of `Wᵀ`, so no copy or transpose is needed.
 
-use ndarray::{
-    Array2, ArrayRef2, ArrayView2, ArrayViewMut2, LinalgScalar, linalg::general_mat_mul, s,
-};
+use ndarray::{Array2, ArrayRef2, ArrayView2, LinalgScalar, linalg::general_mat_mul, s};
 
-use crate::kernel::panels;
+use crate::kernel::{Panel, panels};
 use crate::{Activation, Dense, Error, Float, Site};
 
 /// Checks that a batch has `n_inputs` columns.
@@ -200,13 +198,7 @@ pub(crate) fn gemm_forward<T: Float + LinalgScalar>(
     if fan_in == 0 {
         return;
     }
-    for panel in panels(fan_in, size) {
-        let Some(Ok(w)) = storage
-            .get(panel.storage(fan_in))
-            .map(|data| ArrayView2::from_shape((fan_in, panel.width), data))
-        else {
-            continue;
-        };
+    for (panel, w) in panel_views(storage, fan_in, size) {
         general_mat_mul(
             scale,
             a,
@@ -228,13 +220,7 @@ pub(crate) fn gemm_input_gradient<T: Float + LinalgScalar>(
     d_in: &mut ArrayRef2<T>,
 ) {
     d_in.fill(T::ZERO);
-    for panel in panels(fan_in, size) {
-        let Some(Ok(w)) = storage
-            .get(panel.storage(fan_in))
-            .map(|data| ArrayView2::from_shape((fan_in, panel.width), data))
-        else {
-            continue;
-        };
+    for (panel, w) in panel_views(storage, fan_in, size) {
         general_mat_mul(
             T::ONE,
             &dz.slice(s![.., panel.neurons()]),
@@ -243,6 +229,20 @@ pub(crate) fn gemm_input_gradient<T: Float + LinalgScalar>(
             d_in,
         );
     }
+}
+
+/// Each panel of a layer's storage (`fan_in` inputs, `size` neurons) with its weights as a
+/// row-major `fan_in × width` view of `Wᵀ`.
+fn panel_views<T>(
+    storage: &[T],
+    fan_in: usize,
+    size: usize,
+) -> impl Iterator<Item = (Panel, ArrayView2<'_, T>)> {
+    panels(fan_in, size).filter_map(move |panel| {
+        let data = storage.get(panel.storage(fan_in))?;
+        let view = ArrayView2::from_shape((fan_in, panel.width), data).ok()?;
+        Some((panel, view))
+    })
 }
 
 /// `gradient = aᵀ·dz` in storage order (`a` is `rows × fan_in`, `dz` is `rows × size`): the
@@ -258,7 +258,7 @@ pub(crate) fn gemm_weight_gradient<T: Float + LinalgScalar>(
     for panel in panels(fan_in, size) {
         let Some(Ok(mut g)) = gradient
             .get_mut(panel.storage(fan_in))
-            .map(|data| ArrayViewMut2::from_shape((fan_in, panel.width), data))
+            .map(|data| ndarray::ArrayViewMut2::from_shape((fan_in, panel.width), data))
         else {
             continue;
         };

@@ -19,7 +19,8 @@ use crate::suggest::did_you_mean;
 mod params;
 mod test_blocks;
 
-const ACTIVATIONS: &[&str] = &[
+/// The activations a layer can name, in the order error messages list them.
+pub(crate) const ACTIVATIONS: &[&str] = &[
     "identity",
     "relu",
     "leaky_relu",
