@@ -17,10 +17,14 @@ From Python, `export(model, path, name)` returns the declaration as a string.
 """
 
 import argparse
+import pathlib
 import sys
 
 import torch
 from safetensors.torch import save_file
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from torch_common import describe  # noqa: E402
 
 ACTIVATIONS = {
     torch.nn.ReLU: lambda m: "relu",
@@ -29,19 +33,6 @@ ACTIVATIONS = {
     torch.nn.Tanh: lambda m: "tanh",
     torch.nn.Identity: lambda m: "identity",
 }
-
-
-def describe(model):
-    """`nn.Sequential(Linear(784, 128), ReLU(), …)` on one line."""
-
-    def one(module):
-        if isinstance(module, torch.nn.Linear):
-            return f"Linear({module.in_features}, {module.out_features})"
-        if isinstance(module, torch.nn.Dropout):
-            return f"Dropout(p={module.p})"
-        return str(module)
-
-    return "nn.Sequential(" + ", ".join(one(m) for m in model) + ")"
 
 
 def layers_of(model):

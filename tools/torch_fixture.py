@@ -17,6 +17,7 @@ import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from export_torch import export  # noqa: E402
+from torch_common import masked_forward, vector  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -47,26 +48,6 @@ def train(net):
         torch.nn.functional.cross_entropy(net(x), labels).backward()
         optimizer.step()
     return net
-
-
-def masked_forward(net, x, masks):
-    masks = iter(masks)
-    for module in net:
-        x = x * next(masks) / (1.0 - module.p) if isinstance(module, torch.nn.Dropout) else module(x)
-    return x
-
-
-def literal(value, dtype):
-    import numpy as np
-
-    if dtype == torch.float32:
-        return np.format_float_positional(np.float32(value), unique=True, trim="0")
-    text = repr(float(value))
-    return text if any(c in text for c in ".e") else text + ".0"
-
-
-def vector(values, dtype):
-    return "[" + ", ".join(literal(v, dtype) for v in values) + "]"
 
 
 def declaration_with_tests(net, dtype, name, file_name):

@@ -20,8 +20,10 @@ import pathlib
 import random
 import sys
 
-import numpy as np
 import torch
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from torch_common import describe, masked_forward, vector  # noqa: E402
 
 SEED = 20261127
 N_NETWORKS = 60
@@ -32,18 +34,6 @@ OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "torch_oracle.r
 HIDDEN_ACTIVATIONS = ["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
 OUTPUT_ACTIVATIONS = ["identity", "sigmoid", "tanh", "softmax", "relu"]
 PROBABILITIES = [0.0, 0.1, 0.25, 0.5, 0.8]
-
-
-def literal(value, dtype):
-    """The shortest decimal that reads back as exactly this value of the given type."""
-    if dtype == torch.float32:
-        return np.format_float_positional(np.float32(value), unique=True, trim="0")
-    text = repr(float(value))
-    return text if any(c in text for c in ".e") else text + ".0"
-
-
-def vector(values, dtype):
-    return "[" + ", ".join(literal(v, dtype) for v in values) + "]"
 
 
 def activation_module(name, alpha):
@@ -76,31 +66,6 @@ def random_network(rng, index):
             modules.append(torch.nn.Dropout(p))
         layers.append((linear, activation, alpha, p))
     return torch.nn.Sequential(*modules), dtype, sizes, input_p, layers
-
-
-def describe(model):
-    """`nn.Sequential(Dropout(p=0.25), Linear(3, 5), ReLU(), …)` on one line."""
-
-    def one(module):
-        if isinstance(module, torch.nn.Linear):
-            return f"Linear({module.in_features}, {module.out_features})"
-        if isinstance(module, torch.nn.Dropout):
-            return f"Dropout(p={module.p})"
-        return str(module)
-
-    return "nn.Sequential(" + ", ".join(one(m) for m in model) + ")"
-
-
-def masked_forward(model, x, masks):
-    """A training pass with the given masks, one per Dropout module, as PyTorch's dropout does it."""
-    masks = iter(masks)
-    for module in model:
-        if isinstance(module, torch.nn.Dropout):
-            mask = next(masks)
-            x = x * mask / (1.0 - module.p)
-        else:
-            x = module(x)
-    return x
 
 
 def declaration(name, model, dtype, sizes, input_p, layers, rng):

@@ -1,0 +1,45 @@
+"""Helpers shared by the PyTorch tools: describing a model, masked passes, Rust literals.
+
+Needs only torch (and numpy for float32 literals).
+"""
+
+import torch
+
+
+def describe(model):
+    """`nn.Sequential(Dropout(p=0.25), Linear(3, 5), ReLU(), …)` on one line."""
+
+    def one(module):
+        if isinstance(module, torch.nn.Linear):
+            return f"Linear({module.in_features}, {module.out_features})"
+        if isinstance(module, torch.nn.Dropout):
+            return f"Dropout(p={module.p})"
+        return str(module)
+
+    return "nn.Sequential(" + ", ".join(one(m) for m in model) + ")"
+
+
+def masked_forward(model, x, masks):
+    """A training pass with the given masks, one per Dropout module, as PyTorch's dropout does it."""
+    masks = iter(masks)
+    for module in model:
+        if isinstance(module, torch.nn.Dropout):
+            x = x * next(masks) / (1.0 - module.p)
+        else:
+            x = module(x)
+    return x
+
+
+def literal(value, dtype):
+    """The shortest decimal that reads back as exactly this value of the given type."""
+    if dtype == torch.float32:
+        import numpy as np
+
+        return np.format_float_positional(np.float32(value), unique=True, trim="0")
+    text = repr(float(value))
+    return text if any(c in text for c in ".e") else text + ".0"
+
+
+def vector(values, dtype):
+    """A Rust array literal of `values`."""
+    return "[" + ", ".join(literal(v, dtype) for v in values) + "]"
