@@ -7,17 +7,8 @@ use proptest::prelude::*;
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
 
-network! {
-    /// The article's toy network: f32, classic scaling.
-    struct Toy<f32> {
-        scaling: classic,
-        input: 2, dropout(keep = 1.0),
-        dense 3 relu { weights: [[1, -1], [2, 1], [-1, 3]], bias: [0.5, -1, 0] }, dropout(p = 0.5),
-        dense 3 relu { weights: [[1, 1, -1], [0.5, -2, 1], [-1, 1, 2]], bias: [0, 0.5, -1] }, dropout(p = 0.5),
-        dense 2 relu { weights: [[2, -1, 1], [1, 1, -1]], bias: [1, 0] }, dropout(p = 0.5),
-        dense 1 identity { weights: [[1, -2]], bias: [0.5] },
-    }
-}
+mod common;
+use common::Toy;
 
 network! {
     /// f64, inverted scaling, softmax output, named layers, drawn weights.

@@ -7,6 +7,9 @@ use dropout::network;
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
 
+mod common;
+use common::{Toy, ToyMasks};
+
 /// The system allocator, counting the allocations made by the current thread (tests run on
 /// several threads; each counts only its own).
 struct Counting;
@@ -38,18 +41,6 @@ fn allocations_of<R>(f: impl FnOnce() -> R) -> (usize, R) {
     let before = ALLOCATIONS.with(Cell::get);
     let result = f();
     (ALLOCATIONS.with(Cell::get) - before, result)
-}
-
-network! {
-    /// The toy network.
-    struct Toy<f32> {
-        scaling: classic,
-        input: 2, dropout(keep = 1.0),
-        dense 3 relu { weights: [[1, -1], [2, 1], [-1, 3]], bias: [0.5, -1, 0] }, dropout(p = 0.5),
-        dense 3 relu { weights: [[1, 1, -1], [0.5, -2, 1], [-1, 1, 2]], bias: [0, 0.5, -1] }, dropout(p = 0.5),
-        dense 2 relu { weights: [[2, -1, 1], [1, 1, -1]], bias: [1, 0] }, dropout(p = 0.5),
-        dense 1 identity { weights: [[1, -2]], bias: [0.5] },
-    }
 }
 
 network! {
