@@ -136,6 +136,13 @@ pub(crate) struct Call {
     pub args: Vec<Value>,
 }
 
+impl Call {
+    /// The tokens of the call, from the name to the closing parenthesis.
+    pub fn span_range(&self) -> SpanRange {
+        join_spans(Some(self.func.span()), self.span)
+    }
+}
+
 impl Number {
     /// The literal's digits (no suffix, no underscores) with the sign.
     pub fn text(&self) -> String {
@@ -179,7 +186,7 @@ impl Value {
             Value::List(list) => Some(list.span.into()),
             Value::Ident(ident) => Some(ident.span().into()),
             Value::Str(lit) => Some(lit.span().into()),
-            Value::Call(call) => Some(join_spans(Some(call.func.span()), call.span)),
+            Value::Call(call) => Some(call.span_range()),
             Value::Invalid => None,
         }
     }

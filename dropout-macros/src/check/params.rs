@@ -70,25 +70,17 @@ impl Checker<'_> {
         };
         let (weights_value, bias_value) = (&weights.value, &bias.value);
         let weights = match weights_value {
-            Value::Call(call) if call.func == "file" => self
-                .file_tensor(call, layer, "weights", &[Some(size), fan_in])
-                .map(|(name, tensor)| Source::File {
-                    name,
-                    tensor,
-                    span: call_span(call),
-                }),
+            Value::Call(call) if call.func == "file" => {
+                self.file_tensor(call, layer, "weights", &[Some(size), fan_in])
+            }
             value => self
                 .check_weights(value, layer, size, fan_in)
                 .map(Source::Literal),
         };
         let bias = match bias_value {
-            Value::Call(call) if call.func == "file" => self
-                .file_tensor(call, layer, "bias", &[Some(size)])
-                .map(|(name, tensor)| Source::File {
-                    name,
-                    tensor,
-                    span: call_span(call),
-                }),
+            Value::Call(call) if call.func == "file" => {
+                self.file_tensor(call, layer, "bias", &[Some(size)])
+            }
             value => self
                 .check_vector(value, size, |found| {
                     format!(
@@ -191,14 +183,14 @@ impl Checker<'_> {
 
     /// `file("path", "tensor")` for the `what` of a layer, whose shape must be `expected`
     /// (`None` where a size is unknown after an earlier error).
-    fn file_tensor(
+    fn file_tensor<T>(
         &mut self,
         call: &ast::Call,
         layer: &str,
         what: &str,
         expected: &[Option<usize>],
-    ) -> Option<(String, Tensor)> {
-        let span = call_span(call);
+    ) -> Option<Source<T>> {
+        let span = call.span_range();
         let (Some(Value::Str(path)), Some(Value::Str(name)), 2) =
             (call.args.first(), call.args.get(1), call.args.len())
         else {
@@ -255,7 +247,7 @@ impl Checker<'_> {
                 return None;
             }
         }
-        Some((name, tensor))
+        Some(Source::File { name, tensor, span })
     }
 
     fn check_weights(
@@ -445,9 +437,4 @@ impl Checker<'_> {
             }
         }
     }
-}
-
-/// The tokens of `file(…)`, from the name to the closing parenthesis.
-fn call_span(call: &ast::Call) -> SpanRange {
-    ast::join_spans(Some(call.func.span()), call.span)
 }
