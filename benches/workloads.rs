@@ -8,7 +8,7 @@
 //!
 //! Ids: T1 toy eval, T2 toy batch of 4096, M2 784-128-10 eval, M3 64-256-256-10 eval, B1
 //! 784-128-10 batch of 1024, D1 784-128-10 masked pass at p = 0.5 and p = 0, TR training step
-//! of 64-256-256-10 on a batch of 64. `bench/run.py` turns the results into BENCHMARKS.md.
+//! of 64-256-256-10 on a batch of 64. `benches/run.py` turns the results into BENCHMARKS.md.
 //! `D1/half_in_one_block` drops as many units as p = 0.5 does, each site's upper half.
 
 use std::hint::black_box;

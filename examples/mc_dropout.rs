@@ -9,8 +9,8 @@ use std::error::Error;
 use std::path::Path;
 use std::process::ExitCode;
 
+use dropout::network;
 use dropout::train::{Loss, Optimizer, Trainer};
-use dropout::{Network as _, network};
 use ndarray::Array2;
 use plotters::prelude::*;
 use rand::rngs::ChaCha8Rng;

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use dropout::{Network as _, network};
+use dropout::network;
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
 

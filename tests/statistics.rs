@@ -1,7 +1,7 @@
 //! Exact dropout moments against an independent enumeration and against sampling; Monte Carlo
 //! dropout against the exact moments.
 
-use dropout::{Error, Network, network};
+use dropout::{Error, network};
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
 

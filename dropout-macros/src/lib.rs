@@ -1,26 +1,17 @@
 //! The `network!` procedural macro of the [`dropout`](https://docs.rs/dropout) crate.
 //!
-//! Use it through `dropout::network!`; its grammar is documented there. This crate is a thin shim:
-//! parsing (`ast.rs`), checking (`check.rs`) and expansion (`expand.rs`) are ordinary functions
-//! over `proc_macro2` tokens.
-
-mod ast;
-mod check;
-mod errors;
-mod expand;
-mod files;
-mod model;
-mod pipeline;
-mod suggest;
+//! Use it through `dropout::network!`, where its grammar is documented. This crate only converts
+//! between `proc_macro` and `proc_macro2` tokens: the macro itself is `dropout-macros-backend`,
+//! an ordinary library that tests and benchmarks can link.
 
 use proc_macro::TokenStream;
 
 // Documented where `dropout` re-exports it, so that its examples can use the facade crate.
-#[allow(missing_docs)]
+#[expect(
+    missing_docs,
+    reason = "documented on the `dropout::network` re-export"
+)]
 #[proc_macro]
 pub fn network(input: TokenStream) -> TokenStream {
-    pipeline::expand_network(input.into()).into()
+    dropout_macros_backend::expand(input.into()).into()
 }
-
-#[cfg(test)]
-mod robustness;

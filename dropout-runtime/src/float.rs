@@ -3,6 +3,8 @@
 use core::fmt;
 use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
+pub use dropout_shared::Scalar;
+
 /// A floating-point scalar that networks compute in: `f32` or `f64`.
 ///
 /// The trait is sealed; the `network!` macro accepts exactly these two types. With the `std` feature
@@ -42,8 +44,10 @@ pub trait Float:
     const ZERO: Self;
     /// One.
     const ONE: Self;
+    /// Which of the two types this is.
+    const SCALAR: Scalar;
     /// The type's name as written in source: `"f32"` or `"f64"`.
-    const NAME: &'static str;
+    const NAME: &'static str = Self::SCALAR.name();
 
     /// Converts from `f64`, rounding to nearest.
     fn from_f64(value: f64) -> Self;
@@ -75,11 +79,11 @@ mod sealed {
 }
 
 macro_rules! impl_float {
-    ($t:ident, $exp:ident, $ln:ident, $tanh:ident, $sqrt:ident, $abs:ident) => {
+    ($t:ident, $scalar:expr, $exp:ident, $ln:ident, $tanh:ident, $sqrt:ident, $abs:ident) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
-            const NAME: &'static str = stringify!($t);
+            const SCALAR: Scalar = $scalar;
 
             #[inline]
             fn from_f64(value: f64) -> Self {
@@ -152,8 +156,8 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, expf, logf, tanhf, sqrtf, fabsf);
-impl_float!(f64, exp, log, tanh, sqrt, fabs);
+impl_float!(f32, Scalar::F32, expf, logf, tanhf, sqrtf, fabsf);
+impl_float!(f64, Scalar::F64, exp, log, tanh, sqrt, fabs);
 
 #[cfg(test)]
 mod tests {

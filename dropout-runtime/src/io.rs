@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Float, Network};
+use crate::{Error, Float, Network, Scalar};
 
 /// The saved parameters of a network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -240,7 +240,7 @@ pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
     use safetensors::Dtype;
     use safetensors::tensor::TensorView;
     let saved = save(net)?;
-    let double = N::Scalar::NAME == "f64";
+    let double = N::Scalar::SCALAR == Scalar::F64;
     let encode = |values: &mut dyn Iterator<Item = f64>| -> Vec<u8> {
         values
             .flat_map(|v| {
@@ -293,7 +293,7 @@ pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
 pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
     let file = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|err| Error::Format(err.to_string()))?;
-    let double = N::Scalar::NAME == "f64";
+    let double = N::Scalar::SCALAR == Scalar::F64;
     let decode = |name: &str| -> Result<(Vec<usize>, Vec<f64>), Error> {
         let view = file
             .tensor(name)

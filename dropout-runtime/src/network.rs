@@ -1,9 +1,11 @@
 //! The traits every network declared with `network!` implements, for code that works with any
-//! of them: exact dropout moments, Monte Carlo dropout, reference passes, property checks.
+//! of them: exact dropout moments ([`stats`](crate::stats)), reference passes and property
+//! checks ([`reference`](crate::reference), [`testing`](crate::testing)), saving
+//! ([`io`](crate::io)) and training ([`train`](crate::train)).
 
 use core::fmt::Debug;
 
-use crate::{Dense, Float, NetworkSpec};
+use crate::{Float, Layer, NetworkSpec};
 
 /// A network declared with `network!`.
 ///
@@ -73,54 +75,6 @@ pub trait Network {
         }
         masks
     }
-
-    /// The exact mean and standard deviation of the output under training-mode dropout, by
-    /// enumerating every mask with its probability. See [`crate::stats::exact_moments`].
-    ///
-    /// # Errors
-    /// [`crate::Error::TooManyUnits`] if the network has more droppable units than
-    /// [`crate::stats::MAX_EXACT_UNITS`].
-    #[cfg(feature = "alloc")]
-    fn exact_moments(
-        &self,
-        x: &Self::Input,
-    ) -> Result<crate::stats::Moments<Self::Output>, crate::Error>
-    where
-        Self: Sized,
-    {
-        crate::stats::exact_moments(self, x)
-    }
-
-    /// An SVG picture of the network, with the units that `masks` drops crossed out. See
-    /// [`crate::diagram::diagram`].
-    ///
-    /// # Errors
-    /// Only if drawing fails.
-    #[cfg(feature = "diagram")]
-    fn diagram(&self, masks: Option<&Self::Masks>) -> Result<alloc::string::String, crate::Error>
-    where
-        Self: Sized,
-    {
-        crate::diagram::diagram(self, masks)
-    }
-
-    /// Monte Carlo dropout (Gal & Ghahramani 2016): the mean and standard deviation of the output
-    /// over `samples` training-mode passes under sampled masks. See [`crate::stats::predict_mc`].
-    ///
-    /// # Errors
-    /// [`crate::Error::NoSamples`] if `samples` is zero.
-    #[cfg(all(feature = "alloc", feature = "rand"))]
-    fn predict_mc<R: rand::Rng + ?Sized>(
-        &self,
-        x: &Self::Input,
-        samples: usize,
-        rng: &mut R,
-    ) -> Result<crate::stats::Moments<Self::Output>, crate::Error>
-    where
-        Self: Sized,
-    {
-        crate::stats::predict_mc(self, x, samples, rng)
-    }
 }
 
 /// The mask bits of every dropout site of one network.
@@ -144,60 +98,5 @@ pub trait Masks: Copy + Debug + PartialEq {
             bits.fill(false);
         }
         masks
-    }
-}
-
-/// The parameters of one dense layer, read and written without knowing its sizes at compile
-/// time. [`Dense`] implements it; the trait is sealed.
-pub trait Layer<T>: sealed::Sealed {
-    /// The number of inputs of each neuron.
-    fn fan_in(&self) -> usize;
-    /// The number of neurons.
-    fn size(&self) -> usize;
-    /// The weight from `input` to `neuron`.
-    fn weight(&self, neuron: usize, input: usize) -> Option<T>;
-    /// The weight from `input` to `neuron`, mutably.
-    fn weight_mut(&mut self, neuron: usize, input: usize) -> Option<&mut T>;
-    /// The biases.
-    fn biases(&self) -> &[T];
-    /// The biases, mutably.
-    fn biases_mut(&mut self) -> &mut [T];
-    /// The weights in the runtime's private storage order, for its batched kernels.
-    #[doc(hidden)]
-    fn storage(&self) -> &[T];
-    /// The weights in storage order, mutably (optimizers update them in place).
-    #[doc(hidden)]
-    fn storage_mut(&mut self) -> &mut [T];
-}
-
-mod sealed {
-    pub trait Sealed {}
-    impl<T, const IN: usize, const OUT: usize> Sealed for crate::Dense<T, IN, OUT> {}
-}
-
-impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Dense<T, IN, OUT> {
-    fn fan_in(&self) -> usize {
-        IN
-    }
-    fn size(&self) -> usize {
-        OUT
-    }
-    fn weight(&self, neuron: usize, input: usize) -> Option<T> {
-        Dense::weight(self, neuron, input)
-    }
-    fn weight_mut(&mut self, neuron: usize, input: usize) -> Option<&mut T> {
-        Dense::weight_mut(self, neuron, input)
-    }
-    fn biases(&self) -> &[T] {
-        self.bias()
-    }
-    fn biases_mut(&mut self) -> &mut [T] {
-        self.bias_mut()
-    }
-    fn storage(&self) -> &[T] {
-        Dense::storage(self)
-    }
-    fn storage_mut(&mut self) -> &mut [T] {
-        Dense::storage_mut(self)
     }
 }

@@ -8,23 +8,18 @@ use crate::{Activation, Dropout, Scaling};
 ///
 /// # Example
 /// ```
-/// use dropout_runtime::{Activation, Dropout, LayerSpec, NetworkSpec, Scaling};
+/// use dropout::{Activation, NetworkSpec, network};
 ///
-/// const SPEC: NetworkSpec = NetworkSpec {
-///     name: "Tiny",
-///     scalar: "f32",
-///     scaling: Scaling::Inverted,
-///     n_inputs: 2,
-///     input_dropout: None,
-///     layers: &[
-///         LayerSpec { name: "h1", fan_in: 2, size: 4, activation: Activation::Relu,
-///                     dropout: Some(Dropout::from_checked(0.5, 0.5)),
-///                     weights_tensor: None, bias_tensor: None },
-///         LayerSpec { name: "output", fan_in: 4, size: 1, activation: Activation::Sigmoid,
-///                     dropout: None, weights_tensor: None, bias_tensor: None },
-///     ],
-/// };
+/// network! {
+///     struct Tiny<f32> {
+///         input: 2,
+///         dense 4 relu, dropout(p = 0.5),
+///         dense 1 sigmoid,
+///     }
+/// }
+/// const SPEC: NetworkSpec = Tiny::SPEC;
 /// assert_eq!(SPEC.n_outputs(), 1);
+/// assert_eq!(SPEC.layers[0].activation, Activation::Relu);
 /// assert_eq!(SPEC.n_parameters(), 2 * 4 + 4 + 4 + 1);
 /// assert_eq!(SPEC.n_droppable_units(), 4);
 /// assert_eq!(

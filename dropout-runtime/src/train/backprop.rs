@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use ndarray::{Array1, Array2, ArrayRef2, Axis, LinalgScalar};
 
-use crate::batch::{gemm_forward, gemm_input_gradient, gemm_weight_gradient};
+use crate::kernel::gemm::{bias_rows, gemm_forward, gemm_input_gradient, gemm_weight_gradient};
 use crate::kernel::offset;
 use crate::{Activation, Error, Float, Masks, Network, Scaling};
 
@@ -207,7 +207,7 @@ where
     };
     for (idx, layer_spec) in spec.layers.iter().enumerate() {
         let Some(layer) = net.layer(idx) else { break };
-        let mut z = crate::batch::bias_rows(layer.biases(), a.nrows());
+        let mut z = bias_rows(layer.biases(), a.nrows());
         gemm_forward(
             layer.storage(),
             layer.fan_in(),

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Times the evaluation workloads of BENCHMARKS.md in numpy and prints JSON medians.
+
+    .venv/bin/python benches/peers/numpy_peer.py
+
+A forward pass is `a = relu(W @ a + b)` per layer (`X @ W.T + b` for batches), float32, with
+BLAS limited to one thread through the environment variables set below before numpy loads.
+"""
+
+import json
+import os
+import platform
+import sys
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from torch_peer import median_ns  # noqa: E402  (the same timing loop; torch is not imported by it)
+
+
+def network(sizes, rng):
+    return [
+        (rng.uniform(-0.1, 0.1, (sizes[k + 1], sizes[k])).astype(np.float32),
+         rng.uniform(-0.1, 0.1, sizes[k + 1]).astype(np.float32))
+        for k in range(len(sizes) - 1)
+    ]
+
+
+def forward(layers, x):
+    for k, (w, b) in enumerate(layers):
+        x = w @ x + b
+        if k < len(layers) - 1:
+            x = np.maximum(x, 0)
+    return x
+
+
+def forward_batch(layers, x):
+    for k, (w, b) in enumerate(layers):
+        x = x @ w.T + b
+        if k < len(layers) - 1:
+            x = np.maximum(x, 0)
+    return x
+
+
+def main():
+    rng = np.random.default_rng(0)
+    toy = network([2, 3, 3, 2, 1], rng)
+    mnist = network([784, 128, 10], rng)
+    deep = network([64, 256, 256, 10], rng)
+    results = {
+        "T1": median_ns(lambda: forward(toy, np.ones(2, np.float32))),
+        "T2": median_ns(lambda b=rng.uniform(-1, 1, (4096, 2)).astype(np.float32): forward_batch(toy, b)),
+        "M2": median_ns(lambda x=rng.uniform(-1, 1, 784).astype(np.float32): forward(mnist, x)),
+        "M3": median_ns(lambda x=rng.uniform(-1, 1, 64).astype(np.float32): forward(deep, x)),
+        "B1": median_ns(lambda b=rng.uniform(-1, 1, (1024, 784)).astype(np.float32): forward_batch(mnist, b)),
+    }
+    json.dump({"peer": f"numpy {np.__version__}", "python": platform.python_version(), "median_ns": results}, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Times the BENCHMARKS.md workloads in PyTorch (eager, one thread) and prints JSON medians.
+
+    python3 -m venv .venv && .venv/bin/pip install torch numpy
+    .venv/bin/python benches/peers/torch_peer.py            # {"T1": {"median_ns": …}, …}
+
+Each workload runs in blocks of calls sized to take about 20 ms; the median over 25 blocks of the
+time per call is reported. The networks have the shapes of benches/workloads.rs, with PyTorch's
+own initialisation (timings do not depend on the values).
+"""
+
+import json
+import platform
+import sys
+import time
+
+import torch
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+def median_ns(fn, blocks=25, target_s=0.02):
+    fn()
+    calls = 1
+    while True:
+        start = time.perf_counter_ns()
+        for _ in range(calls):
+            fn()
+        elapsed = time.perf_counter_ns() - start
+        if elapsed > target_s * 1e9 or calls > 1 << 22:
+            break
+        calls *= 2
+    samples = []
+    for _ in range(blocks):
+        start = time.perf_counter_ns()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter_ns() - start) / calls)
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def mlp(sizes, p=0.0, input_p=None):
+    layers = []
+    if input_p is not None:
+        layers.append(torch.nn.Dropout(input_p))
+    for k in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[k], sizes[k + 1]))
+        if k < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+            layers.append(torch.nn.Dropout(p))
+    return torch.nn.Sequential(*layers)
+
+
+def main():
+    results = {}
+    toy = mlp([2, 3, 3, 2, 1], p=0.5).eval()
+    mnist = mlp([784, 128, 10], p=0.5, input_p=0.5).eval()
+    deep = mlp([64, 256, 256, 10], p=0.5).eval()
+    with torch.no_grad():
+        x = torch.ones(2)
+        results["T1"] = median_ns(lambda: toy(x))
+        batch = torch.rand(4096, 2) * 2 - 1
+        results["T2"] = median_ns(lambda: toy(batch))
+        x784 = torch.rand(784) * 2 - 1
+        results["M2"] = median_ns(lambda: mnist(x784))
+        x64 = torch.rand(64) * 2 - 1
+        results["M3"] = median_ns(lambda: deep(x64))
+        batch784 = torch.rand(1024, 784) * 2 - 1
+        results["B1"] = median_ns(lambda: mnist(batch784))
+        # Training-mode forward passes: PyTorch multiplies by the mask whatever p is.
+        mnist.train()
+        results["D1/p0.5"] = median_ns(lambda: mnist(x784))
+        for module in mnist:
+            if isinstance(module, torch.nn.Dropout):
+                module.p = 0.0
+        results["D1/p0"] = median_ns(lambda: mnist(x784))
+
+    deep.train()
+    optimizer = torch.optim.SGD(deep.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    inputs = torch.rand(64, 64) * 2 - 1
+    labels = torch.arange(64) % 10
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(deep(inputs), labels)
+        loss.backward()
+        optimizer.step()
+
+    results["TR"] = median_ns(step)
+    out = {
+        "peer": f"PyTorch {torch.__version__}",
+        "python": platform.python_version(),
+        "threads": torch.get_num_threads(),
+        "median_ns": results,
+    }
+    json.dump(out, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()

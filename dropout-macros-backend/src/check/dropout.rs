@@ -1,0 +1,173 @@
+//! `dropout(p = …)` and `dropout(keep = …)`: where a site may stand and what its probability is.
+
+use syn::Ident;
+
+use super::Checker;
+use super::layers::Target;
+use crate::ast::{self, DropoutSpec, Value};
+use crate::errors::SpanRange;
+use crate::model::{Layer, Prob};
+use crate::suggest::did_you_mean;
+
+/// A probability as written, with the tokens of its value.
+type Written = Option<(f64, SpanRange)>;
+
+impl Checker<'_> {
+    /// The probability of a dropout site after `target`; `None` if anything is wrong.
+    pub(super) fn dropout(
+        &mut self,
+        spec: &DropoutSpec,
+        target: &Target,
+        layers: &[Layer],
+    ) -> Option<Prob> {
+        let site = self.dropout_site(spec, target, layers)?;
+        if spec.args.is_empty() {
+            self.errors.at(
+                spec.paren,
+                "expected `p = …` (drop probability) or `keep = …` (keep probability)",
+            );
+            return None;
+        }
+        let (p, keep) = self.dropout_args(spec);
+        self.dropout_prob(spec, &site, p, keep)
+    }
+
+    /// A site stands after the input or a layer; returns how messages name it.
+    fn dropout_site(
+        &mut self,
+        spec: &DropoutSpec,
+        target: &Target,
+        layers: &[Layer],
+    ) -> Option<String> {
+        match target {
+            Target::Nothing(message) => {
+                self.errors.at(
+                    ast::join_spans(Some(spec.keyword.span()), spec.paren),
+                    message,
+                );
+                None
+            }
+            Target::Layer(idx) => Some(format!("layer `{}`", layers[*idx].name)),
+            Target::Input | Target::Unknown => Some("the input".to_owned()),
+        }
+    }
+
+    /// The `p = …` and `keep = …` arguments, each given at most once and each a probability.
+    fn dropout_args(&mut self, spec: &DropoutSpec) -> (Written, Written) {
+        let (mut p, mut keep): (Written, Written) = (None, None);
+        for arg in &spec.args {
+            let Some(key) = &arg.key else {
+                self.unnamed_probability(&arg.value);
+                continue;
+            };
+            let slot = match key.to_string().as_str() {
+                "p" => &mut p,
+                "keep" => &mut keep,
+                other => {
+                    let hint = did_you_mean(other, &["p", "keep"])
+                        .map_or(String::new(), |s| format!("did you mean `{s}`? "));
+                    self.errors.at(
+                        key.span(),
+                        format!("unknown dropout parameter `{other}`; {hint}expected `p` (drop probability) or `keep` (keep probability)"),
+                    );
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                self.errors
+                    .at(key.span(), format!("`{key}` is given twice"));
+                continue;
+            }
+            if let Some(value) = self.probability(&arg.value, key) {
+                *slot = Some((value, arg.value.span().unwrap_or_else(|| key.span().into())));
+            }
+        }
+        (p, keep)
+    }
+
+    /// `dropout(0.5)`: the reader cannot tell whether 0.5 drops or keeps.
+    fn unnamed_probability(&mut self, value: &Value) {
+        let Some(span) = value.span() else {
+            return;
+        };
+        let shown = match value {
+            Value::Number(n) => n.text(),
+            _ => "…".to_owned(),
+        };
+        self.errors.at(
+            span,
+            format!(
+                "say which probability this is: `dropout(p = {shown})` drops each unit with that \
+                 probability, `dropout(keep = {shown})` keeps it"
+            ),
+        );
+    }
+
+    /// Exactly one of `p` and `keep`, and a site that keeps something.
+    fn dropout_prob(
+        &mut self,
+        spec: &DropoutSpec,
+        site: &str,
+        p: Written,
+        keep: Written,
+    ) -> Option<Prob> {
+        match (p, keep) {
+            (Some(_), Some(_)) => {
+                self.errors.at(
+                    spec.paren,
+                    "give either `p` (drop probability) or `keep` (keep probability), not both",
+                );
+                None
+            }
+            (Some((1.0, span)), None) => {
+                self.errors.at(
+                    span,
+                    format!(
+                        "p = 1 drops every unit of {site}; the next layer would see only its biases"
+                    ),
+                );
+                None
+            }
+            (None, Some((0.0, span))) => {
+                self.errors.at(
+                    span,
+                    format!("keep = 0 drops every unit of {site}; the next layer would see only its biases"),
+                );
+                None
+            }
+            (Some((p, _)), None) => Some(Prob { p, keep: 1.0 - p }),
+            (None, Some((keep, _))) => Some(Prob {
+                p: 1.0 - keep,
+                keep,
+            }),
+            (None, None) => None,
+        }
+    }
+
+    /// A probability value in [0, 1].
+    fn probability(&mut self, value: &Value, key: &Ident) -> Option<f64> {
+        let Value::Number(number) = value else {
+            if let Some(span) = value.span() {
+                self.errors.at(
+                    span,
+                    format!(
+                        "expected a probability for `{key}`, found {}",
+                        value.describe()
+                    ),
+                );
+            }
+            return None;
+        };
+        let parsed = number.text().parse::<f64>().ok().filter(|v| v.is_finite());
+        match parsed {
+            Some(v) if (0.0..=1.0).contains(&v) => Some(v),
+            _ => {
+                self.errors.spanned(
+                    number,
+                    format!("{key} must lie in [0, 1], found {}", number.text()),
+                );
+                None
+            }
+        }
+    }
+}

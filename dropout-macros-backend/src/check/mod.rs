@@ -1,0 +1,365 @@
+//! Syntax tree → checked model. Every rule about sizes, shapes, numbers and probabilities lives
+//! here, each in a function named for it; a violation is recorded against the tokens it concerns
+//! and checking continues, so one build reports every problem.
+//!
+//! The rules read the declaration's items in order — the syntax tree is the data — and an item
+//! whose syntax error the parser has already reported ([`Item::Invalid`]) silences the rules
+//! that would only repeat it (a layer after a broken one has no known fan-in).
+
+use std::collections::HashSet;
+
+use proc_macro2::Span;
+use syn::Ident;
+
+use crate::ast::{self, Body, Declaration, Item, ItemKind};
+use crate::errors::Errors;
+use crate::model::{Model, Scalar, Scaling};
+use crate::suggest::did_you_mean;
+
+mod dropout;
+mod files;
+mod layers;
+mod numbers;
+mod params;
+mod test_blocks;
+
+use files::Files;
+use layers::Stack;
+
+/// The activations a layer can name, in the order error messages list them.
+pub(crate) const ACTIVATIONS: &[&str] = &[
+    "identity",
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+];
+
+pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
+    let scalar = scalar_type(decl, errors);
+    let mut checker = Checker {
+        errors,
+        scalar,
+        files: Files::default(),
+    };
+    let items = &decl.items;
+    let scaling = checker.scaling(items);
+    let auto_tests = checker.auto_tests(items);
+    let input = checker.input(decl);
+    checker.layers_follow_input(items);
+    let stack = checker.layers(items, &input);
+    checker.at_least_one_layer(decl, &stack);
+    checker.no_dropout_after_output(items, &stack);
+    let mut model = Model {
+        attrs: decl.attrs.clone(),
+        vis: decl.vis.clone(),
+        ident: decl.ident.clone(),
+        scalar,
+        scaling,
+        n_inputs: input.size.unwrap_or(0),
+        input_dropout: stack.input_dropout,
+        layers: stack.layers,
+        tests: Vec::new(),
+        auto_tests,
+        files: checker.files.paths(),
+    };
+    model.tests = checker.tests(&model, items);
+    model
+}
+
+/// `struct Net<f32>`: the scalar is `f32` (the default) or `f64`.
+fn scalar_type(decl: &Declaration, errors: &mut Errors) -> Scalar {
+    let Some(ty) = &decl.scalar else {
+        return Scalar::F32;
+    };
+    let name = ty.to_string();
+    match name.as_str() {
+        "f32" => Scalar::F32,
+        "f64" => Scalar::F64,
+        _ => {
+            errors.spanned(
+                ty,
+                format!("unsupported scalar type `{name}`; the supported scalar types are `f32` and `f64`"),
+            );
+            Scalar::F32
+        }
+    }
+}
+
+/// Whether any item is of `kind`, parsed or not.
+fn has_kind(items: &[Item], kind: ItemKind) -> bool {
+    items.iter().any(|item| item.kind() == kind)
+}
+
+struct Checker<'e> {
+    errors: &'e mut Errors,
+    scalar: Scalar,
+    /// The tensor files the declaration reads, loaded once each.
+    files: Files,
+}
+
+/// What `input: N` declares.
+struct Input {
+    /// The number of inputs; `None` if missing or unreadable.
+    size: Option<usize>,
+    /// The size each `input` item gives, by the item's index in the body.
+    sizes: Vec<(usize, Option<usize>)>,
+}
+
+impl Checker<'_> {
+    /// `scaling: inverted | classic`, given at most once; `inverted` by default.
+    fn scaling(&mut self, items: &[Item]) -> Scaling {
+        let mut scaling = None;
+        for item in items {
+            let Item::Scaling { key, value } = item else {
+                continue;
+            };
+            if scaling.is_some() {
+                self.errors.at(key.span(), "`scaling` is given twice");
+            }
+            scaling = Some(self.scaling_value(value));
+        }
+        scaling.unwrap_or(Scaling::Inverted)
+    }
+
+    fn scaling_value(&mut self, value: &Ident) -> Scaling {
+        match value.to_string().as_str() {
+            "inverted" => Scaling::Inverted,
+            "classic" => Scaling::Classic,
+            other => {
+                let hint = did_you_mean(other, &["inverted", "classic"]).map_or_else(
+                    || "expected `inverted` or `classic`".to_owned(),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.errors
+                    .at(value.span(), format!("unknown scaling `{other}`; {hint}"));
+                Scaling::Inverted
+            }
+        }
+    }
+
+    /// `tests: auto`, given at most once.
+    fn auto_tests(&mut self, items: &[Item]) -> bool {
+        let mut auto = None;
+        for item in items {
+            let Item::Tests { key, value } = item else {
+                continue;
+            };
+            if auto.is_some() {
+                self.errors.at(key.span(), "`tests` is given twice");
+            }
+            if value == "auto" {
+                auto = Some(true);
+            } else {
+                self.errors.at(
+                    value.span(),
+                    format!("unknown value `{value}` for `tests`; expected `auto`"),
+                );
+                auto = Some(false);
+            }
+        }
+        auto == Some(true)
+    }
+
+    /// `input: N`: exactly once, before the first layer, N ≥ 1.
+    fn input(&mut self, decl: &Declaration) -> Input {
+        let mut input = Input {
+            size: None,
+            sizes: Vec::new(),
+        };
+        let mut layers_before = false;
+        for (idx, item) in decl.items.iter().enumerate() {
+            let Item::Input { key, size } = item else {
+                layers_before |= item.kind() == ItemKind::Dense;
+                continue;
+            };
+            if !input.sizes.is_empty() {
+                self.errors.at(key.span(), "`input` is given twice");
+            } else if layers_before {
+                self.errors
+                    .at(key.span(), "`input` must come before the first layer");
+            }
+            let n = self.size(size, "the input size must be at least 1".to_owned());
+            input.size = input.size.or(n);
+            input.sizes.push((idx, n));
+        }
+        // An `input` item that did not parse, or whose size is wrong, is already reported.
+        if input.sizes.is_empty() && !has_kind(&decl.items, ItemKind::Input) {
+            self.errors.at(
+                decl.body_span,
+                format!(
+                    "missing `input: N`: declare how many inputs `{}` takes before its first layer",
+                    decl.ident
+                ),
+            );
+        }
+        input
+    }
+
+    /// A layer that comes before every `input` item is reported once, at the first such layer.
+    fn layers_follow_input(&mut self, items: &[Item]) {
+        if !has_kind(items, ItemKind::Input) {
+            return;
+        }
+        let before_input = items
+            .iter()
+            .take_while(|item| item.kind() != ItemKind::Input)
+            .find_map(|item| match item {
+                Item::Dense(spec) => Some(spec),
+                _ => None,
+            });
+        if let Some(spec) = before_input {
+            self.errors.at(
+                spec.kind.span(),
+                "a layer before `input`: declare `input: N` first, then the layers",
+            );
+        }
+    }
+
+    /// A network has at least one layer.
+    fn at_least_one_layer(&mut self, decl: &Declaration, stack: &Stack) {
+        let broken = decl
+            .items
+            .iter()
+            .any(|item| matches!(item, Item::Invalid(ItemKind::Dense | ItemKind::Unknown)));
+        if stack.layers.is_empty() && !broken {
+            self.errors.at(
+                decl.body_span,
+                "a network needs at least one layer, e.g. `dense 1 identity { weights: [[…]], bias: [0.0] }`",
+            );
+        }
+    }
+
+    /// The output layer has no dropout site (outputs are what the network predicts).
+    fn no_dropout_after_output(&mut self, items: &[Item], stack: &Stack) {
+        // Whether the last layer item parsed: if not, the last checked layer is not the output.
+        let last_parsed = items
+            .iter()
+            .rev()
+            .find(|item| item.kind() == ItemKind::Dense)
+            .is_some_and(|item| matches!(item, Item::Dense(_)));
+        let (Some(last), Some(Some(span))) = (stack.layers.last(), stack.dropout_spans.last())
+        else {
+            return;
+        };
+        if last_parsed {
+            self.errors.at(
+                *span,
+                format!(
+                    "dropout after the output layer `{}`: outputs have no dropout site",
+                    last.name
+                ),
+            );
+        }
+    }
+
+    /// A size literal: a positive integer.
+    fn size(&mut self, lit: &syn::LitInt, zero_message: String) -> Option<usize> {
+        if !matches!(lit.suffix(), "" | "usize") {
+            self.errors.at(
+                lit.span(),
+                format!(
+                    "a size is a plain integer; remove the suffix `{}`",
+                    lit.suffix()
+                ),
+            );
+            return None;
+        }
+        match lit.base10_parse::<usize>() {
+            Ok(0) => {
+                self.errors.at(lit.span(), zero_message);
+                None
+            }
+            Ok(n) => Some(n),
+            Err(_) => {
+                self.errors
+                    .at(lit.span(), format!("size `{lit}` is too large"));
+                None
+            }
+        }
+    }
+
+    /// The fields of a body by the given keys (in that order); unknown and repeated keys are
+    /// reported against `owner`. A misspelt key with an obvious correction fills that key's
+    /// slot, so that its value is still checked and no "missing key" error follows.
+    fn fields<'b>(
+        &mut self,
+        body: &'b Body,
+        keys: &[&str],
+        owner: &str,
+    ) -> Vec<Option<&'b ast::Field>> {
+        let mut found: Vec<Option<&ast::Field>> = vec![None; keys.len()];
+        for field in &body.fields {
+            let key = field.key.to_string();
+            match keys.iter().position(|k| *k == key) {
+                Some(idx) if found[idx].is_some() => {
+                    self.errors.at(
+                        field.key.span(),
+                        format!("`{key}` is given twice in {owner}"),
+                    );
+                }
+                Some(idx) => found[idx] = Some(field),
+                None => self.unknown_key(field, keys, owner, &mut found),
+            }
+        }
+        found
+    }
+
+    fn unknown_key<'b>(
+        &mut self,
+        field: &'b ast::Field,
+        keys: &[&str],
+        owner: &str,
+        found: &mut [Option<&'b ast::Field>],
+    ) {
+        let key = field.key.to_string();
+        match did_you_mean(&key, keys) {
+            Some(suggestion) => {
+                self.errors.at(
+                    field.key.span(),
+                    format!("unknown key `{key}` in {owner}; did you mean `{suggestion}`?"),
+                );
+                if let Some(idx) = keys.iter().position(|k| *k == suggestion) {
+                    found[idx].get_or_insert(field);
+                }
+            }
+            None => {
+                self.errors.at(
+                    field.key.span(),
+                    format!("unknown key `{key}` in {owner}; expected {}", one_of(keys)),
+                );
+            }
+        }
+    }
+}
+
+/// `` `a`, `b` or `c` ``.
+fn one_of(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.concat(),
+    }
+}
+
+/// `1 weight`, `2 weights`.
+fn count(n: usize, singular: &str, plural: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {plural}")
+    }
+}
+
+/// The span of a layer's default name: the `dense` keyword it was declared with.
+fn default_name(idx: usize, is_output: bool, span: Span) -> Ident {
+    if is_output {
+        Ident::new("output", span)
+    } else {
+        Ident::new(&format!("h{}", idx + 1), span)
+    }
+}
+
+/// The layer names already taken, to report duplicates.
+type Names = HashSet<String>;

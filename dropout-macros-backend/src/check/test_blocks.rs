@@ -1,0 +1,221 @@
+//! `test NAME { … }` blocks: inputs, masks, expected outputs and tolerances.
+
+use std::collections::HashSet;
+
+use proc_macro2::Span;
+
+use dropout_shared::Superscript;
+
+use super::{Checker, count};
+use crate::ast::{self, Item, TestBlock, Value};
+use crate::model::{Model, TestCase};
+
+impl Checker<'_> {
+    /// The `test NAME { … }` blocks, checked against the model's sizes and sites.
+    pub(super) fn tests(&mut self, model: &Model, items: &[Item]) -> Vec<TestCase> {
+        let mut names = HashSet::new();
+        let mut cases = Vec::new();
+        let blocks = items.iter().filter_map(|item| match item {
+            Item::Test(block) => Some(block),
+            _ => None,
+        });
+        for block in blocks {
+            if !names.insert(block.name.to_string()) {
+                self.errors.at(
+                    block.name.span(),
+                    format!("duplicate test name `{}`", block.name),
+                );
+            }
+            if let Some(case) = self.test(model, block) {
+                cases.push(case);
+            }
+        }
+        cases
+    }
+
+    fn test(&mut self, model: &Model, block: &TestBlock) -> Option<TestCase> {
+        let name = &block.name;
+        let owner = format!("test `{name}`");
+        let fields = self.fields(
+            &block.body,
+            &["input", "masks", "expect", "tolerance"],
+            &owner,
+        );
+        if let Some(layer) = model.layers.iter().find(|layer| layer.params.is_none()) {
+            self.errors.at(
+                ast::join_spans(Some(block.keyword.span()), name.span()),
+                format!(
+                    "{owner} needs declared weights, but layer `{}` has none",
+                    layer.name
+                ),
+            );
+            return None;
+        }
+        let n_inputs = model.n_inputs;
+        let n_outputs = model.n_outputs();
+        let input = match fields[0] {
+            Some(field) => self.vector(&field.value, n_inputs, |found| {
+                format!(
+                    "expected {} in `input` (the network's input size), found {found}",
+                    count(n_inputs, "value", "values")
+                )
+            }),
+            None => {
+                self.errors
+                    .at(block.body.span, format!("{owner} is missing `input: […]`"));
+                None
+            }
+        };
+        let masks = match fields[1] {
+            Some(field) => Some(self.masks(model, &field.value)?),
+            None => None,
+        };
+        let expect = match fields[2] {
+            Some(field) => self.vector(&field.value, n_outputs, |found| {
+                format!(
+                    "expected {} in `expect` (the network's output size), found {found}",
+                    count(n_outputs, "value", "values")
+                )
+            }),
+            None => {
+                self.errors
+                    .at(block.body.span, format!("{owner} is missing `expect: […]`"));
+                None
+            }
+        };
+        let tolerance = match fields[3] {
+            Some(field) => self.tolerance(&field.value)?,
+            None => model.scalar.test_tolerance(),
+        };
+        Some(TestCase {
+            name: name.clone(),
+            input: input?,
+            masks,
+            expect: expect?,
+            tolerance,
+        })
+    }
+
+    fn tolerance(&mut self, value: &Value) -> Option<f64> {
+        let Value::Number(number) = value else {
+            if let Some(span) = value.span() {
+                self.errors.at(
+                    span,
+                    format!(
+                        "expected a tolerance (a non-negative number), found {}",
+                        value.describe()
+                    ),
+                );
+            }
+            return None;
+        };
+        match number.text().parse::<f64>().ok().filter(|v| v.is_finite()) {
+            Some(t) if t >= 0.0 => Some(t),
+            _ => {
+                self.errors.spanned(
+                    number,
+                    format!(
+                        "the tolerance must be a non-negative number, found {}",
+                        number.text()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn masks(&mut self, model: &Model, value: &Value) -> Option<Vec<Vec<bool>>> {
+        let sites = model.sites();
+        let site_names: Vec<String> = sites
+            .iter()
+            .map(|s| s.field(Span::call_site()).to_string())
+            .collect();
+        let Value::List(list) = value else {
+            if let Some(span) = value.span() {
+                self.errors.at(
+                    span,
+                    "expected `masks: [[…], …]`, one mask per dropout site",
+                );
+            }
+            return None;
+        };
+        if list.items.len() != sites.len() {
+            let listing = if site_names.is_empty() {
+                "it has none".to_owned()
+            } else {
+                site_names.join(", ")
+            };
+            self.errors.at(
+                list.span,
+                format!(
+                    "expected {}, one per dropout site ({listing}), found {}",
+                    count(sites.len(), "mask", "masks"),
+                    list.items.len()
+                ),
+            );
+            return None;
+        }
+        let mut masks = Vec::new();
+        let mut ok = true;
+        for (idx, (mask, site)) in list.items.iter().zip(&sites).enumerate() {
+            let Value::List(bits) = mask else {
+                if let Some(span) = mask.span() {
+                    self.errors.at(
+                        span,
+                        format!(
+                            "expected the mask of site `{}` as a list of bits",
+                            site_names[idx]
+                        ),
+                    );
+                }
+                ok = false;
+                continue;
+            };
+            if bits.items.len() != site.size {
+                self.errors.at(
+                    bits.span,
+                    format!(
+                        "expected {} in the mask of site `{}` (μ{}), found {}",
+                        count(site.size, "bit", "bits"),
+                        site_names[idx],
+                        Superscript(site.depth),
+                        bits.items.len()
+                    ),
+                );
+                ok = false;
+            }
+            let bits: Vec<Option<bool>> = bits.items.iter().map(|bit| self.bit(bit)).collect();
+            match bits.into_iter().collect::<Option<Vec<bool>>>() {
+                Some(bits) => masks.push(bits),
+                None => ok = false,
+            }
+        }
+        ok.then_some(masks)
+    }
+
+    fn bit(&mut self, value: &Value) -> Option<bool> {
+        let bit = match value {
+            Value::Number(n) if n.minus.is_none() && matches!(n.lit, ast::NumberLit::Int(_)) => {
+                match n.text().as_str() {
+                    "0" => Some(false),
+                    "1" => Some(true),
+                    _ => None,
+                }
+            }
+            Value::Ident(ident) if ident == "true" => Some(true),
+            Value::Ident(ident) if ident == "false" => Some(false),
+            Value::Invalid => return None,
+            _ => None,
+        };
+        if let (None, Some(span)) = (bit, value.span()) {
+            self.errors.at(
+                span,
+                format!(
+                    "a mask bit is 0, 1, true or false; found {}",
+                    value.describe()
+                ),
+            );
+        }
+        bit
+    }
+}

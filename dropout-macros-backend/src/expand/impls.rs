@@ -1,0 +1,253 @@
+//! Trait implementations for the network and its masks, and the generated tests.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+use super::{Gen, label, snake_case};
+use crate::model::TestCase;
+
+impl Gen<'_> {
+    pub(super) fn masks_impl(&self) -> TokenStream {
+        let model = self.model;
+        let rt = &self.rt;
+        let masks = model.masks_ident();
+        let sites = model.sites();
+        let all_kept = sites.iter().map(|site| {
+            let (field, size) = (site.field(model.ident.span()), site.size);
+            quote!(#field: [true; #size],)
+        });
+        let shown = sites.iter().map(|site| {
+            let (field, depth) = (site.field(model.ident.span()), site.depth);
+            quote!((#depth, &self.#field[..]))
+        });
+        quote! {
+            impl #masks {
+                /// Masks that keep every unit.
+                pub const ALL_KEPT: Self = Self { #(#all_kept)* };
+            }
+
+            impl ::core::fmt::Display for #masks {
+                /// Formats the masks as `μ⁰ = (1, 1), μ¹ = (1, 0, 1), …`.
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    #rt::fmt_masks(f, &[#(#shown),*])
+                }
+            }
+        }
+    }
+
+    /// `impl Network for Net` and `impl Masks for NetMasks`, delegating to the inherent items.
+    pub(super) fn trait_impls(&self) -> TokenStream {
+        let model = self.model;
+        let (ident, rt) = (&model.ident, &self.rt);
+        let t = self.scalar();
+        let masks = model.masks_ident();
+        let (input_ty, output_ty) = (self.input_ty(), self.output_ty());
+        let layer_arms = |mutable: bool| {
+            let arms = model.layers.iter().enumerate().map(|(idx, layer)| {
+                let name = &layer.name;
+                if mutable {
+                    quote!(#idx => ::core::option::Option::Some(&mut self.#name),)
+                } else {
+                    quote!(#idx => ::core::option::Option::Some(&self.#name),)
+                }
+            });
+            self.body(quote!(match idx { #(#arms)* _ => ::core::option::Option::None }))
+        };
+        let (layer, layer_mut) = (layer_arms(false), layer_arms(true));
+        let sites = model.sites();
+        let n_sites = sites.len();
+        let site_arms = |mutable: bool| {
+            let arms = sites.iter().enumerate().map(|(idx, site)| {
+                let field = site.field(ident.span());
+                if mutable {
+                    quote!(#idx => ::core::option::Option::Some(&mut self.#field),)
+                } else {
+                    quote!(#idx => ::core::option::Option::Some(&self.#field),)
+                }
+            });
+            quote!(match idx { #(#arms)* _ => ::core::option::Option::None })
+        };
+        let (site, site_mut) = (site_arms(false), site_arms(true));
+        let forward = self.body(quote!(#ident::forward(self, x)));
+        let forward_masked = self.body(quote!(#ident::forward_masked(self, x, masks)));
+        let zero_fields = model.layers.iter().map(|layer| {
+            let name = &layer.name;
+            quote!(#name: #rt::Dense::zeros(),)
+        });
+        let zeros = self.body(quote!(Self { #(#zero_fields)* }));
+        quote! {
+            impl #rt::Network for #ident {
+                type Scalar = #t;
+                type Input = #input_ty;
+                type Output = #output_ty;
+                type Masks = #masks;
+                const SPEC: #rt::NetworkSpec = #ident::SPEC;
+
+                fn forward(&self, x: &#input_ty) -> #output_ty {
+                    #forward
+                }
+                fn forward_masked(&self, x: &#input_ty, masks: &#masks) -> #output_ty {
+                    #forward_masked
+                }
+                fn zeros() -> Self {
+                    #zeros
+                }
+                fn layer(&self, idx: usize) -> ::core::option::Option<&dyn #rt::Layer<#t>> {
+                    #layer
+                }
+                fn layer_mut(&mut self, idx: usize) -> ::core::option::Option<&mut dyn #rt::Layer<#t>> {
+                    #layer_mut
+                }
+            }
+
+            impl #rt::Masks for #masks {
+                const ALL_KEPT: Self = #masks::ALL_KEPT;
+                const N_SITES: usize = #n_sites;
+
+                fn site(&self, idx: usize) -> ::core::option::Option<&[bool]> {
+                    #site
+                }
+                fn site_mut(&mut self, idx: usize) -> ::core::option::Option<&mut [bool]> {
+                    #site_mut
+                }
+            }
+        }
+    }
+
+    pub(super) fn tests(&self) -> TokenStream {
+        let model = self.model;
+        if model.tests.is_empty() && !model.auto_tests {
+            return TokenStream::new();
+        }
+        let module = format_ident!(
+            "{}_tests",
+            snake_case(&label(&model.ident)),
+            span = model.ident.span()
+        );
+        let cases = model.tests.iter().map(|case| self.test_case(case));
+        let auto = if model.auto_tests {
+            self.auto_tests()
+        } else {
+            TokenStream::new()
+        };
+        quote! {
+            #[cfg(test)]
+            mod #module {
+                #(#cases)*
+                #auto
+            }
+        }
+    }
+
+    /// The property tests of `tests: auto`, each one call into `dropout::testing`.
+    pub(super) fn auto_tests(&self) -> TokenStream {
+        const CASES: usize = 32;
+        const SEED: u64 = 0x00d1_5ea5;
+        let model = self.model;
+        let (ident, rt) = (&model.ident, &self.rt);
+        let network = if model.all_weights_declared() {
+            quote!(super::#ident::new())
+        } else {
+            quote!(super::#ident::init(&mut <#rt::rand::rngs::Xoshiro256PlusPlus as #rt::rand::SeedableRng>::seed_from_u64(#SEED)))
+        };
+        let n_inputs = model.n_inputs;
+        let n_outputs = model.n_outputs();
+        let layer_sizes = model.layers.iter().map(|layer| layer.size);
+        let site_sizes = model.sites().into_iter().map(|site| site.size);
+        let keep_one = model
+            .sites()
+            .iter()
+            .any(|site| site.prob.keep == 1.0)
+            .then(|| {
+                quote! {
+                    #[test]
+                    fn sites_with_p_zero_change_nothing() {
+                        #rt::testing::check_keep_one_sites(&network(), #CASES, #SEED);
+                    }
+                }
+            });
+        quote! {
+            ::dropout::__if_alloc_rand! {
+                fn network() -> super::#ident {
+                    #network
+                }
+
+                #[test]
+                fn all_kept_training_pass_equals_undropped_network() {
+                    #rt::testing::check_all_kept(&network(), #CASES, #SEED);
+                }
+
+                #[test]
+                fn evaluation_pass_is_the_conventions_expectation() {
+                    #rt::testing::check_eval(&network(), #CASES, #SEED);
+                }
+
+                #[test]
+                fn masked_passes_match_the_reference() {
+                    #rt::testing::check_masked(&network(), #CASES, #SEED);
+                }
+
+                #[test]
+                fn dropping_a_whole_site_leaves_only_biases() {
+                    #rt::testing::check_site_dropped(&network(), #CASES, #SEED);
+                }
+
+                #[test]
+                fn sampled_masks_have_the_declared_rates() {
+                    #rt::testing::check_sampling(&network(), #SEED);
+                }
+
+                #keep_one
+
+                #[test]
+                fn sizes_match_the_declaration() {
+                    #rt::testing::check_shapes::<super::#ident>(#n_inputs, &[#(#layer_sizes),*], &[#(#site_sizes),*]);
+                    #rt::testing::check_output_size(&network(), #n_outputs);
+                }
+            }
+        }
+    }
+
+    pub(super) fn test_case(&self, case: &TestCase) -> TokenStream {
+        let model = self.model;
+        let ident = &model.ident;
+        let masks_ident = model.masks_ident();
+        let TestCase {
+            name,
+            input,
+            masks,
+            expect,
+            tolerance,
+        } = case;
+        let input = input.iter().map(|num| self.number(*num));
+        let expect = expect.iter().map(|num| self.number(*num));
+        let label = name.to_string();
+        let tolerance = proc_macro2::Literal::f64_suffixed(*tolerance);
+        let output = match masks {
+            Some(masks) => {
+                let fields = model.sites().into_iter().zip(masks).map(|(site, bits)| {
+                    let field = site.field(name.span());
+                    quote!(#field: [#(#bits),*],)
+                });
+                quote! {
+                    let masks = super::#masks_ident { #(#fields)* };
+                    net.forward_masked(&[#(#input),*], &masks)
+                }
+            }
+            None => quote!(net.forward(&[#(#input),*])),
+        };
+        // The assertion carries the test name's span, so a failure points at the `test` block.
+        let assert_close = quote_spanned! {name.span()=>
+            ::dropout::__private::assert_close(&got, &[#(#expect),*], #tolerance, #label)
+        };
+        quote! {
+            #[test]
+            #[allow(clippy::unreadable_literal, clippy::excessive_precision)]
+            fn #name() {
+                let net = super::#ident::new();
+                let got = { #output };
+                #assert_close;
+            }
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! Checked model → Rust items.
+//!
+//! The generated code is data and calls: constant weight arrays, and for every method a straight
+//! sequence of calls into `dropout-runtime` (one per layer) with the sizes fixed by the types.
+//! Generated code names runtime items through `::dropout::__private`, never a bare crate name.
+
+use std::fmt::Write as _;
+
+use dropout_shared::Superscript;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
+use syn::ext::IdentExt as _;
+
+use crate::model::{Activation, Layer, Model, Num, ParamValues, Prob, Scalar, Scaling};
+
+mod api;
+mod impls;
+mod layout;
+
+/// Whether to emit working code or, after errors, only the API's signatures.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Full,
+    /// Signatures with unreachable bodies, so that the user's other code type-checks and the
+    /// only errors shown are the declaration's own.
+    Stub,
+}
+
+pub(crate) fn network(model: &Model, mode: Mode) -> TokenStream {
+    let generator = Gen {
+        model,
+        mode,
+        rt: quote!(::dropout::__private),
+    };
+    let structs = generator.structs();
+    let core_impl = generator.core_impl();
+    let rand_impl = generator.rand_impl();
+    let alloc_impl = generator.alloc_impl();
+    let batch_impl = generator.batch_impl();
+    let masks_impl = generator.masks_impl();
+    let trait_impls = generator.trait_impls();
+    let file_dependencies = generator.file_dependencies();
+    let tests = if mode == Mode::Full {
+        generator.tests()
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #structs
+        #core_impl
+        #rand_impl
+        #alloc_impl
+        #batch_impl
+        #masks_impl
+        #trait_impls
+        #file_dependencies
+        #tests
+    }
+}
+
+struct Gen<'a> {
+    model: &'a Model,
+    mode: Mode,
+    rt: TokenStream,
+}
+
+impl Gen<'_> {
+    fn scalar(&self) -> TokenStream {
+        scalar_tokens(self.model.scalar, Span::call_site())
+    }
+
+    fn input_ty(&self) -> TokenStream {
+        let (t, n) = (self.scalar(), self.model.n_inputs);
+        quote!([#t; #n])
+    }
+
+    fn output_ty(&self) -> TokenStream {
+        let (t, n) = (self.scalar(), self.model.n_outputs());
+        quote!([#t; #n])
+    }
+
+    /// A method body: `body` in full mode, an unreachable stub otherwise.
+    fn body(&self, body: TokenStream) -> TokenStream {
+        match self.mode {
+            Mode::Full => body,
+            Mode::Stub => quote!(::core::unreachable!()),
+        }
+    }
+
+    fn structs(&self) -> TokenStream {
+        let Model {
+            attrs, vis, ident, ..
+        } = self.model;
+        let rt = &self.rt;
+        let t = self.scalar();
+        let masks = self.model.masks_ident();
+        let summary = format!("Architecture: `{}`.", self.summary());
+        let layer_fields = self.model.layers.iter().map(|layer| {
+            let Layer {
+                name, fan_in, size, ..
+            } = layer;
+            let doc = format!(
+                "Layer `{}`: {size} {} {} over {fan_in} {}.",
+                label(name),
+                activation_name(layer.activation),
+                if *size == 1 { "neuron" } else { "neurons" },
+                if *fan_in == 1 { "input" } else { "inputs" },
+            );
+            quote!(#[doc = #doc] pub #name: #rt::Dense<#t, #fan_in, #size>,)
+        });
+        let masks_doc = format!(
+            "Dropout masks of [`{ident}`]: one bit per unit of each dropout site, `true` keeps the unit."
+        );
+        let site_fields = self.model.sites().into_iter().map(|site| {
+            let field = site.field(ident.span());
+            let size = site.size;
+            let doc = format!(
+                "μ{}: the {size} units of `{}`, dropped with p = {:?}.",
+                Superscript(site.depth),
+                label(&field),
+                site.prob.p
+            );
+            quote!(#[doc = #doc] pub #field: [bool; #size],)
+        });
+        quote! {
+            #(#attrs)*
+            #[doc = ""]
+            #[doc = #summary]
+            #vis struct #ident {
+                #(#layer_fields)*
+            }
+
+            #[doc = #masks_doc]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            #vis struct #masks {
+                #(#site_fields)*
+            }
+        }
+    }
+
+    /// `input 2 → dropout(p = 0) → dense 3 relu → …`.
+    fn summary(&self) -> String {
+        let model = self.model;
+        let mut out = format!("input {}", model.n_inputs);
+        // Writing into a String cannot fail.
+        if let Some(prob) = model.input_dropout {
+            let _ = write!(out, " → dropout(p = {:?})", prob.p);
+        }
+        for layer in &model.layers {
+            let _ = write!(
+                out,
+                " → {} {} {}",
+                label(&layer.name),
+                layer.size,
+                activation_name(layer.activation)
+            );
+            if let Some(prob) = layer.dropout {
+                let _ = write!(out, " → dropout(p = {:?})", prob.p);
+            }
+        }
+        let scaling = match model.scaling {
+            Scaling::Inverted => "inverted",
+            Scaling::Classic => "classic",
+        };
+        format!("{out}, {} ({scaling} scaling)", model.scalar.name())
+    }
+
+    fn core_impl(&self) -> TokenStream {
+        let model = self.model;
+        let (ident, rt) = (&model.ident, &self.rt);
+        let (n_inputs, n_outputs) = (model.n_inputs, model.n_outputs());
+        let (input_ty, output_ty) = (self.input_ty(), self.output_ty());
+        let masks = model.masks_ident();
+        let spec = self.spec();
+        let sites = self.sites_const();
+        let layer_consts = self.layer_consts();
+        let new = self.new_fn();
+        let forward = self.body(self.chain(&quote!(x), |idx, layer, prev| {
+            let name = &layer.name;
+            match self.site_before(idx) {
+                Some(site) => quote!(Self::__SITES[#site].eval(&self.#name, #prev)),
+                None => quote!(self.#name.affine(#prev)),
+            }
+        }));
+        let forward_masked = self.body(self.chain(&quote!(x), |idx, layer, prev| {
+            let name = &layer.name;
+            match self.site_before(idx) {
+                Some(site) => {
+                    let field = self.site_field(site);
+                    quote!(Self::__SITES[#site].masked(&self.#name, #prev, &masks.#field))
+                }
+                None => quote!(self.#name.affine(#prev)),
+            }
+        }));
+        quote! {
+            impl #ident {
+                /// The number of inputs.
+                pub const N_INPUTS: usize = #n_inputs;
+                /// The number of outputs.
+                pub const N_OUTPUTS: usize = #n_outputs;
+                /// The architecture as declared: sizes, activations, dropout sites and scaling.
+                pub const SPEC: #rt::NetworkSpec = #spec;
+                #sites
+                #layer_consts
+                #new
+
+                /// Evaluation-mode forward pass: every dropout site applies its evaluation
+                /// scaling (the identity under `inverted`, × keep probability under `classic`).
+                #[inline]
+                pub fn forward(&self, x: &#input_ty) -> #output_ty {
+                    #forward
+                }
+
+                /// Training-mode forward pass under the given masks: each site multiplies its
+                /// units by their mask bits (and by 1/keep under `inverted` scaling). Biases are
+                /// never masked.
+                #[inline]
+                pub fn forward_masked(&self, x: &#input_ty, masks: &#masks) -> #output_ty {
+                    #forward_masked
+                }
+            }
+        }
+    }
+
+    /// `let a1 = g(step(x)); let a2 = g(step(&a1)); … aN`, where `step` builds the affine part.
+    fn chain(
+        &self,
+        input: &TokenStream,
+        step: impl Fn(usize, &Layer, &TokenStream) -> TokenStream,
+    ) -> TokenStream {
+        self.chain_with(input, &quote!(apply), step)
+    }
+
+    /// [`Gen::chain`] with the activation applied by the method `apply` (`apply`, `apply_lanes`).
+    fn chain_with(
+        &self,
+        input: &TokenStream,
+        apply: &TokenStream,
+        step: impl Fn(usize, &Layer, &TokenStream) -> TokenStream,
+    ) -> TokenStream {
+        let mut prev = input.clone();
+        let mut lines = Vec::new();
+        for (idx, layer) in self.model.layers.iter().enumerate() {
+            let out = format_ident!("a{}", idx + 1);
+            let affine = step(idx, layer, &prev);
+            let activation = self.activation(layer.activation);
+            lines.push(quote!(let #out = #activation.#apply(#affine);));
+            prev = quote!(&#out);
+        }
+        let last = format_ident!("a{}", self.model.layers.len());
+        if self.model.layers.is_empty() {
+            quote!(*x)
+        } else {
+            quote!(#(#lines)* #last)
+        }
+    }
+
+    /// The index into `__SITES` of the site feeding layer `layer_idx`, if any.
+    fn site_before(&self, layer_idx: usize) -> Option<usize> {
+        let has_site = |depth: usize| match depth {
+            0 => self.model.input_dropout.is_some(),
+            d => self.model.layers[d - 1].dropout.is_some(),
+        };
+        has_site(layer_idx).then(|| (0..layer_idx).filter(|&d| has_site(d)).count())
+    }
+
+    fn site_field(&self, site_idx: usize) -> Ident {
+        self.model.sites()[site_idx].field(self.model.ident.span())
+    }
+
+    fn activation(&self, activation: Activation) -> TokenStream {
+        let rt = &self.rt;
+        match activation {
+            Activation::Identity => quote!(#rt::Activation::Identity),
+            Activation::Relu => quote!(#rt::Activation::Relu),
+            Activation::LeakyRelu(alpha) => {
+                let alpha = proc_macro2::Literal::f64_suffixed(alpha);
+                quote!(#rt::Activation::LeakyRelu(#alpha))
+            }
+            Activation::Sigmoid => quote!(#rt::Activation::Sigmoid),
+            Activation::Tanh => quote!(#rt::Activation::Tanh),
+            Activation::Softmax => quote!(#rt::Activation::Softmax),
+        }
+    }
+
+    fn scaling(&self) -> TokenStream {
+        let rt = &self.rt;
+        match self.model.scaling {
+            Scaling::Inverted => quote!(#rt::Scaling::Inverted),
+            Scaling::Classic => quote!(#rt::Scaling::Classic),
+        }
+    }
+
+    fn dropout(&self, prob: Option<Prob>) -> TokenStream {
+        match prob {
+            Some(prob) => {
+                let dropout = self.dropout_value(prob);
+                quote!(::core::option::Option::Some(#dropout))
+            }
+            None => quote!(::core::option::Option::None),
+        }
+    }
+
+    fn dropout_value(&self, prob: Prob) -> TokenStream {
+        let rt = &self.rt;
+        let p = proc_macro2::Literal::f64_suffixed(prob.p);
+        let keep = proc_macro2::Literal::f64_suffixed(prob.keep);
+        quote!(#rt::checked_dropout(#p, #keep))
+    }
+
+    fn spec(&self) -> TokenStream {
+        let model = self.model;
+        let rt = &self.rt;
+        let name = model.ident.to_string();
+        let scalar = model.scalar.name();
+        let scaling = self.scaling();
+        let n_inputs = model.n_inputs;
+        let input_dropout = self.dropout(model.input_dropout);
+        let layers = model.layers.iter().map(|layer| {
+            let name = label(&layer.name);
+            let (fan_in, size) = (layer.fan_in, layer.size);
+            let activation = self.activation(layer.activation);
+            let dropout = self.dropout(layer.dropout);
+            let tensor = |name: Option<&String>| match name {
+                Some(name) => quote!(::core::option::Option::Some(#name)),
+                None => quote!(::core::option::Option::None),
+            };
+            let params = layer.params.as_ref();
+            let weights_tensor = tensor(params.and_then(|p| p.weights_tensor.as_ref()));
+            let bias_tensor = tensor(params.and_then(|p| p.bias_tensor.as_ref()));
+            quote! {
+                #rt::LayerSpec {
+                    name: #name, fan_in: #fan_in, size: #size, activation: #activation, dropout: #dropout,
+                    weights_tensor: #weights_tensor, bias_tensor: #bias_tensor,
+                }
+            }
+        });
+        quote! {
+            #rt::NetworkSpec {
+                name: #name, scalar: #scalar, scaling: #scaling, n_inputs: #n_inputs,
+                input_dropout: #input_dropout, layers: &[#(#layers),*],
+            }
+        }
+    }
+
+    fn sites_const(&self) -> TokenStream {
+        if self.mode == Mode::Stub {
+            return TokenStream::new();
+        }
+        let rt = &self.rt;
+        let scaling = self.scaling();
+        let sites = self.model.sites();
+        let n = sites.len();
+        let sites = sites.iter().map(|site| {
+            let dropout = self.dropout_value(site.prob);
+            quote!(#rt::Site::new(#scaling, #dropout))
+        });
+        quote! {
+            /// The dropout sites μ⁰, μ¹, … in order.
+            const __SITES: [#rt::Site; #n] = [#(#sites),*];
+        }
+    }
+
+    /// One `const` per layer with declared weights: the data lives in static memory, so even
+    /// large declarations compile quickly.
+    fn layer_consts(&self) -> TokenStream {
+        if self.mode == Mode::Stub {
+            return TokenStream::new();
+        }
+        let rt = &self.rt;
+        let t = self.scalar();
+        let consts = self
+            .model
+            .layers
+            .iter()
+            .enumerate()
+            .filter_map(|(idx, layer)| {
+                let params = layer.params.as_ref()?;
+                let name = layer_const(idx);
+                let (fan_in, size) = (layer.fan_in, layer.size);
+                let value = match &params.values {
+                    ParamValues::Literal { weights, bias } => {
+                        let rows = weights.iter().map(|row| {
+                            let values = row.iter().map(|num| self.number(*num));
+                            quote!([#(#values),*])
+                        });
+                        let bias = bias.iter().map(|num| self.number(*num));
+                        quote!(#rt::Dense::from_rows(&[#(#rows),*], &[#(#bias),*]))
+                    }
+                    // Embedded in the order the runtime stores them: evaluating the constant is one
+                    // copy, where a million literals would take the compiler minutes.
+                    ParamValues::Bytes { weights, bias } => {
+                        let width = self.model.scalar.width();
+                        let weights = layout::storage_order(weights, fan_in, size, width);
+                        let weights = proc_macro2::Literal::byte_string(&weights);
+                        let bias = proc_macro2::Literal::byte_string(bias);
+                        let panel = dropout_shared::layout::PANEL;
+                        let from_bytes = match self.model.scalar {
+                            Scalar::F32 => quote!(f32_layer_from_bytes),
+                            Scalar::F64 => quote!(f64_layer_from_bytes),
+                        };
+                        quote!(#rt::#from_bytes::<#fan_in, #size>(#weights, #bias, #panel))
+                    }
+                };
+                // The literals keep the user's spans; weights pasted from a trainer are long by nature.
+                Some(quote! {
+                    #[allow(clippy::unreadable_literal, clippy::excessive_precision)]
+                    const #name: #rt::Dense<#t, #fan_in, #size> = #value;
+                })
+            });
+        quote!(#(#consts)*)
+    }
+
+    /// Every file read makes the crate depend on it: editing one recompiles and re-checks.
+    fn file_dependencies(&self) -> TokenStream {
+        let files = self.model.files.iter().map(|path| {
+            let path = path.to_string_lossy();
+            quote!(
+                const _: &[u8] = ::core::include_bytes!(#path);
+            )
+        });
+        quote!(#(#files)*)
+    }
+
+    fn number(&self, num: Num) -> TokenStream {
+        literal(self.model.scalar, num.value, num.span)
+    }
+
+    fn new_fn(&self) -> TokenStream {
+        if self.mode == Mode::Full && !self.model.all_weights_declared() {
+            return TokenStream::new();
+        }
+        let fields = self.model.layers.iter().enumerate().map(|(idx, layer)| {
+            let (name, value) = (&layer.name, layer_const(idx));
+            quote!(#name: Self::#value,)
+        });
+        let body = self.body(quote!(Self { #(#fields)* }));
+        quote! {
+            /// The network with the weights and biases written in its declaration. Evaluated at
+            /// compile time: `static NET: Net = Net::new();` puts a large network in static memory.
+            #[must_use]
+            pub const fn new() -> Self {
+                #body
+            }
+        }
+    }
+}
+
+fn layer_const(idx: usize) -> Ident {
+    format_ident!("__LAYER_{}", idx)
+}
+
+/// An identifier as the user reads it (without `r#`).
+fn label(ident: &Ident) -> String {
+    ident.unraw().to_string()
+}
+
+/// The scalar type as tokens.
+fn scalar_tokens(scalar: Scalar, span: Span) -> TokenStream {
+    match scalar {
+        Scalar::F32 => quote_spanned!(span=> f32),
+        Scalar::F64 => quote_spanned!(span=> f64),
+    }
+}
+
+/// A suffixed literal that denotes exactly `value` (already rounded to `scalar`).
+fn literal(scalar: Scalar, value: f64, span: Span) -> TokenStream {
+    let mut literal = match scalar {
+        Scalar::F32 => proc_macro2::Literal::f32_suffixed(value.abs() as f32),
+        Scalar::F64 => proc_macro2::Literal::f64_suffixed(value.abs()),
+    };
+    literal.set_span(span);
+    if value.is_sign_negative() {
+        quote_spanned!(span=> -#literal)
+    } else {
+        quote_spanned!(span=> #literal)
+    }
+}
+
+fn activation_name(activation: Activation) -> String {
+    match activation {
+        Activation::Identity => "identity".to_owned(),
+        Activation::Relu => "relu".to_owned(),
+        Activation::LeakyRelu(alpha) => format!("leaky_relu({alpha:?})"),
+        Activation::Sigmoid => "sigmoid".to_owned(),
+        Activation::Tanh => "tanh".to_owned(),
+        Activation::Softmax => "softmax".to_owned(),
+    }
+}
+
+/// `MnistNet` → `mnist_net`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (idx, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if idx > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn snake_case_of_struct_names() {
+        assert_eq!(snake_case("Toy"), "toy");
+        assert_eq!(snake_case("MnistNet"), "mnist_net");
+        assert_eq!(snake_case("My_Net"), "my_net");
+    }
+}

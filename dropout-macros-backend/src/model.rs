@@ -1,0 +1,155 @@
+//! The checked model of a declaration: sizes as `usize`, numbers as values of the scalar type,
+//! and the user's spans to report against.
+//!
+//! After a failed check the model is still built from whatever was readable (missing parts get
+//! neutral defaults), so that the expansion can emit a stub with the right signatures.
+
+pub(crate) use dropout_shared::Scalar;
+use proc_macro2::Span;
+use syn::{Attribute, Ident, Visibility};
+
+pub(crate) struct Model {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub ident: Ident,
+    pub scalar: Scalar,
+    pub scaling: Scaling,
+    pub n_inputs: usize,
+    /// The site on the input (μ⁰).
+    pub input_dropout: Option<Prob>,
+    pub layers: Vec<Layer>,
+    pub tests: Vec<TestCase>,
+    /// `tests: auto`: generate the property tests.
+    pub auto_tests: bool,
+    /// Every file the declaration reads; the generated code depends on them.
+    pub files: Vec<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scaling {
+    Inverted,
+    Classic,
+}
+
+/// A dropout probability: the one written and its complement, with `0 < keep ≤ 1`.
+#[derive(Clone, Copy)]
+pub(crate) struct Prob {
+    pub p: f64,
+    pub keep: f64,
+}
+
+pub(crate) struct Layer {
+    /// The field name; a default (`h1`, `output`) carries the span of the layer's kind keyword.
+    pub name: Ident,
+    pub fan_in: usize,
+    pub size: usize,
+    pub activation: Activation,
+    /// `None` when the declaration omits the weights (they are drawn by `init`).
+    pub params: Option<Params>,
+    /// The site on this layer's neurons.
+    pub dropout: Option<Prob>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Activation {
+    Identity,
+    Relu,
+    LeakyRelu(f64),
+    Sigmoid,
+    Tanh,
+    Softmax,
+}
+
+/// A layer's declared weights and biases.
+pub(crate) struct Params {
+    pub values: ParamValues,
+    /// The tensor the weights were read from, if a file gives them.
+    pub weights_tensor: Option<String>,
+    /// The tensor the biases were read from, if a file gives them.
+    pub bias_tensor: Option<String>,
+}
+
+pub(crate) enum ParamValues {
+    /// Literal values (written, or read from a JSON file): one row per neuron, `fan_in` values
+    /// each, and one bias per neuron.
+    Literal {
+        weights: Vec<Vec<Num>>,
+        bias: Vec<Num>,
+    },
+    /// Little-endian values of the scalar type, when a safetensors file gives either: the
+    /// weights one row per neuron (PyTorch's `Linear.weight`), then one bias per neuron.
+    Bytes { weights: Vec<u8>, bias: Vec<u8> },
+}
+
+/// A number already rounded to the scalar type, with the span of its literal.
+#[derive(Clone, Copy)]
+pub(crate) struct Num {
+    pub value: f64,
+    pub span: Span,
+}
+
+pub(crate) struct TestCase {
+    pub name: Ident,
+    pub input: Vec<Num>,
+    /// One mask per dropout site, in site order; `None` tests evaluation mode.
+    pub masks: Option<Vec<Vec<bool>>>,
+    pub expect: Vec<Num>,
+    pub tolerance: f64,
+}
+
+/// A dropout site of the model: the layer it sits on (`None` for the input), its size and
+/// probability.
+pub(crate) struct SiteRef<'a> {
+    pub layer: Option<&'a Layer>,
+    /// 0 for the input, k for the k-th layer: the index of μ in the literature.
+    pub depth: usize,
+    pub size: usize,
+    pub prob: Prob,
+}
+
+impl Model {
+    pub fn n_outputs(&self) -> usize {
+        self.layers.last().map_or(self.n_inputs, |layer| layer.size)
+    }
+
+    /// The dropout sites in order μ⁰, μ¹, …
+    pub fn sites(&self) -> Vec<SiteRef<'_>> {
+        let input = self.input_dropout.map(|prob| SiteRef {
+            layer: None,
+            depth: 0,
+            size: self.n_inputs,
+            prob,
+        });
+        input
+            .into_iter()
+            .chain(self.layers.iter().enumerate().filter_map(|(idx, layer)| {
+                layer.dropout.map(|prob| SiteRef {
+                    layer: Some(layer),
+                    depth: idx + 1,
+                    size: layer.size,
+                    prob,
+                })
+            }))
+            .collect()
+    }
+
+    /// The struct holding one mask per site: `ToyMasks` for `Toy`.
+    pub fn masks_ident(&self) -> Ident {
+        // `format_ident!` drops a raw identifier's `r#`: `r#type` gives `typeMasks`.
+        quote::format_ident!("{}Masks", self.ident)
+    }
+
+    pub fn all_weights_declared(&self) -> bool {
+        self.layers.iter().all(|layer| layer.params.is_some())
+    }
+}
+
+impl SiteRef<'_> {
+    /// The field of the masks struct: the layer's name, or `input`.
+    pub fn field(&self, span: Span) -> Ident {
+        match self.layer {
+            Some(layer) => layer.name.clone(),
+            None => Ident::new("input", span),
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Seeing a network: a pass layer by layer ([`Trace`](crate::Trace)), the network as a picture
+//! ([`diagram`]), and its parameters printed back as a declaration ([`source`]).
+
+#[cfg(feature = "diagram")]
+pub mod diagram;
+pub mod source;
+pub(crate) mod trace;

@@ -1,0 +1,457 @@
+//! Dropout probabilities, the two scaling conventions, and dropout sites.
+//!
+//! A *dropout site* sits on the neurons of one layer (or on the input). In a training pass each
+//! neuron's activation is multiplied by its mask bit μ ∈ {0, 1}; biases are never masked. What
+//! happens to the kept units and in evaluation mode is decided by the network's [`Scaling`].
+
+use core::fmt;
+
+use crate::{Dense, Error, Float};
+
+/// The probability of a dropout site: `p` drops a unit, `keep = 1 − p` keeps it.
+///
+/// Both are stored as given or derived once, so that `p = 0.2` prints as `0.2`. Constructed from PyTorch's drop probability with [`Dropout::with_p`] or from the paper's keep
+/// probability with [`Dropout::with_keep`]. A site must keep something: `p = 1` is rejected.
+///
+/// # Example
+/// ```
+/// use dropout_runtime::Dropout;
+///
+/// let d = Dropout::with_p(0.25)?;
+/// assert_eq!(d.keep(), 0.75);
+/// assert_eq!(d, Dropout::with_keep(0.75)?);
+/// assert!(Dropout::with_p(1.0).is_err());
+/// # Ok::<(), dropout_runtime::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dropout {
+    p: f64,
+    keep: f64,
+}
+
+impl Dropout {
+    /// A site that keeps every unit (`p = 0`).
+    pub const NONE: Dropout = Dropout { p: 0.0, keep: 1.0 };
+
+    /// A site that drops each unit with probability `p` (PyTorch's `nn.Dropout(p)`).
+    ///
+    /// # Errors
+    /// [`Error::Probability`] unless `0 ≤ p < 1`.
+    pub fn with_p(p: f64) -> Result<Self, Error> {
+        if (0.0..1.0).contains(&p) {
+            Ok(Dropout { p, keep: 1.0 - p })
+        } else {
+            Err(Error::Probability {
+                name: "p",
+                value: p,
+            })
+        }
+    }
+
+    /// A site that keeps each unit with probability `keep` (Srivastava et al.'s `p`).
+    ///
+    /// # Errors
+    /// [`Error::Probability`] unless `0 < keep ≤ 1`.
+    pub fn with_keep(keep: f64) -> Result<Self, Error> {
+        if keep > 0.0 && keep <= 1.0 {
+            Ok(Dropout {
+                p: 1.0 - keep,
+                keep,
+            })
+        } else {
+            Err(Error::Probability {
+                name: "keep",
+                value: keep,
+            })
+        }
+    }
+
+    /// The probability that a unit is kept.
+    pub const fn keep(self) -> f64 {
+        self.keep
+    }
+
+    /// The probability that a unit is dropped.
+    pub const fn p(self) -> f64 {
+        self.p
+    }
+}
+
+impl fmt::Display for Dropout {
+    /// Formats the site as it is declared: `dropout(p = 0.5)`, or `dropout(keep = 0.8)` when the
+    /// keep probability is the shorter number. Either form reads back to the same site.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Len(usize);
+        impl fmt::Write for Len {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0 += s.len();
+                Ok(())
+            }
+        }
+        let len = |v: f64| {
+            let mut counter = Len(0);
+            let _ = fmt::Write::write_fmt(&mut counter, format_args!("{v:?}"));
+            counter.0
+        };
+        if len(self.keep) < len(self.p) {
+            write!(f, "dropout(keep = {:?})", self.keep)
+        } else {
+            write!(f, "dropout(p = {:?})", self.p)
+        }
+    }
+}
+
+/// A site's probability as `network!` writes it, having checked that `0 < keep ≤ 1` and
+/// `p + keep = 1`.
+pub const fn checked_dropout(p: f64, keep: f64) -> Dropout {
+    Dropout { p, keep }
+}
+
+/// How kept units are scaled in training and what evaluation mode does.
+///
+/// | convention | training pass (mask μ)      | evaluation pass |
+/// |------------|-----------------------------|-----------------|
+/// | `Inverted` | a · μ / keep                | a               |
+/// | `Classic`  | a · μ                       | a · keep        |
+///
+/// Both make the evaluation pass equal the expected training activation of each unit.
+/// `Inverted` is PyTorch's convention and the default; `Classic` is that of Srivastava et al. (2014)
+/// and of hand calculations such as "Comprehend Dropout".
+///
+/// # Example
+/// ```
+/// use dropout_runtime::{Dropout, Scaling};
+///
+/// let half = Dropout::with_p(0.5)?;
+/// assert_eq!(Scaling::Inverted.train_factor(half), 2.0);
+/// assert_eq!(Scaling::Inverted.eval_factor(half), 1.0);
+/// assert_eq!(Scaling::Classic.train_factor(half), 1.0);
+/// assert_eq!(Scaling::Classic.eval_factor(half), 0.5);
+/// # Ok::<(), dropout_runtime::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Scaling {
+    /// Kept units are scaled by 1/keep while training; evaluation is the identity.
+    #[default]
+    Inverted,
+    /// Training multiplies by the raw mask; evaluation multiplies by the keep probability.
+    Classic,
+}
+
+impl Scaling {
+    /// The factor that multiplies a kept unit in a training pass.
+    pub fn train_factor(self, dropout: Dropout) -> f64 {
+        match self {
+            Scaling::Inverted => 1.0 / dropout.keep,
+            Scaling::Classic => 1.0,
+        }
+    }
+
+    /// The factor that multiplies every unit in an evaluation pass.
+    pub fn eval_factor(self, dropout: Dropout) -> f64 {
+        match self {
+            Scaling::Inverted => 1.0,
+            Scaling::Classic => dropout.keep,
+        }
+    }
+
+    /// The name used in `network!` declarations.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Scaling::Inverted => "inverted",
+            Scaling::Classic => "classic",
+        }
+    }
+}
+
+impl fmt::Display for Scaling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A dropout site: a probability together with the network's scaling convention.
+///
+/// A site transforms the activations of the layer it sits on before the next layer consumes
+/// them; the methods that take a [`Dense`] fuse that transformation into the next layer's
+/// affine map, so dropped units cost nothing.
+///
+/// # Example
+/// ```
+/// use dropout_runtime::{Dense, Dropout, Scaling, Site};
+///
+/// let site = Site::new(Scaling::Inverted, Dropout::with_p(0.5)?);
+/// let layer = Dense::<f64, 2, 1>::from_rows(&[[1.0, 10.0]], &[0.0]);
+/// // Unit 1 is dropped, unit 0 is kept and scaled by 1 / 0.5.
+/// assert_eq!(site.masked(&layer, &[3.0, 4.0], &[true, false]), [6.0]);
+/// // Evaluation under inverted scaling leaves activations alone.
+/// assert_eq!(site.eval(&layer, &[3.0, 4.0]), [43.0]);
+/// # Ok::<(), dropout_runtime::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Site {
+    /// The scaling convention of the network the site belongs to.
+    pub scaling: Scaling,
+    /// The site's probability.
+    pub dropout: Dropout,
+}
+
+impl Site {
+    /// A site with the given convention and probability.
+    pub const fn new(scaling: Scaling, dropout: Dropout) -> Self {
+        Site { scaling, dropout }
+    }
+
+    /// The evaluation-mode pass through `next`: `W · (a · eval_factor) + b`.
+    #[inline]
+    pub fn eval<T: Float, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &[T; IN],
+    ) -> [T; OUT] {
+        let factor = self.scaling.eval_factor(self.dropout);
+        if factor == 1.0 {
+            next.affine(a)
+        } else {
+            next.affine_scaled(a, T::from_f64(factor))
+        }
+    }
+
+    /// [`Site::eval`] for `B` samples stored lane-wise (see [`Dense::affine_lanes`]).
+    #[inline(always)]
+    pub fn eval_lanes<T: Float, const B: usize, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &[[T; B]; IN],
+    ) -> [[T; B]; OUT] {
+        let factor = self.scaling.eval_factor(self.dropout);
+        next.affine_lanes_scaled(a, (factor != 1.0).then(|| T::from_f64(factor)))
+    }
+
+    /// The training-mode pass through `next` under `mask`: `W · (a ⊙ μ · train_factor) + b`.
+    /// Dropped units are skipped, not multiplied by zero.
+    #[inline]
+    pub fn masked<T: Float, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &[T; IN],
+        mask: &[bool; IN],
+    ) -> [T; OUT] {
+        next.affine_masked(
+            a,
+            mask,
+            T::from_f64(self.scaling.train_factor(self.dropout)),
+        )
+    }
+
+    /// The activations the next layer sees in evaluation mode: `a · eval_factor`.
+    #[must_use]
+    pub fn eval_values<T: Float, const N: usize>(self, mut a: [T; N]) -> [T; N] {
+        let factor = self.scaling.eval_factor(self.dropout);
+        if factor != 1.0 {
+            let factor = T::from_f64(factor);
+            for v in &mut a {
+                *v *= factor;
+            }
+        }
+        a
+    }
+
+    /// The activations the next layer sees in a training pass: `a ⊙ μ · train_factor`.
+    #[must_use]
+    pub fn masked_values<T: Float, const N: usize>(
+        self,
+        mut a: [T; N],
+        mask: &[bool; N],
+    ) -> [T; N] {
+        self.mask_slice(&mut a, mask);
+        a
+    }
+
+    /// Slice form of [`Site::masked_values`]; units beyond the shorter length are left alone.
+    pub fn mask_slice<T: Float>(self, a: &mut [T], mask: &[bool]) {
+        let factor = T::from_f64(self.scaling.train_factor(self.dropout));
+        for (v, &kept) in a.iter_mut().zip(mask) {
+            *v = if kept { *v * factor } else { T::ZERO };
+        }
+    }
+
+    /// Slice form of [`Site::eval_values`].
+    pub fn eval_slice<T: Float>(self, a: &mut [T]) {
+        let factor = self.scaling.eval_factor(self.dropout);
+        if factor != 1.0 {
+            let factor = T::from_f64(factor);
+            for v in a {
+                *v *= factor;
+            }
+        }
+    }
+
+    /// Draws a mask: each unit is kept independently with the site's keep probability.
+    #[cfg(feature = "rand")]
+    pub fn sample<R: rand::Rng + ?Sized, const N: usize>(self, rng: &mut R) -> [bool; N] {
+        let mut mask = [true; N];
+        self.sample_into(rng, &mut mask);
+        mask
+    }
+
+    /// Slice form of [`Site::sample`].
+    #[cfg(feature = "rand")]
+    pub fn sample_into<R: rand::Rng + ?Sized>(self, rng: &mut R, mask: &mut [bool]) {
+        use rand::RngExt as _;
+        // `keep` lies in (0, 1] by construction, which is all `random_bool` asks for.
+        for bit in mask {
+            *bit = rng.random_bool(self.dropout.keep);
+        }
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl Site {
+    /// The evaluation-mode pass of a batch through `next`.
+    ///
+    /// # Errors
+    /// [`Error::BatchWidth`] if `a` does not have `IN` columns.
+    pub fn eval_batch<T: Float + ndarray::LinalgScalar, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &ndarray::ArrayRef2<T>,
+    ) -> Result<ndarray::Array2<T>, Error> {
+        next.affine_batch_scaled(a, T::from_f64(self.scaling.eval_factor(self.dropout)))
+    }
+
+    /// The training-mode pass of a batch through `next`; row `r` is masked by
+    /// `select(&masks[r])`.
+    ///
+    /// # Errors
+    /// [`Error::BatchWidth`] if `a` does not have `IN` columns, [`Error::MaskCount`] if there is
+    /// not one set of masks per row.
+    ///
+    /// # Example
+    /// ```
+    /// use dropout_runtime::{Dense, Dropout, Scaling, Site};
+    /// use ndarray::array;
+    ///
+    /// let site = Site::new(Scaling::Classic, Dropout::with_p(0.5)?);
+    /// let next = Dense::<f64, 2, 1>::from_rows(&[[1.0, 1.0]], &[0.0]);
+    /// let masks = [[true, false], [false, true]];
+    /// let z = site.masked_batch(&next, &array![[1.0, 2.0], [1.0, 2.0]], &masks, |m| m)?;
+    /// assert_eq!(z, array![[1.0], [2.0]]);
+    /// # Ok::<(), dropout_runtime::Error>(())
+    /// ```
+    pub fn masked_batch<T: Float + ndarray::LinalgScalar, M, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &ndarray::ArrayRef2<T>,
+        masks: &[M],
+        select: impl Fn(&M) -> &[bool; IN],
+    ) -> Result<ndarray::Array2<T>, Error> {
+        crate::batch::check_width(a, IN)?;
+        crate::batch::check_mask_count(a, masks)?;
+        let mut masked = a.to_owned();
+        for (mut row, set) in masked.rows_mut().into_iter().zip(masks) {
+            let mask = select(set);
+            let factor = T::from_f64(self.scaling.train_factor(self.dropout));
+            for (v, &kept) in row.iter_mut().zip(mask) {
+                *v = if kept { *v * factor } else { T::ZERO };
+            }
+        }
+        next.affine_batch(&masked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Dropout, Scaling, Site};
+    use crate::Dense;
+
+    #[test]
+    fn probabilities_are_validated() {
+        assert!(Dropout::with_p(-0.1).is_err());
+        assert!(Dropout::with_p(f64::NAN).is_err());
+        assert!(Dropout::with_keep(0.0).is_err());
+        assert!(Dropout::with_keep(1.5).is_err());
+        assert_eq!(Dropout::with_p(0.0).unwrap(), Dropout::NONE);
+        assert_eq!(Dropout::with_keep(0.2).unwrap().p(), 0.8);
+        assert_eq!(
+            Dropout::with_p(0.5).unwrap().to_string(),
+            "dropout(p = 0.5)"
+        );
+        assert_eq!(
+            Dropout::with_p(2.0).unwrap_err().to_string(),
+            "p must lie in [0, 1), found 2"
+        );
+    }
+
+    #[test]
+    fn classic_and_inverted_transform_values() {
+        let d = Dropout::with_keep(0.25).unwrap();
+        let a = [4.0_f64, 8.0];
+        let mask = [false, true];
+        let inverted = Site::new(Scaling::Inverted, d);
+        let classic = Site::new(Scaling::Classic, d);
+        assert_eq!(inverted.masked_values(a, &mask), [0.0, 32.0]);
+        assert_eq!(inverted.eval_values(a), a);
+        assert_eq!(classic.masked_values(a, &mask), [0.0, 8.0]);
+        assert_eq!(classic.eval_values(a), [1.0, 2.0]);
+    }
+
+    #[test]
+    fn fused_passes_equal_transform_then_affine() {
+        let layer =
+            Dense::<f64, 3, 2>::from_rows(&[[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]], &[0.25, -0.5]);
+        let a = [1.5, -2.0, 4.0];
+        let mask = [true, false, true];
+        for scaling in [Scaling::Inverted, Scaling::Classic] {
+            let site = Site::new(scaling, Dropout::with_p(0.2).unwrap());
+            assert_eq!(
+                site.masked(&layer, &a, &mask),
+                layer.affine(&site.masked_values(a, &mask))
+            );
+            assert_eq!(site.eval(&layer, &a), layer.affine(&site.eval_values(a)));
+        }
+    }
+
+    #[cfg(feature = "rand")]
+    #[test]
+    fn sampling_is_seeded_and_respects_extremes() {
+        use rand::SeedableRng as _;
+        use rand::rngs::ChaCha8Rng;
+        let site = Site::new(Scaling::Inverted, Dropout::with_p(0.5).unwrap());
+        let a: [bool; 64] = site.sample(&mut ChaCha8Rng::seed_from_u64(7));
+        let b: [bool; 64] = site.sample(&mut ChaCha8Rng::seed_from_u64(7));
+        assert_eq!(a, b);
+        assert!(a.iter().any(|&k| k) && a.iter().any(|&k| !k));
+        let keep_all = Site::new(Scaling::Inverted, Dropout::NONE);
+        let all: [bool; 64] = keep_all.sample(&mut ChaCha8Rng::seed_from_u64(7));
+        assert!(all.iter().all(|&k| k));
+    }
+
+    #[cfg(feature = "ndarray")]
+    #[test]
+    fn masked_batch_matches_single_masked_pass() {
+        let layer =
+            Dense::<f64, 3, 2>::from_rows(&[[1.0, -1.0, 2.0], [0.5, 3.0, -2.0]], &[1.0, -1.0]);
+        let site = Site::new(Scaling::Inverted, Dropout::with_p(0.25).unwrap());
+        let x = ndarray::array![[2.0, 3.0, 4.0], [0.0, -1.0, 0.5]];
+        let masks = [[true, false, true], [false, true, true]];
+        let z = site.masked_batch(&layer, &x, &masks, |m| m).unwrap();
+        for (r, mask) in masks.iter().enumerate() {
+            let row = [x[[r, 0]], x[[r, 1]], x[[r, 2]]];
+            let single = site.masked(&layer, &row, mask);
+            for (got, want) in z.row(r).iter().zip(single) {
+                assert!((got - want).abs() < 1e-12);
+            }
+        }
+        let err = site
+            .masked_batch(&layer, &x, &masks[..1], |m| m)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            crate::Error::MaskCount {
+                expected: 2,
+                found: 1
+            }
+        );
+    }
+}

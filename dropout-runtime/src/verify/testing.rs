@@ -1,0 +1,375 @@
+//! Property checks for any declared network: the tests that `tests: auto` in a `network!`
+//! declaration generates, also callable from hand-written tests.
+//!
+//! Each check draws inputs from a seeded generator, compares the network's generated passes
+//! with [`reference`](mod@crate::reference) passes that spell out what the scaling convention
+//! promises, and panics with a description of the first disagreement.
+//!
+//! # Example
+//! ```
+//! use dropout::{network, testing};
+//!
+//! network! {
+//!     struct Net<f64> {
+//!         scaling: classic,
+//!         input: 3, dropout(p = 0.25),
+//!         dense 4 tanh, dropout(p = 0.5),
+//!         dense 2 softmax,
+//!     }
+//! }
+//! let net = Net::init(&mut rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1));
+//! # use rand::SeedableRng as _;
+//! testing::check_all_kept(&net, 16, 7);
+//! testing::check_eval(&net, 16, 7);
+//! testing::check_site_dropped(&net, 16, 7);
+//! testing::check_sampling(&net, 7);
+//! ```
+
+use alloc::format;
+use alloc::vec::Vec;
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt as _, SeedableRng as _};
+
+use crate::{Float, Masks, Network, Scaling, reference};
+
+/// The tolerance of comparisons with the reference: |got − want| ≤ tol · max(1, |want|).
+fn tolerance<N: Network>() -> f64 {
+    N::Scalar::SCALAR.reference_tolerance()
+}
+
+fn random_input<N: Network>(rng: &mut Xoshiro256PlusPlus) -> (N::Input, Vec<f64>) {
+    let values: Vec<f64> = (0..N::SPEC.n_inputs)
+        .map(|_| rng.random_range(-2.0..2.0))
+        .collect();
+    let scalars: Vec<N::Scalar> = values.iter().map(|&v| N::Scalar::from_f64(v)).collect();
+    // Round-trip through the scalar type, so that the reference sees exactly the same input.
+    let exact: Vec<f64> = scalars.iter().map(|v| v.to_f64()).collect();
+    let Ok(input) = N::Input::try_from(&scalars[..]) else {
+        panic!(
+            "`{}::Input` is not {} values long, as its SPEC says",
+            N::SPEC.name,
+            N::SPEC.n_inputs
+        )
+    };
+    (input, exact)
+}
+
+fn assert_matches<N: Network>(got: &N::Output, want: &[f64], what: &str, input: &[f64]) {
+    let got: Vec<f64> = got.as_ref().iter().map(|v| v.to_f64()).collect();
+    let tol = tolerance::<N>();
+    let close = got.len() == want.len()
+        && got
+            .iter()
+            .zip(want)
+            .all(|(g, w)| (g - w).abs() <= tol * w.abs().max(1.0));
+    assert!(
+        close,
+        "{}: {what}\n  input     {input:?}\n  network   {got:?}\n  reference {want:?}",
+        N::SPEC.name
+    );
+}
+
+/// The keep probability of each site, in order.
+fn keeps<N: Network>() -> Vec<f64> {
+    N::SPEC
+        .sites()
+        .map(|(_, _, dropout)| dropout.keep())
+        .collect()
+}
+
+/// Random masks in which every site keeps each unit with probability ½.
+fn random_masks<N: Network>(rng: &mut Xoshiro256PlusPlus) -> N::Masks {
+    let mut masks = N::Masks::ALL_KEPT;
+    for site in 0..N::Masks::N_SITES {
+        if let Some(bits) = masks.site_mut(site) {
+            for bit in bits.iter_mut() {
+                *bit = rng.random_bool(0.5);
+            }
+        }
+    }
+    masks
+}
+
+/// A training pass with every mask all ones equals the undropped network under `classic`
+/// scaling, and the undropped network with each site's activations × 1/keep under `inverted`.
+///
+/// # Panics
+/// On the first input where the network and the reference disagree.
+pub fn check_all_kept<N: Network>(net: &N, cases: usize, seed: u64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let keeps = keeps::<N>();
+    for _ in 0..cases {
+        let (x, exact) = random_input::<N>(&mut rng);
+        let want = reference::forward_with(net, &exact, |site, a| {
+            if N::SPEC.scaling == Scaling::Inverted {
+                for v in a.iter_mut() {
+                    *v /= keeps[site];
+                }
+            }
+        });
+        let what = "a training pass keeping every unit differs from the undropped network as the scaling convention defines it";
+        assert_matches::<N>(
+            &net.forward_masked(&x, &N::Masks::ALL_KEPT),
+            &want,
+            what,
+            &exact,
+        );
+    }
+}
+
+/// Evaluation mode is the expectation the convention promises: the undropped network under
+/// `inverted` scaling, each site's activations × keep under `classic`.
+///
+/// # Panics
+/// On the first input where the network and the reference disagree.
+pub fn check_eval<N: Network>(net: &N, cases: usize, seed: u64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let keeps = keeps::<N>();
+    for _ in 0..cases {
+        let (x, exact) = random_input::<N>(&mut rng);
+        let want = reference::forward_with(net, &exact, |site, a| {
+            if N::SPEC.scaling == Scaling::Classic {
+                for v in a.iter_mut() {
+                    *v *= keeps[site];
+                }
+            }
+        });
+        assert_matches::<N>(
+            &net.forward(&x),
+            &want,
+            "evaluation mode differs from the convention's expectation",
+            &exact,
+        );
+    }
+}
+
+/// Random masks: the training pass equals the reference that multiplies each unit by its bit
+/// (and by 1/keep under `inverted` scaling).
+///
+/// # Panics
+/// On the first input and masks where the network and the reference disagree.
+pub fn check_masked<N: Network>(net: &N, cases: usize, seed: u64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let keeps = keeps::<N>();
+    for _ in 0..cases {
+        let (x, exact) = random_input::<N>(&mut rng);
+        let masks = random_masks::<N>(&mut rng);
+        let want = reference::forward_with(net, &exact, |site, a| {
+            let factor = if N::SPEC.scaling == Scaling::Inverted {
+                1.0 / keeps[site]
+            } else {
+                1.0
+            };
+            for (v, &kept) in a.iter_mut().zip(masks.site(site).unwrap_or(&[])) {
+                *v = if kept { *v * factor } else { 0.0 };
+            }
+        });
+        let what = format!("a training pass under masks {masks:?} differs from the reference");
+        assert_matches::<N>(&net.forward_masked(&x, &masks), &want, &what, &exact);
+    }
+}
+
+/// Dropping every unit of a site leaves the next layer only its biases: the output no longer
+/// depends on the input and equals the reference started from that layer with zero inputs
+/// (z = b), every other unit kept.
+///
+/// # Panics
+/// On the first site and input where this fails.
+pub fn check_site_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let keeps = keeps::<N>();
+    let sites: Vec<(usize, usize)> = N::SPEC
+        .sites()
+        .map(|(_, size, _)| size)
+        .enumerate()
+        .collect();
+    // The layer that reads site k: the first layer after the input, or after the k-th site's layer.
+    let readers: Vec<usize> = N::SPEC
+        .input_dropout
+        .map(|_| 0)
+        .into_iter()
+        .chain(
+            N::SPEC
+                .layers
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.dropout.is_some())
+                .map(|(idx, _)| idx + 1),
+        )
+        .collect();
+    for ((site, size), reader) in sites.into_iter().zip(readers) {
+        let masks = N::Masks::dropping_site(site);
+        let later_sites = |k: usize, a: &mut [f64]| {
+            if N::SPEC.scaling == Scaling::Inverted && k > site {
+                for v in a.iter_mut() {
+                    *v /= keeps[k];
+                }
+            }
+        };
+        let want = reference::run_from(net, reader, alloc::vec![0.0; size], later_sites);
+        let mut first: Option<N::Output> = None;
+        for _ in 0..cases.max(2) {
+            let (x, exact) = random_input::<N>(&mut rng);
+            let got = net.forward_masked(&x, &masks);
+            let what = format!(
+                "with every unit of site {site} dropped, the output is not that of the next layer's biases"
+            );
+            assert_matches::<N>(&got, &want, &what, &exact);
+            if let Some(first) = &first {
+                assert!(
+                    first.as_ref() == got.as_ref(),
+                    "{}: with every unit of site {site} dropped the output still depends on the input",
+                    N::SPEC.name
+                );
+            }
+            first.get_or_insert(got);
+        }
+    }
+}
+
+/// Sampled masks keep each unit with a frequency within 5σ binomial bounds of its site's keep
+/// probability, and the same seed gives the same masks.
+///
+/// # Panics
+/// If a unit's frequency is out of bounds or a seed does not reproduce its masks.
+pub fn check_sampling<N: Network>(net: &N, seed: u64) {
+    const SAMPLES: usize = 4000;
+    let again = |seed| net.sample_masks(&mut Xoshiro256PlusPlus::seed_from_u64(seed));
+    assert!(
+        again(seed) == again(seed),
+        "{}: the same seed gave different masks",
+        N::SPEC.name
+    );
+    let keeps = keeps::<N>();
+    let mut kept: Vec<Vec<usize>> = N::SPEC
+        .sites()
+        .map(|(_, size, _)| alloc::vec![0; size])
+        .collect();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    for _ in 0..SAMPLES {
+        let masks = net.sample_masks(&mut rng);
+        for (site, counts) in kept.iter_mut().enumerate() {
+            for (count, &bit) in counts.iter_mut().zip(masks.site(site).unwrap_or(&[])) {
+                *count += usize::from(bit);
+            }
+        }
+    }
+    let n = SAMPLES as f64;
+    for (site, counts) in kept.iter().enumerate() {
+        let keep = keeps[site];
+        let bound = 5.0 * (n * keep * (1.0 - keep)).sqrt();
+        for (unit, &count) in counts.iter().enumerate() {
+            let off = (count as f64 - n * keep).abs();
+            assert!(
+                off <= bound,
+                "{}: unit {unit} of site {site} was kept {count} times in {SAMPLES} samples; keep = {keep} allows {} ± {bound:.1}",
+                N::SPEC.name,
+                n * keep
+            );
+        }
+    }
+}
+
+/// A site with keep = 1 (p = 0) leaves values unchanged, in training and evaluation passes
+/// alike: the network equals the reference in which that site does nothing.
+///
+/// # Panics
+/// On the first input where this fails.
+pub fn check_keep_one_sites<N: Network>(net: &N, cases: usize, seed: u64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let keeps = keeps::<N>();
+    for (site, _) in keeps.iter().enumerate().filter(|(_, keep)| **keep == 1.0) {
+        for _ in 0..cases {
+            let (x, exact) = random_input::<N>(&mut rng);
+            let mut masks = random_masks::<N>(&mut rng);
+            if let Some(bits) = masks.site_mut(site) {
+                bits.fill(true);
+            }
+            let want_masked = reference::forward_with(net, &exact, |k, a| {
+                if k == site {
+                    return;
+                }
+                let factor = if N::SPEC.scaling == Scaling::Inverted {
+                    1.0 / keeps[k]
+                } else {
+                    1.0
+                };
+                for (v, &kept) in a.iter_mut().zip(masks.site(k).unwrap_or(&[])) {
+                    *v = if kept { *v * factor } else { 0.0 };
+                }
+            });
+            let what = format!("site {site} has p = 0 but changes the values of a training pass");
+            assert_matches::<N>(&net.forward_masked(&x, &masks), &want_masked, &what, &exact);
+            let want_eval = reference::forward_with(net, &exact, |k, a| {
+                if k != site && N::SPEC.scaling == Scaling::Classic {
+                    for v in a.iter_mut() {
+                        *v *= keeps[k];
+                    }
+                }
+            });
+            let what =
+                format!("site {site} has p = 0 but changes the values of an evaluation pass");
+            assert_matches::<N>(&net.forward(&x), &want_eval, &what, &exact);
+        }
+    }
+}
+
+/// The input, output, layer and mask sizes are those written in the declaration.
+///
+/// # Panics
+/// On the first size that differs.
+pub fn check_shapes<N: Network>(n_inputs: usize, layer_sizes: &[usize], site_sizes: &[usize]) {
+    let spec = N::SPEC;
+    let name = spec.name;
+    assert_eq!(spec.n_inputs, n_inputs, "{name}: input size");
+    let sizes: Vec<usize> = spec.layers.iter().map(|l| l.size).collect();
+    assert_eq!(sizes, layer_sizes, "{name}: layer sizes");
+    let fan_ins: Vec<usize> = spec.layers.iter().map(|l| l.fan_in).collect();
+    let expected_fan_ins: Vec<usize> = core::iter::once(n_inputs)
+        .chain(layer_sizes.iter().copied())
+        .take(layer_sizes.len())
+        .collect();
+    assert_eq!(fan_ins, expected_fan_ins, "{name}: fan-ins");
+    let zeros: Vec<N::Scalar> = alloc::vec![N::Scalar::ZERO; n_inputs];
+    assert!(
+        N::Input::try_from(&zeros[..]).is_ok(),
+        "{name}: the input type does not hold {n_inputs} values"
+    );
+    let longer: Vec<N::Scalar> = alloc::vec![N::Scalar::ZERO; n_inputs + 1];
+    assert!(
+        N::Input::try_from(&longer[..]).is_err(),
+        "{name}: the input type holds more than {n_inputs} values"
+    );
+    let site_lengths: Vec<usize> = (0..N::Masks::N_SITES)
+        .map(|k| N::Masks::ALL_KEPT.site(k).map_or(0, <[bool]>::len))
+        .collect();
+    assert_eq!(site_lengths, site_sizes, "{name}: mask lengths");
+    assert!(
+        N::Masks::ALL_KEPT.site(N::Masks::N_SITES).is_none(),
+        "{name}: more mask sites than declared"
+    );
+    let declared_sites: Vec<usize> = spec.sites().map(|(_, size, _)| size).collect();
+    assert_eq!(declared_sites, site_sizes, "{name}: dropout sites");
+}
+
+/// The output size of a network, checked against its declaration.
+///
+/// # Panics
+/// If a forward pass returns a different number of values.
+pub fn check_output_size<N: Network>(net: &N, n_outputs: usize) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let (x, _) = random_input::<N>(&mut rng);
+    assert_eq!(
+        net.forward(&x).as_ref().len(),
+        n_outputs,
+        "{}: output size",
+        N::SPEC.name
+    );
+    assert_eq!(
+        N::SPEC.n_outputs(),
+        n_outputs,
+        "{}: SPEC output size",
+        N::SPEC.name
+    );
+}

@@ -1,0 +1,16 @@
+//! What `dropout-macros-backend` (which runs while a crate compiles) and `dropout-runtime` (which
+//! runs in the compiled program) must agree on, defined once for both: the order in which a
+//! layer's weights are stored, the scalar types a network can be declared over, and the notation
+//! both print.
+//!
+//! The macro embeds weights read from safetensors files as bytes already in the runtime's storage
+//! order; if the two crates disagreed on [`layout`], a network would compute with scrambled
+//! weights. Depending on this crate is what makes that impossible.
+#![no_std]
+
+pub mod layout;
+mod scalar;
+mod superscript;
+
+pub use scalar::Scalar;
+pub use superscript::Superscript;
