@@ -14,23 +14,12 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use dropout::toy::Toy;
 use dropout::train::{Loss, Optimizer, OptimizerState, gradients_batch};
 use dropout::{Layer, Network, network};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt as _, SeedableRng as _};
-
-network! {
-    /// The toy network of "Comprehend Dropout".
-    pub struct Toy<f32> {
-        scaling: classic,
-        input: 2, dropout(keep = 1.0),
-        dense 3 relu { weights: [[1, -1], [2, 1], [-1, 3]], bias: [0.5, -1, 0] }, dropout(p = 0.5),
-        dense 3 relu { weights: [[1, 1, -1], [0.5, -2, 1], [-1, 1, 2]], bias: [0, 0.5, -1] }, dropout(p = 0.5),
-        dense 2 relu { weights: [[2, -1, 1], [1, 1, -1]], bias: [1, 0] }, dropout(p = 0.5),
-        dense 1 identity { weights: [[1, -2]], bias: [0.5] },
-    }
-}
 
 network! {
     /// 784-128-10 with dropout on the input and the hidden layer.

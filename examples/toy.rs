@@ -10,55 +10,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use dropout::network;
+use dropout::toy::{Toy, ToyMasks};
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
 
 network! {
-    /// The toy network of "Comprehend Dropout": 2 inputs, three ReLU hidden layers with dropout
-    /// sites μ¹…μ³, one linear output. The article computes by hand with classic scaling.
-    #[derive(Debug, Clone)]
-    pub struct Toy<f32> {
-        scaling: classic,
-        input: 2, dropout(keep = 1.0),              // μ⁰: all ones
-        dense 3 relu {
-            weights: [[ 1.0, -1.0],
-                      [ 2.0,  1.0],
-                      [-1.0,  3.0]],
-            bias:     [ 0.5, -1.0, 0.0],
-        }, dropout(p = 0.5),                        // μ¹
-        dense 3 relu {
-            weights: [[ 1.0,  1.0, -1.0],
-                      [ 0.5, -2.0,  1.0],
-                      [-1.0,  1.0,  2.0]],
-            bias:     [ 0.0,  0.5, -1.0],
-        }, dropout(p = 0.5),                        // μ²
-        dense 2 relu {
-            weights: [[ 2.0, -1.0,  1.0],
-                      [ 1.0,  1.0, -1.0]],
-            bias:     [ 1.0,  0.0],
-        }, dropout(p = 0.5),                        // μ³
-        dense 1 identity {
-            weights: [[ 1.0, -2.0]],
-            bias:     [ 0.5],
-        },
-
-        tests: auto,                                // property tests of the conventions
-        test article {
-            input: [1.0, 1.0],
-            masks: [[1, 1], [1, 0, 1], [1, 1, 0], [1, 1]],
-            expect: [-5.0],
-        }
-        test all_kept {
-            input: [1.0, 1.0],
-            masks: [[1, 1], [1, 1, 1], [1, 1, 1], [1, 1]],
-            expect: [7.0],
-        }
-    }
-}
-
-network! {
-    /// The same architecture under inverted (PyTorch) scaling. It declares no weights: they are
-    /// copied from `Toy` below, and the compiler checks that every layer's shape matches.
+    /// The same architecture as [`Toy`] (declared in `dropout::toy`) under inverted (PyTorch)
+    /// scaling. It declares no weights: they are copied from `Toy` below, and the compiler checks
+    /// that every layer's shape matches.
     pub struct ToyInverted<f32> {
         scaling: inverted,
         input: 2, dropout(keep = 1.0),

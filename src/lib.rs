@@ -7,59 +7,54 @@
 //! use dropout::network;
 //!
 //! network! {
-//!     /// The toy network of "Comprehend Dropout".
-//!     #[derive(Debug, Clone)]
-//!     pub struct Toy<f32> {
+//!     /// 2 inputs, 3 ReLU units behind a dropout site, 1 output.
+//!     pub struct Small<f32> {
 //!         scaling: classic,
-//!         input: 2, dropout(keep = 1.0),
+//!         input: 2,
 //!         dense 3 relu {
 //!             weights: [[ 1.0, -1.0],
 //!                       [ 2.0,  1.0],
 //!                       [-1.0,  3.0]],
 //!             bias:     [ 0.5, -1.0, 0.0],
 //!         }, dropout(p = 0.5),
-//!         dense 3 relu {
-//!             weights: [[ 1.0,  1.0, -1.0],
-//!                       [ 0.5, -2.0,  1.0],
-//!                       [-1.0,  1.0,  2.0]],
-//!             bias:     [ 0.0,  0.5, -1.0],
-//!         }, dropout(p = 0.5),
-//!         dense 2 relu {
-//!             weights: [[ 2.0, -1.0,  1.0],
-//!                       [ 1.0,  1.0, -1.0]],
-//!             bias:     [ 1.0,  0.0],
-//!         }, dropout(p = 0.5),
-//!         dense 1 identity {
-//!             weights: [[ 1.0, -2.0]],
-//!             bias:     [ 0.5],
-//!         },
+//!         dense 1 identity { weights: [[1.0, -2.0, 0.5]], bias: [0.5] },
 //!
-//!         test article {
-//!             input: [1.0, 1.0],
-//!             masks: [[1, 1], [1, 0, 1], [1, 1, 0], [1, 1]],
-//!             expect: [-5.0],
-//!         }
+//!         // z¹ = (0.5, 2, 2); μ¹ = (1, 0, 1) keeps units 1 and 3: 0.5 + 1 + 0.5.
+//!         test dropped_middle { input: [1.0, 1.0], masks: [[1, 0, 1]], expect: [2.0] }
 //!     }
 //! }
 //!
-//! let toy = Toy::new();
-//! let masks = ToyMasks { input: [true, true], h1: [true, false, true], h2: [true, true, false], h3: [true, true] };
-//! assert_eq!(toy.forward_masked(&[1.0, 1.0], &masks), [-5.0]);
-//! assert_eq!(toy.forward_masked(&[1.0, 1.0], &ToyMasks::ALL_KEPT), [7.0]);
+//! let small = Small::new();
+//! let masks = SmallMasks { h1: [true, false, true] };
+//! assert_eq!(small.forward_masked(&[1.0, 1.0], &masks), [2.0]);
+//! // Evaluation under classic scaling multiplies each unit by keep = 0.5: 0.5 · (0.5 − 4 + 1) + 0.5.
+//! assert_eq!(small.forward(&[1.0, 1.0]), [-0.75]);
 //! ```
 //!
-//! The algorithms live in [`dropout_runtime`], re-exported here: [`Dense`], [`Activation`],
-//! [`Site`], [`Scaling`], [`Trace`] and friends.
+//! The network this crate grew from, the toy of "Comprehend Dropout", is declared in [`toy`].
+//! The algorithms live in the `dropout-runtime` crate, re-exported here: [`Dense`],
+//! [`Activation`], [`Site`], [`Scaling`], [`Trace`] and friends.
 //!
 //! # Features
-//! - `std` (default): standard library float functions; without it the crate is `#![no_std]`.
-//! - `alloc` (implied by `std`): `trace` and `trace_eval`.
-//! - `rand` (default): `sample_masks`, `forward_train` and `init`.
-//! - `ndarray` (default): `forward_batch` and `forward_batch_masked`.
-//! - `train` (default): gradients, optimizers and a trainer in [`train`].
-//! - `diagram` (default): SVG diagrams of networks (`diagram` on every declared network).
-//! - `serde` (default): saving and loading parameters as JSON and safetensors ([`io`]).
+//!
+//! | feature | default | enables |
+//! |---|---|---|
+//! | `std` | yes | implies `alloc`; the standard library's float functions (otherwise `libm`) and the widest vector instructions of the CPU, chosen at run time |
+//! | `alloc` | with `std` | `trace`, `trace_eval`, `exact_moments`, `dropout::source`, `dropout::reference`, `dropout::stats` |
+//! | `rand` | yes | `sample_masks`, `forward_train`, `init`, `predict_mc` (with `alloc`), `dropout::testing` (with `alloc`) |
+//! | `ndarray` | no | `forward_batch`, `forward_batch_masked`, `dropout::batch`, and batched passes of [`Dense`], [`Site`] and [`Activation`] |
+//! | `train` | no | `dropout::train`: gradients, optimizers, a trainer with an `indicatif` progress bar (implies `std`, `rand`, `ndarray`) |
+//! | `diagram` | no | `diagram` on every network: SVG through `plotters` |
+//! | `serde` | no | `dropout::io`: JSON through `serde_json`, safetensors through `safetensors` |
+//!
+//! Without default features the crate is `#![no_std]` and needs no allocator: float functions
+//! come from `libm`, and `forward` and `forward_masked` use only `core`.
 #![no_std]
+
+// Generated code names this crate `::dropout`, also inside it (for `toy`).
+extern crate self as dropout;
+
+pub mod toy;
 
 #[doc = include_str!("network.md")]
 #[doc(inline)]

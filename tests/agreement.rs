@@ -7,8 +7,7 @@ use proptest::prelude::*;
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
 
-mod common;
-use common::Toy;
+use dropout::toy::Toy;
 
 network! {
     /// f64, inverted scaling, softmax output, named layers, drawn weights.

@@ -7,8 +7,7 @@ use dropout::network;
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
 
-mod common;
-use common::{Toy, ToyMasks};
+use dropout::toy::{Toy, ToyMasks};
 
 /// The system allocator, counting the allocations made by the current thread (tests run on
 /// several threads; each counts only its own).
@@ -18,8 +17,11 @@ thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
-// A global allocator must be an `unsafe impl`; this one only forwards to the system allocator.
-#[allow(unsafe_code)]
+#[expect(
+    unsafe_code,
+    reason = "a global allocator is an `unsafe impl`; this one only forwards to the system allocator"
+)]
+// SAFETY: every method forwards to `System`, which upholds `GlobalAlloc`'s contract.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.with(|count| count.set(count.get() + 1));

@@ -342,11 +342,7 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
     const EXPECTED_ITEM: &str = "expected `input: N`, a layer such as `dense 3 relu`, `dropout(p = …)`, `scaling: …` or `test name { … }`";
     match kind {
         ItemKind::Scaling => {
-            let key = input.call(Ident::parse_any)?;
-            input.parse::<Token![:]>()?;
-            let value = input
-                .call(Ident::parse_any)
-                .map_err(|_| input.error("expected `inverted` or `classic` after `scaling:`"))?;
+            let (key, value) = parse_setting(input, "`inverted` or `classic`")?;
             Ok(Item::Scaling { key, value })
         }
         ItemKind::Input => {
@@ -369,11 +365,7 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
             Err(input.error("expected `(` after `dropout`, e.g. `dropout(p = 0.5)`"))
         }
         ItemKind::Tests => {
-            let key = input.call(Ident::parse_any)?;
-            input.parse::<Token![:]>()?;
-            let value = input
-                .call(Ident::parse_any)
-                .map_err(|_| input.error("expected `auto` after `tests:`"))?;
+            let (key, value) = parse_setting(input, "`auto`")?;
             Ok(Item::Tests { key, value })
         }
         ItemKind::Test => {
@@ -405,6 +397,16 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
         ItemKind::Dense => Ok(Item::Dense(Box::new(parse_dense(input, errors)?))),
         ItemKind::Unknown => Err(input.error(EXPECTED_ITEM)),
     }
+}
+
+/// `key: word`, where `expected` says which words fit.
+fn parse_setting(input: ParseStream, expected: &str) -> syn::Result<(Ident, Ident)> {
+    let key = input.call(Ident::parse_any)?;
+    input.parse::<Token![:]>()?;
+    let value = input
+        .call(Ident::parse_any)
+        .map_err(|_| input.error(format!("expected {expected} after `{key}:`")))?;
+    Ok((key, value))
 }
 
 fn parse_dropout(input: ParseStream, errors: &mut Errors) -> syn::Result<DropoutSpec> {

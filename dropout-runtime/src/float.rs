@@ -78,8 +78,27 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
+/// Transcendental functions from the standard library with `std`, from [`libm`] without.
+macro_rules! std_or_libm {
+    ($t:ident: $($name:ident => $libm:ident),* $(,)?) => {
+        $(
+            #[inline]
+            fn $name(self) -> Self {
+                #[cfg(feature = "std")]
+                {
+                    <$t>::$name(self)
+                }
+                #[cfg(not(feature = "std"))]
+                {
+                    libm::$libm(self)
+                }
+            }
+        )*
+    };
+}
+
 macro_rules! impl_float {
-    ($t:ident, $scalar:expr, $exp:ident, $ln:ident, $tanh:ident, $sqrt:ident, $abs:ident) => {
+    ($t:ident, $scalar:expr, $from_f64:expr, $exp:ident, $ln:ident, $tanh:ident, $sqrt:ident, $abs:ident) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -87,63 +106,13 @@ macro_rules! impl_float {
 
             #[inline]
             fn from_f64(value: f64) -> Self {
-                // The one conversion rule for the whole crate: round to nearest.
-                #[allow(clippy::cast_lossless, clippy::unnecessary_cast)]
-                {
-                    value as $t
-                }
+                $from_f64(value)
             }
             #[inline]
             fn to_f64(self) -> f64 {
-                #[allow(clippy::cast_lossless, clippy::unnecessary_cast)]
-                {
-                    self as f64
-                }
+                f64::from(self)
             }
-            #[inline]
-            fn exp(self) -> Self {
-                #[cfg(feature = "std")]
-                {
-                    <$t>::exp(self)
-                }
-                #[cfg(not(feature = "std"))]
-                {
-                    libm::$exp(self)
-                }
-            }
-            #[inline]
-            fn ln(self) -> Self {
-                #[cfg(feature = "std")]
-                {
-                    <$t>::ln(self)
-                }
-                #[cfg(not(feature = "std"))]
-                {
-                    libm::$ln(self)
-                }
-            }
-            #[inline]
-            fn tanh(self) -> Self {
-                #[cfg(feature = "std")]
-                {
-                    <$t>::tanh(self)
-                }
-                #[cfg(not(feature = "std"))]
-                {
-                    libm::$tanh(self)
-                }
-            }
-            #[inline]
-            fn sqrt(self) -> Self {
-                #[cfg(feature = "std")]
-                {
-                    <$t>::sqrt(self)
-                }
-                #[cfg(not(feature = "std"))]
-                {
-                    libm::$sqrt(self)
-                }
-            }
+            std_or_libm!($t: exp => $exp, ln => $ln, tanh => $tanh, sqrt => $sqrt);
             #[inline]
             fn abs(self) -> Self {
                 libm::$abs(self)
@@ -156,8 +125,31 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, Scalar::F32, expf, logf, tanhf, sqrtf, fabsf);
-impl_float!(f64, Scalar::F64, exp, log, tanh, sqrt, fabs);
+/// The one conversion rule for the whole crate: round to nearest.
+fn f32_from_f64(value: f64) -> f32 {
+    value as f32
+}
+
+impl_float!(
+    f32,
+    Scalar::F32,
+    f32_from_f64,
+    expf,
+    logf,
+    tanhf,
+    sqrtf,
+    fabsf
+);
+impl_float!(
+    f64,
+    Scalar::F64,
+    core::convert::identity,
+    exp,
+    log,
+    tanh,
+    sqrt,
+    fabs
+);
 
 #[cfg(test)]
 mod tests {

@@ -6,13 +6,8 @@
 //! Everything here is ordinary generic Rust and can be used without the macro.
 //!
 //! # Features
-//! - `std` (default): standard library float functions; otherwise [`libm`] and `#![no_std]`.
-//! - `alloc` (implied by `std`): [`Trace`].
-//! - `rand` (default): mask sampling and weight initialisation over any [`rand::Rng`].
-//! - `ndarray` (default): batched passes in [`batch`].
-//! - `train` (default): gradients, optimizers and the trainer in [`train`].
-//! - `diagram` (default): SVG pictures of networks in [`diagram`].
-//! - `serde` (default): saving and loading parameters as JSON and safetensors in [`io`].
+//! The same as those of the `dropout` crate, which forwards its own to these; the table is in
+//! its documentation.
 //!
 //! # Example
 //! ```
@@ -27,8 +22,10 @@
 //! ```
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// The kernels are inlined into one function per instruction set; `#[inline(always)]` is how.
-#![allow(clippy::inline_always)]
+#![expect(
+    clippy::inline_always,
+    reason = "the kernels are inlined into one function per instruction set; `#[inline(always)]` is how"
+)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;

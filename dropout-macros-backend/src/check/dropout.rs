@@ -147,15 +147,7 @@ impl Checker<'_> {
     /// A probability value in [0, 1].
     fn probability(&mut self, value: &Value, key: &Ident) -> Option<f64> {
         let Value::Number(number) = value else {
-            if let Some(span) = value.span() {
-                self.errors.at(
-                    span,
-                    format!(
-                        "expected a probability for `{key}`, found {}",
-                        value.describe()
-                    ),
-                );
-            }
+            self.expected(value, format_args!("a probability for `{key}`"));
             return None;
         };
         let parsed = number.text().parse::<f64>().ok().filter(|v| v.is_finite());

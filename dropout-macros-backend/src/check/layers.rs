@@ -255,15 +255,7 @@ impl Checker<'_> {
             }
             [Value::Invalid] => None,
             [other] => {
-                if let Some(span) = other.span() {
-                    self.errors.at(
-                        span,
-                        format!(
-                            "expected a number for the slope α, found {}",
-                            other.describe()
-                        ),
-                    );
-                }
+                self.expected(other, "a number for the slope α");
                 None
             }
             [] => {

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use proc_macro2::Span;
 use syn::Ident;
 
-use crate::ast::{self, Body, Declaration, Item, ItemKind};
+use crate::ast::{self, Body, Declaration, Item, ItemKind, Value};
 use crate::errors::Errors;
 use crate::model::{Model, Scalar, Scaling};
 use crate::suggest::did_you_mean;
@@ -110,17 +110,8 @@ struct Input {
 impl Checker<'_> {
     /// `scaling: inverted | classic`, given at most once; `inverted` by default.
     fn scaling(&mut self, items: &[Item]) -> Scaling {
-        let mut scaling = None;
-        for item in items {
-            let Item::Scaling { key, value } = item else {
-                continue;
-            };
-            if scaling.is_some() {
-                self.errors.at(key.span(), "`scaling` is given twice");
-            }
-            scaling = Some(self.scaling_value(value));
-        }
-        scaling.unwrap_or(Scaling::Inverted)
+        self.setting(items, ItemKind::Scaling, Self::scaling_value)
+            .unwrap_or(Scaling::Inverted)
     }
 
     fn scaling_value(&mut self, value: &Ident) -> Scaling {
@@ -141,25 +132,38 @@ impl Checker<'_> {
 
     /// `tests: auto`, given at most once.
     fn auto_tests(&mut self, items: &[Item]) -> bool {
-        let mut auto = None;
-        for item in items {
-            let Item::Tests { key, value } = item else {
-                continue;
-            };
-            if auto.is_some() {
-                self.errors.at(key.span(), "`tests` is given twice");
-            }
-            if value == "auto" {
-                auto = Some(true);
-            } else {
-                self.errors.at(
+        let auto = self.setting(items, ItemKind::Tests, |checker, value| {
+            if value != "auto" {
+                checker.errors.at(
                     value.span(),
                     format!("unknown value `{value}` for `tests`; expected `auto`"),
                 );
-                auto = Some(false);
             }
-        }
+            value == "auto"
+        });
         auto == Some(true)
+    }
+
+    /// A `key: word` setting (`scaling`, `tests`), given at most once: every repetition is
+    /// reported, every value checked by `value_of`, and the last one counts.
+    fn setting<T>(
+        &mut self,
+        items: &[Item],
+        kind: ItemKind,
+        mut value_of: impl FnMut(&mut Self, &Ident) -> T,
+    ) -> Option<T> {
+        let mut last = None;
+        for item in items.iter().filter(|item| item.kind() == kind) {
+            let (Item::Scaling { key, value } | Item::Tests { key, value }) = item else {
+                continue;
+            };
+            if last.is_some() {
+                self.errors
+                    .at(key.span(), format!("`{key}` is given twice"));
+            }
+            last = Some(value_of(self, value));
+        }
+        last
     }
 
     /// `input: N`: exactly once, before the first layer, N ≥ 1.
@@ -251,6 +255,14 @@ impl Checker<'_> {
                     last.name
                 ),
             );
+        }
+    }
+
+    /// `expected {what}, found {value}` at `value`, unless its syntax error is already reported.
+    fn expected(&mut self, value: &Value, what: impl std::fmt::Display) {
+        if let Some(span) = value.span() {
+            self.errors
+                .at(span, format!("expected {what}, found {}", value.describe()));
         }
     }
 

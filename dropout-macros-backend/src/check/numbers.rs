@@ -52,15 +52,7 @@ impl Checker<'_> {
         message: impl FnOnce(usize) -> String,
     ) -> Option<Vec<Num>> {
         let Value::List(list) = value else {
-            if let Some(span) = value.span() {
-                self.errors.at(
-                    span,
-                    format!(
-                        "expected a list `[…]` of numbers, found {}",
-                        value.describe()
-                    ),
-                );
-            }
+            self.expected(value, "a list `[…]` of numbers");
             return None;
         };
         let numbers: Option<Vec<Num>> = list

@@ -307,15 +307,10 @@ impl Checker<'_> {
             .filter_map(|row| match row {
                 Value::List(list) => Some(list),
                 other => {
-                    if let Some(span) = other.span() {
-                        self.errors.at(
-                            span,
-                            format!(
-                                "expected a row `[…]` of weights in layer `{layer}`, found {}",
-                                other.describe()
-                            ),
-                        );
-                    }
+                    self.expected(
+                        other,
+                        format_args!("a row `[…]` of weights in layer `{layer}`"),
+                    );
                     None
                 }
             })

@@ -8,7 +8,7 @@ use dropout_shared::Superscript;
 
 use super::{Checker, count};
 use crate::ast::{self, Item, TestBlock, Value};
-use crate::model::{Model, TestCase};
+use crate::model::{Model, Num, TestCase};
 
 impl Checker<'_> {
     /// The `test NAME { … }` blocks, checked against the model's sizes and sites.
@@ -51,38 +51,12 @@ impl Checker<'_> {
             );
             return None;
         }
-        let n_inputs = model.n_inputs;
-        let n_outputs = model.n_outputs();
-        let input = match fields[0] {
-            Some(field) => self.vector(&field.value, n_inputs, |found| {
-                format!(
-                    "expected {} in `input` (the network's input size), found {found}",
-                    count(n_inputs, "value", "values")
-                )
-            }),
-            None => {
-                self.errors
-                    .at(block.body.span, format!("{owner} is missing `input: […]`"));
-                None
-            }
-        };
+        let input = self.test_vector(block, fields[0], "input", model.n_inputs);
         let masks = match fields[1] {
             Some(field) => Some(self.masks(model, &field.value)?),
             None => None,
         };
-        let expect = match fields[2] {
-            Some(field) => self.vector(&field.value, n_outputs, |found| {
-                format!(
-                    "expected {} in `expect` (the network's output size), found {found}",
-                    count(n_outputs, "value", "values")
-                )
-            }),
-            None => {
-                self.errors
-                    .at(block.body.span, format!("{owner} is missing `expect: […]`"));
-                None
-            }
-        };
+        let expect = self.test_vector(block, fields[2], "expect", model.n_outputs());
         let tolerance = match fields[3] {
             Some(field) => self.tolerance(&field.value)?,
             None => model.scalar.test_tolerance(),
@@ -96,17 +70,34 @@ impl Checker<'_> {
         })
     }
 
+    /// The `input` or `expect` field of a test: required, and as long as the network's input or
+    /// output.
+    fn test_vector(
+        &mut self,
+        block: &TestBlock,
+        field: Option<&ast::Field>,
+        key: &str,
+        len: usize,
+    ) -> Option<Vec<Num>> {
+        let Some(field) = field else {
+            self.errors.at(
+                block.body.span,
+                format!("test `{}` is missing `{key}: […]`", block.name),
+            );
+            return None;
+        };
+        let size = if key == "input" { "input" } else { "output" };
+        self.vector(&field.value, len, |found| {
+            format!(
+                "expected {} in `{key}` (the network's {size} size), found {found}",
+                count(len, "value", "values")
+            )
+        })
+    }
+
     fn tolerance(&mut self, value: &Value) -> Option<f64> {
         let Value::Number(number) = value else {
-            if let Some(span) = value.span() {
-                self.errors.at(
-                    span,
-                    format!(
-                        "expected a tolerance (a non-negative number), found {}",
-                        value.describe()
-                    ),
-                );
-            }
+            self.expected(value, "a tolerance (a non-negative number)");
             return None;
         };
         match number.text().parse::<f64>().ok().filter(|v| v.is_finite()) {

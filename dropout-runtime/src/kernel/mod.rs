@@ -45,7 +45,10 @@ pub(crate) fn dispatch<K: Kernel>(kernel: K) -> K::Output {
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[allow(unsafe_code)]
+#[expect(
+    unsafe_code,
+    reason = "calling a `target_feature` function after checking the CPU has the feature"
+)]
 mod x86 {
     use super::Kernel;
 

@@ -10,7 +10,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::{Activation, Layer, Network};
+use crate::{Activation, Layer, Masks, Network, Scaling};
 
 /// The output of `net` at `x`, where `site(k, values)` transforms the activations at dropout
 /// site k (in order μ⁰, μ¹, …) before the next layer reads them.
@@ -70,6 +70,35 @@ pub fn run_from<N: Network>(
         }
     }
     a
+}
+
+/// What each site does in a training pass under `masks`, as the network's scaling convention
+/// defines it: a dropped unit becomes 0, a kept one is multiplied by 1/keep under `inverted`
+/// scaling and left alone under `classic`. For [`forward_with`].
+pub fn training_sites<N: Network>(masks: &N::Masks) -> impl FnMut(usize, &mut [f64]) + '_ {
+    let keeps: Vec<f64> = N::SPEC.sites().map(|(_, _, d)| d.keep()).collect();
+    move |site, a| {
+        let factor = match N::SPEC.scaling {
+            Scaling::Inverted => 1.0 / keeps[site],
+            Scaling::Classic => 1.0,
+        };
+        for (v, &kept) in a.iter_mut().zip(masks.site(site).unwrap_or(&[])) {
+            *v = if kept { *v * factor } else { 0.0 };
+        }
+    }
+}
+
+/// What each site does in an evaluation pass: nothing under `inverted` scaling, × keep under
+/// `classic`. For [`forward_with`].
+pub fn evaluation_sites<N: Network>() -> impl FnMut(usize, &mut [f64]) {
+    let keeps: Vec<f64> = N::SPEC.sites().map(|(_, _, d)| d.keep()).collect();
+    move |site, a| {
+        if N::SPEC.scaling == Scaling::Classic {
+            for v in a.iter_mut() {
+                *v *= keeps[site];
+            }
+        }
+    }
 }
 
 fn affine<T: crate::Float>(layer: &dyn Layer<T>, a: &[f64]) -> Vec<f64> {

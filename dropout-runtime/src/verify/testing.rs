@@ -26,6 +26,7 @@
 //! ```
 
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use rand::rngs::Xoshiro256PlusPlus;
@@ -97,25 +98,19 @@ fn random_masks<N: Network>(rng: &mut Xoshiro256PlusPlus) -> N::Masks {
 /// # Panics
 /// On the first input where the network and the reference disagree.
 pub fn check_all_kept<N: Network>(net: &N, cases: usize, seed: u64) {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let keeps = keeps::<N>();
-    for _ in 0..cases {
-        let (x, exact) = random_input::<N>(&mut rng);
-        let want = reference::forward_with(net, &exact, |site, a| {
-            if N::SPEC.scaling == Scaling::Inverted {
-                for v in a.iter_mut() {
-                    *v /= keeps[site];
-                }
-            }
-        });
-        let what = "a training pass keeping every unit differs from the undropped network as the scaling convention defines it";
-        assert_matches::<N>(
-            &net.forward_masked(&x, &N::Masks::ALL_KEPT),
-            &want,
-            what,
-            &exact,
+    let what = "a training pass keeping every unit differs from the undropped network as the scaling convention defines it";
+    check_inputs(net, cases, seed, |net, x, exact, _| {
+        let want = reference::forward_with(
+            net,
+            exact,
+            reference::training_sites::<N>(&N::Masks::ALL_KEPT),
         );
-    }
+        (
+            net.forward_masked(x, &N::Masks::ALL_KEPT),
+            want,
+            what.into(),
+        )
+    });
 }
 
 /// Evaluation mode is the expectation the convention promises: the undropped network under
@@ -124,24 +119,11 @@ pub fn check_all_kept<N: Network>(net: &N, cases: usize, seed: u64) {
 /// # Panics
 /// On the first input where the network and the reference disagree.
 pub fn check_eval<N: Network>(net: &N, cases: usize, seed: u64) {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let keeps = keeps::<N>();
-    for _ in 0..cases {
-        let (x, exact) = random_input::<N>(&mut rng);
-        let want = reference::forward_with(net, &exact, |site, a| {
-            if N::SPEC.scaling == Scaling::Classic {
-                for v in a.iter_mut() {
-                    *v *= keeps[site];
-                }
-            }
-        });
-        assert_matches::<N>(
-            &net.forward(&x),
-            &want,
-            "evaluation mode differs from the convention's expectation",
-            &exact,
-        );
-    }
+    let what = "evaluation mode differs from the convention's expectation";
+    check_inputs(net, cases, seed, |net, x, exact, _| {
+        let want = reference::forward_with(net, exact, reference::evaluation_sites::<N>());
+        (net.forward(x), want, what.into())
+    });
 }
 
 /// Random masks: the training pass equals the reference that multiplies each unit by its bit
@@ -150,23 +132,33 @@ pub fn check_eval<N: Network>(net: &N, cases: usize, seed: u64) {
 /// # Panics
 /// On the first input and masks where the network and the reference disagree.
 pub fn check_masked<N: Network>(net: &N, cases: usize, seed: u64) {
+    check_inputs(net, cases, seed, |net, x, exact, rng| {
+        let masks = random_masks::<N>(rng);
+        let want = reference::forward_with(net, exact, reference::training_sites::<N>(&masks));
+        let what = format!("a training pass under masks {masks:?} differs from the reference");
+        (net.forward_masked(x, &masks), want, what)
+    });
+}
+
+/// Draws `cases` random inputs and compares, for each, what `pass` returns: the network's
+/// output, the reference's, and what a disagreement means. `pass` may draw more from the same
+/// generator (masks, say).
+fn check_inputs<N: Network>(
+    net: &N,
+    cases: usize,
+    seed: u64,
+    mut pass: impl FnMut(
+        &N,
+        &N::Input,
+        &[f64],
+        &mut Xoshiro256PlusPlus,
+    ) -> (N::Output, Vec<f64>, String),
+) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let keeps = keeps::<N>();
     for _ in 0..cases {
         let (x, exact) = random_input::<N>(&mut rng);
-        let masks = random_masks::<N>(&mut rng);
-        let want = reference::forward_with(net, &exact, |site, a| {
-            let factor = if N::SPEC.scaling == Scaling::Inverted {
-                1.0 / keeps[site]
-            } else {
-                1.0
-            };
-            for (v, &kept) in a.iter_mut().zip(masks.site(site).unwrap_or(&[])) {
-                *v = if kept { *v * factor } else { 0.0 };
-            }
-        });
-        let what = format!("a training pass under masks {masks:?} differs from the reference");
-        assert_matches::<N>(&net.forward_masked(&x, &masks), &want, &what, &exact);
+        let (got, want, what) = pass(net, &x, &exact, &mut rng);
+        assert_matches::<N>(&got, &want, &what, &exact);
     }
 }
 

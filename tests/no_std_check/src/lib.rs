@@ -17,21 +17,9 @@ use dropout::network;
 #[cfg(feature = "no-panic")]
 use no_panic::no_panic;
 
-network! {
-    /// The toy network of "Comprehend Dropout", in `f32`: two inputs, three ReLU hidden layers
-    /// with dropout sites μ¹…μ³, one linear output, classic scaling.
-    pub struct Toy<f32> {
-        scaling: classic,
-        input: 2, dropout(keep = 1.0),
-        dense 3 relu { weights: [[1, -1], [2, 1], [-1, 3]], bias: [0.5, -1, 0] }, dropout(p = 0.5),
-        dense 3 relu { weights: [[1, 1, -1], [0.5, -2, 1], [-1, 1, 2]], bias: [0, 0.5, -1] }, dropout(p = 0.5),
-        dense 2 relu { weights: [[2, -1, 1], [1, 1, -1]], bias: [1, 0] }, dropout(p = 0.5),
-        dense 1 identity { weights: [[1, -2]], bias: [0.5] },
-
-        tests: auto,
-        test article { input: [1, 1], masks: [[1, 1], [1, 0, 1], [1, 1, 0], [1, 1]], expect: [-5] }
-    }
-}
+/// The toy network of "Comprehend Dropout", in `f32` (declared in `dropout::toy`, which is
+/// `no_std` like everything a declaration generates).
+pub use dropout::toy::{Toy, ToyMasks};
 
 network! {
     /// A wider network in `f64` with every other activation: its first layer (16 × 80 weights,
