@@ -39,9 +39,11 @@ pub fn check_mask_count<T, M>(batch: &ArrayRef2<T>, masks: &[M]) -> Result<(), E
     }
 }
 
+#[doc(hidden)]
 /// Samples per lane group in [`by_lanes`]: one AVX vector of `f32`.
 pub const LANES: usize = 8;
 
+#[doc(hidden)]
 /// Whether a network's batched evaluation should run sample-parallel ([`by_lanes`]) rather
 /// than as matrix products: true when every layer is small enough that a matrix product would
 /// spend more on setting up than on arithmetic.
@@ -56,6 +58,7 @@ pub const fn prefers_lanes(spec: &crate::NetworkSpec) -> bool {
     true
 }
 
+#[doc(hidden)]
 /// A network's evaluation pass over [`LANES`] samples stored lane-wise (`x[i][s]` is input `i`
 /// of sample `s`). `network!` implements it for small networks, always inlined, so that
 /// [`by_lanes`] compiles it for the instruction set chosen at run time.
@@ -64,6 +67,7 @@ pub trait ForwardLanes<T, const IN: usize, const OUT: usize> {
     fn forward_lanes(&self, x: &[[T; LANES]; IN]) -> [[T; LANES]; OUT];
 }
 
+#[doc(hidden)]
 /// Evaluates `net` on every row of `x`, [`LANES`] rows at a time stored lane-wise, on the
 /// widest vectors the CPU offers; the last group is padded with zeros.
 ///
