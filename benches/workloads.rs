@@ -170,7 +170,8 @@ fn mlp(c: &mut Criterion) {
         t
     };
     let mut trained = net;
-    let mut state = OptimizerState::new(Optimizer::sgd(0.01).with_momentum(0.9), &trained);
+    let mut state = OptimizerState::<Mlp>::new(Optimizer::sgd(0.01).with_momentum(0.9))
+        .expect("valid hyperparameters");
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     c.bench_function("TR/dropout", |b| {
         b.iter(|| {
@@ -178,7 +179,7 @@ fn mlp(c: &mut Criterion) {
             let (loss, grads) =
                 gradients_batch(&trained, &rows, &masks, &targets, Loss::SoftmaxCrossEntropy)
                     .expect("shapes fit");
-            state.step(&mut trained, &grads);
+            state.step(&mut trained, &grads).expect("a finite step");
             loss
         });
     });

@@ -1,5 +1,6 @@
 //! Property tests: for several declared networks, the generated evaluation, masked and batched
-//! passes agree with the plain-loop reference on random inputs and masks.
+//! passes agree with the plain-loop reference on random inputs and masks. Inputs include NaN and
+//! ±∞ now and then: where the reference gives NaN or an infinity, every pass must give the same.
 
 use dropout::{Masks, Network, Scaling, network, reference};
 use ndarray::Array2;
@@ -40,8 +41,9 @@ fn masked_site<N: Network>(masks: &N::Masks) -> impl FnMut(usize, &mut [f64]) + 
         } else {
             1.0
         };
+        // The mask multiplies: a dropped NaN or infinity becomes NaN, as in PyTorch.
         for (v, &kept) in a.iter_mut().zip(masks.site(k).unwrap_or(&[])) {
-            *v = if kept { *v * factor } else { 0.0 };
+            *v *= if kept { factor } else { 0.0 };
         }
     }
 }
@@ -71,17 +73,31 @@ fn masks_from_bits<N: Network>(bits: &[bool]) -> N::Masks {
     masks
 }
 
+/// `got` equals `want` within `tolerance` · max(1, |want|); a NaN or an infinity in `want` must
+/// stand in `got` exactly.
 fn close(got: &[f64], want: &[f64], tolerance: f64) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(want) {
-        prop_assert!(
-            (g - w).abs() <= tolerance * w.abs().max(1.0),
-            "{:?} vs {:?}",
-            got,
-            want
-        );
+        let agrees = if w.is_nan() {
+            g.is_nan()
+        } else if w.is_infinite() {
+            g == w
+        } else {
+            (g - w).abs() <= tolerance * w.abs().max(1.0)
+        };
+        prop_assert!(agrees, "{:?} vs {:?}", got, want);
     }
     Ok(())
+}
+
+/// Mostly finite inputs, and NaN, +∞ or −∞ in about one value of eight.
+fn input_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        21 => -3.0_f64..3.0,
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(f64::NEG_INFINITY),
+    ]
 }
 
 /// Generates the agreement properties for one network type.
@@ -101,7 +117,7 @@ macro_rules! agreement {
                 fn single_and_batched_passes_match_the_reference(
                     rows in proptest::collection::vec(
                         (
-                            proptest::collection::vec(-3.0_f64..3.0, <$net>::N_INPUTS),
+                            proptest::collection::vec(input_value(), <$net>::N_INPUTS),
                             proptest::collection::vec(any::<bool>(), <$net>::SPEC.n_droppable_units()),
                         ),
                         1..6,
@@ -120,9 +136,9 @@ macro_rules! agreement {
                         }
                         all_masks.push(masks);
 
-                        let want = reference::forward_with(&net, &exact, eval_site::<$net>());
+                        let want = reference::forward_with(&net, &exact, eval_site::<$net>()).unwrap();
                         close(&to_f64(&net.forward(&x)), &want, $tolerance)?;
-                        let want = reference::forward_with(&net, &exact, masked_site::<$net>(&masks));
+                        let want = reference::forward_with(&net, &exact, masked_site::<$net>(&masks)).unwrap();
                         close(&to_f64(&net.forward_masked(&x, &masks)), &want, $tolerance)?;
                     }
                     let eval = net.forward_batch(batch.view()).unwrap();

@@ -191,6 +191,20 @@ fn drawn_network_is_reproducible_and_computes_what_its_layers_say() {
 }
 
 #[test]
+fn boxed_networks_are_built_as_the_ones_by_value() {
+    let net = Mixed::init(&mut ChaCha8Rng::seed_from_u64(5));
+    let boxed = Mixed::init_boxed(&mut ChaCha8Rng::seed_from_u64(5));
+    for n in 0..2 {
+        assert_eq!(boxed.h1.row(n), net.h1.row(n));
+        assert_eq!(boxed.output.row(n), net.output.row(n));
+    }
+    assert_eq!(boxed.output.bias(), net.output.bias());
+    assert_eq!(*Inverted::new_boxed(), Inverted::new());
+    let zeros = <Inverted as dropout::Network>::zeros_boxed();
+    assert_eq!(*zeros, <Inverted as dropout::Network>::zeros());
+}
+
+#[test]
 fn mixed_network_keeps_declared_layers() {
     let net = Mixed::init(&mut ChaCha8Rng::seed_from_u64(5));
     assert_eq!(net.h1.row(0), Some([1.0, 0.0]));

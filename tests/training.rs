@@ -5,7 +5,7 @@ use dropout::train::{
     Gradients, Loss, Optimizer, OptimizerState, Trainer, evaluate, gradients, gradients_batch,
     predict,
 };
-use dropout::{Error, Masks, Network, network};
+use dropout::{Activation, Error, Masks, Network, network};
 use ndarray::{Array2, array};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt as _, SeedableRng as _};
@@ -43,7 +43,9 @@ network! {
     }
 }
 
-/// The loss of one sample under fixed masks, through the generated forward pass.
+/// The loss of one sample under fixed masks, through the generated forward pass. A softmax
+/// output's cross-entropy is the negative log-likelihood of its probabilities, −Σ t·ln y, which
+/// is what PyTorch's `CrossEntropyLoss` computes on the layer's logits.
 fn loss_of<N: Network<Scalar = f64>>(
     net: &N,
     x: &N::Input,
@@ -52,9 +54,18 @@ fn loss_of<N: Network<Scalar = f64>>(
     loss: Loss,
 ) -> f64 {
     let y = net.forward_masked(x, masks);
+    let softmax_output = N::SPEC.layers.last().map(|l| l.activation) == Some(Activation::Softmax);
+    if loss == Loss::SoftmaxCrossEntropy && softmax_output {
+        return -y
+            .as_ref()
+            .iter()
+            .zip(target.as_ref())
+            .map(|(y, t)| t * y.ln())
+            .sum::<f64>();
+    }
     let y = Array2::from_shape_vec((1, y.as_ref().len()), y.as_ref().to_vec()).unwrap();
     let t = Array2::from_shape_vec((1, target.as_ref().len()), target.as_ref().to_vec()).unwrap();
-    loss.value(&y, &t)
+    loss.value(&y, &t).unwrap()
 }
 
 /// Central differences for every weight and bias against the analytic gradients.
@@ -72,7 +83,7 @@ fn check_against_finite_differences<N: Network<Scalar = f64> + Clone>(
             .collect();
         let x = N::Input::try_from(&x[..]).ok().unwrap();
         let masks = net.sample_masks(&mut rng);
-        let (value, grads) = gradients(net, &x, &masks, &target, loss);
+        let (value, grads) = gradients(net, &x, &masks, &target, loss).unwrap();
         assert!((value - loss_of(net, &x, &masks, &target, loss)).abs() < 1e-12);
         let mut checked = 0;
         for (idx, spec) in N::SPEC.layers.iter().enumerate() {
@@ -159,14 +170,15 @@ fn gradients_match_finite_differences_inverted_softmax_cross_entropy() {
 fn dropped_units_pass_no_gradient_but_biases_still_get_theirs() {
     let net = drawn(LogitNet::init, 6);
     // Every unit of h1 dropped: nothing reaches the output layer's weights.
-    let masks = LogitNetMasks::dropping_site(1);
+    let masks = LogitNetMasks::dropping_site(1).unwrap();
     let (_, grads) = gradients(
         &net,
         &[0.3, -0.7],
         &masks,
         &[1.0, 0.0, 0.0],
         Loss::SoftmaxCrossEntropy,
-    );
+    )
+    .unwrap();
     for n in 0..3 {
         for i in 0..5 {
             assert_eq!(grads.weight(1, n, i), Some(0.0));
@@ -197,7 +209,8 @@ fn batch_gradients_are_the_mean_of_sample_gradients() {
             &masks[r],
             &[targets[[r, 0]], targets[[r, 1]]],
             Loss::MeanSquaredError,
-        );
+        )
+        .unwrap();
         mean_value += v / 5.0;
         for n in 0..4 {
             for i in 0..3 {
@@ -290,8 +303,8 @@ fn an_sgd_step_lowers_the_loss_and_adam_state_counts_steps() {
     let mut net = drawn(LogitNet::init, 11);
     let x = array![[0.5, -0.5], [0.1, 0.9]];
     let y = array![[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]];
-    let before = evaluate(&net, &x, &y, Loss::SoftmaxCrossEntropy).unwrap();
-    let mut state = OptimizerState::new(Optimizer::sgd(0.1), &net);
+    let before = evaluate(&net, (&x, &y), Loss::SoftmaxCrossEntropy).unwrap();
+    let mut state = OptimizerState::new(Optimizer::sgd(0.1)).unwrap();
     let (_, grads) = gradients_batch(
         &net,
         &x,
@@ -300,11 +313,11 @@ fn an_sgd_step_lowers_the_loss_and_adam_state_counts_steps() {
         Loss::SoftmaxCrossEntropy,
     )
     .unwrap();
-    state.step(&mut net, &grads);
+    state.step(&mut net, &grads).unwrap();
     // Eval differs from the all-kept pass only by the site scaling; a small step still helps.
-    let after = evaluate(&net, &x, &y, Loss::SoftmaxCrossEntropy).unwrap();
+    let after = evaluate(&net, (&x, &y), Loss::SoftmaxCrossEntropy).unwrap();
     assert!(after < before, "{after} vs {before}");
-    assert_eq!(Gradients::zeros_like(&net).max_abs(), 0.0);
+    assert_eq!(Gradients::<LogitNet>::zeros().max_abs(), 0.0);
 }
 
 #[test]
@@ -367,10 +380,10 @@ fn a_dropout_override_of_zero_trains_without_masks() {
             .fit(&mut net, (&x, &y), None, |_| {})
             .unwrap()
     };
-    // Without dropout the training-mode loss of the last step equals the evaluation loss
-    // measured before the next step; with dropout the two differ.
-    let plain = fit(Trainer::new(Optimizer::sgd(0.0), Loss::SoftmaxCrossEntropy).dropout(0.0));
+    // One step per epoch: epoch 2's training loss is measured at the parameters epoch 1's
+    // evaluation saw. Without dropout the two losses are equal; with dropout they differ.
+    let plain = fit(Trainer::new(Optimizer::sgd(0.1), Loss::SoftmaxCrossEntropy).dropout(0.0));
     assert!((plain[1].train_loss - plain[0].train_eval_loss).abs() < 1e-12);
-    let noisy = fit(Trainer::new(Optimizer::sgd(0.0), Loss::SoftmaxCrossEntropy));
+    let noisy = fit(Trainer::new(Optimizer::sgd(0.1), Loss::SoftmaxCrossEntropy));
     assert!((noisy[1].train_loss - noisy[0].train_eval_loss).abs() > 1e-6);
 }

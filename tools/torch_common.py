@@ -31,7 +31,14 @@ def masked_forward(model, x, masks):
 
 
 def literal(value, dtype):
-    """The shortest decimal that reads back as exactly this value of the given type."""
+    """The shortest decimal that reads back as exactly this value of the given type; NaN and the
+    infinities as the type's constants (`f32::NAN`)."""
+    import math
+
+    if math.isnan(value) or math.isinf(value):
+        scalar = "f32" if dtype == torch.float32 else "f64"
+        name = "NAN" if math.isnan(value) else ("INFINITY" if value > 0 else "NEG_INFINITY")
+        return f"{scalar}::{name}"
     if dtype == torch.float32:
         import numpy as np
 

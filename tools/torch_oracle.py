@@ -13,10 +13,16 @@ Usage (PyTorch installs from PyPI):
     python3 -m venv .venv && .venv/bin/pip install torch numpy
     .venv/bin/python tools/torch_oracle.py            # rewrites tests/torch_oracle.rs
 
+Every fifth network also gets a plain `#[test]` of inputs holding NaN, +∞ or −∞ (which `test`
+blocks cannot hold): in evaluation mode, and under masks that keep the non-finite unit and, where
+the input has a dropout site, that drop it (PyTorch's x · 0 is NaN for a non-finite x). Those cases
+come from a second generator, so that the other cases stay as they are.
+
 The output depends only on the seed below and the PyTorch version, which the file header records.
 """
 
 import pathlib
+import subprocess
 import random
 import sys
 
@@ -109,29 +115,112 @@ def declaration(name, model, dtype, sizes, input_p, layers, rng):
     return "network! {\n" + "\n".join(lines) + "\n}\n"
 
 
+def non_finite_test(name, model, dtype, sizes, input_p, layers, rng, generator):
+    """A `#[test]` of inputs with NaN or ±∞, in evaluation mode and under masks."""
+    scalar = "f32" if dtype == torch.float32 else "f64"
+    fields = (["input"] if input_p is not None else []) + [
+        f"h{k + 1}" for k, (_, _, _, p) in enumerate(layers) if p is not None
+    ]
+    site_sizes = ([sizes[0]] if input_p is not None else []) + [
+        linear.out_features for linear, _, _, p in layers if p is not None
+    ]
+    lines = [f"#[test]", f"fn {name.lower()}_non_finite() {{", f"    let net = {name}::new();"]
+    model.eval()
+    with torch.no_grad():
+        for bad in (float("nan"), float("inf"), float("-inf")):
+            x = torch.randn(sizes[0], dtype=dtype, generator=generator)
+            at = rng.randrange(sizes[0])
+            x[at] = bad
+            lines.append(f"    let x: [{scalar}; {sizes[0]}] = {vector(x.numpy(), dtype)};")
+            lines.append(f"    expect(&net.forward(&x), &{vector(model(x).numpy(), dtype)});")
+            if not fields:
+                continue
+            for drop_it in ([False, True] if input_p is not None else [False]):
+                masks = [
+                    torch.tensor([1.0 if rng.random() >= 0.3 else 0.0 for _ in range(size)], dtype=dtype)
+                    for size in site_sizes
+                ]
+                if input_p is not None:
+                    masks[0][at] = 0.0 if drop_it else 1.0
+                y = masked_forward(model, x, masks)
+                bits = ", ".join(
+                    f"{field}: [" + ", ".join("true" if b else "false" for b in m.tolist()) + "]"
+                    for field, m in zip(fields, masks)
+                )
+                lines.append(f"    let masks = {name}Masks {{ {bits} }};")
+                lines.append(f"    expect(&net.forward_masked(&x, &masks), &{vector(y.numpy(), dtype)});")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+EXPECT = """
+/// NaN where PyTorch gives NaN, the same infinity where it gives one, and elsewhere agreement
+/// within the default tolerance of a `test` block.
+#[track_caller]
+fn expect<T: dropout::Float>(got: &[T], want: &[T]) {
+    let tolerance = T::SCALAR.test_tolerance();
+    let agrees = got.len() == want.len()
+        && got.iter().zip(want).all(|(&g, &w)| {
+            let (g, w) = (g.to_f64(), w.to_f64());
+            if w.is_nan() {
+                g.is_nan()
+            } else if w.is_infinite() {
+                g == w
+            } else {
+                (g - w).abs() <= tolerance * w.abs().max(1.0)
+            }
+        });
+    assert!(agrees, "the network computed {got:?}, PyTorch {want:?}");
+}
+"""
+
+
 def main():
     global GENERATOR
     rng = random.Random(SEED)
     torch.manual_seed(SEED)
     GENERATOR = torch.Generator().manual_seed(SEED)
     torch.set_num_threads(1)
-    blocks = []
+    blocks, networks = [], []
     for index in range(N_NETWORKS):
         model, dtype, sizes, input_p, layers = random_network(rng, index)
         blocks.append(declaration(f"Torch{index:02}", model, dtype, sizes, input_p, layers, rng))
+        networks.append((f"Torch{index:02}", model, dtype, sizes, input_p, layers))
+    non_finite_rng = random.Random(SEED + 1)
+    non_finite_generator = torch.Generator().manual_seed(SEED + 1)
+    non_finite = [
+        non_finite_test(*network, non_finite_rng, non_finite_generator)
+        for index, network in enumerate(networks)
+        if index % 5 == 0
+    ]
     header = f"""//! Networks built and evaluated by PyTorch {torch.__version__} (seed {SEED}), declared with their
 //! literal weights. Every `test` block holds PyTorch's output for one input, in evaluation mode or
 //! under the given masks (applied as x · mask / (1 − p)); the default tolerances, 1e-5 for f32 and
-//! 1e-12 for f64 relative to max(1, |expected|), are the agreement bounds.
+//! 1e-12 for f64 relative to max(1, |expected|), are the agreement bounds. The `*_non_finite`
+//! tests hold inputs with NaN or ±∞: the network must give NaN and infinities where PyTorch does.
 //!
 //! Generated by `tools/torch_oracle.py`; do not edit. Regenerate with
 //! `python3 -m venv .venv && .venv/bin/pip install torch numpy && .venv/bin/python tools/torch_oracle.py`.
+#![expect(
+    clippy::unreadable_literal,
+    reason = "PyTorch's numbers, written as the shortest decimals that read back exactly"
+)]
+#![expect(
+    clippy::too_many_lines,
+    reason = "a generated test holds each of PyTorch's non-finite cases for one network"
+)]
+
 use dropout::network;
 
 """
-    OUT.write_text(header + "\n".join(blocks))
+    OUT.write_text(header + "\n".join(blocks) + "\n" + "\n".join(non_finite) + EXPECT)
+    subprocess.run(["rustfmt", "--edition", "2024", str(OUT)], check=True)
     n_tests = sum(block.count("        test ") for block in blocks)
-    print(f"wrote {OUT} ({N_NETWORKS} networks, {n_tests} cases)", file=sys.stderr)
+    n_non_finite = sum(test.count("expect(&") for test in non_finite)
+    print(
+        f"wrote {OUT} ({N_NETWORKS} networks, {n_tests} cases, {n_non_finite} non-finite cases)",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,13 @@ pub enum Error {
         /// The number of columns given.
         found: usize,
     },
+    /// An input of the wrong length for a pass whose input length is only known at run time.
+    InputLength {
+        /// The number of inputs the network or layer takes.
+        expected: usize,
+        /// The number of values given.
+        found: usize,
+    },
     /// A batched masked pass given a different number of mask sets than rows.
     MaskCount {
         /// The number of rows in the batch.
@@ -48,6 +55,61 @@ pub enum Error {
     },
     /// A trainer configured with batches of zero samples.
     BatchSize,
+    /// A data set with no rows; `what` names it (`"training"`, `"validation"`).
+    EmptyData {
+        /// Which data set.
+        what: &'static str,
+    },
+    /// A NaN or infinite value in data that training or evaluation would learn from.
+    NonFiniteData {
+        /// Which data: `"training inputs"`, `"validation targets"`, ….
+        what: &'static str,
+        /// The row (sample) of the value, from 0.
+        row: usize,
+        /// The column of the value, from 0.
+        column: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A target that the loss cannot use: not a probability for binary cross-entropy, or a
+    /// row that is not a distribution for softmax cross-entropy.
+    #[cfg(feature = "alloc")]
+    Target {
+        /// Which data: `"training targets"`, `"validation targets"`, `"targets"`.
+        what: &'static str,
+        /// The row (sample), from 0.
+        row: usize,
+        /// What is wrong with it.
+        problem: alloc::string::String,
+    },
+    /// An optimizer hyperparameter outside its range.
+    Hyperparameter {
+        /// The hyperparameter: `"learning rate"`, `"beta1"`, ….
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// The range it must lie in.
+        range: &'static str,
+    },
+    /// A loss that does not fit the network's output layer, such as binary cross-entropy on a
+    /// softmax output.
+    LossOutput {
+        /// The loss.
+        loss: &'static str,
+        /// The output layer's activation.
+        activation: &'static str,
+    },
+    /// Training produced a NaN or infinite loss, gradient or parameter; the network holds the
+    /// parameters of the last finite step.
+    Diverged {
+        /// The epoch, from 1.
+        epoch: usize,
+        /// The optimizer step within the epoch, from 1; 0 when the evaluation after the epoch
+        /// diverged.
+        step: usize,
+        /// What became non-finite.
+        what: &'static str,
+    },
     /// A dropout override on a network with `classic` scaling, whose evaluation pass depends on
     /// the declared probabilities.
     OverrideNeedsInverted,
@@ -87,6 +149,33 @@ pub enum Error {
         /// The number of saved biases.
         bias: usize,
     },
+    /// Saved parameters of another scalar type than the network's.
+    #[cfg(feature = "alloc")]
+    Scalar {
+        /// The network's scalar type.
+        expected: &'static str,
+        /// The saved one.
+        found: alloc::string::String,
+    },
+    /// A saved tensor (or a layer's `weights` or `bias`) that cannot be loaded: of another
+    /// dtype, of the wrong rank, or holding a value that is not finite.
+    #[cfg(feature = "alloc")]
+    Tensor {
+        /// The layer it belongs to.
+        layer: alloc::string::String,
+        /// The tensor's name.
+        tensor: alloc::string::String,
+        /// What is wrong with it.
+        problem: alloc::string::String,
+    },
+    /// Two layers that would be saved under one tensor name.
+    #[cfg(feature = "alloc")]
+    TensorName {
+        /// The tensor name.
+        tensor: alloc::string::String,
+        /// The two layers.
+        layers: (alloc::string::String, alloc::string::String),
+    },
     /// Data that is not valid saved parameters (JSON or safetensors).
     #[cfg(feature = "alloc")]
     Format(alloc::string::String),
@@ -103,19 +192,14 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Probability {
-                name: "keep",
-                value,
-            } => {
-                write!(f, "keep must lie in (0, 1], found {value}")
-            }
-            Error::Probability { name, value } => {
-                write!(f, "{name} must lie in [0, 1), found {value}")
-            }
+            Error::Probability { name, value } => probability(f, name, *value),
             Error::BatchWidth { expected, found } => write!(
                 f,
                 "expected batch rows of {expected} inputs (the network's input size), found {found} columns"
             ),
+            Error::InputLength { expected, found } => {
+                write!(f, "expected an input of {expected} values, found {found}")
+            }
             Error::MaskCount { expected, found } => write!(
                 f,
                 "expected one set of masks per batch row ({expected}), found {found}"
@@ -125,52 +209,150 @@ impl fmt::Display for Error {
                 "exact moments enumerate 2^n masks; this network has n = {found} droppable units, more than the limit of {max}"
             ),
             Error::NoSamples => f.write_str("a Monte Carlo estimate needs at least one sample"),
+            #[cfg(feature = "diagram")]
+            Error::Drawing(message) => write!(f, "drawing the diagram failed: {message}"),
+            _ => match self.fmt_training(f) {
+                Some(result) => result,
+                None => self.fmt_saved(f),
+            },
+        }
+    }
+}
+
+/// A probability out of range, with the reason when keep is positive but too small.
+fn probability(f: &mut fmt::Formatter<'_>, name: &str, value: f64) -> fmt::Result {
+    match name {
+        "keep" if value > 0.0 && value < dropout_shared::MIN_KEEP => write!(
+            f,
+            "keep = {value} is so small that 1/keep, the training scale of kept units, overflows f32; keep must be at least {:.2e}",
+            dropout_shared::MIN_KEEP
+        ),
+        "keep" => write!(f, "keep must lie in (0, 1], found {value}"),
+        _ => write!(f, "{name} must lie in [0, 1), found {value}"),
+    }
+}
+
+impl Error {
+    /// Writes the message of an error about training data or the trainer's settings; `None`
+    /// for other errors.
+    fn fmt_training(&self, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
+        Some(match self {
             Error::TargetShape { expected, found } => write!(
                 f,
                 "expected targets of shape {expected:?} (one row of outputs per sample), found {found:?}"
             ),
             Error::BatchSize => f.write_str("the batch size must be at least 1"),
-            #[cfg(feature = "diagram")]
-            Error::Drawing(message) => write!(f, "drawing the diagram failed: {message}"),
+            Error::EmptyData { what } => write!(f, "the {what} data has no rows"),
+            Error::NonFiniteData {
+                what,
+                row,
+                column,
+                value,
+            } => write!(
+                f,
+                "{what} hold {value} at row {row}, column {column}: values must be finite"
+            ),
             #[cfg(feature = "alloc")]
-            Error::NotFinite { layer } => {
-                write!(f, "layer `{layer}` has a parameter that is NaN or infinite (did training diverge?)")
+            Error::Target { what, row, problem } => write!(f, "{what}, row {row}: {problem}"),
+            Error::Hyperparameter { name, value, range } => {
+                write!(f, "the {name} must lie in {range}, found {value}")
             }
+            Error::LossOutput { loss, activation } => write!(
+                f,
+                "{loss} does not fit an output layer with `{activation}`: the loss applies its own link function; declare the output `identity` (or `softmax` for softmax cross-entropy, `sigmoid` for binary cross-entropy)"
+            ),
+            Error::Diverged { epoch, step: 0, what } => write!(
+                f,
+                "training diverged after epoch {epoch}: the {what} is not finite; the network keeps the parameters of the last finite step"
+            ),
+            Error::Diverged { epoch, step, what } => write!(
+                f,
+                "training diverged in epoch {epoch}, step {step}: the {what} is not finite; the network keeps the parameters of the last finite step"
+            ),
+            Error::OverrideNeedsInverted => f.write_str(
+                "a dropout override needs `inverted` scaling: under `classic` scaling the evaluation pass depends on the declared probabilities",
+            ),
+            _ => return None,
+        })
+    }
+
+    /// The message of an error about saved parameters.
+    fn fmt_saved(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            #[cfg(feature = "alloc")]
+            Error::NotFinite { layer } => write!(
+                f,
+                "layer `{layer}` has a parameter that is NaN or infinite (did training diverge?)"
+            ),
             Error::LayerCount { expected, found } => {
-                write!(f, "expected {expected} layers, found {found} in the saved parameters")
+                write!(
+                    f,
+                    "expected {expected} layers, found {found} in the saved parameters"
+                )
             }
             #[cfg(feature = "alloc")]
             Error::LayerName { expected, found } => {
-                write!(f, "expected layer `{expected}`, found `{found}` in the saved parameters")
-            }
-            #[cfg(feature = "alloc")]
-            Error::LayerShape { layer, expected, found, bias } => {
-                fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
-                    if n == 1 { one } else { many }
-                }
-                let (rows, columns) = *expected;
                 write!(
                     f,
-                    "layer `{layer}`: expected weights of {rows} {} × {columns} {} and {rows} {}, found ",
-                    plural(rows, "row", "rows"),
-                    plural(columns, "column", "columns"),
-                    plural(rows, "bias", "biases"),
-                )?;
-                match found {
-                    Some((r, c)) => write!(f, "{r} × {c}")?,
-                    None => f.write_str("rows of different lengths")?,
-                }
-                write!(f, " and {bias} {}", plural(*bias, "bias", "biases"))
+                    "expected layer `{expected}`, found `{found}` in the saved parameters"
+                )
             }
+            #[cfg(feature = "alloc")]
+            Error::LayerShape {
+                layer,
+                expected,
+                found,
+                bias,
+            } => layer_shape(f, layer, *expected, *found, *bias),
+            #[cfg(feature = "alloc")]
+            Error::Scalar { expected, found } => write!(
+                f,
+                "the saved parameters are of type {found}, the network's of {expected}: convert them explicitly rather than round them here"
+            ),
+            #[cfg(feature = "alloc")]
+            Error::Tensor {
+                layer,
+                tensor,
+                problem,
+            } => write!(f, "layer `{layer}`, tensor `{tensor}`: {problem}"),
+            #[cfg(feature = "alloc")]
+            Error::TensorName { tensor, layers } => write!(
+                f,
+                "layers `{}` and `{}` would both be saved as tensor `{tensor}`",
+                layers.0, layers.1
+            ),
             #[cfg(feature = "alloc")]
             Error::Format(message) => write!(f, "not saved network parameters: {message}"),
             #[cfg(feature = "alloc")]
             Error::Io { path, message } => write!(f, "{path}: {message}"),
-            Error::OverrideNeedsInverted => f.write_str(
-                "a dropout override needs `inverted` scaling: under `classic` scaling the evaluation pass depends on the declared probabilities",
-            ),
+            other => fmt::Debug::fmt(other, f),
         }
     }
+}
+
+#[cfg(feature = "alloc")]
+fn layer_shape(
+    f: &mut fmt::Formatter<'_>,
+    layer: &str,
+    (rows, columns): (usize, usize),
+    found: Option<(usize, usize)>,
+    bias: usize,
+) -> fmt::Result {
+    fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+        if n == 1 { one } else { many }
+    }
+    write!(
+        f,
+        "layer `{layer}`: expected weights of {rows} {} × {columns} {} and {rows} {}, found ",
+        plural(rows, "row", "rows"),
+        plural(columns, "column", "columns"),
+        plural(rows, "bias", "biases"),
+    )?;
+    match found {
+        Some((r, c)) => write!(f, "{r} × {c}")?,
+        None => f.write_str("rows of different lengths")?,
+    }
+    write!(f, " and {bias} {}", plural(bias, "bias", "biases"))
 }
 
 impl core::error::Error for Error {}

@@ -44,6 +44,8 @@ pub trait Float:
     const ZERO: Self;
     /// One.
     const ONE: Self;
+    /// Not a number.
+    const NAN: Self;
     /// Which of the two types this is.
     const SCALAR: Scalar;
     /// The type's name as written in source: `"f32"` or `"f64"`.
@@ -70,6 +72,8 @@ pub trait Float:
     fn abs(self) -> Self;
     /// Whether the value is neither infinite nor NaN.
     fn is_finite(self) -> bool;
+    /// Whether the value is NaN.
+    fn is_nan(self) -> bool;
 }
 
 mod sealed {
@@ -102,6 +106,7 @@ macro_rules! impl_float {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
+            const NAN: Self = <$t>::NAN;
             const SCALAR: Scalar = $scalar;
 
             #[inline]
@@ -120,6 +125,10 @@ macro_rules! impl_float {
             #[inline]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
+            }
+            #[inline]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
             }
         }
     };

@@ -8,12 +8,23 @@
 //! { "network": "Toy", "scalar": "f32",
 //!   "layers": [ { "name": "h1", "weights": [[1.0, -1.0], [2.0, 1.0], [-1.0, 3.0]], "bias": [0.5, -1.0, 0.0] }, … ] }
 //! ```
+//!
+//! Loading is as strict as the macro: the scalar type, every layer's name, shape and tensor
+//! rank, and every value's finiteness are checked before anything is written, and a network is
+//! left untouched when loading fails. Each format is read in three ways: by value
+//! ([`from_json`]), on the heap ([`from_json_boxed`], for networks too large for the stack),
+//! and into an existing network ([`from_json_into`]); likewise from a path. Saving writes a
+//! temporary file beside the target and renames it over the target once it is complete and
+//! synced, so a failed save leaves the previous file as it was.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeSeq as _;
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::{Error, Float, Network, Scalar};
 
@@ -22,7 +33,8 @@ use crate::{Error, Float, Network, Scalar};
 pub struct Saved {
     /// The struct's name when it was saved (informational).
     pub network: String,
-    /// `"f32"` or `"f64"`.
+    /// `"f32"` or `"f64"`: the network's scalar type. Loading into a network of the other type
+    /// is an error, so that no value is silently rounded.
     pub scalar: String,
     /// One entry per dense layer, first to output.
     pub layers: Vec<SavedLayer>,
@@ -42,7 +54,8 @@ pub struct SavedLayer {
 /// The parameters of `net`.
 ///
 /// # Errors
-/// [`Error::NotFinite`] if a parameter is NaN or infinite (JSON cannot hold it).
+/// [`Error::NotFinite`] if a parameter is NaN or infinite (JSON cannot hold it, and a file that
+/// held it would not load).
 pub fn save<N: Network>(net: &N) -> Result<Saved, Error> {
     let spec = N::SPEC;
     let mut layers = Vec::with_capacity(spec.layers.len());
@@ -53,7 +66,7 @@ pub fn save<N: Network>(net: &N) -> Result<Saved, Error> {
         let weights: Vec<Vec<f64>> = (0..layer.size())
             .map(|n| {
                 (0..layer.fan_in())
-                    .map(|i| layer.weight(n, i).map_or(0.0, Float::to_f64))
+                    .map(|i| layer.weight(n, i).map_or(f64::NAN, Float::to_f64))
                     .collect()
             })
             .collect();
@@ -76,19 +89,35 @@ pub fn save<N: Network>(net: &N) -> Result<Saved, Error> {
     }
     Ok(Saved {
         network: spec.name.to_string(),
-        scalar: spec.scalar.to_string(),
+        scalar: N::Scalar::NAME.to_string(),
         layers,
     })
 }
 
-/// Writes `saved` into `net` after checking that every layer's name and shape match; `net` is
-/// unchanged if anything does not.
+/// Writes `saved` into `net` after checking everything: the scalar type, the number of layers,
+/// every layer's name and shape, and that every value is finite in the network's scalar type
+/// (`1e39` is not, in `f32`). `net` is unchanged if anything does not fit.
 ///
 /// # Errors
-/// [`Error::LayerCount`], [`Error::LayerName`] or [`Error::LayerShape`] naming the layer and
-/// both shapes.
+/// [`Error::Scalar`], [`Error::LayerCount`], [`Error::LayerName`], [`Error::LayerShape`] or
+/// [`Error::Tensor`], naming the layer and what differs.
 pub fn load_into<N: Network>(net: &mut N, saved: &Saved) -> Result<(), Error> {
+    load_named(net, saved, |_| ("weights".to_string(), "bias".to_string()))
+}
+
+/// [`load_into`], with errors naming each layer's weights and biases as `names` gives them.
+fn load_named<N: Network>(
+    net: &mut N,
+    saved: &Saved,
+    names: impl Fn(&crate::LayerSpec) -> (String, String),
+) -> Result<(), Error> {
     let spec = N::SPEC;
+    if saved.scalar != N::Scalar::NAME {
+        return Err(Error::Scalar {
+            expected: N::Scalar::NAME,
+            found: saved.scalar.clone(),
+        });
+    }
     if saved.layers.len() != spec.layers.len() {
         return Err(Error::LayerCount {
             expected: spec.layers.len(),
@@ -96,28 +125,7 @@ pub fn load_into<N: Network>(net: &mut N, saved: &Saved) -> Result<(), Error> {
         });
     }
     for (layer_spec, layer) in spec.layers.iter().zip(&saved.layers) {
-        if layer.name != layer_spec.name {
-            return Err(Error::LayerName {
-                expected: layer_spec.name.to_string(),
-                found: layer.name.clone(),
-            });
-        }
-        let rows = layer.weights.len();
-        let columns = layer.weights.first().map_or(0, Vec::len);
-        let ragged = layer.weights.iter().any(|row| row.len() != columns);
-        if rows != layer_spec.size
-            || columns != layer_spec.fan_in
-            || ragged
-            || layer.bias.len() != layer_spec.size
-        {
-            let found = if ragged { None } else { Some((rows, columns)) };
-            return Err(Error::LayerShape {
-                layer: layer_spec.name.to_string(),
-                expected: (layer_spec.size, layer_spec.fan_in),
-                found,
-                bias: layer.bias.len(),
-            });
-        }
+        check_layer::<N::Scalar>(layer_spec, layer, names(layer_spec))?;
     }
     for (idx, saved_layer) in saved.layers.iter().enumerate() {
         let Some(layer) = net.layer_mut(idx) else {
@@ -137,74 +145,162 @@ pub fn load_into<N: Network>(net: &mut N, saved: &Saved) -> Result<(), Error> {
     Ok(())
 }
 
-/// `net`'s parameters as pretty-printed JSON.
+/// One saved layer against its declaration: name, shape, and finite values of type `T`.
+fn check_layer<T: Float>(
+    spec: &crate::LayerSpec,
+    layer: &SavedLayer,
+    (weights_name, bias_name): (String, String),
+) -> Result<(), Error> {
+    if layer.name != spec.name {
+        return Err(Error::LayerName {
+            expected: spec.name.to_string(),
+            found: layer.name.clone(),
+        });
+    }
+    let rows = layer.weights.len();
+    let columns = layer.weights.first().map_or(0, Vec::len);
+    let ragged = layer.weights.iter().any(|row| row.len() != columns);
+    if rows != spec.size || columns != spec.fan_in || ragged || layer.bias.len() != spec.size {
+        return Err(Error::LayerShape {
+            layer: spec.name.to_string(),
+            expected: (spec.size, spec.fan_in),
+            found: (!ragged).then_some((rows, columns)),
+            bias: layer.bias.len(),
+        });
+    }
+    let weights = layer.weights.iter().enumerate().flat_map(|(neuron, row)| {
+        row.iter()
+            .enumerate()
+            .map(move |(input, &w)| (format!("[{neuron}, {input}]"), w))
+    });
+    let bias = layer
+        .bias
+        .iter()
+        .enumerate()
+        .map(|(neuron, &b)| (format!("[{neuron}]"), b));
+    for (tensor, (at, value)) in weights
+        .map(|entry| (&weights_name, entry))
+        .chain(bias.map(|entry| (&bias_name, entry)))
+    {
+        if !T::from_f64(value).is_finite() {
+            return Err(Error::Tensor {
+                layer: spec.name.to_string(),
+                tensor: tensor.clone(),
+                problem: format!("{value} at {at} is not a finite {}", T::NAME),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `net`'s parameters as pretty-printed JSON. Values of an `f32` network are written as the
+/// shortest decimal that reads back to the same `f32`.
 ///
 /// # Errors
 /// [`Error::NotFinite`] if a parameter is NaN or infinite.
 ///
 /// # Example
 /// ```
-/// use dropout::{Network, io, network};
+/// use dropout::{io, network};
 ///
 /// network! {
-///     struct Tiny<f64> { input: 2, dense 1 identity { weights: [[0.25, -3.0]], bias: [1.5] } }
+///     struct Tiny<f32> { input: 2, dense 1 identity { weights: [[0.1, -3.0]], bias: [1.5] } }
 /// }
 /// let json = io::to_json(&Tiny::new())?;
+/// assert!(json.contains("0.1,"), "{json}");
 /// let loaded: Tiny = io::from_json(&json)?;
-/// assert_eq!(loaded.output.row(0), Some([0.25, -3.0]));
+/// assert_eq!(loaded.output.row(0), Some([0.1, -3.0]));
 ///
 /// network! {
-///     struct Wider<f64> { input: 3, dense 1 identity }
+///     struct Wider<f32> { input: 3, dense 1 identity }
 /// }
 /// let Err(err) = io::from_json::<Wider>(&json) else { panic!("the shapes differ") };
 /// assert_eq!(err.to_string(), "layer `output`: expected weights of 1 row × 3 columns and 1 bias, found 1 × 2 and 1 bias");
 /// # Ok::<(), dropout::Error>(())
 /// ```
 pub fn to_json<N: Network>(net: &N) -> Result<String, Error> {
-    serde_json::to_string_pretty(&save(net)?).map_err(|err| Error::Format(err.to_string()))
+    let saved = save(net)?;
+    serde_json::to_string_pretty(&InScalar(&saved, N::Scalar::SCALAR))
+        .map_err(|err| Error::Format(err.to_string()))
 }
 
-/// A network of type `N` with the parameters in `json`.
+/// A network of type `N` with the parameters in `json`. The network passes through the stack:
+/// for large networks use [`from_json_boxed`].
 ///
 /// # Errors
-/// [`Error::Format`] if the text is not a saved network, or a shape error as in [`load_into`].
+/// [`Error::Format`] if the text is not a saved network, or an error of [`load_into`].
 pub fn from_json<N: Network>(json: &str) -> Result<N, Error> {
-    let saved: Saved = serde_json::from_str(json).map_err(|err| Error::Format(err.to_string()))?;
     let mut net = N::zeros();
-    load_into(&mut net, &saved)?;
+    from_json_into(&mut net, json)?;
     Ok(net)
 }
 
-/// Writes `net`'s parameters as JSON to `path`.
+/// [`from_json`] on the heap, built there directly.
+///
+/// # Errors
+/// As [`from_json`].
+pub fn from_json_boxed<N: Network>(json: &str) -> Result<Box<N>, Error> {
+    let mut net = N::zeros_boxed();
+    from_json_into(&mut *net, json)?;
+    Ok(net)
+}
+
+/// Loads the parameters in `json` into `net`, which is unchanged if loading fails.
+///
+/// # Errors
+/// As [`from_json`].
+pub fn from_json_into<N: Network>(net: &mut N, json: &str) -> Result<(), Error> {
+    let saved: Saved = serde_json::from_str(json).map_err(|err| Error::Format(err.to_string()))?;
+    load_into(net, &saved)
+}
+
+/// Writes `net`'s parameters as JSON to `path`, atomically: a failed save leaves a previous
+/// file at `path` as it was.
 ///
 /// # Errors
 /// [`Error::NotFinite`], or [`Error::Io`] naming the file.
-pub fn save_json<N: Network>(net: &N, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
-    let path = path.as_ref();
-    std::fs::write(path, to_json(net)?).map_err(|err| Error::Io {
-        path: path.display().to_string(),
-        message: err.to_string(),
-    })
+pub fn save_json<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(), Error> {
+    write_atomically(path.as_ref(), to_json(net)?.as_bytes())
 }
 
-/// Reads a network of type `N` from the JSON file at `path`.
+/// Reads a network of type `N` from the JSON file at `path` (by value; see
+/// [`load_json_boxed`] for large networks).
 ///
 /// # Errors
 /// [`Error::Io`] naming the file, or as [`from_json`].
-pub fn load_json<N: Network>(path: impl AsRef<std::path::Path>) -> Result<N, Error> {
+pub fn load_json<N: Network>(path: impl AsRef<Path>) -> Result<N, Error> {
+    let mut net = N::zeros();
+    load_json_into(&mut net, path)?;
+    Ok(net)
+}
+
+/// [`load_json`] on the heap, built there directly.
+///
+/// # Errors
+/// As [`load_json`].
+pub fn load_json_boxed<N: Network>(path: impl AsRef<Path>) -> Result<Box<N>, Error> {
+    let mut net = N::zeros_boxed();
+    load_json_into(&mut *net, path)?;
+    Ok(net)
+}
+
+/// Loads the JSON file at `path` into `net`, which is unchanged if loading fails.
+///
+/// # Errors
+/// As [`load_json`].
+pub fn load_json_into<N: Network>(net: &mut N, path: impl AsRef<Path>) -> Result<(), Error> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|err| Error::Io {
-        path: path.display().to_string(),
-        message: err.to_string(),
-    })?;
-    from_json(&text).map_err(|err| match err {
+    let bytes = read(path)?;
+    let text = core::str::from_utf8(&bytes)
+        .map_err(|err| Error::Format(format!("{}: not UTF-8 text: {err}", path.display())))?;
+    from_json_into(net, text).map_err(|err| match err {
         Error::Format(message) => Error::Format(format!("{}: {message}", path.display())),
         other => other,
     })
 }
 
-/// The name under which layer `idx`'s weights and biases are saved in safetensors: the tensors
-/// the declaration read them from, or `<layer>.weight` and `<layer>.bias`.
+/// The names under which a layer's weights and biases are saved in safetensors: the tensors the
+/// declaration read them from, or `<layer>.weight` and `<layer>.bias`.
 fn tensor_names(spec: &crate::LayerSpec) -> (String, String) {
     let name = spec.name;
     (
@@ -215,14 +311,41 @@ fn tensor_names(spec: &crate::LayerSpec) -> (String, String) {
     )
 }
 
+/// Every tensor name the network saves under, with the layer it belongs to; two layers that
+/// would save under one name are an error (the file could not say which is which).
+fn unique_tensor_names<N: Network>() -> Result<Vec<(String, String, &'static str)>, Error> {
+    let names: Vec<(String, String, &'static str)> = N::SPEC
+        .layers
+        .iter()
+        .map(|spec| {
+            let (weights, bias) = tensor_names(spec);
+            (weights, bias, spec.name)
+        })
+        .collect();
+    let mut taken: Vec<(&str, &str)> = Vec::new();
+    for (weights, bias, layer) in &names {
+        for tensor in [weights.as_str(), bias.as_str()] {
+            if let Some((_, first)) = taken.iter().find(|(name, _)| *name == tensor) {
+                return Err(Error::TensorName {
+                    tensor: tensor.to_string(),
+                    layers: (first.to_string(), layer.to_string()),
+                });
+            }
+            taken.push((tensor, layer));
+        }
+    }
+    Ok(names)
+}
+
 /// `net`'s parameters as a safetensors file: per layer a `weight` tensor (neurons × inputs, the
 /// layout of PyTorch's `Linear.weight`) and a `bias` tensor, of the network's scalar type. The
 /// tensors are named after the ones the declaration read them from (so a network declared from
-/// a PyTorch export saves under PyTorch's names), or `<layer>.weight` and `<layer>.bias`.
+/// a PyTorch export saves under PyTorch's names), or `<layer>.weight` and `<layer>.bias`. The
+/// same network always gives the same bytes.
 ///
 /// # Errors
-/// [`Error::NotFinite`] if a parameter is NaN or infinite; [`Error::Format`] if the
-/// safetensors writer refuses the data.
+/// [`Error::NotFinite`] if a parameter is NaN or infinite; [`Error::TensorName`] if two layers
+/// would be saved under one tensor name (two layers declared from the same tensor, say).
 ///
 /// # Example
 /// ```
@@ -234,27 +357,25 @@ fn tensor_names(spec: &crate::LayerSpec) -> (String, String) {
 /// let bytes = io::to_safetensors(&Tiny::new())?;
 /// let loaded: Tiny = io::from_safetensors(&bytes)?;
 /// assert_eq!(loaded.output.row(0), Some([0.25, -3.0]));
+/// assert_eq!(io::to_safetensors(&loaded)?, bytes);
 /// # Ok::<(), dropout::Error>(())
 /// ```
 pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
     use safetensors::Dtype;
     use safetensors::tensor::TensorView;
+    let names = unique_tensor_names::<N>()?;
     let saved = save(net)?;
-    let double = N::Scalar::SCALAR == Scalar::F64;
+    let scalar = N::Scalar::SCALAR;
     let encode = |values: &mut dyn Iterator<Item = f64>| -> Vec<u8> {
         values
-            .flat_map(|v| {
-                if double {
-                    v.to_le_bytes().to_vec()
-                } else {
-                    (v as f32).to_le_bytes().to_vec()
-                }
+            .flat_map(|v| match scalar {
+                Scalar::F64 => v.to_le_bytes().to_vec(),
+                Scalar::F32 => (v as f32).to_le_bytes().to_vec(),
             })
             .collect()
     };
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    for (spec, layer) in N::SPEC.layers.iter().zip(&saved.layers) {
-        let (weight_name, bias_name) = tensor_names(spec);
+    for ((weight_name, bias_name, _), layer) in names.into_iter().zip(&saved.layers) {
         let rows = layer.weights.len();
         let columns = layer.weights.first().map_or(0, Vec::len);
         tensors.push((
@@ -268,7 +389,10 @@ pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
             encode(&mut layer.bias.iter().copied()),
         ));
     }
-    let dtype = if double { Dtype::F64 } else { Dtype::F32 };
+    let dtype = match scalar {
+        Scalar::F64 => Dtype::F64,
+        Scalar::F32 => Dtype::F32,
+    };
     let views = tensors
         .iter()
         .map(|(name, shape, bytes)| {
@@ -276,59 +400,59 @@ pub fn to_safetensors<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|err| Error::Format(err.to_string()))?;
-    let layer_names: Vec<&str> = N::SPEC.layers.iter().map(|l| l.name).collect();
-    let metadata = std::collections::HashMap::from([
-        ("network".to_string(), N::SPEC.name.to_string()),
-        ("layers".to_string(), layer_names.join(",")),
-    ]);
+    // One metadata entry: safetensors writes the map in its hash order, which differs from run
+    // to run when it has more than one key.
+    let metadata =
+        std::collections::HashMap::from([("network".to_string(), N::SPEC.name.to_string())]);
     safetensors::serialize(views, Some(metadata)).map_err(|err| Error::Format(err.to_string()))
 }
 
 /// A network of type `N` with the parameters of a safetensors file, named as
-/// [`to_safetensors`] names them.
+/// [`to_safetensors`] names them (by value; see [`from_safetensors_boxed`] for large
+/// networks).
 ///
 /// # Errors
-/// [`Error::Format`] if the bytes are not a safetensors file or a tensor is missing or not of the
-/// network's scalar type, or a shape error as in [`load_into`].
+/// [`Error::Format`] if the bytes are not a safetensors file or a tensor is missing;
+/// [`Error::Tensor`] naming the layer and tensor if a tensor is not of the network's scalar
+/// type, has the wrong rank or holds a value that is not finite; or an error of [`load_into`].
 pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
+    let mut net = N::zeros();
+    from_safetensors_into(&mut net, bytes)?;
+    Ok(net)
+}
+
+/// [`from_safetensors`] on the heap, built there directly.
+///
+/// # Errors
+/// As [`from_safetensors`].
+pub fn from_safetensors_boxed<N: Network>(bytes: &[u8]) -> Result<Box<N>, Error> {
+    let mut net = N::zeros_boxed();
+    from_safetensors_into(&mut *net, bytes)?;
+    Ok(net)
+}
+
+/// Loads the parameters of a safetensors file into `net`, which is unchanged if loading fails.
+///
+/// # Errors
+/// As [`from_safetensors`].
+pub fn from_safetensors_into<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
     let file = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|err| Error::Format(err.to_string()))?;
-    let double = N::Scalar::SCALAR == Scalar::F64;
-    let decode = |name: &str| -> Result<(Vec<usize>, Vec<f64>), Error> {
-        let view = file
-            .tensor(name)
-            .map_err(|err| Error::Format(format!("tensor `{name}`: {err}")))?;
-        let values = match (view.dtype(), double) {
-            (safetensors::Dtype::F32, false) => view
-                .data()
-                .chunks_exact(4)
-                .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-                .collect(),
-            (safetensors::Dtype::F64, true) => view
-                .data()
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
-                .collect(),
-            (dtype, _) => {
-                return Err(Error::Format(format!(
-                    "tensor `{name}` holds {dtype:?} values, not {}",
-                    N::Scalar::NAME
-                )));
-            }
-        };
-        Ok((view.shape().to_vec(), values))
-    };
     let mut layers = Vec::with_capacity(N::SPEC.layers.len());
-    for spec in N::SPEC.layers {
-        let (weight_name, bias_name) = tensor_names(spec);
-        let (shape, values) = decode(&weight_name)?;
-        let columns = shape.get(1).copied().unwrap_or(0).max(1);
-        let weights = values.chunks(columns).map(<[f64]>::to_vec).collect();
-        let (_, bias) = decode(&bias_name)?;
+    for (spec, (weight_name, bias_name, _)) in
+        N::SPEC.layers.iter().zip(unique_tensor_names::<N>()?)
+    {
+        let weights = read_tensor::<N::Scalar>(&file, spec.name, &weight_name, 2)?;
+        let columns = weights.shape.get(1).copied().unwrap_or(0).max(1);
+        let bias = read_tensor::<N::Scalar>(&file, spec.name, &bias_name, 1)?;
         layers.push(SavedLayer {
             name: spec.name.to_string(),
-            weights,
-            bias,
+            weights: weights
+                .values
+                .chunks(columns)
+                .map(<[f64]>::to_vec)
+                .collect(),
+            bias: bias.values,
         });
     }
     let saved = Saved {
@@ -336,22 +460,196 @@ pub fn from_safetensors<N: Network>(bytes: &[u8]) -> Result<N, Error> {
         scalar: N::Scalar::NAME.to_string(),
         layers,
     };
-    let mut net = N::zeros();
-    load_into(&mut net, &saved)?;
-    Ok(net)
+    load_named(net, &saved, tensor_names)
 }
 
-/// Writes `net`'s parameters as a safetensors file at `path` (see [`to_safetensors`]).
+/// A tensor's shape and values.
+struct TensorData {
+    shape: Vec<usize>,
+    values: Vec<f64>,
+}
+
+/// Tensor `name` of layer `layer`: of `T`'s dtype and of rank `rank`.
+fn read_tensor<T: Float>(
+    file: &safetensors::SafeTensors<'_>,
+    layer: &str,
+    name: &str,
+    rank: usize,
+) -> Result<TensorData, Error> {
+    let problem = |problem: String| Error::Tensor {
+        layer: layer.to_string(),
+        tensor: name.to_string(),
+        problem,
+    };
+    let view = file.tensor(name).map_err(|err| {
+        let mut names: Vec<&str> = file.names();
+        names.sort_unstable();
+        Error::Format(format!(
+            "tensor `{name}` of layer `{layer}`: {err} (the file has {})",
+            names.join(", ")
+        ))
+    })?;
+    let values: Vec<f64> = match (view.dtype(), T::SCALAR) {
+        (safetensors::Dtype::F32, Scalar::F32) => view
+            .data()
+            .chunks_exact(4)
+            .filter_map(|b| b.try_into().ok())
+            .map(|b| f64::from(f32::from_le_bytes(b)))
+            .collect(),
+        (safetensors::Dtype::F64, Scalar::F64) => view
+            .data()
+            .chunks_exact(8)
+            .filter_map(|b| b.try_into().ok())
+            .map(f64::from_le_bytes)
+            .collect(),
+        (dtype, _) => {
+            return Err(problem(format!(
+                "holds {dtype:?} values; a network of {} needs {:?}",
+                T::NAME,
+                match T::SCALAR {
+                    Scalar::F32 => safetensors::Dtype::F32,
+                    Scalar::F64 => safetensors::Dtype::F64,
+                }
+            )));
+        }
+    };
+    let shape = view.shape().to_vec();
+    if shape.len() != rank {
+        let needs = if rank == 2 {
+            "2 (neurons × inputs)"
+        } else {
+            "1 (one bias per neuron)"
+        };
+        return Err(problem(format!(
+            "has shape {shape:?}, of rank {}; it needs rank {needs}",
+            shape.len()
+        )));
+    }
+    Ok(TensorData { shape, values })
+}
+
+/// Writes `net`'s parameters as a safetensors file at `path` (see [`to_safetensors`]),
+/// atomically: a failed save leaves a previous file at `path` as it was.
 ///
 /// # Errors
 /// As [`to_safetensors`], or [`Error::Io`] naming the file.
-pub fn save_safetensors<N: Network>(
-    net: &N,
-    path: impl AsRef<std::path::Path>,
-) -> Result<(), Error> {
+pub fn save_safetensors<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(), Error> {
+    write_atomically(path.as_ref(), &to_safetensors(net)?)
+}
+
+/// Reads a network of type `N` from the safetensors file at `path` (by value; see
+/// [`load_safetensors_boxed`] for large networks).
+///
+/// # Errors
+/// [`Error::Io`] naming the file, or as [`from_safetensors`].
+pub fn load_safetensors<N: Network>(path: impl AsRef<Path>) -> Result<N, Error> {
+    let mut net = N::zeros();
+    load_safetensors_into(&mut net, path)?;
+    Ok(net)
+}
+
+/// [`load_safetensors`] on the heap, built there directly.
+///
+/// # Errors
+/// As [`load_safetensors`].
+pub fn load_safetensors_boxed<N: Network>(path: impl AsRef<Path>) -> Result<Box<N>, Error> {
+    let mut net = N::zeros_boxed();
+    load_safetensors_into(&mut *net, path)?;
+    Ok(net)
+}
+
+/// Loads the safetensors file at `path` into `net`, which is unchanged if loading fails.
+///
+/// # Errors
+/// As [`load_safetensors`].
+pub fn load_safetensors_into<N: Network>(net: &mut N, path: impl AsRef<Path>) -> Result<(), Error> {
     let path = path.as_ref();
-    std::fs::write(path, to_safetensors(net)?).map_err(|err| Error::Io {
+    from_safetensors_into(net, &read(path)?).map_err(|err| match err {
+        Error::Format(message) => Error::Format(format!("{}: {message}", path.display())),
+        other => other,
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|err| io_error(path, &err))
+}
+
+fn io_error(path: &Path, err: &std::io::Error) -> Error {
+    Error::Io {
         path: path.display().to_string(),
         message: err.to_string(),
-    })
+    }
+}
+
+/// Writes `bytes` to a new temporary file beside `path`, flushes and syncs it, then renames it
+/// over `path`: readers see the old file or the new one, never a part of either. On any error
+/// the temporary file is removed and `path` is untouched.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|err| io_error(path, &err))?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|err| io_error(path, &err))?;
+    file.persist(path)
+        .map_err(|err| io_error(path, &err.error))?;
+    Ok(())
+}
+
+/// Serializes saved parameters with their values in the network's scalar type, so that an
+/// `f32` network's JSON holds the shortest text for each `f32`, not its `f64` expansion.
+struct InScalar<'a, T>(&'a T, Scalar);
+
+impl Serialize for InScalar<'_, Saved> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let InScalar(saved, scalar) = self;
+        let mut state = serializer.serialize_struct("Saved", 3)?;
+        state.serialize_field("network", &saved.network)?;
+        state.serialize_field("scalar", &saved.scalar)?;
+        let layers: Vec<InScalar<'_, SavedLayer>> = saved
+            .layers
+            .iter()
+            .map(|layer| InScalar(layer, *scalar))
+            .collect();
+        state.serialize_field("layers", &layers)?;
+        state.end()
+    }
+}
+
+impl Serialize for InScalar<'_, SavedLayer> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let InScalar(layer, scalar) = self;
+        let mut state = serializer.serialize_struct("SavedLayer", 3)?;
+        state.serialize_field("name", &layer.name)?;
+        let rows: Vec<Values<'_>> = layer
+            .weights
+            .iter()
+            .map(|row| Values(row, *scalar))
+            .collect();
+        state.serialize_field("weights", &rows)?;
+        state.serialize_field("bias", &Values(&layer.bias, *scalar))?;
+        state.end()
+    }
+}
+
+/// A list of values, each written as the scalar type.
+struct Values<'a>(&'a [f64], Scalar);
+
+impl Serialize for Values<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for &value in self.0 {
+            match self.1 {
+                Scalar::F32 => seq.serialize_element(&(value as f32))?,
+                Scalar::F64 => seq.serialize_element(&value)?,
+            }
+        }
+        seq.end()
+    }
 }

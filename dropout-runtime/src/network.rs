@@ -51,8 +51,16 @@ pub trait Network {
     /// Training-mode forward pass under `masks`.
     fn forward_masked(&self, x: &Self::Input, masks: &Self::Masks) -> Self::Output;
 
-    /// The network with every weight and bias zero, e.g. to load saved parameters into.
+    /// The network with every weight and bias zero, e.g. to load saved parameters into. The
+    /// value passes through the stack: for large networks use [`Network::zeros_boxed`].
     fn zeros() -> Self
+    where
+        Self: Sized;
+
+    /// [`Network::zeros`] on the heap, built there directly: it uses no more stack than a small
+    /// network, however large this one is.
+    #[cfg(feature = "alloc")]
+    fn zeros_boxed() -> alloc::boxed::Box<Self>
     where
         Self: Sized;
 
@@ -90,13 +98,12 @@ pub trait Masks: Copy + Debug + PartialEq {
     /// The bits of site `idx`, mutably.
     fn site_mut(&mut self, idx: usize) -> Option<&mut [bool]>;
 
-    /// Masks that drop every unit of site `idx` and keep all others.
+    /// Masks that drop every unit of site `idx` and keep all others; `None` if the network has
+    /// no site `idx`.
     #[must_use]
-    fn dropping_site(idx: usize) -> Self {
+    fn dropping_site(idx: usize) -> Option<Self> {
         let mut masks = Self::ALL_KEPT;
-        if let Some(bits) = masks.site_mut(idx) {
-            bits.fill(false);
-        }
-        masks
+        masks.site_mut(idx)?.fill(false);
+        Some(masks)
     }
 }

@@ -32,7 +32,43 @@ pub use crate::stats::{Moments, exact_moments};
 #[cfg(all(feature = "alloc", feature = "rand"))]
 pub use crate::verify::testing;
 #[cfg(feature = "alloc")]
+pub use alloc::boxed::Box;
+#[cfg(feature = "alloc")]
 pub use alloc::string::String;
+
+pub use zero_bits::ZeroBits;
+#[cfg(feature = "alloc")]
+pub use zero_bits::boxed_zeroed;
+
+#[expect(
+    unsafe_code,
+    reason = "networks built as all-zero bytes on the heap: a marker trait and one `assume_init`"
+)]
+mod zero_bits {
+    use crate::{Dense, Float};
+
+    /// A type whose value may be all-zero bytes: `network!` implements it for the network structs it
+    /// generates, whose fields are all [`Dense`] layers, so that [`boxed_zeroed`] can build them on
+    /// the heap without passing them through the stack (a 1024 × 1024 layer is 4 MiB).
+    ///
+    /// # Safety
+    /// All-zero bytes must be a valid value of the type: every field is a `Dense` layer (arrays of
+    /// `f32` or `f64`, for which all-zero bytes are 0.0) or itself `ZeroBits`.
+    pub unsafe trait ZeroBits: Sized {}
+
+    // SAFETY: a `Dense` is two arrays of `f32` or `f64`; all-zero bytes are 0.0 in both.
+    unsafe impl<T: Float, const IN: usize, const OUT: usize> ZeroBits for Dense<T, IN, OUT> {}
+
+    /// A value of `N` with all bytes zero, allocated directly on the heap: `N`'s size of stack is
+    /// never used, however large the network.
+    #[cfg(feature = "alloc")]
+    #[must_use]
+    pub fn boxed_zeroed<N: ZeroBits>() -> alloc::boxed::Box<N> {
+        let zeroed = alloc::boxed::Box::<N>::new_zeroed();
+        // SAFETY: `N: ZeroBits` promises that all-zero bytes are a valid value of `N`.
+        unsafe { zeroed.assume_init() }
+    }
+}
 
 /// Formats masks as `μ⁰ = (1, 1), μ¹ = (1, 0, 1)`; each entry is the site's depth (0 for the
 /// input, k for the k-th layer) and its bits.

@@ -33,6 +33,9 @@ impl Dropout {
     /// A site that keeps every unit (`p = 0`).
     pub const NONE: Dropout = Dropout { p: 0.0, keep: 1.0 };
 
+    /// The smallest keep probability: 1/keep must be finite in `f32`.
+    pub const MIN_KEEP: f64 = dropout_shared::MIN_KEEP;
+
     /// A site that drops each unit with probability `p` (PyTorch's `nn.Dropout(p)`).
     ///
     /// # Errors
@@ -51,9 +54,11 @@ impl Dropout {
     /// A site that keeps each unit with probability `keep` (Srivastava et al.'s `p`).
     ///
     /// # Errors
-    /// [`Error::Probability`] unless `0 < keep ≤ 1`.
+    /// [`Error::Probability`] unless `0 < keep ≤ 1`, and unless 1/keep, the training scale of
+    /// kept units under `inverted` scaling, is finite in `f32` (keep ≥
+    /// [`Dropout::MIN_KEEP`], about 2.94e-39).
     pub fn with_keep(keep: f64) -> Result<Self, Error> {
-        if keep > 0.0 && keep <= 1.0 {
+        if (Self::MIN_KEEP..=1.0).contains(&keep) {
             Ok(Dropout {
                 p: 1.0 - keep,
                 keep,
@@ -98,6 +103,19 @@ impl fmt::Display for Dropout {
         } else {
             write!(f, "dropout(p = {:?})", self.p)
         }
+    }
+}
+
+/// One unit after a training-mode site: `v · factor` if kept; if dropped 0, or NaN where
+/// `v · 0` is NaN (v NaN or infinite).
+#[inline]
+fn masked<T: Float>(v: T, kept: bool, factor: T) -> T {
+    if kept {
+        v * factor
+    } else if v.is_finite() {
+        T::ZERO
+    } else {
+        T::NAN
     }
 }
 
@@ -257,34 +275,19 @@ impl Site {
         a
     }
 
-    /// The activations the next layer sees in a training pass: `a ⊙ μ · train_factor`.
+    /// The activations the next layer sees in a training pass: `a ⊙ μ · train_factor`. A
+    /// dropped unit becomes 0, or NaN if it was NaN or infinite (`a · 0`, as PyTorch computes it).
     #[must_use]
     pub fn masked_values<T: Float, const N: usize>(
         self,
         mut a: [T; N],
         mask: &[bool; N],
     ) -> [T; N] {
-        self.mask_slice(&mut a, mask);
-        a
-    }
-
-    /// Slice form of [`Site::masked_values`]; units beyond the shorter length are left alone.
-    pub fn mask_slice<T: Float>(self, a: &mut [T], mask: &[bool]) {
         let factor = T::from_f64(self.scaling.train_factor(self.dropout));
         for (v, &kept) in a.iter_mut().zip(mask) {
-            *v = if kept { *v * factor } else { T::ZERO };
+            *v = masked(*v, kept, factor);
         }
-    }
-
-    /// Slice form of [`Site::eval_values`].
-    pub fn eval_slice<T: Float>(self, a: &mut [T]) {
-        let factor = self.scaling.eval_factor(self.dropout);
-        if factor != 1.0 {
-            let factor = T::from_f64(factor);
-            for v in a {
-                *v *= factor;
-            }
-        }
+        a
     }
 
     /// Draws a mask: each unit is kept independently with the site's keep probability.
@@ -348,15 +351,14 @@ impl Site {
     ) -> Result<ndarray::Array2<T>, Error> {
         crate::batch::check_width(a, IN)?;
         crate::batch::check_mask_count(a, masks)?;
-        let mut masked = a.to_owned();
-        for (mut row, set) in masked.rows_mut().into_iter().zip(masks) {
-            let mask = select(set);
-            let factor = T::from_f64(self.scaling.train_factor(self.dropout));
-            for (v, &kept) in row.iter_mut().zip(mask) {
-                *v = if kept { *v * factor } else { T::ZERO };
+        let mut thinned = a.to_owned();
+        let factor = T::from_f64(self.scaling.train_factor(self.dropout));
+        for (mut row, set) in thinned.rows_mut().into_iter().zip(masks) {
+            for (v, &kept) in row.iter_mut().zip(select(set)) {
+                *v = masked(*v, kept, factor);
             }
         }
-        next.affine_batch(&masked)
+        next.affine_batch(&thinned)
     }
 }
 

@@ -30,16 +30,85 @@ pub struct Moments<O> {
 /// Running weighted mean and variance per output (West 1979), in `f64`.
 struct Accumulator {
     weight: f64,
-    mean: Vec<f64>,
-    sum_sq: Vec<f64>,
+    outputs: Vec<Running>,
+}
+
+/// The running moments of one output. Values are kept divided by `scale`, the largest magnitude
+/// seen so far, so that squared deviations cannot overflow however large the outputs are (the
+/// way BLAS's `nrm2` avoids overflow); non-finite values are counted apart, as IEEE arithmetic
+/// on the whole sum would treat them.
+#[derive(Clone, Copy, Default)]
+struct Running {
+    scale: f64,
+    mean: f64,
+    sum_sq: f64,
+    nan: bool,
+    positive_infinity: bool,
+    negative_infinity: bool,
+}
+
+impl Running {
+    fn add(&mut self, weight: f64, share: f64, value: f64) {
+        if value.is_nan() {
+            self.nan = true;
+            return;
+        }
+        if value.is_infinite() {
+            if value > 0.0 {
+                self.positive_infinity = true;
+            } else {
+                self.negative_infinity = true;
+            }
+            return;
+        }
+        let magnitude = value.abs();
+        if magnitude > self.scale {
+            let shrink = self.scale / magnitude;
+            self.mean *= shrink;
+            self.sum_sq *= shrink * shrink;
+            self.scale = magnitude;
+        }
+        let value = if self.scale > 0.0 {
+            value / self.scale
+        } else {
+            0.0
+        };
+        let delta = value - self.mean;
+        self.mean += share * delta;
+        self.sum_sq += weight * delta * (value - self.mean);
+    }
+
+    /// The mean and standard deviation (variance = sum_sq / denominator).
+    fn finish(self, denominator: f64) -> (f64, f64) {
+        if self.nan || (self.positive_infinity && self.negative_infinity) {
+            return (f64::NAN, f64::NAN);
+        }
+        if self.positive_infinity || self.negative_infinity {
+            let mean = if self.positive_infinity {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            };
+            // ∞ − ∞ in the deviations.
+            return (mean, f64::NAN);
+        }
+        let std_dev = if denominator > 0.0 {
+            // Rounding can leave a tiny negative variance where the true one is 0.
+            let variance = self.sum_sq / denominator;
+            libm::sqrt(if variance < 0.0 { 0.0 } else { variance }) * self.scale
+        } else {
+            // One sample has no spread to estimate.
+            f64::NAN
+        };
+        (self.mean * self.scale, std_dev)
+    }
 }
 
 impl Accumulator {
     fn new(n: usize) -> Self {
         Accumulator {
             weight: 0.0,
-            mean: vec![0.0; n],
-            sum_sq: vec![0.0; n],
+            outputs: vec![Running::default(); n],
         }
     }
 
@@ -49,27 +118,18 @@ impl Accumulator {
         }
         self.weight += weight;
         let share = weight / self.weight;
-        for ((mean, sum_sq), value) in self.mean.iter_mut().zip(&mut self.sum_sq).zip(values) {
-            let value = value.to_f64();
-            let delta = value - *mean;
-            *mean += share * delta;
-            *sum_sq += weight * delta * (value - *mean);
+        for (running, value) in self.outputs.iter_mut().zip(values) {
+            running.add(weight, share, value.to_f64());
         }
     }
 
     /// Writes the mean and the standard deviation (variance = sum_sq / (weight − correction)).
     fn finish<T: Float>(&self, mean: &mut [T], std_dev: &mut [T], correction: f64) {
         let denominator = self.weight - correction;
-        for (slot, value) in mean.iter_mut().zip(&self.mean) {
-            *slot = T::from_f64(*value);
-        }
-        for (slot, sum_sq) in std_dev.iter_mut().zip(&self.sum_sq) {
-            let variance = if denominator > 0.0 {
-                (sum_sq / denominator).max(0.0)
-            } else {
-                0.0
-            };
-            *slot = T::from_f64(libm::sqrt(variance));
+        for ((mean, std_dev), running) in mean.iter_mut().zip(std_dev).zip(&self.outputs) {
+            let (m, s) = running.finish(denominator);
+            *mean = T::from_f64(m);
+            *std_dev = T::from_f64(s);
         }
     }
 }
@@ -142,6 +202,8 @@ pub fn exact_moments<N: Network>(net: &N, x: &N::Input) -> Result<Moments<N::Out
 /// `net`'s training-mode output at `x` over `samples` passes under masks drawn from `rng`.
 ///
 /// Nothing about the network changes: the passes are ordinary [`Network::forward_masked`] calls.
+/// The sample standard deviation divides by `samples − 1`, so one sample gives NaN: there is no
+/// spread to estimate from it (NumPy's `std(ddof=1)` and PyTorch's `std` agree).
 ///
 /// # Errors
 /// [`Error::NoSamples`] if `samples` is zero.
@@ -221,5 +283,53 @@ mod tests {
         acc.finish(&mut m, &mut s, 1.0);
         assert_eq!(m, [2.0]);
         assert_eq!(s, [1.0]);
+    }
+
+    /// Mean and standard deviation of `values`, equally weighted, with `correction`.
+    fn moments(values: &[f64], correction: f64) -> (f64, f64) {
+        let mut acc = Accumulator::new(1);
+        for v in values {
+            acc.add(1.0, &[*v]);
+        }
+        let (mut m, mut s) = ([0.0_f64], [0.0_f64]);
+        acc.finish(&mut m, &mut s, correction);
+        (m[0], s[0])
+    }
+
+    #[test]
+    fn huge_outputs_do_not_overflow_the_spread() {
+        // Deviations of 1e200 square to 1e400, beyond f64: the scaled sums stay finite.
+        let (mean, std_dev) = moments(&[1e200, -1e200], 0.0);
+        assert_eq!(mean, 0.0);
+        assert!((std_dev - 1e200).abs() <= 1e186, "{std_dev}");
+        let (mean, std_dev) = moments(&[1.0, 3.0, 1e300], 0.0);
+        assert!((mean - 1e300 / 3.0).abs() <= 1e286, "{mean}");
+        assert!(
+            (std_dev - 1e300 * 2.0_f64.sqrt() / 3.0).abs() <= 1e286,
+            "{std_dev}"
+        );
+    }
+
+    #[test]
+    fn non_finite_outputs_propagate() {
+        let (mean, std_dev) = moments(&[1.0, f64::NAN, 2.0], 0.0);
+        assert!(mean.is_nan() && std_dev.is_nan());
+        let (mean, std_dev) = moments(&[1.0, f64::INFINITY], 0.0);
+        assert_eq!(mean, f64::INFINITY);
+        assert!(std_dev.is_nan());
+        let (mean, std_dev) = moments(&[f64::NEG_INFINITY, 1.0], 0.0);
+        assert_eq!(mean, f64::NEG_INFINITY);
+        assert!(std_dev.is_nan());
+        let (mean, _) = moments(&[f64::INFINITY, f64::NEG_INFINITY], 0.0);
+        assert!(mean.is_nan());
+    }
+
+    #[test]
+    fn one_sample_has_no_sample_spread() {
+        let (mean, std_dev) = moments(&[4.0], 1.0);
+        assert_eq!(mean, 4.0);
+        assert!(std_dev.is_nan());
+        // Over the population (no correction) one value has spread 0.
+        assert_eq!(moments(&[4.0], 0.0), (4.0, 0.0));
     }
 }

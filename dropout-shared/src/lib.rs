@@ -14,3 +14,7 @@ mod superscript;
 
 pub use scalar::Scalar;
 pub use superscript::Superscript;
+
+/// The smallest keep probability a dropout site may have: `inverted` scaling multiplies kept
+/// units by 1/keep, which must be finite in `f32` (1/keep ≤ `f32::MAX`, so keep ≥ 2.94e-39).
+pub const MIN_KEEP: f64 = 1.0 / f32::MAX as f64;

@@ -36,6 +36,7 @@ impl Gen<'_> {
         } else {
             TokenStream::new()
         };
+        let init_boxed = self.init_boxed();
         let sample = self.body(quote!(<Self as #rt::Network>::sample_masks(self, rng)));
         let train = self.body(quote! {
             let masks = self.sample_masks(rng);
@@ -61,6 +62,63 @@ impl Gen<'_> {
                         rng: &mut R,
                     ) -> (#output_ty, #masks) {
                         #train
+                    }
+                }
+            }
+
+            #init_boxed
+        }
+    }
+
+    /// `init_boxed` (where `init` exists) or `new_boxed` (where `new` does): the network built
+    /// on the heap, layer by layer in place, so that no value of its size passes through the
+    /// stack. `init_boxed` draws the same weights as `init` from the same generator.
+    fn init_boxed(&self) -> TokenStream {
+        let model = self.model;
+        let rt = &self.rt;
+        let ident = &model.ident;
+        let drawn = self.mode == Mode::Stub || !model.all_weights_declared();
+        let layers = model.layers.iter().enumerate().map(|(idx, layer)| {
+            let name = &layer.name;
+            if layer.params.is_some() {
+                let value = layer_const(idx);
+                quote!(net.#name.copy_from(&Self::#value);)
+            } else {
+                let activation = self.activation(layer.activation);
+                quote!(net.#name.init_in_place(rng, #activation);)
+            }
+        });
+        let body = self.body(quote! {
+            let mut net = <Self as #rt::Network>::zeros_boxed();
+            #(#layers)*
+            net
+        });
+        if drawn {
+            quote! {
+                ::dropout::__if_alloc_rand! {
+                    impl #ident {
+                        /// [`Self::init`] on the heap: the same weights from the same generator,
+                        /// built in place, so that even a network of many megabytes needs no
+                        /// more stack than a small one.
+                        #[must_use]
+                        pub fn init_boxed<R: #rt::rand::Rng + ?::core::marker::Sized>(
+                            rng: &mut R,
+                        ) -> #rt::Box<Self> {
+                            #body
+                        }
+                    }
+                }
+            }
+        } else {
+            quote! {
+                ::dropout::__if_alloc! {
+                    impl #ident {
+                        /// [`Self::new`] on the heap, built in place, so that even a network of
+                        /// many megabytes needs no more stack than a small one.
+                        #[must_use]
+                        pub fn new_boxed() -> #rt::Box<Self> {
+                            #body
+                        }
                     }
                 }
             }

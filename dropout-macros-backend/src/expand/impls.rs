@@ -75,7 +75,23 @@ impl Gen<'_> {
             quote!(#name: #rt::Dense::zeros(),)
         });
         let zeros = self.body(quote!(Self { #(#zero_fields)* }));
+        let field_checks = model.layers.iter().map(|layer| {
+            let name = &layer.name;
+            quote!(zero_bits(&net.#name);)
+        });
         quote! {
+            // SAFETY: every field of the struct is a `Dense` layer, for which all-zero bytes are
+            // a valid value; the function below makes the compiler check that they are.
+            #[automatically_derived]
+            unsafe impl #rt::ZeroBits for #ident {}
+
+            const _: () = {
+                fn zero_bits<Z: #rt::ZeroBits>(_: &Z) {}
+                fn every_field_is_zero_bits(net: &#ident) {
+                    #(#field_checks)*
+                }
+            };
+
             impl #rt::Network for #ident {
                 type Scalar = #t;
                 type Input = #input_ty;
@@ -91,6 +107,11 @@ impl Gen<'_> {
                 }
                 fn zeros() -> Self {
                     #zeros
+                }
+                ::dropout::__if_alloc! {
+                    fn zeros_boxed() -> #rt::Box<Self> {
+                        #rt::boxed_zeroed()
+                    }
                 }
                 fn layer(&self, idx: usize) -> ::core::option::Option<&dyn #rt::Layer<#t>> {
                     #layer

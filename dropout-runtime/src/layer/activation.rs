@@ -23,7 +23,7 @@ use crate::Float;
 pub enum Activation {
     /// g(z) = z.
     Identity,
-    /// g(z) = max(z, 0).
+    /// g(z) = max(z, 0); NaN stays NaN.
     Relu,
     /// g(z) = z for z > 0, α·z otherwise; the field is α.
     LeakyRelu(f64),
@@ -50,8 +50,12 @@ impl Activation {
         match self {
             Activation::Identity => {}
             Activation::Relu => {
+                // As PyTorch: NaN stays NaN and −0 stays −0 (`v > 0 ? v : 0` would turn NaN
+                // into 0).
                 for v in z {
-                    *v = if *v > T::ZERO { *v } else { T::ZERO };
+                    if *v < T::ZERO {
+                        *v = T::ZERO;
+                    }
                 }
             }
             Activation::LeakyRelu(alpha) => {

@@ -144,6 +144,18 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
 
     /// `z = W·(a ⊙ μ · scale) + b`: inputs with a `false` mask bit are skipped entirely, kept
     /// inputs are scaled by `scale`. The bias is never masked.
+    ///
+    /// A dropped input that is NaN or infinite makes every output NaN, as the product
+    /// `a · 0` it stands for is NaN (and as PyTorch's dropout computes it); its weights are still
+    /// not read.
+    ///
+    /// ```
+    /// use dropout_runtime::Dense;
+    ///
+    /// let layer = Dense::<f32, 2, 1>::from_rows(&[[1.0, 10.0]], &[0.5]);
+    /// assert_eq!(layer.affine_masked(&[3.0, 4.0], &[true, false], 2.0), [6.5]);
+    /// assert!(layer.affine_masked(&[3.0, f32::NAN], &[true, false], 2.0)[0].is_nan());
+    /// ```
     #[inline]
     pub fn affine_masked(&self, a: &[T; IN], mask: &[bool; IN], scale: T) -> [T; OUT] {
         // List the kept inputs without branching on the (random) mask bits, so that the cost
@@ -152,11 +164,16 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         // without leaving a panic path in the compiled code.
         let mut kept_rows = [0_u32; IN];
         let mut kept = 0;
-        for (i, &bit) in mask.iter().enumerate() {
+        let mut dropped_non_finite = false;
+        for (i, (&bit, &value)) in mask.iter().zip(a).enumerate() {
             if let Some(slot) = kept_rows.get_mut(kept) {
                 *slot = i as u32;
             }
             kept += usize::from(bit);
+            dropped_non_finite |= !bit & !value.is_finite();
+        }
+        if dropped_non_finite {
+            return [T::NAN; OUT];
         }
         let mut z = self.bias;
         self.accumulate(&mut z, kept, |k| {
@@ -252,6 +269,15 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         } else {
             kernel::accumulate(z, count, entry, weights, IN, false);
         }
+    }
+
+    /// Makes this layer a copy of `other` without a temporary of the layer's size (a plain
+    /// assignment may pass a large layer through the stack in unoptimised builds).
+    pub fn copy_from(&mut self, other: &Self) {
+        self.weights
+            .as_flattened_mut()
+            .copy_from_slice(other.weights.as_flattened());
+        self.bias.copy_from_slice(&other.bias);
     }
 
     /// The weights in storage order, for the batched and training kernels.
@@ -397,16 +423,34 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// assert_eq!(layer.bias(), &[0.0; 4]);
     /// ```
     pub fn init<R: rand::Rng + ?Sized>(rng: &mut R, activation: crate::Activation) -> Self {
+        let mut layer = Self::zeros();
+        layer.init_in_place(rng, activation);
+        layer
+    }
+
+    /// [`Dense::init`] in place: the same weights for the same generator, drawn neuron by
+    /// neuron, without building a second layer (for layers on the heap, too large for the
+    /// stack).
+    pub fn init_in_place<R: rand::Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        activation: crate::Activation,
+    ) {
         use rand::RngExt as _;
         let bound = crate::init::uniform_bound(activation, IN, OUT);
+        let storage = self.weights.as_flattened_mut();
         if bound > 0.0 {
-            Self::from_fn(
-                |_, _| T::from_f64(rng.random_range(-bound..bound)),
-                |_| T::ZERO,
-            )
+            for neuron in 0..OUT {
+                for input in 0..IN {
+                    if let Some(w) = storage.get_mut(kernel::offset(IN, OUT, neuron, input)) {
+                        *w = T::from_f64(rng.random_range(-bound..bound));
+                    }
+                }
+            }
         } else {
-            Self::zeros()
+            storage.fill(T::ZERO);
         }
+        self.bias = [T::ZERO; OUT];
     }
 }
 

@@ -7,14 +7,19 @@
 //! feeding the layer is dropped.
 
 use alloc::vec::Vec;
+use core::fmt;
+use core::marker::PhantomData;
 
 use ndarray::{Array1, Array2, ArrayRef2, Axis, LinalgScalar};
+
+use super::Loss;
 
 use crate::kernel::gemm::{bias_rows, gemm_forward, gemm_input_gradient, gemm_weight_gradient};
 use crate::kernel::offset;
 use crate::{Activation, Error, Float, Masks, Network, Scaling};
 
-/// The gradient of a loss with respect to every parameter of a network, in its shapes.
+/// The gradient of a loss with respect to every parameter of a network of type `N`, in its
+/// shapes. Gradients of one network type cannot be applied to another: the types differ.
 ///
 /// # Example
 /// ```
@@ -25,14 +30,16 @@ use crate::{Activation, Error, Float, Masks, Network, Scaling};
 ///     struct Line<f64> { input: 1, dense 1 identity { weights: [[2.0]], bias: [1.0] } }
 /// }
 /// // y = 2·3 + 1 = 7, target 5: loss (7 − 5)² = 4, dL/dy = 4, dL/dw = 4·3, dL/db = 4.
-/// let (loss, grads) = gradients(&Line::new(), &[3.0], &LineMasks {}, &[5.0], Loss::MeanSquaredError);
+/// let (loss, grads) = gradients(&Line::new(), &[3.0], &LineMasks {}, &[5.0], Loss::MeanSquaredError)?;
 /// assert_eq!(loss, 4.0);
 /// assert_eq!(grads.weight(0, 0, 0), Some(12.0));
 /// assert_eq!(grads.bias(0, 0), Some(4.0));
+/// assert_eq!(grads.max_abs(), 12.0);
+/// # Ok::<(), dropout::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct Gradients<T> {
-    layers: Vec<LayerGradient<T>>,
+pub struct Gradients<N: Network> {
+    layers: Vec<LayerGradient<N::Scalar>>,
+    network: PhantomData<fn() -> N>,
 }
 
 /// The gradient of one layer, its weights in the layer's storage order.
@@ -43,18 +50,22 @@ pub(crate) struct LayerGradient<T> {
     pub(crate) bias: Array1<T>,
 }
 
-impl<T: Float> Gradients<T> {
-    /// Zero gradients with the shapes of `net`.
-    pub fn zeros_like<N: Network<Scalar = T>>(net: &N) -> Self {
-        let layers = (0..N::SPEC.layers.len())
-            .filter_map(|idx| net.layer(idx))
+impl<N: Network> Gradients<N> {
+    /// Zero gradients with the shapes of `N`.
+    pub fn zeros() -> Self {
+        let layers = N::SPEC
+            .layers
+            .iter()
             .map(|layer| LayerGradient {
-                fan_in: layer.fan_in(),
-                weights: alloc::vec![T::ZERO; layer.fan_in() * layer.size()],
-                bias: Array1::from_elem(layer.size(), T::ZERO),
+                fan_in: layer.fan_in,
+                weights: alloc::vec![N::Scalar::ZERO; layer.fan_in * layer.size],
+                bias: Array1::from_elem(layer.size, N::Scalar::ZERO),
             })
             .collect();
-        Gradients { layers }
+        Gradients {
+            layers,
+            network: PhantomData,
+        }
     }
 
     /// The number of layers.
@@ -63,7 +74,7 @@ impl<T: Float> Gradients<T> {
     }
 
     /// ∂L/∂W of the weight from `input` to `neuron` in layer `layer` (0 is the first layer).
-    pub fn weight(&self, layer: usize, neuron: usize, input: usize) -> Option<T> {
+    pub fn weight(&self, layer: usize, neuron: usize, input: usize) -> Option<N::Scalar> {
         let layer = self.layers.get(layer)?;
         if neuron >= layer.bias.len() || input >= layer.fan_in {
             return None;
@@ -75,20 +86,90 @@ impl<T: Float> Gradients<T> {
     }
 
     /// ∂L/∂b of `neuron` in layer `layer`.
-    pub fn bias(&self, layer: usize, neuron: usize) -> Option<T> {
+    pub fn bias(&self, layer: usize, neuron: usize) -> Option<N::Scalar> {
         self.layers.get(layer)?.bias.get(neuron).copied()
     }
 
-    /// The largest absolute component, e.g. to watch for exploding gradients.
+    /// The largest absolute component, e.g. to watch for exploding gradients; NaN if any
+    /// component is NaN.
     pub fn max_abs(&self) -> f64 {
+        self.values().fold(0.0, |m, v| {
+            let v = v.to_f64().abs();
+            if v > m || v.is_nan() { v } else { m }
+        })
+    }
+
+    /// Whether every component is finite.
+    pub fn is_finite(&self) -> bool {
+        self.values().all(Float::is_finite)
+    }
+
+    fn values(&self) -> impl Iterator<Item = N::Scalar> + '_ {
         self.layers
             .iter()
             .flat_map(|l| l.weights.iter().chain(l.bias.iter()))
-            .fold(0.0, |m, v| m.max(v.to_f64().abs()))
+            .copied()
     }
 
-    pub(crate) fn layers(&self) -> &[LayerGradient<T>] {
+    pub(crate) fn layers(&self) -> &[LayerGradient<N::Scalar>] {
         &self.layers
+    }
+}
+
+impl<N: Network> Clone for Gradients<N> {
+    fn clone(&self) -> Self {
+        Gradients {
+            layers: self.layers.clone(),
+            network: PhantomData,
+        }
+    }
+}
+
+impl<N: Network> fmt::Debug for Gradients<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gradients")
+            .field("network", &N::SPEC.name)
+            .field("layers", &self.layers)
+            .finish()
+    }
+}
+
+impl<N: Network> PartialEq for Gradients<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.layers == other.layers
+    }
+}
+
+/// How a loss meets a network's output: on its outputs, or on the output layer's
+/// pre-activation when that layer applies the loss's own link (softmax, sigmoid).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Objective {
+    pub loss: Loss,
+    on_logits: bool,
+}
+
+impl Objective {
+    /// # Errors
+    /// [`Error::LossOutput`] if the output layer applies the other cross-entropy's link.
+    pub fn new<N: Network>(loss: Loss) -> Result<Self, Error> {
+        let on_logits = match N::SPEC.layers.last() {
+            Some(output) => loss.on_logits(output.activation)?,
+            None => false,
+        };
+        Ok(Objective { loss, on_logits })
+    }
+
+    /// What the loss compares with the targets.
+    fn predictions<T>(self, tape: &Tape<T>) -> &Array2<T> {
+        match tape.z.last() {
+            Some(z) if self.on_logits => z,
+            _ => &tape.output,
+        }
+    }
+
+    /// The loss of a recorded pass, whose targets are checked.
+    pub fn value<T: Float>(self, tape: &Tape<T>, targets: &ArrayRef2<T>) -> f64 {
+        self.loss.unchecked(self.predictions(tape), targets).0
     }
 }
 
@@ -276,20 +357,40 @@ fn activation_backward<T: Float>(
     }
 }
 
-/// Backpropagates ∂L/∂output through the recorded pass.
-pub(crate) fn backward<N: Network>(
+/// The loss of a recorded pass and its gradient, backpropagated to every parameter. The targets
+/// have the outputs' shape and are checked.
+pub(crate) fn loss_and_gradients<N: Network>(
     net: &N,
     tape: &Tape<N::Scalar>,
-    d_output: Array2<N::Scalar>,
+    objective: Objective,
+    targets: &ArrayRef2<N::Scalar>,
     multipliers: &[Array2<N::Scalar>],
-) -> Gradients<N::Scalar>
+) -> (f64, Gradients<N>)
+where
+    N::Scalar: LinalgScalar,
+{
+    let (value, d) = objective
+        .loss
+        .unchecked(objective.predictions(tape), targets);
+    (value, backward(net, tape, objective, d, multipliers))
+}
+
+/// Backpropagates ∂L/∂(what the loss compared) through the recorded pass.
+fn backward<N: Network>(
+    net: &N,
+    tape: &Tape<N::Scalar>,
+    objective: Objective,
+    d_loss: Array2<N::Scalar>,
+    multipliers: &[Array2<N::Scalar>],
+) -> Gradients<N>
 where
     N::Scalar: LinalgScalar,
 {
     let spec = N::SPEC;
-    let mut grads = Gradients::zeros_like(net);
+    let mut grads = Gradients::zeros();
     let mut site = multipliers.len();
-    let mut d = d_output;
+    let mut d = d_loss;
+    let last = spec.layers.len().saturating_sub(1);
     for (idx, layer_spec) in spec.layers.iter().enumerate().rev() {
         let Some(layer) = net.layer(idx) else {
             continue;
@@ -298,7 +399,10 @@ where
             site -= 1;
             d *= &multipliers[site];
         }
-        activation_backward(layer_spec.activation, &tape.z[idx], &tape.g[idx], &mut d);
+        // A loss on the logits has its gradient with respect to z already.
+        if !(idx == last && objective.on_logits) {
+            activation_backward(layer_spec.activation, &tape.z[idx], &tape.g[idx], &mut d);
+        }
         let grad = &mut grads.layers[idx];
         gemm_weight_gradient(
             &mut grad.weights,
@@ -333,44 +437,53 @@ pub(crate) fn check_batch<N: Network>(
 }
 
 /// The loss of a batch under the given masks (one set per row) and the gradient of every
-/// parameter.
+/// parameter. A softmax or sigmoid output layer meets its cross-entropy loss on its
+/// pre-activation, as described at [`Loss`].
 ///
 /// # Errors
 /// If `x` does not have the network's input width, `targets` is not one row of outputs per
-/// sample, or `masks` is not one set per sample.
+/// sample or not what the loss needs, `masks` is not one set per sample, or the loss does not
+/// fit the output layer.
 pub fn gradients_batch<N: Network>(
     net: &N,
     x: &ArrayRef2<N::Scalar>,
     masks: &[N::Masks],
     targets: &ArrayRef2<N::Scalar>,
-    loss: super::Loss,
-) -> Result<(f64, Gradients<N::Scalar>), Error>
+    loss: Loss,
+) -> Result<(f64, Gradients<N>), Error>
 where
     N::Scalar: LinalgScalar,
 {
     check_batch::<N>(x, targets)?;
     crate::batch::check_mask_count(x, masks)?;
+    loss.check_targets(targets, "targets")?;
+    let objective = Objective::new::<N>(loss)?;
     let multipliers = multipliers::<N>(masks, &SiteParams::of::<N>(None));
     let tape = forward_tape(net, x, &SiteMode::Train(&multipliers));
-    let (value, d_output) = loss.value_and_gradient(&tape.output, targets);
-    Ok((value, backward(net, &tape, d_output, &multipliers)))
+    Ok(loss_and_gradients(
+        net,
+        &tape,
+        objective,
+        targets,
+        &multipliers,
+    ))
 }
 
 /// The loss of one sample under `masks` and the gradient of every parameter.
+///
+/// # Errors
+/// If `target` is not what the loss needs, or the loss does not fit the output layer.
 pub fn gradients<N: Network>(
     net: &N,
     x: &N::Input,
     masks: &N::Masks,
     target: &N::Output,
-    loss: super::Loss,
-) -> (f64, Gradients<N::Scalar>)
+    loss: Loss,
+) -> Result<(f64, Gradients<N>), Error>
 where
     N::Scalar: LinalgScalar,
 {
     let x = Array2::from_shape_fn((1, x.as_ref().len()), |(_, i)| x.as_ref()[i]);
     let target = Array2::from_shape_fn((1, target.as_ref().len()), |(_, k)| target.as_ref()[k]);
-    let multipliers = multipliers::<N>(core::slice::from_ref(masks), &SiteParams::of::<N>(None));
-    let tape = forward_tape(net, &x, &SiteMode::Train(&multipliers));
-    let (value, d_output) = loss.value_and_gradient(&tape.output, &target);
-    (value, backward(net, &tape, d_output, &multipliers))
+    gradients_batch(net, &x, core::slice::from_ref(masks), &target, loss)
 }

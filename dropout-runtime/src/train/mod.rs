@@ -34,6 +34,7 @@ mod optim;
 
 use alloc::format;
 use alloc::vec::Vec;
+use core::ops::ControlFlow;
 
 use ndarray::{Array2, ArrayRef2, Axis, LinalgScalar};
 use rand::rngs::Xoshiro256PlusPlus;
@@ -45,7 +46,7 @@ pub use loss::Loss;
 pub use optim::{Optimizer, OptimizerState};
 
 use crate::{Dropout, Error, Float, Network, Scaling};
-use backprop::{SiteMode, SiteParams, backward, check_batch, forward_tape};
+use backprop::{Objective, SiteMode, SiteParams, check_batch, forward_tape, loss_and_gradients};
 
 /// A data set: inputs and targets, one sample per row.
 pub type Data<'a, T> = (&'a ArrayRef2<T>, &'a ArrayRef2<T>);
@@ -132,25 +133,118 @@ impl Trainer {
     }
 
     /// Trains `net` on `train` (inputs, targets), calling `on_epoch` after every epoch, and
-    /// returns every epoch's report.
+    /// returns every epoch's report. `on_epoch` returns `()` to go on, or a
+    /// [`ControlFlow`]: `ControlFlow::Break(())` stops after that epoch.
+    ///
+    /// Everything is checked before the first step: shapes, that no data set is empty, that
+    /// every input and target is finite, that the targets suit the loss and the loss the output
+    /// layer (see [`Loss`]), and every hyperparameter. During training, a step that would make a
+    /// loss, gradient or parameter NaN or infinite is not taken: `fit` returns
+    /// [`Error::Diverged`] naming the epoch and step, and `net` keeps the parameters of the last
+    /// finite step.
     ///
     /// # Errors
-    /// If a data set's shapes do not fit the network, the batch size is zero, or a dropout
-    /// override is out of range or used with `classic` scaling.
-    pub fn fit<N: Network>(
+    /// As above; each error names the data, row and column, or the hyperparameter, or the
+    /// epoch and step.
+    pub fn fit<N: Network, C: EpochControl>(
         &self,
         net: &mut N,
         train: Data<'_, N::Scalar>,
         validation: Option<Data<'_, N::Scalar>>,
-        mut on_epoch: impl FnMut(&EpochReport),
+        mut on_epoch: impl FnMut(&EpochReport) -> C,
     ) -> Result<Vec<EpochReport>, Error>
     where
         N::Scalar: LinalgScalar,
     {
+        let objective = self.check::<N>(train, validation)?;
         let (x, targets) = train;
-        check_batch::<N>(x, targets)?;
-        if let Some((vx, vy)) = validation {
-            check_batch::<N>(vx, vy)?;
+        let params = SiteParams::of::<N>(self.dropout);
+        let mut state = OptimizerState::<N>::new(self.optimizer)?;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);
+        let mut order: Vec<usize> = (0..x.nrows()).collect();
+        let bar = self.progress_bar();
+        let mut history = Vec::new();
+        for epoch in 1..=self.epochs {
+            order.shuffle(&mut rng);
+            let mut total = 0.0;
+            for (step, batch) in order.chunks(self.batch_size).enumerate() {
+                let at = |what| Error::Diverged {
+                    epoch,
+                    step: step + 1,
+                    what,
+                };
+                let xb = x.select(Axis(0), batch);
+                let yb = targets.select(Axis(0), batch);
+                let multipliers = sample_multipliers::<N, _>(&mut rng, batch.len(), &params);
+                let tape = forward_tape(net, &xb, &SiteMode::Train(&multipliers));
+                let (value, grads) = loss_and_gradients(net, &tape, objective, &yb, &multipliers);
+                if !value.is_finite() {
+                    return Err(at("loss"));
+                }
+                state.step(net, &grads).map_err(|err| match err {
+                    Error::Diverged { what, .. } => at(what),
+                    other => other,
+                })?;
+                total += value * batch.len() as f64;
+            }
+            let report = EpochReport {
+                epoch,
+                train_loss: total / x.nrows() as f64,
+                train_eval_loss: evaluate_with(net, train, objective, &params),
+                validation_loss: validation
+                    .map(|data| evaluate_with(net, data, objective, &params)),
+            };
+            let finite = report.train_eval_loss.is_finite()
+                && report.validation_loss.is_none_or(f64::is_finite);
+            if !finite {
+                return Err(Error::Diverged {
+                    epoch,
+                    step: 0,
+                    what: "evaluation loss",
+                });
+            }
+            let go_on = match &bar {
+                Some(bar) => {
+                    bar.set_message(match report.validation_loss {
+                        Some(v) => {
+                            format!("train {:.4}  validation {v:.4}", report.train_eval_loss)
+                        }
+                        None => format!("train {:.4}", report.train_eval_loss),
+                    });
+                    bar.inc(1);
+                    // Whatever the callback prints appears above the bar, not glued to it.
+                    bar.suspend(|| on_epoch(&report).keep_going())
+                }
+                None => on_epoch(&report).keep_going(),
+            };
+            history.push(report);
+            if !go_on {
+                break;
+            }
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        Ok(history)
+    }
+
+    /// Everything `fit` checks before the first step; returns how the loss meets the output.
+    fn check<N: Network>(
+        &self,
+        train: Data<'_, N::Scalar>,
+        validation: Option<Data<'_, N::Scalar>>,
+    ) -> Result<Objective, Error> {
+        check_data::<N>(
+            train,
+            self.loss,
+            ["training", "training inputs", "training targets"],
+        )?;
+        if let Some(data) = validation {
+            check_data::<N>(
+                data,
+                self.loss,
+                ["validation", "validation inputs", "validation targets"],
+            )?;
         }
         if self.batch_size == 0 {
             return Err(Error::BatchSize);
@@ -161,46 +255,8 @@ impl Trainer {
                 return Err(Error::OverrideNeedsInverted);
             }
         }
-        let params = SiteParams::of::<N>(self.dropout);
-        let mut state = OptimizerState::new(self.optimizer, net);
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);
-        let mut order: Vec<usize> = (0..x.nrows()).collect();
-        let bar = self.progress_bar();
-        let mut history = Vec::with_capacity(self.epochs);
-        for epoch in 1..=self.epochs {
-            order.shuffle(&mut rng);
-            let mut total = 0.0;
-            for batch in order.chunks(self.batch_size) {
-                let xb = x.select(Axis(0), batch);
-                let yb = targets.select(Axis(0), batch);
-                let multipliers = sample_multipliers::<N, _>(&mut rng, batch.len(), &params);
-                let tape = forward_tape(net, &xb, &SiteMode::Train(&multipliers));
-                let (value, d_output) = self.loss.value_and_gradient(&tape.output, &yb);
-                let grads = backward(net, &tape, d_output, &multipliers);
-                state.step(net, &grads);
-                total += value * batch.len() as f64;
-            }
-            let report = EpochReport {
-                epoch,
-                train_loss: total / x.nrows().max(1) as f64,
-                train_eval_loss: evaluate_with(net, x, targets, self.loss, &params),
-                validation_loss: validation
-                    .map(|(vx, vy)| evaluate_with(net, vx, vy, self.loss, &params)),
-            };
-            if let Some(bar) = &bar {
-                bar.set_message(match report.validation_loss {
-                    Some(v) => format!("train {:.4}  validation {v:.4}", report.train_eval_loss),
-                    None => format!("train {:.4}", report.train_eval_loss),
-                });
-                bar.inc(1);
-            }
-            on_epoch(&report);
-            history.push(report);
-        }
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        Ok(history)
+        self.optimizer.check()?;
+        Objective::new::<N>(self.loss)
     }
 
     fn progress_bar(&self) -> Option<indicatif::ProgressBar> {
@@ -215,6 +271,55 @@ impl Trainer {
         }
         Some(bar)
     }
+}
+
+/// What an epoch callback returns to say whether training goes on: `()` (always) or a
+/// [`ControlFlow`] (`Break(())` stops).
+pub trait EpochControl {
+    /// Whether to train another epoch.
+    fn keep_going(self) -> bool;
+}
+
+impl EpochControl for () {
+    fn keep_going(self) -> bool {
+        true
+    }
+}
+
+impl EpochControl for ControlFlow<()> {
+    fn keep_going(self) -> bool {
+        self.is_continue()
+    }
+}
+
+/// A data set's shapes, size, values and targets; `names` are the set, its inputs and its
+/// targets as errors call them.
+fn check_data<N: Network>(
+    (x, targets): Data<'_, N::Scalar>,
+    loss: Loss,
+    [set, inputs, target_name]: [&'static str; 3],
+) -> Result<(), Error> {
+    check_batch::<N>(x, targets)?;
+    if x.nrows() == 0 {
+        return Err(Error::EmptyData { what: set });
+    }
+    check_finite(x, inputs)?;
+    loss.check_targets(targets, target_name)
+}
+
+/// Every value of `data` is finite.
+fn check_finite<T: Float>(data: &ArrayRef2<T>, what: &'static str) -> Result<(), Error> {
+    for ((row, column), value) in data.indexed_iter() {
+        if !value.is_finite() {
+            return Err(Error::NonFiniteData {
+                what,
+                row,
+                column,
+                value: value.to_f64(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One multiplier matrix per site for a batch of `rows` samples: each unit kept with the site's
@@ -244,37 +349,33 @@ fn sample_multipliers<N: Network, R: rand::Rng>(
 
 fn evaluate_with<N: Network>(
     net: &N,
-    x: &ArrayRef2<N::Scalar>,
-    targets: &ArrayRef2<N::Scalar>,
-    loss: Loss,
+    (x, targets): Data<'_, N::Scalar>,
+    objective: Objective,
     params: &SiteParams,
 ) -> f64
 where
     N::Scalar: LinalgScalar,
 {
     let tape = forward_tape(net, x, &SiteMode::Eval(params));
-    loss.value(&tape.output, targets)
+    objective.value(&tape, targets)
 }
 
-/// The evaluation-mode loss of `net` on a data set.
+/// The evaluation-mode loss of `net` on a data set (inputs, targets), as [`Trainer::fit`]
+/// reports it: a softmax or sigmoid output meets its cross-entropy loss on its pre-activation.
 ///
 /// # Errors
-/// If the data set's shapes do not fit the network.
-pub fn evaluate<N: Network>(
-    net: &N,
-    x: &ArrayRef2<N::Scalar>,
-    targets: &ArrayRef2<N::Scalar>,
-    loss: Loss,
-) -> Result<f64, Error>
+/// If the data set's shapes do not fit the network, it is empty, a value is not finite, a
+/// target does not suit the loss, or the loss does not fit the output layer.
+pub fn evaluate<N: Network>(net: &N, data: Data<'_, N::Scalar>, loss: Loss) -> Result<f64, Error>
 where
     N::Scalar: LinalgScalar,
 {
-    check_batch::<N>(x, targets)?;
+    check_data::<N>(data, loss, ["evaluation", "inputs", "targets"])?;
+    let objective = Objective::new::<N>(loss)?;
     Ok(evaluate_with(
         net,
-        x,
-        targets,
-        loss,
+        data,
+        objective,
         &SiteParams::of::<N>(None),
     ))
 }

@@ -1,9 +1,11 @@
 //! Optimizers: SGD with momentum and weight decay, and Adam, with PyTorch's update rules.
 
 use alloc::vec::Vec;
+use core::fmt;
+use core::marker::PhantomData;
 
 use super::backprop::Gradients;
-use crate::{Float, Network};
+use crate::{Error, Float, Network};
 
 /// An optimizer and its hyperparameters. Its running state lives in [`OptimizerState`].
 ///
@@ -111,6 +113,58 @@ impl Optimizer {
         }
     }
 
+    /// Checks every hyperparameter: the learning rate finite and > 0; momentum, β₁ and β₂ in
+    /// [0, 1); ε finite and > 0; the weight decay finite and ≥ 0.
+    ///
+    /// # Errors
+    /// [`Error::Hyperparameter`] naming the first one out of range.
+    pub fn check(&self) -> Result<(), Error> {
+        let (learning_rate, weight_decay) = match *self {
+            Optimizer::Sgd {
+                learning_rate,
+                momentum,
+                weight_decay,
+            } => {
+                in_range(
+                    "momentum",
+                    momentum,
+                    "[0, 1)",
+                    (0.0..1.0).contains(&momentum),
+                )?;
+                (learning_rate, weight_decay)
+            }
+            Optimizer::Adam {
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+                weight_decay,
+            } => {
+                in_range("beta1", beta1, "[0, 1)", (0.0..1.0).contains(&beta1))?;
+                in_range("beta2", beta2, "[0, 1)", (0.0..1.0).contains(&beta2))?;
+                in_range(
+                    "epsilon",
+                    epsilon,
+                    "(0, ∞)",
+                    epsilon > 0.0 && epsilon.is_finite(),
+                )?;
+                (learning_rate, weight_decay)
+            }
+        };
+        in_range(
+            "learning rate",
+            learning_rate,
+            "(0, ∞)",
+            learning_rate > 0.0 && learning_rate.is_finite(),
+        )?;
+        in_range(
+            "weight decay",
+            weight_decay,
+            "[0, ∞)",
+            weight_decay >= 0.0 && weight_decay.is_finite(),
+        )
+    }
+
     /// The step size.
     pub const fn learning_rate(&self) -> f64 {
         match *self {
@@ -121,8 +175,8 @@ impl Optimizer {
     }
 }
 
-/// The running state of an optimizer for one network: momentum buffers, Adam's moments and
-/// step count.
+/// The running state of an optimizer for one network of type `N`: momentum buffers, Adam's
+/// moments and step count.
 ///
 /// # Example
 /// ```
@@ -133,36 +187,44 @@ impl Optimizer {
 ///     struct Line<f64> { input: 1, dense 1 identity { weights: [[2.0]], bias: [1.0] } }
 /// }
 /// let mut line = Line::new();
-/// let mut state = OptimizerState::new(Optimizer::sgd(0.05), &line);
-/// let (_, grads) = gradients(&line, &[3.0], &LineMasks {}, &[5.0], Loss::MeanSquaredError);
-/// state.step(&mut line, &grads);
+/// let mut state = OptimizerState::new(Optimizer::sgd(0.05))?;
+/// let (_, grads) = gradients(&line, &[3.0], &LineMasks {}, &[5.0], Loss::MeanSquaredError)?;
+/// state.step(&mut line, &grads)?;
 /// // w ← 2 − 0.05·12, b ← 1 − 0.05·4
 /// assert!((line.output.weight(0, 0).unwrap() - 1.4).abs() < 1e-12);
 /// assert!((line.output.bias()[0] - 0.8).abs() < 1e-12);
+/// // A learning rate must be positive and finite.
+/// assert!(OptimizerState::<Line>::new(Optimizer::sgd(f64::NAN)).is_err());
+/// # Ok::<(), dropout::Error>(())
 /// ```
-#[derive(Clone, Debug)]
-pub struct OptimizerState<T> {
+pub struct OptimizerState<N: Network> {
     optimizer: Optimizer,
     /// Per layer, per parameter (weights in storage order, then biases): the momentum buffer
     /// (SGD) or first moment (Adam), and the second moment (Adam).
     moments: Vec<Vec<(f64, f64)>>,
     steps: i32,
-    _scalar: core::marker::PhantomData<T>,
+    network: PhantomData<fn() -> N>,
 }
 
-impl<T: Float> OptimizerState<T> {
-    /// A fresh state for `net`'s shapes.
-    pub fn new<N: Network<Scalar = T>>(optimizer: Optimizer, net: &N) -> Self {
-        let moments = (0..N::SPEC.layers.len())
-            .filter_map(|idx| net.layer(idx))
-            .map(|l| alloc::vec![(0.0, 0.0); (l.fan_in() + 1) * l.size()])
+impl<N: Network> OptimizerState<N> {
+    /// A fresh state for networks of type `N`.
+    ///
+    /// # Errors
+    /// [`Error::Hyperparameter`] if a hyperparameter is out of its range (see
+    /// [`Optimizer::check`]).
+    pub fn new(optimizer: Optimizer) -> Result<Self, Error> {
+        optimizer.check()?;
+        let moments = N::SPEC
+            .layers
+            .iter()
+            .map(|l| alloc::vec![(0.0, 0.0); (l.fan_in + 1) * l.size])
             .collect();
-        OptimizerState {
+        Ok(OptimizerState {
             optimizer,
             moments,
             steps: 0,
-            _scalar: core::marker::PhantomData,
-        }
+            network: PhantomData,
+        })
     }
 
     /// The optimizer this state belongs to.
@@ -171,31 +233,101 @@ impl<T: Float> OptimizerState<T> {
     }
 
     /// Updates `net`'s parameters with one step against `grads`.
-    pub fn step<N: Network<Scalar = T>>(&mut self, net: &mut N, grads: &Gradients<T>) {
-        self.steps = self.steps.saturating_add(1);
-        let rule = Rule::new(self.optimizer, self.steps);
+    ///
+    /// Nothing changes, neither `net` nor this state, if the step would make a parameter NaN
+    /// or infinite: the step is computed once without writing, and written only if every new
+    /// value is finite.
+    ///
+    /// # Errors
+    /// [`Error::Diverged`] (epoch and step 0) if a gradient or a new parameter is not finite.
+    pub fn step(&mut self, net: &mut N, grads: &Gradients<N>) -> Result<(), Error> {
+        if !grads.is_finite() {
+            return Err(diverged("gradient"));
+        }
+        let steps = self.steps.saturating_add(1);
+        let rule = Rule::new(self.optimizer, steps);
+        if !self.visit(net, grads, rule, false) {
+            return Err(diverged("parameter"));
+        }
+        self.visit(net, grads, rule, true);
+        self.steps = steps;
+        Ok(())
+    }
+
+    /// Goes over every parameter with its gradient and state: with `write`, updates them;
+    /// without, only computes the new values and tells whether all are finite.
+    fn visit(&mut self, net: &mut N, grads: &Gradients<N>, rule: Rule, write: bool) -> bool {
+        let mut finite = true;
         for ((idx, grad), moments) in grads.layers().iter().enumerate().zip(&mut self.moments) {
             let Some(layer) = net.layer_mut(idx) else {
                 continue;
             };
             let (weight_moments, bias_moments) = moments.split_at_mut(grad.weights.len());
-            let update = |((w, g), (m, v)): ((&mut T, &T), &mut (f64, f64))| {
+            let mut update = |((w, g), state): Parameter<'_, N::Scalar>| {
+                let (mut m, mut v) = *state;
                 let w64 = w.to_f64();
-                *w = T::from_f64(w64 - rule.amount(w64, g.to_f64(), m, v));
+                let new = N::Scalar::from_f64(w64 - rule.amount(w64, g.to_f64(), &mut m, &mut v));
+                finite &= new.is_finite();
+                if write {
+                    *w = new;
+                    *state = (m, v);
+                }
             };
             layer
                 .storage_mut()
                 .iter_mut()
                 .zip(&grad.weights)
                 .zip(weight_moments)
-                .for_each(update);
+                .for_each(&mut update);
             layer
                 .biases_mut()
                 .iter_mut()
                 .zip(&grad.bias)
                 .zip(bias_moments)
-                .for_each(update);
+                .for_each(&mut update);
         }
+        finite
+    }
+}
+
+impl<N: Network> Clone for OptimizerState<N> {
+    fn clone(&self) -> Self {
+        OptimizerState {
+            optimizer: self.optimizer,
+            moments: self.moments.clone(),
+            steps: self.steps,
+            network: PhantomData,
+        }
+    }
+}
+
+impl<N: Network> fmt::Debug for OptimizerState<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OptimizerState")
+            .field("network", &N::SPEC.name)
+            .field("optimizer", &self.optimizer)
+            .field("steps", &self.steps)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One parameter as a step visits it: the value, its gradient, and its optimizer state.
+type Parameter<'a, T> = ((&'a mut T, &'a T), &'a mut (f64, f64));
+
+/// A step that would leave `what` non-finite; the trainer fills in where it happened.
+fn diverged(what: &'static str) -> Error {
+    Error::Diverged {
+        epoch: 0,
+        step: 0,
+        what,
+    }
+}
+
+fn in_range(name: &'static str, value: f64, range: &'static str, ok: bool) -> Result<(), Error> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Hyperparameter { name, value, range })
     }
 }
 

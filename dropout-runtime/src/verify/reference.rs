@@ -10,10 +10,13 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::{Activation, Layer, Masks, Network, Scaling};
+use crate::{Activation, Error, Layer, Masks, Network, Scaling};
 
 /// The output of `net` at `x`, where `site(k, values)` transforms the activations at dropout
 /// site k (in order μ⁰, μ¹, …) before the next layer reads them.
+///
+/// # Errors
+/// [`Error::InputLength`] if `x` does not have the network's number of inputs.
 ///
 /// # Example
 /// ```
@@ -23,28 +26,42 @@ use crate::{Activation, Layer, Masks, Network, Scaling};
 ///     struct Net<f64> { input: 2, dropout(p = 0.5), dense 1 identity { weights: [[1.0, -1.0]], bias: [0.5] } }
 /// }
 /// // No dropout at all: 3 − 1 + 0.5.
-/// assert_eq!(reference::forward_with(&Net::new(), &[3.0, 1.0], |_, _| {}), [2.5]);
+/// assert_eq!(reference::forward_with(&Net::new(), &[3.0, 1.0], |_, _| {})?, [2.5]);
 /// // Drop the first input: −1 + 0.5.
-/// let y = reference::forward_with(&Net::new(), &[3.0, 1.0], |_, a| a[0] = 0.0);
+/// let y = reference::forward_with(&Net::new(), &[3.0, 1.0], |_, a| a[0] = 0.0)?;
 /// assert_eq!(y, [-0.5]);
+/// // The input must have the network's width.
+/// assert!(reference::forward_with(&Net::new(), &[3.0], |_, _| {}).is_err());
+/// # Ok::<(), dropout::Error>(())
 /// ```
 pub fn forward_with<N: Network>(
     net: &N,
     x: &[f64],
     site: impl FnMut(usize, &mut [f64]),
-) -> Vec<f64> {
+) -> Result<Vec<f64>, Error> {
     run_from(net, 0, x.to_vec(), site)
 }
 
 /// The output when layer `first` receives `input` (already past any site before it), the
 /// layers before it skipped. Sites are numbered as in [`forward_with`].
+///
+/// # Errors
+/// [`Error::InputLength`] if `input` does not have layer `first`'s fan-in, or `first` is not a
+/// layer of the network.
 pub fn run_from<N: Network>(
     net: &N,
     first: usize,
     input: Vec<f64>,
     mut site: impl FnMut(usize, &mut [f64]),
-) -> Vec<f64> {
+) -> Result<Vec<f64>, Error> {
     let spec = N::SPEC;
+    let expected = spec.layers.get(first).map_or(0, |layer| layer.fan_in);
+    if input.len() != expected || first >= spec.layers.len() {
+        return Err(Error::InputLength {
+            expected,
+            found: input.len(),
+        });
+    }
     let input_sites = usize::from(spec.input_dropout.is_some());
     // The index of the next site: the one on layer `first`'s neurons, if it has one.
     let mut site_idx = input_sites
@@ -60,7 +77,7 @@ pub fn run_from<N: Network>(
     }
     for (idx, layer_spec) in spec.layers.iter().enumerate().skip(first) {
         let Some(layer) = net.layer(idx) else {
-            return a;
+            break;
         };
         let z = affine(layer, &a);
         a = activate(layer_spec.activation, z);
@@ -69,7 +86,7 @@ pub fn run_from<N: Network>(
             site_idx += 1;
         }
     }
-    a
+    Ok(a)
 }
 
 /// What each site does in a training pass under `masks`, as the network's scaling convention
@@ -82,8 +99,9 @@ pub fn training_sites<N: Network>(masks: &N::Masks) -> impl FnMut(usize, &mut [f
             Scaling::Inverted => 1.0 / keeps[site],
             Scaling::Classic => 1.0,
         };
+        // Multiplied, as the literature writes it: a dropped NaN or infinity stays NaN.
         for (v, &kept) in a.iter_mut().zip(masks.site(site).unwrap_or(&[])) {
-            *v = if kept { *v * factor } else { 0.0 };
+            *v *= if kept { factor } else { 0.0 };
         }
     }
 }
@@ -125,6 +143,8 @@ fn activate(activation: Activation, mut z: Vec<f64>) -> Vec<f64> {
         other => {
             for v in &mut z {
                 *v = match other {
+                    // `f64::max` would turn NaN into 0.
+                    Activation::Relu if v.is_nan() => *v,
                     Activation::Relu => v.max(0.0),
                     Activation::LeakyRelu(alpha) if *v < 0.0 => alpha * *v,
                     Activation::Sigmoid => 1.0 / (1.0 + libm::exp(-*v)),

@@ -100,11 +100,11 @@ fn random_masks<N: Network>(rng: &mut Xoshiro256PlusPlus) -> N::Masks {
 pub fn check_all_kept<N: Network>(net: &N, cases: usize, seed: u64) {
     let what = "a training pass keeping every unit differs from the undropped network as the scaling convention defines it";
     check_inputs(net, cases, seed, |net, x, exact, _| {
-        let want = reference::forward_with(
+        let want = reference_pass(reference::forward_with(
             net,
             exact,
             reference::training_sites::<N>(&N::Masks::ALL_KEPT),
-        );
+        ));
         (
             net.forward_masked(x, &N::Masks::ALL_KEPT),
             want,
@@ -121,7 +121,11 @@ pub fn check_all_kept<N: Network>(net: &N, cases: usize, seed: u64) {
 pub fn check_eval<N: Network>(net: &N, cases: usize, seed: u64) {
     let what = "evaluation mode differs from the convention's expectation";
     check_inputs(net, cases, seed, |net, x, exact, _| {
-        let want = reference::forward_with(net, exact, reference::evaluation_sites::<N>());
+        let want = reference_pass(reference::forward_with(
+            net,
+            exact,
+            reference::evaluation_sites::<N>(),
+        ));
         (net.forward(x), want, what.into())
     });
 }
@@ -134,10 +138,23 @@ pub fn check_eval<N: Network>(net: &N, cases: usize, seed: u64) {
 pub fn check_masked<N: Network>(net: &N, cases: usize, seed: u64) {
     check_inputs(net, cases, seed, |net, x, exact, rng| {
         let masks = random_masks::<N>(rng);
-        let want = reference::forward_with(net, exact, reference::training_sites::<N>(&masks));
+        let want = reference_pass(reference::forward_with(
+            net,
+            exact,
+            reference::training_sites::<N>(&masks),
+        ));
         let what = format!("a training pass under masks {masks:?} differs from the reference");
         (net.forward_masked(x, &masks), want, what)
     });
+}
+
+/// The reference's output; its inputs here are drawn for the network's own sizes, so an error
+/// means the network's `SPEC` disagrees with its types.
+fn reference_pass(output: Result<Vec<f64>, crate::Error>) -> Vec<f64> {
+    match output {
+        Ok(values) => values,
+        Err(err) => panic!("the reference pass refused a network's own sizes: {err}"),
+    }
 }
 
 /// Draws `cases` random inputs and compares, for each, what `pass` returns: the network's
@@ -191,7 +208,12 @@ pub fn check_site_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
         )
         .collect();
     for ((site, size), reader) in sites.into_iter().zip(readers) {
-        let masks = N::Masks::dropping_site(site);
+        let Some(masks) = N::Masks::dropping_site(site) else {
+            panic!(
+                "{}: SPEC lists site {site}, which its masks do not have",
+                N::SPEC.name
+            );
+        };
         let later_sites = |k: usize, a: &mut [f64]| {
             if N::SPEC.scaling == Scaling::Inverted && k > site {
                 for v in a.iter_mut() {
@@ -199,7 +221,12 @@ pub fn check_site_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
                 }
             }
         };
-        let want = reference::run_from(net, reader, alloc::vec![0.0; size], later_sites);
+        let want = reference_pass(reference::run_from(
+            net,
+            reader,
+            alloc::vec![0.0; size],
+            later_sites,
+        ));
         let mut first: Option<N::Output> = None;
         for _ in 0..cases.max(2) {
             let (x, exact) = random_input::<N>(&mut rng);
@@ -278,7 +305,7 @@ pub fn check_keep_one_sites<N: Network>(net: &N, cases: usize, seed: u64) {
             if let Some(bits) = masks.site_mut(site) {
                 bits.fill(true);
             }
-            let want_masked = reference::forward_with(net, &exact, |k, a| {
+            let want_masked = reference_pass(reference::forward_with(net, &exact, |k, a| {
                 if k == site {
                     return;
                 }
@@ -290,16 +317,16 @@ pub fn check_keep_one_sites<N: Network>(net: &N, cases: usize, seed: u64) {
                 for (v, &kept) in a.iter_mut().zip(masks.site(k).unwrap_or(&[])) {
                     *v = if kept { *v * factor } else { 0.0 };
                 }
-            });
+            }));
             let what = format!("site {site} has p = 0 but changes the values of a training pass");
             assert_matches::<N>(&net.forward_masked(&x, &masks), &want_masked, &what, &exact);
-            let want_eval = reference::forward_with(net, &exact, |k, a| {
+            let want_eval = reference_pass(reference::forward_with(net, &exact, |k, a| {
                 if k != site && N::SPEC.scaling == Scaling::Classic {
                     for v in a.iter_mut() {
                         *v *= keeps[k];
                     }
                 }
-            });
+            }));
             let what =
                 format!("site {site} has p = 0 but changes the values of an evaluation pass");
             assert_matches::<N>(&net.forward(&x), &want_eval, &what, &exact);
