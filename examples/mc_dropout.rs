@@ -2,19 +2,21 @@
 //! predictions under sampled masks grows away from the training data.
 //!
 //! ```text
-//! cargo run --release --example mc_dropout     # writes target/mc_dropout.svg
+//! cargo run --release --example mc_dropout     # writes mc_dropout.svg beside the executable
 //! ```
+
+mod output;
 
 use std::error::Error;
 use std::path::Path;
 use std::process::ExitCode;
 
+use dropout::ndarray::Array2;
 use dropout::network;
+use dropout::rand::rngs::ChaCha8Rng;
+use dropout::rand::{RngExt as _, SeedableRng as _};
 use dropout::train::{Loss, Optimizer, Trainer};
-use ndarray::Array2;
 use plotters::prelude::*;
-use rand::rngs::ChaCha8Rng;
-use rand::{RngExt as _, SeedableRng as _};
 
 network! {
     /// One input, two ReLU layers with dropout, one output.
@@ -47,33 +49,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let n = 96;
-    let x = Array2::from_shape_fn((n, 1), |_| rng.random_range(-DATA_EDGE..DATA_EDGE));
-    let y = x.mapv(|v| truth(v) + rng.random_range(-0.15..0.15));
-
-    let mut net = Curve::init(&mut rng);
-    Trainer::new(Optimizer::adam(2e-3), Loss::MeanSquaredError)
-        .epochs(600)
-        .batch_size(32)
-        .seed(SEED)
-        .fit(&mut net, (&x, &y), None, |_| {})?;
-
-    // (x, evaluation-mode prediction, MC mean, MC standard deviation) on a grid.
-    let mut grid = Vec::new();
-    for k in 0..=160 {
-        let xk = -PLOT_EDGE + 2.0 * PLOT_EDGE * f64::from(k) / 160.0;
-        let mc = net.predict_mc(&[xk], MC_SAMPLES, &mut rng)?;
-        grid.push((xk, net.forward(&[xk])[0], mc.mean[0], mc.std_dev[0]));
-    }
-    let spread = |inside: bool| {
-        let stds: Vec<f64> = grid
-            .iter()
-            .filter(|(x, ..)| (x.abs() <= DATA_EDGE) == inside)
-            .map(|&(.., s)| s)
-            .collect();
-        stds.iter().sum::<f64>() / stds.len().max(1) as f64
-    };
+    let Experiment { x, y, grid } = experiment()?;
+    let n = x.nrows();
+    let spread = |inside: bool| spread(&grid, inside);
     println!("{}", Curve::SPEC);
     println!(
         "trained on {n} noisy samples of 1.5·sin(x) + 0.3·x with x in [−{DATA_EDGE}, {DATA_EDGE}]"
@@ -91,10 +69,51 @@ fn run() -> Result<(), Box<dyn Error>> {
         println!("  x = {x:>5.1}: evaluation {eval:>7.3}, MC mean {mean:>7.3} ± {std:.3}");
     }
 
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/mc_dropout.svg");
+    let out = output::path("mc_dropout.svg")?;
     draw(&out, &x, &y, &grid)?;
     println!("wrote {}", out.display());
     Ok(())
+}
+
+/// The training data and, on a grid over [−PLOT_EDGE, PLOT_EDGE], the evaluation-mode prediction
+/// and the Monte Carlo mean and standard deviation.
+struct Experiment {
+    x: Array2<f64>,
+    y: Array2<f64>,
+    /// (x, evaluation-mode prediction, MC mean, MC standard deviation).
+    grid: Vec<(f64, f64, f64, f64)>,
+}
+
+fn experiment() -> Result<Experiment, dropout::Error> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let n = 96;
+    let x = Array2::from_shape_fn((n, 1), |_| rng.random_range(-DATA_EDGE..DATA_EDGE));
+    let y = x.mapv(|v| truth(v) + rng.random_range(-0.15..0.15));
+
+    let mut net = Curve::init(&mut rng);
+    Trainer::new(Optimizer::adam(2e-3), Loss::MeanSquaredError)
+        .epochs(600)
+        .batch_size(32)
+        .seed(SEED)
+        .fit(&mut net, (&x, &y), None, |_| {})?;
+
+    let mut grid = Vec::new();
+    for k in 0..=160 {
+        let xk = -PLOT_EDGE + 2.0 * PLOT_EDGE * f64::from(k) / 160.0;
+        let mc = net.predict_mc(&[xk], MC_SAMPLES, &mut rng)?;
+        grid.push((xk, net.forward(&[xk])[0], mc.mean[0], mc.std_dev[0]));
+    }
+    Ok(Experiment { x, y, grid })
+}
+
+/// The mean MC standard deviation inside the data range, or outside it.
+fn spread(grid: &[(f64, f64, f64, f64)], inside: bool) -> f64 {
+    let stds: Vec<f64> = grid
+        .iter()
+        .filter(|(x, ..)| (x.abs() <= DATA_EDGE) == inside)
+        .map(|&(.., s)| s)
+        .collect();
+    stds.iter().sum::<f64>() / stds.len().max(1) as f64
 }
 
 fn draw(
@@ -164,4 +183,22 @@ fn draw(
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{experiment, spread};
+
+    /// README.md quotes the spreads this experiment computes.
+    #[test]
+    fn the_readme_quotes_what_the_example_computes() {
+        let grid = experiment().unwrap().grid;
+        let sentence = format!(
+            "the mean standard deviation is {:.3}\ninside the data range and {:.3} outside it",
+            spread(&grid, true),
+            spread(&grid, false)
+        );
+        let readme = include_str!("../README.md");
+        assert!(readme.contains(&sentence), "README.md lacks\n{sentence}");
+    }
 }

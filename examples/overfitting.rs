@@ -6,22 +6,24 @@
 //! both runs are drawn on one chart.
 //!
 //! ```text
-//! cargo run --release --example overfitting                 # writes target/overfitting.svg
+//! cargo run --release --example overfitting                 # writes overfitting.svg beside the executable
 //! cargo run --release --example overfitting -- --seed 3      # another split, weights and masks
 //! cargo run --release --example overfitting -- --every 1     # a table row for every epoch
 //! ```
+
+mod output;
 
 use std::error::Error;
 use std::path::Path;
 use std::process::ExitCode;
 
+use dropout::ndarray::{Array2, Axis, s};
 use dropout::network;
+use dropout::rand::SeedableRng as _;
+use dropout::rand::rngs::ChaCha8Rng;
+use dropout::rand::seq::SliceRandom as _;
 use dropout::train::{EpochReport, Loss, Optimizer, Trainer};
-use ndarray::{Array2, Axis, s};
 use plotters::prelude::*;
-use rand::SeedableRng as _;
-use rand::rngs::ChaCha8Rng;
-use rand::seq::SliceRandom as _;
 
 network! {
     /// Ten clinical variables to disease progression: two wide ReLU layers with dropout.
@@ -51,9 +53,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), Box<dyn Error>> {
     let Options { seed, every } = parse_options(std::env::args().skip(1))?;
-    let (x, y) =
-        load_csv(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/diabetes.csv"))?;
-    let (train_x, train_y, val_x, val_y) = split_and_standardise(&x, &y, TRAIN_SIZE, seed);
+    let (train_x, train_y, val_x, val_y) = data(seed)?;
     println!(
         "Diabetes progression (Efron et al. 2004): {} training and {} validation patients, split with seed {seed}",
         train_x.nrows(),
@@ -61,25 +61,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     );
     println!("{}\n", Progression::SPEC);
 
-    let initial = Progression::init(&mut ChaCha8Rng::seed_from_u64(seed));
-    let trainer = Trainer::new(Optimizer::adam(LEARNING_RATE), Loss::MeanSquaredError)
-        .epochs(EPOCHS)
-        .batch_size(BATCH_SIZE)
-        .seed(seed);
-    let mut plain_net = initial.clone();
-    let plain = trainer.clone().dropout(0.0).fit(
-        &mut plain_net,
-        (&train_x, &train_y),
-        Some((&val_x, &val_y)),
-        |_| {},
-    )?;
-    let mut dropout_net = initial;
-    let dropped = trainer.fit(
-        &mut dropout_net,
-        (&train_x, &train_y),
-        Some((&val_x, &val_y)),
-        |_| {},
-    )?;
+    let (plain, dropped) = train_twice(seed, (&train_x, &train_y), (&val_x, &val_y))?;
 
     println!(
         "Mean squared error of the standardised target, evaluation mode (every {every}th epoch):\n"
@@ -99,21 +81,67 @@ fn run() -> Result<(), Box<dyn Error>> {
     }
     println!();
     for (name, history) in [("without dropout", &plain), ("with dropout   ", &dropped)] {
-        let best = best_epoch(history);
-        let last = history.last().ok_or("no epochs were run")?;
+        let (train, validation, best, epoch) = summary(history)?;
         println!(
-            "{name}: final train {:.4}, final validation {:.4}; best validation {:.4} at epoch {}",
-            last.train_eval_loss,
-            last.validation_loss.unwrap_or(f64::NAN),
-            best.validation_loss.unwrap_or(f64::NAN),
-            best.epoch
+            "{name}: final train {train:.4}, final validation {validation:.4}; best validation {best:.4} at epoch {epoch}"
         );
     }
 
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/overfitting.svg");
+    let out = output::path("overfitting.svg")?;
     draw(&out, &plain, &dropped)?;
     println!("\nwrote {}", out.display());
     Ok(())
+}
+
+/// Training inputs and targets, then validation inputs and targets.
+type Split = (Array2<f32>, Array2<f32>, Array2<f32>, Array2<f32>);
+
+/// The diabetes data, split with `seed` and standardised.
+fn data(seed: u64) -> Result<Split, Box<dyn Error>> {
+    let (x, y) =
+        load_csv(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/diabetes.csv"))?;
+    Ok(split_and_standardise(&x, &y, TRAIN_SIZE, seed))
+}
+
+/// The same initial weights trained twice with the same seed: without dropout, then with the
+/// declared dropout. Returns both histories.
+fn train_twice(
+    seed: u64,
+    train: (&Array2<f32>, &Array2<f32>),
+    validation: (&Array2<f32>, &Array2<f32>),
+) -> Result<(Vec<EpochReport>, Vec<EpochReport>), dropout::Error> {
+    let initial = Progression::init(&mut ChaCha8Rng::seed_from_u64(seed));
+    let trainer = Trainer::new(Optimizer::adam(LEARNING_RATE), Loss::MeanSquaredError)
+        .epochs(EPOCHS)
+        .batch_size(BATCH_SIZE)
+        .seed(seed);
+    let mut plain_net = initial.clone();
+    let plain = trainer.clone().dropout(0.0).fit(
+        &mut plain_net,
+        (train.0, train.1),
+        Some((validation.0, validation.1)),
+        |_| {},
+    )?;
+    let mut dropout_net = initial;
+    let dropped = trainer.fit(
+        &mut dropout_net,
+        (train.0, train.1),
+        Some((validation.0, validation.1)),
+        |_| {},
+    )?;
+    Ok((plain, dropped))
+}
+
+/// The final training and validation losses, the best validation loss and its epoch.
+fn summary(history: &[EpochReport]) -> Result<(f64, f64, f64, usize), Box<dyn Error>> {
+    let best = best_epoch(history);
+    let last = history.last().ok_or("no epochs were run")?;
+    Ok((
+        last.train_eval_loss,
+        last.validation_loss.unwrap_or(f64::NAN),
+        best.validation_loss.unwrap_or(f64::NAN),
+        best.epoch,
+    ))
 }
 
 fn best_epoch(history: &[EpochReport]) -> &EpochReport {
@@ -309,4 +337,23 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         }
     }
     Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{data, summary, train_twice};
+
+    /// README.md's table of this experiment is what a run with seed 0 computes.
+    #[test]
+    fn the_readme_table_is_what_the_example_computes() {
+        let (train_x, train_y, val_x, val_y) = data(0).unwrap();
+        let (plain, dropped) = train_twice(0, (&train_x, &train_y), (&val_x, &val_y)).unwrap();
+        let readme = include_str!("../README.md");
+        for (name, history) in [("without dropout", &plain), ("with dropout", &dropped)] {
+            let (train, validation, best, epoch) = summary(history).unwrap();
+            let row =
+                format!("| {name} | {train:.4} | {validation:.4} | {best:.4} (epoch {epoch}) |");
+            assert!(readme.contains(&row), "README.md lacks the row\n{row}");
+        }
+    }
 }

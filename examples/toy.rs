@@ -6,13 +6,16 @@
 //! cargo run --example toy -- --seed 7  # fresh masks drawn from ChaCha8 with seed 7
 //! ```
 
-use std::path::Path;
+mod output;
+
+use std::fmt::{self, Write as _};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dropout::network;
+use dropout::rand::SeedableRng as _;
+use dropout::rand::rngs::ChaCha8Rng;
 use dropout::toy::{Toy, ToyMasks};
-use rand::SeedableRng as _;
-use rand::rngs::ChaCha8Rng;
 
 network! {
     /// The same architecture as [`Toy`] (declared in `dropout::toy`) under inverted (PyTorch)
@@ -48,42 +51,57 @@ fn main() -> ExitCode {
         }
     };
     let toy = Toy::new();
-    let x = [1.0, 1.0];
-    println!("{}\n", Toy::SPEC);
-
     let masks = match seed {
-        None => {
-            println!("Training pass for x = (1, 1) with the article's masks {ARTICLE_MASKS}:\n");
-            ARTICLE_MASKS
-        }
-        Some(seed) => {
-            let masks = toy.sample_masks(&mut ChaCha8Rng::seed_from_u64(seed));
-            println!(
-                "Training pass for x = (1, 1) with masks drawn from ChaCha8 (seed {seed}): {masks}\n"
-            );
-            masks
+        None => ARTICLE_MASKS,
+        Some(seed) => toy.sample_masks(&mut ChaCha8Rng::seed_from_u64(seed)),
+    };
+    let text = walk_through(&toy, seed, &masks).map_err(|err| err.to_string());
+    let (walk, ensemble) = match (text, ensemble(&toy, seed).map_err(|err| err.to_string())) {
+        (Ok(walk), Ok(ensemble)) => (walk, ensemble),
+        (Err(err), _) | (_, Err(err)) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
         }
     };
-    println!("{}", toy.trace(&x, &masks));
-    let picture = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/toy.svg");
-    match toy
-        .diagram(Some(&masks))
-        .map(|svg| std::fs::write(&picture, svg))
-    {
-        Ok(Ok(())) => println!(
+    print!("{walk}");
+    match write_diagram(&toy, &masks) {
+        Ok(picture) => println!(
             "(the network with these masks is drawn in {})\n",
             picture.display()
         ),
-        Ok(Err(err)) => eprintln!("warning: cannot write {}: {err}", picture.display()),
-        Err(err) => eprintln!("warning: {err}"),
+        Err(err) => eprintln!("warning: the diagram was not written: {err}"),
     }
+    print!("{ensemble}");
+    ExitCode::SUCCESS
+}
 
+/// The training pass under `masks`, the same masks under inverted scaling, and the evaluation
+/// passes, as text.
+fn walk_through(toy: &Toy, seed: Option<u64>, masks: &ToyMasks) -> Result<String, fmt::Error> {
+    let x = [1.0, 1.0];
+    let mut out = String::new();
+    writeln!(out, "{}\n", Toy::SPEC)?;
+    match seed {
+        None => writeln!(
+            out,
+            "Training pass for x = (1, 1) with the article's masks {masks}:\n"
+        )?,
+        Some(seed) => writeln!(
+            out,
+            "Training pass for x = (1, 1) with masks drawn from ChaCha8 (seed {seed}): {masks}\n"
+        )?,
+    }
+    writeln!(out, "{}", toy.trace(&x, masks))?;
     let [all_kept] = toy.forward_masked(&x, &ToyMasks::ALL_KEPT);
-    println!("Every mask all ones (the undropped network): prediction {all_kept}");
+    writeln!(
+        out,
+        "Every mask all ones (the undropped network): prediction {all_kept}"
+    )?;
     let [classic] = toy.forward(&x);
-    println!(
+    writeln!(
+        out,
         "Evaluation mode, classic scaling (each site's activations × its keep probability): {classic}"
-    );
+    )?;
     let inverted = ToyInverted {
         h1: toy.h1,
         h2: toy.h2,
@@ -91,43 +109,38 @@ fn main() -> ExitCode {
         output: toy.output,
     };
     let [inverted_eval] = inverted.forward(&x);
-    println!(
+    writeln!(
+        out,
         "Evaluation mode, inverted scaling (evaluation is the undropped network): {inverted_eval}"
-    );
-    let [inverted_masked] = inverted.forward_masked(&x, &ToyInverted::masks_from(&masks));
-    println!(
+    )?;
+    let [inverted_masked] = inverted.forward_masked(&x, &ToyInverted::masks_from(masks));
+    writeln!(
+        out,
         "The same masks under inverted scaling (kept units × 1/keep = 2): prediction {inverted_masked}"
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "\nEvaluation pass under classic scaling, layer by layer:\n\n{}",
         toy.trace_eval(&x)
-    );
+    )?;
+    Ok(out)
+}
 
-    // Training-mode dropout makes the network an ensemble of 2⁸ thinned networks (μ⁰ keeps
-    // everything); the evaluation pass only approximates the ensemble's mean.
+/// Training-mode dropout makes the network an ensemble of 2⁸ thinned networks (μ⁰ keeps
+/// everything); the evaluation pass only approximates the ensemble's mean.
+fn ensemble(toy: &Toy, seed: Option<u64>) -> Result<String, dropout::Error> {
+    let x = [1.0, 1.0];
     let mc_seed = seed.unwrap_or(0);
-    let moments = toy.exact_moments(&x).and_then(|exact| {
-        let mc = toy.predict_mc(&x, MC_SAMPLES, &mut ChaCha8Rng::seed_from_u64(mc_seed))?;
-        Ok((exact, mc))
-    });
-    let (exact, mc) = match moments {
-        Ok(moments) => moments,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    println!("The training-mode ensemble for x = (1, 1):");
-    println!("  evaluation pass (weight scaling)     {classic}");
-    println!(
-        "  exact mean ± std over {} masks      {:.4} ± {:.4}",
-        exact.passes, exact.mean[0], exact.std_dev[0]
-    );
-    println!(
-        "  Monte Carlo dropout, {} samples   {:.4} ± {:.4}  (ChaCha8, seed {mc_seed})",
-        mc.passes, mc.mean[0], mc.std_dev[0]
-    );
-    ExitCode::SUCCESS
+    let exact = toy.exact_moments(&x)?;
+    let mc = toy.predict_mc(&x, MC_SAMPLES, &mut ChaCha8Rng::seed_from_u64(mc_seed))?;
+    let [classic] = toy.forward(&x);
+    Ok(format!(
+        "The training-mode ensemble for x = (1, 1):\n  \
+         evaluation pass (weight scaling)     {classic}\n  \
+         exact mean ± std over {} masks      {:.4} ± {:.4}\n  \
+         Monte Carlo dropout, {} samples   {:.4} ± {:.4}  (ChaCha8, seed {mc_seed})\n",
+        exact.passes, exact.mean[0], exact.std_dev[0], mc.passes, mc.mean[0], mc.std_dev[0]
+    ))
 }
 
 impl ToyInverted {
@@ -140,6 +153,13 @@ impl ToyInverted {
             h3: masks.h3,
         }
     }
+}
+
+/// Draws the network under `masks` into `toy.svg` beside this example's executable.
+fn write_diagram(toy: &Toy, masks: &ToyMasks) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let picture = output::path("toy.svg")?;
+    std::fs::write(&picture, toy.diagram(Some(masks))?)?;
+    Ok(picture)
 }
 
 fn parse_seed(mut args: impl Iterator<Item = String>) -> Result<Option<u64>, String> {
@@ -156,5 +176,46 @@ fn parse_seed(mut args: impl Iterator<Item = String>) -> Result<Option<u64>, Str
     match args.next() {
         Some(extra) => Err(format!("unexpected argument `{extra}`")),
         None => Ok(Some(seed)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ARTICLE_MASKS, Toy, ensemble, walk_through};
+
+    /// The `text` blocks of README.md's section `title`.
+    fn readme_blocks(title: &str) -> Vec<String> {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("\n## ")
+            .find(|s| s.starts_with(title))
+            .unwrap_or("");
+        section
+            .split("```text\n")
+            .skip(1)
+            .filter_map(|block| block.split("```").next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_quotes_this_example() {
+        let toy = Toy::new();
+        let output =
+            walk_through(&toy, None, &ARTICLE_MASKS).unwrap() + &ensemble(&toy, None).unwrap();
+        let quoted = readme_blocks("The toy network, layer by layer")
+            .into_iter()
+            .chain(readme_blocks("Dropout as an ensemble"));
+        let mut lines = 0;
+        for block in quoted {
+            for line in block.lines().filter(|line| !line.is_empty()) {
+                assert!(
+                    output.lines().any(|printed| printed == line),
+                    "README.md quotes a line the example does not print:\n{line}\n\nit prints:\n{output}"
+                );
+                lines += 1;
+            }
+        }
+        assert_eq!(lines, 16, "the README's excerpts were not found");
     }
 }

@@ -3,8 +3,8 @@
 //! CI runs this test in the test profile and with `--release`.
 
 use dropout::io;
+use dropout::network;
 use dropout::train::{Loss, Optimizer, Trainer};
-use dropout::{Network, network};
 use ndarray::Array2;
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt as _, SeedableRng as _};

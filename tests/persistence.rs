@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use dropout::train::{Loss, Optimizer, Trainer};
-use dropout::{Error, Network, io, network, source};
+use dropout::{Error, io, network, source};
 use ndarray::Array2;
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
@@ -158,7 +158,13 @@ fn diverged_parameters_are_refused() {
 #[test]
 fn printed_declaration_keeps_the_architecture() {
     let text = source::declaration(&Classic::init(&mut ChaCha8Rng::seed_from_u64(3))).unwrap();
-    assert!(text.contains("pub struct Classic<f64> {"), "{text}");
+    // `Classic` is private, and prints as it was declared.
+    assert!(text.contains("\n    struct Classic<f64> {"), "{text}");
+    let public = source::declaration(&trained()).unwrap();
+    assert!(
+        public.contains("\n    pub struct Trained<f32> {"),
+        "{public}"
+    );
     assert!(text.contains("scaling: classic,"), "{text}");
     assert!(text.contains("input: 2, dropout(keep = 0.8),"), "{text}");
     assert!(text.contains("h1: dense 3 tanh {"), "{text}");

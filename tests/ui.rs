@@ -4,11 +4,31 @@
 //! literal weights, compiles it and runs it against a plain-loop reference.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 #[test]
 fn ui() {
+    copy_fixtures_beside_the_cases();
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*/*.rs");
+}
+
+/// The cases in `tests/ui/files/` read tensor files through `file("fixtures/…")`, a path
+/// relative to the crate they are compiled in: trybuild's scratch crate,
+/// `<target>/tests/trybuild/dropout`. The fixtures are copied there, so that the cases work
+/// wherever the build directory is (`CARGO_TARGET_DIR` may point anywhere).
+fn copy_fixtures_beside_the_cases() {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is `<target>/tmp`");
+    let destination = target.join("tests/trybuild/dropout/fixtures");
+    std::fs::create_dir_all(&destination).expect("create the fixtures directory");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/files/fixtures");
+    for entry in std::fs::read_dir(&source).expect("list the fixtures") {
+        let path = entry.expect("a fixture").path();
+        let name = path.file_name().expect("a file name");
+        std::fs::copy(&path, destination.join(name)).expect("copy a fixture");
+    }
 }
 
 /// The weight formula shared by the declaration and its reference: a value k/1000, which a

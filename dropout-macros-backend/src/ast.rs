@@ -30,7 +30,7 @@ pub(crate) enum Item {
     /// `scaling: classic`
     Scaling { key: Ident, value: Ident },
     /// `input: 2`
-    Input { key: Ident, size: LitInt },
+    Input { key: Ident, size: Size },
     /// `dropout(p = 0.5)`
     Dropout(DropoutSpec),
     /// `[name:] dense 3 relu [{ weights: …, bias: … }]`
@@ -70,6 +70,20 @@ impl Item {
     }
 }
 
+/// A size as written: an integer literal, with a minus sign kept apart so that an error can
+/// underline `-2` whole (syn's `LitInt` would keep only the sign's span).
+pub(crate) struct Size {
+    pub minus: Option<Token![-]>,
+    pub lit: LitInt,
+}
+
+impl Size {
+    /// The tokens of the size, sign included.
+    pub fn span_range(&self) -> SpanRange {
+        join_spans(self.minus.as_ref().map(|m| m.span), self.lit.span())
+    }
+}
+
 pub(crate) struct DropoutSpec {
     pub keyword: Ident,
     /// The span of `( … )`.
@@ -86,7 +100,7 @@ pub(crate) struct DropoutArg {
 pub(crate) struct DenseSpec {
     pub name: Option<Ident>,
     pub kind: Ident,
-    pub size: LitInt,
+    pub size: Size,
     pub activation: ActivationSpec,
     pub body: Option<Body>,
 }
@@ -333,7 +347,9 @@ fn classify(input: ParseStream) -> ItemKind {
         "dropout" if !input.peek2(LitInt) => ItemKind::Dropout,
         "test" if input.peek2(Ident) || input.peek2(token::Brace) => ItemKind::Test,
         "tests" if input.peek2(Token![:]) && !input.peek3(token::Brace) => ItemKind::Tests,
-        _ if input.peek2(Token![:]) || input.peek2(LitInt) => ItemKind::Dense,
+        _ if input.peek2(Token![:]) || input.peek2(LitInt) || input.peek2(LitFloat) => {
+            ItemKind::Dense
+        }
         _ => ItemKind::Unknown,
     }
 }
@@ -353,9 +369,7 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
                     input.error("`input` names the network's input; choose another layer name")
                 );
             }
-            let size: LitInt = input
-                .parse()
-                .map_err(|_| input.error("expected the number of inputs, e.g. `input: 2`"))?;
+            let size = parse_size(input, "expected the number of inputs, e.g. `input: 2`")?;
             Ok(Item::Input { key, size })
         }
         ItemKind::Dropout if input.peek2(token::Paren) => {
@@ -399,6 +413,23 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
     }
 }
 
+/// A size: an integer literal, perhaps with a minus sign (which the checker refuses with the
+/// whole number underlined). A float is refused here, at the float.
+fn parse_size(input: ParseStream, expected: &str) -> syn::Result<Size> {
+    let minus: Option<Token![-]> = input.parse()?;
+    if input.peek(LitFloat) {
+        let float: LitFloat = input.parse()?;
+        let range = join_spans(minus.as_ref().map(|m| m.span), float.span());
+        let sign = if minus.is_some() { "-" } else { "" };
+        return Err(syn::Error::new_spanned(
+            range,
+            format!("a size is a positive integer, found `{sign}{float}`"),
+        ));
+    }
+    let lit: LitInt = input.parse().map_err(|_| input.error(expected))?;
+    Ok(Size { minus, lit })
+}
+
 /// `key: word`, where `expected` says which words fit.
 fn parse_setting(input: ParseStream, expected: &str) -> syn::Result<(Ident, Ident)> {
     let key = input.call(Ident::parse_any)?;
@@ -433,11 +464,10 @@ fn parse_dropout(input: ParseStream, errors: &mut Errors) -> syn::Result<Dropout
 
 fn parse_dense(input: ParseStream, errors: &mut Errors) -> syn::Result<DenseSpec> {
     let kind = input.call(Ident::parse_any)?;
-    let size: LitInt = input.parse().map_err(|_| {
-        input.error(format!(
-            "expected the layer size (its number of neurons) after `{kind}`"
-        ))
-    })?;
+    let size = parse_size(
+        input,
+        &format!("expected the layer size (its number of neurons) after `{kind}`"),
+    )?;
     if !input.peek(Ident::peek_any) {
         return Err(input.error(
             "expected an activation after the layer size: `identity`, `relu`, `leaky_relu(α)`, `sigmoid`, `tanh` or `softmax`",

@@ -44,8 +44,11 @@ pub(crate) struct Layer {
     pub fan_in: usize,
     pub size: usize,
     pub activation: Activation,
-    /// `None` when the declaration omits the weights (they are drawn by `init`).
+    /// `None` when the declaration omits the weights (they are drawn by `init`), or when the
+    /// written ones have an error (already reported).
     pub params: Option<Params>,
+    /// Whether the declaration writes `{ weights, bias }` for the layer.
+    pub declared: bool,
     /// The site on this layer's neurons.
     pub dropout: Option<Prob>,
 }

@@ -12,7 +12,7 @@ pub use dropout_shared::Scalar;
 ///
 /// # Example
 /// ```
-/// use dropout_runtime::Float;
+/// use dropout::Float;
 ///
 /// fn logistic<T: Float>(z: T) -> T {
 ///     T::ONE / (T::ONE + (-z).exp())

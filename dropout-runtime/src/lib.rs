@@ -11,7 +11,7 @@
 //!
 //! # Example
 //! ```
-//! use dropout_runtime::{Activation, Dense, Dropout, Scaling, Site};
+//! use dropout::{Activation, Dense, Dropout, Scaling, Site};
 //!
 //! // The first layer of "Comprehend Dropout"'s toy network under masks μ⁰ = (1, 1).
 //! let h1 = Dense::<f32, 2, 3>::from_rows(&[[1.0, -1.0], [2.0, 1.0], [-1.0, 3.0]], &[0.5, -1.0, 0.0]);

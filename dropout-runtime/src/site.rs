@@ -15,13 +15,13 @@ use crate::{Dense, Error, Float};
 ///
 /// # Example
 /// ```
-/// use dropout_runtime::Dropout;
+/// use dropout::Dropout;
 ///
 /// let d = Dropout::with_p(0.25)?;
 /// assert_eq!(d.keep(), 0.75);
 /// assert_eq!(d, Dropout::with_keep(0.75)?);
 /// assert!(Dropout::with_p(1.0).is_err());
-/// # Ok::<(), dropout_runtime::Error>(())
+/// # Ok::<(), dropout::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Dropout {
@@ -138,14 +138,14 @@ pub const fn checked_dropout(p: f64, keep: f64) -> Dropout {
 ///
 /// # Example
 /// ```
-/// use dropout_runtime::{Dropout, Scaling};
+/// use dropout::{Dropout, Scaling};
 ///
 /// let half = Dropout::with_p(0.5)?;
 /// assert_eq!(Scaling::Inverted.train_factor(half), 2.0);
 /// assert_eq!(Scaling::Inverted.eval_factor(half), 1.0);
 /// assert_eq!(Scaling::Classic.train_factor(half), 1.0);
 /// assert_eq!(Scaling::Classic.eval_factor(half), 0.5);
-/// # Ok::<(), dropout_runtime::Error>(())
+/// # Ok::<(), dropout::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Scaling {
@@ -196,7 +196,7 @@ impl fmt::Display for Scaling {
 ///
 /// # Example
 /// ```
-/// use dropout_runtime::{Dense, Dropout, Scaling, Site};
+/// use dropout::{Dense, Dropout, Scaling, Site};
 ///
 /// let site = Site::new(Scaling::Inverted, Dropout::with_p(0.5)?);
 /// let layer = Dense::<f64, 2, 1>::from_rows(&[[1.0, 10.0]], &[0.0]);
@@ -204,7 +204,7 @@ impl fmt::Display for Scaling {
 /// assert_eq!(site.masked(&layer, &[3.0, 4.0], &[true, false]), [6.0]);
 /// // Evaluation under inverted scaling leaves activations alone.
 /// assert_eq!(site.eval(&layer, &[3.0, 4.0]), [43.0]);
-/// # Ok::<(), dropout_runtime::Error>(())
+/// # Ok::<(), dropout::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Site {
@@ -332,15 +332,15 @@ impl Site {
     ///
     /// # Example
     /// ```
-    /// use dropout_runtime::{Dense, Dropout, Scaling, Site};
-    /// use ndarray::array;
+    /// use dropout::{Dense, Dropout, Scaling, Site};
+    /// use dropout::ndarray::array;
     ///
     /// let site = Site::new(Scaling::Classic, Dropout::with_p(0.5)?);
     /// let next = Dense::<f64, 2, 1>::from_rows(&[[1.0, 1.0]], &[0.0]);
     /// let masks = [[true, false], [false, true]];
     /// let z = site.masked_batch(&next, &array![[1.0, 2.0], [1.0, 2.0]], &masks, |m| m)?;
     /// assert_eq!(z, array![[1.0], [2.0]]);
-    /// # Ok::<(), dropout_runtime::Error>(())
+    /// # Ok::<(), dropout::Error>(())
     /// ```
     pub fn masked_batch<T: Float + ndarray::LinalgScalar, M, const IN: usize, const OUT: usize>(
         self,

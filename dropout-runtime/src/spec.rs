@@ -31,6 +31,8 @@ use crate::{Activation, Dropout, Scaling};
 pub struct NetworkSpec {
     /// The struct's name.
     pub name: &'static str,
+    /// The struct's visibility as declared: `"pub"`, `"pub(crate)"`, `""` for private.
+    pub visibility: &'static str,
     /// `"f32"` or `"f64"`.
     pub scalar: &'static str,
     /// The scaling convention of every dropout site.
@@ -129,6 +131,7 @@ mod tests {
 
     const TOY: NetworkSpec = NetworkSpec {
         name: "Toy",
+        visibility: "pub",
         scalar: "f64",
         scaling: Scaling::Classic,
         n_inputs: 2,

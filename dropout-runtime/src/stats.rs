@@ -211,12 +211,12 @@ pub fn exact_moments<N: Network>(net: &N, x: &N::Input) -> Result<Moments<N::Out
 /// # Example
 /// ```
 /// use dropout::{Network, network};
-/// use rand::SeedableRng;
+/// use dropout::rand::SeedableRng as _;
 ///
 /// network! {
 ///     struct Half<f64> { input: 2, dropout(p = 0.5), dense 1 identity { weights: [[1.0, 1.0]], bias: [0.0] } }
 /// }
-/// let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(0);
+/// let mut rng = dropout::rand::rngs::ChaCha8Rng::seed_from_u64(0);
 /// let mc = Half::new().predict_mc(&[1.0, 1.0], 20_000, &mut rng)?;
 /// assert!((mc.mean[0] - 2.0).abs() < 0.05);
 /// assert!((mc.std_dev[0] - 2.0_f64.sqrt()).abs() < 0.05);

@@ -163,8 +163,14 @@ fn resolve(written: &str) -> PathBuf {
 }
 
 fn load(written: &str, path: &Path) -> Result<Loaded, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|err| format!("cannot read `{written}` ({}): {err}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|err| {
+        let relative = if Path::new(written).is_absolute() {
+            ""
+        } else {
+            " (a path relative to the directory of the crate's Cargo.toml)"
+        };
+        format!("cannot read `{written}`{relative}: {err}")
+    })?;
     let is_json = path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));

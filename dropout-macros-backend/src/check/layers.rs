@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use syn::Ident;
 use syn::ext::IdentExt as _;
 
-use super::{ACTIVATIONS, Checker, Input, Names, default_name};
+use super::{ACTIVATIONS, Checker, Input, Names, default_name, numbers};
 use crate::ast::{DenseSpec, Item, ItemKind, Value};
 use crate::model::{Activation, Layer, Prob};
 use crate::suggest::did_you_mean;
@@ -64,19 +64,14 @@ impl Checker<'_> {
             .count();
         let mut stack = Stack::default();
         let mut names = Names::new();
-        let mut fan_in = None;
+        // The first layer reads the input, wherever `input: N` stands (a misplaced one is
+        // reported by itself, not again as a wrong fan-in here).
+        let mut fan_in = input.size;
         // Layer items so far, broken ones included: a layer that failed to parse is still a
         // layer of the network, and counts for the default names of those after it.
         let mut position = 0;
         for (idx, item) in items.iter().enumerate() {
             match item {
-                Item::Input { .. } => {
-                    fan_in = input
-                        .sizes
-                        .iter()
-                        .find(|(at, _)| *at == idx)
-                        .and_then(|(_, n)| *n);
-                }
                 Item::Dense(spec) => {
                     let is_output = position + 1 == n_layers;
                     let layer = self.dense(spec, position, is_output, fan_in, &mut names);
@@ -100,11 +95,11 @@ impl Checker<'_> {
                 }
                 Item::Invalid(kind) => {
                     position += usize::from(*kind == ItemKind::Dense);
-                    if matches!(kind, ItemKind::Input | ItemKind::Dense | ItemKind::Unknown) {
+                    if matches!(kind, ItemKind::Dense | ItemKind::Unknown) {
                         fan_in = None;
                     }
                 }
-                Item::Scaling { .. } | Item::Test(_) | Item::Tests { .. } => {}
+                Item::Input { .. } | Item::Scaling { .. } | Item::Test(_) | Item::Tests { .. } => {}
             }
         }
         stack
@@ -138,6 +133,7 @@ impl Checker<'_> {
             size,
             activation,
             params,
+            declared: spec.body.is_some(),
             dropout: None,
         }
     }
@@ -241,18 +237,23 @@ impl Checker<'_> {
             return None;
         };
         match values.as_slice() {
-            [Value::Number(number)] => {
-                match number.text().parse::<f64>().ok().filter(|v| v.is_finite()) {
-                    Some(alpha) => Some(alpha),
-                    None => {
-                        self.errors.spanned(
-                            number,
-                            format!("the slope α = {} is not a finite number", number.text()),
-                        );
-                        None
-                    }
+            // The value as written (the runtime rounds it to the scalar type); finite there.
+            [Value::Number(number)] => match numbers::parse(self.scalar, &number.text())
+                .and_then(|_| number.text().parse::<f64>().ok())
+            {
+                Some(alpha) => Some(alpha),
+                None => {
+                    self.errors.spanned(
+                        number,
+                        format!(
+                            "the slope α = {} is not a finite {}",
+                            number.text(),
+                            self.scalar.name()
+                        ),
+                    );
+                    None
                 }
-            }
+            },
             [Value::Invalid] => None,
             [other] => {
                 self.expected(other, "a number for the slope α");

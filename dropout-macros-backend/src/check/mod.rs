@@ -47,7 +47,6 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
     let scaling = checker.scaling(items);
     let auto_tests = checker.auto_tests(items);
     let input = checker.input(decl);
-    checker.layers_follow_input(items);
     let stack = checker.layers(items, &input);
     checker.at_least_one_layer(decl, &stack);
     checker.no_dropout_after_output(items, &stack);
@@ -103,8 +102,6 @@ struct Checker<'e> {
 struct Input {
     /// The number of inputs; `None` if missing or unreadable.
     size: Option<usize>,
-    /// The size each `input` item gives, by the item's index in the body.
-    sizes: Vec<(usize, Option<usize>)>,
 }
 
 impl Checker<'_> {
@@ -166,30 +163,31 @@ impl Checker<'_> {
         last
     }
 
-    /// `input: N`: exactly once, before the first layer, N ≥ 1.
+    /// `input: N`: exactly once, before the first layer, N ≥ 1. An `input` after a layer is one
+    /// mistake, reported once, here; the layers still take their fan-ins in order.
     fn input(&mut self, decl: &Declaration) -> Input {
-        let mut input = Input {
-            size: None,
-            sizes: Vec::new(),
-        };
+        let mut input = Input { size: None };
+        let mut seen = false;
         let mut layers_before = false;
-        for (idx, item) in decl.items.iter().enumerate() {
+        for item in &decl.items {
             let Item::Input { key, size } = item else {
                 layers_before |= item.kind() == ItemKind::Dense;
                 continue;
             };
-            if !input.sizes.is_empty() {
+            if seen {
                 self.errors.at(key.span(), "`input` is given twice");
             } else if layers_before {
-                self.errors
-                    .at(key.span(), "`input` must come before the first layer");
+                self.errors.at(
+                    key.span(),
+                    "`input` must come before the first layer: declare `input: N` first, then the layers",
+                );
             }
+            seen = true;
             let n = self.size(size, "the input size must be at least 1".to_owned());
             input.size = input.size.or(n);
-            input.sizes.push((idx, n));
         }
         // An `input` item that did not parse, or whose size is wrong, is already reported.
-        if input.sizes.is_empty() && !has_kind(&decl.items, ItemKind::Input) {
+        if !seen && !has_kind(&decl.items, ItemKind::Input) {
             self.errors.at(
                 decl.body_span,
                 format!(
@@ -199,26 +197,6 @@ impl Checker<'_> {
             );
         }
         input
-    }
-
-    /// A layer that comes before every `input` item is reported once, at the first such layer.
-    fn layers_follow_input(&mut self, items: &[Item]) {
-        if !has_kind(items, ItemKind::Input) {
-            return;
-        }
-        let before_input = items
-            .iter()
-            .take_while(|item| item.kind() != ItemKind::Input)
-            .find_map(|item| match item {
-                Item::Dense(spec) => Some(spec),
-                _ => None,
-            });
-        if let Some(spec) = before_input {
-            self.errors.at(
-                spec.kind.span(),
-                "a layer before `input`: declare `input: N` first, then the layers",
-            );
-        }
     }
 
     /// A network has at least one layer.
@@ -267,7 +245,15 @@ impl Checker<'_> {
     }
 
     /// A size literal: a positive integer.
-    fn size(&mut self, lit: &syn::LitInt, zero_message: String) -> Option<usize> {
+    fn size(&mut self, size: &ast::Size, zero_message: String) -> Option<usize> {
+        let lit = &size.lit;
+        if size.minus.is_some() {
+            self.errors.at(
+                size.span_range(),
+                format!("a size is a positive integer, found `-{lit}`"),
+            );
+            return None;
+        }
         if !matches!(lit.suffix(), "" | "usize") {
             self.errors.at(
                 lit.span(),

@@ -41,7 +41,7 @@ impl Checker<'_> {
             &["input", "masks", "expect", "tolerance"],
             &owner,
         );
-        if let Some(layer) = model.layers.iter().find(|layer| layer.params.is_none()) {
+        if let Some(layer) = model.layers.iter().find(|layer| !layer.declared) {
             self.errors.at(
                 ast::join_spans(Some(block.keyword.span()), name.span()),
                 format!(
@@ -51,22 +51,27 @@ impl Checker<'_> {
             );
             return None;
         }
+        // Every field is checked against the declared shapes, even when a layer's weights have
+        // an error of their own (reported where they are written).
         let input = self.test_vector(block, fields[0], "input", model.n_inputs);
-        let masks = match fields[1] {
-            Some(field) => Some(self.masks(model, &field.value)?),
-            None => None,
-        };
+        let masks = fields[1].map(|field| self.masks(model, &field.value));
         let expect = self.test_vector(block, fields[2], "expect", model.n_outputs());
         let tolerance = match fields[3] {
-            Some(field) => self.tolerance(&field.value)?,
-            None => model.scalar.test_tolerance(),
+            Some(field) => self.tolerance(&field.value),
+            None => Some(model.scalar.test_tolerance()),
         };
+        let weights_ok = model.layers.iter().all(|layer| layer.params.is_some());
+        let masks = match masks {
+            Some(checked) => Some(checked?),
+            None => None,
+        };
+        weights_ok.then_some(())?;
         Some(TestCase {
             name: name.clone(),
             input: input?,
             masks,
             expect: expect?,
-            tolerance,
+            tolerance: tolerance?,
         })
     }
 

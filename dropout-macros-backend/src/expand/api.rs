@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{Gen, Mode, label, layer_const};
+use super::{Gen, Mode, label, layer_const, size};
 
 impl Gen<'_> {
     pub(super) fn rand_impl(&self) -> TokenStream {
@@ -355,7 +355,7 @@ impl Gen<'_> {
         let model = self.model;
         let (ident, rt) = (&model.ident, &self.rt);
         let t = self.scalar();
-        let (n_inputs, n_outputs) = (model.n_inputs, model.n_outputs());
+        let (n_inputs, n_outputs) = (size(model.n_inputs), size(model.n_outputs()));
         let lanes =
             self.body(
                 self.chain_with(&quote!(x), &quote!(apply_lanes), |idx, layer, prev| {

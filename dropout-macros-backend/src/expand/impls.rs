@@ -3,7 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
-use super::{Gen, label, snake_case};
+use syn::Ident;
+
+use super::{Gen, label, size, snake_case};
 use crate::model::TestCase;
 
 impl Gen<'_> {
@@ -13,7 +15,7 @@ impl Gen<'_> {
         let masks = model.masks_ident();
         let sites = model.sites();
         let all_kept = sites.iter().map(|site| {
-            let (field, size) = (site.field(model.ident.span()), site.size);
+            let (field, size) = (site.field(model.ident.span()), size(site.size));
             quote!(#field: [true; #size],)
         });
         let shown = sites.iter().map(|site| {
@@ -26,6 +28,7 @@ impl Gen<'_> {
                 pub const ALL_KEPT: Self = Self { #(#all_kept)* };
             }
 
+            #[automatically_derived]
             impl ::core::fmt::Display for #masks {
                 /// Formats the masks as `μ⁰ = (1, 1), μ¹ = (1, 0, 1), …`.
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -55,7 +58,7 @@ impl Gen<'_> {
         };
         let (layer, layer_mut) = (layer_arms(false), layer_arms(true));
         let sites = model.sites();
-        let n_sites = sites.len();
+        let n_sites = size(sites.len());
         let site_arms = |mutable: bool| {
             let arms = sites.iter().enumerate().map(|(idx, site)| {
                 let field = site.field(ident.span());
@@ -70,11 +73,6 @@ impl Gen<'_> {
         let (site, site_mut) = (site_arms(false), site_arms(true));
         let forward = self.body(quote!(#ident::forward(self, x)));
         let forward_masked = self.body(quote!(#ident::forward_masked(self, x, masks)));
-        let zero_fields = model.layers.iter().map(|layer| {
-            let name = &layer.name;
-            quote!(#name: #rt::Dense::zeros(),)
-        });
-        let zeros = self.body(quote!(Self { #(#zero_fields)* }));
         let field_checks = model.layers.iter().map(|layer| {
             let name = &layer.name;
             quote!(zero_bits(&net.#name);)
@@ -83,6 +81,7 @@ impl Gen<'_> {
             // SAFETY: every field of the struct is a `Dense` layer, for which all-zero bytes are
             // a valid value; the function below makes the compiler check that they are.
             #[automatically_derived]
+            #[doc(hidden)]
             unsafe impl #rt::ZeroBits for #ident {}
 
             const _: () = {
@@ -92,6 +91,7 @@ impl Gen<'_> {
                 }
             };
 
+            #[automatically_derived]
             impl #rt::Network for #ident {
                 type Scalar = #t;
                 type Input = #input_ty;
@@ -106,11 +106,11 @@ impl Gen<'_> {
                     #forward_masked
                 }
                 fn zeros() -> Self {
-                    #zeros
+                    #ident::zeros()
                 }
                 ::dropout::__if_alloc! {
                     fn zeros_boxed() -> #rt::Box<Self> {
-                        #rt::boxed_zeroed()
+                        #ident::zeros_boxed()
                     }
                 }
                 fn layer(&self, idx: usize) -> ::core::option::Option<&dyn #rt::Layer<#t>> {
@@ -121,6 +121,7 @@ impl Gen<'_> {
                 }
             }
 
+            #[automatically_derived]
             impl #rt::Masks for #masks {
                 const ALL_KEPT: Self = #masks::ALL_KEPT;
                 const N_SITES: usize = #n_sites;
@@ -151,11 +152,44 @@ impl Gen<'_> {
         } else {
             TokenStream::new()
         };
+        let scope_check = self.module_level_check(&module);
         quote! {
             #[cfg(test)]
             mod #module {
                 #(#cases)*
                 #auto
+            }
+
+            #scope_check
+        }
+    }
+
+    /// The generated tests live in a child module that names the network as `super::Net`,
+    /// which only works for a declaration at module level: inside a function body the network
+    /// is a local item that no module can see, and the tests could not compile (nor would the
+    /// test harness collect tests nested in a function). This check makes such a declaration an
+    /// error in every build, at its tests, naming the reason.
+    fn module_level_check(&self, module: &Ident) -> TokenStream {
+        let model = self.model;
+        let span = model
+            .tests
+            .first()
+            .map_or_else(|| model.ident.span(), |case| case.name.span());
+        let marker = format_ident!(
+            "{}_with_tests_must_be_declared_at_module_level",
+            label(&model.ident),
+            span = span
+        );
+        let check = format_ident!("{}_scope", module);
+        let import = quote_spanned!(span=> use super::#marker;);
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            const #marker: () = ();
+            #[doc(hidden)]
+            mod #check {
+                #[allow(unused_imports)]
+                #import
             }
         }
     }

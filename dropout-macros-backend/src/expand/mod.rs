@@ -71,12 +71,12 @@ impl Gen<'_> {
     }
 
     fn input_ty(&self) -> TokenStream {
-        let (t, n) = (self.scalar(), self.model.n_inputs);
+        let (t, n) = (self.scalar(), size(self.model.n_inputs));
         quote!([#t; #n])
     }
 
     fn output_ty(&self) -> TokenStream {
-        let (t, n) = (self.scalar(), self.model.n_outputs());
+        let (t, n) = (self.scalar(), size(self.model.n_outputs()));
         quote!([#t; #n])
     }
 
@@ -107,6 +107,7 @@ impl Gen<'_> {
                 if *size == 1 { "neuron" } else { "neurons" },
                 if *fan_in == 1 { "input" } else { "inputs" },
             );
+            let (fan_in, size) = (self::size(*fan_in), self::size(*size));
             quote!(#[doc = #doc] pub #name: #rt::Dense<#t, #fan_in, #size>,)
         });
         let masks_doc = format!(
@@ -121,6 +122,7 @@ impl Gen<'_> {
                 label(&field),
                 site.prob.p
             );
+            let size = self::size(size);
             quote!(#[doc = #doc] pub #field: [bool; #size],)
         });
         quote! {
@@ -169,9 +171,15 @@ impl Gen<'_> {
     fn core_impl(&self) -> TokenStream {
         let model = self.model;
         let (ident, rt) = (&model.ident, &self.rt);
-        let (n_inputs, n_outputs) = (model.n_inputs, model.n_outputs());
+        let (n_inputs, n_outputs) = (size(model.n_inputs), size(model.n_outputs()));
         let (input_ty, output_ty) = (self.input_ty(), self.output_ty());
         let masks = model.masks_ident();
+        let zero_fields = model.layers.iter().map(|layer| {
+            let name = &layer.name;
+            quote!(#name: #rt::Dense::zeros(),)
+        });
+        let zeros = self.body(quote!(Self { #(#zero_fields)* }));
+        let zeros_boxed = self.body(quote!(#rt::boxed_zeroed()));
         let spec = self.spec();
         let sites = self.sites_const();
         let layer_consts = self.layer_consts();
@@ -218,6 +226,25 @@ impl Gen<'_> {
                 #[inline]
                 pub fn forward_masked(&self, x: &#input_ty, masks: &#masks) -> #output_ty {
                     #forward_masked
+                }
+
+                /// The network with every weight and bias zero, e.g. to load saved parameters
+                /// into. The value passes through the stack: for a large network use
+                /// `zeros_boxed`.
+                #[must_use]
+                pub const fn zeros() -> Self {
+                    #zeros
+                }
+            }
+
+            ::dropout::__if_alloc! {
+                impl #ident {
+                    /// The network with every weight and bias zero, built directly on the heap:
+                    /// it needs no more stack than a small network, however large this one is.
+                    #[must_use]
+                    pub fn zeros_boxed() -> #rt::Box<Self> {
+                        #zeros_boxed
+                    }
                 }
             }
         }
@@ -313,13 +340,14 @@ impl Gen<'_> {
         let model = self.model;
         let rt = &self.rt;
         let name = model.ident.to_string();
+        let visibility = visibility(&model.vis);
         let scalar = model.scalar.name();
         let scaling = self.scaling();
-        let n_inputs = model.n_inputs;
+        let n_inputs = size(model.n_inputs);
         let input_dropout = self.dropout(model.input_dropout);
         let layers = model.layers.iter().map(|layer| {
             let name = label(&layer.name);
-            let (fan_in, size) = (layer.fan_in, layer.size);
+            let (fan_in, size) = (size(layer.fan_in), size(layer.size));
             let activation = self.activation(layer.activation);
             let dropout = self.dropout(layer.dropout);
             let tensor = |name: Option<&String>| match name {
@@ -338,7 +366,7 @@ impl Gen<'_> {
         });
         quote! {
             #rt::NetworkSpec {
-                name: #name, scalar: #scalar, scaling: #scaling, n_inputs: #n_inputs,
+                name: #name, visibility: #visibility, scalar: #scalar, scaling: #scaling, n_inputs: #n_inputs,
                 input_dropout: #input_dropout, layers: &[#(#layers),*],
             }
         }
@@ -445,6 +473,39 @@ impl Gen<'_> {
             }
         }
     }
+}
+
+/// The visibility as written in source: `pub`, `pub(crate)`, `pub(in crate::a)` or nothing.
+fn visibility(vis: &syn::Visibility) -> String {
+    match vis {
+        syn::Visibility::Public(_) => "pub".to_owned(),
+        syn::Visibility::Restricted(restricted) => {
+            let path: Vec<String> = restricted
+                .path
+                .segments
+                .iter()
+                .map(|segment| segment.ident.to_string())
+                .collect();
+            let leading = if restricted.path.leading_colon.is_some() {
+                "::"
+            } else {
+                ""
+            };
+            let within = if restricted.in_token.is_some() {
+                "in "
+            } else {
+                ""
+            };
+            format!("pub({within}{leading}{})", path.join("::"))
+        }
+        syn::Visibility::Inherited => String::new(),
+    }
+}
+
+/// A size as a plain literal, so that the generated items' documentation reads `[f32; 2]`, not
+/// `[f32; 2usize]`.
+fn size(n: usize) -> proc_macro2::Literal {
+    proc_macro2::Literal::usize_unsuffixed(n)
 }
 
 fn layer_const(idx: usize) -> Ident {

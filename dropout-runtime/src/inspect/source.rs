@@ -36,7 +36,16 @@ pub fn declaration<N: Network>(net: &N) -> Result<String, Error> {
         "    /// Parameters of `{}`, printed by `dropout::source::declaration`.",
         spec.name
     );
-    let _ = writeln!(out, "    pub struct {}<{}> {{", spec.name, spec.scalar);
+    let visibility = if spec.visibility.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", spec.visibility)
+    };
+    let _ = writeln!(
+        out,
+        "    {visibility}struct {}<{}> {{",
+        spec.name, spec.scalar
+    );
     if spec.scaling == Scaling::Classic {
         let _ = writeln!(out, "        scaling: classic,");
     }

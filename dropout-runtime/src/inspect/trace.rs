@@ -1,8 +1,9 @@
 //! A layer-by-layer record of one forward pass, printable as the hand calculation of a textbook.
 
-use alloc::string::String;
+use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use crate::{Float, Scaling};
 
@@ -14,7 +15,7 @@ use crate::{Float, Scaling};
 ///
 /// # Example
 /// ```
-/// use dropout_runtime::{Scaling, Trace};
+/// use dropout::{Scaling, Trace};
 ///
 /// let mut trace = Trace::training("Tiny", Scaling::Classic);
 /// trace.push_input(&[1.0_f32, 2.0], Some(&[true, false]), &[1.0, 0.0]);
@@ -124,17 +125,55 @@ impl<T: Float> Trace<T> {
     }
 }
 
+/// How wide a table may grow before it is laid out one unit per row.
+const MAX_WIDTH: usize = 100;
+
+/// One value: with `precision`, that many decimals (`{:.3}`); without, [`general`].
+fn number<T: Float>(value: T, precision: Option<usize>) -> String {
+    match precision {
+        Some(p) => format!("{value:.p$}"),
+        None => general(value.to_f64()),
+    }
+}
+
+/// `value` with 6 significant digits and no trailing zeros, in scientific notation below 1e-4
+/// or from 1e6 up (C's `%g`): `0.1` for the `f32` 0.1 (whose exact value has 27 digits),
+/// `1.5625`, `1.01403e-7`.
+fn general(value: f64) -> String {
+    if !value.is_finite() || value == 0.0 {
+        return format!("{value}");
+    }
+    let exponent = libm::floor(libm::log10(value.abs()));
+    let trim = |digits: &str| -> String {
+        if digits.contains('.') {
+            digits
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        } else {
+            digits.to_string()
+        }
+    };
+    if (-4.0..6.0).contains(&exponent) {
+        // 6 significant digits: 5 − exponent decimals, the exponent an integer in −4 … 5.
+        let decimals = usize::try_from(5 - exponent as i32).unwrap_or(0);
+        trim(&format!("{value:.decimals$}"))
+    } else {
+        let text = format!("{value:.5e}");
+        match text.split_once('e') {
+            Some((mantissa, power)) => format!("{}e{power}", trim(mantissa)),
+            None => text,
+        }
+    }
+}
+
 fn vector<T: Float>(values: &[T], precision: Option<usize>) -> String {
     let mut out = String::from("(");
     for (idx, v) in values.iter().enumerate() {
         if idx > 0 {
             out.push_str(", ");
         }
-        // Writing into a String cannot fail.
-        let _ = match precision {
-            Some(p) => write!(out, "{v:.p$}"),
-            None => write!(out, "{v}"),
-        };
+        out.push_str(&number(*v, precision));
     }
     out.push(')');
     out
@@ -152,11 +191,44 @@ fn bits(mask: &[bool]) -> String {
     out
 }
 
-impl<T: Float> fmt::Display for Trace<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let precision = f.precision();
+/// Rows of cells, aligned in columns two spaces apart, trailing spaces trimmed.
+fn write_table<const N: usize>(f: &mut fmt::Formatter<'_>, table: &[[String; N]]) -> fmt::Result {
+    let mut widths = [0; N];
+    for cells in table {
+        for (width, cell) in widths.iter_mut().zip(cells) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for cells in table {
+        let mut line = String::new();
+        for (col, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            if col > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            line.extend(core::iter::repeat_n(' ', width - cell.chars().count()));
+        }
+        writeln!(f, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// The widest line of a table.
+fn table_width<const N: usize>(table: &[[String; N]]) -> usize {
+    let mut widths = [0; N];
+    for cells in table {
+        for (width, cell) in widths.iter_mut().zip(cells) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    widths.iter().sum::<usize>() + 2 * (N - 1)
+}
+
+impl<T: Float> Trace<T> {
+    /// One row per layer, each vector in parentheses: the textbook layout.
+    fn by_layer(&self, precision: Option<usize>) -> Vec<[String; 5]> {
         let header = ["layer", "z", "g(z)", "μ", "output"].map(String::from);
-        let mut table: Vec<[String; 5]> = alloc::vec![header];
+        let mut table = alloc::vec![header];
         for row in &self.rows {
             table.push([
                 String::from(row.name),
@@ -169,12 +241,39 @@ impl<T: Float> fmt::Display for Trace<T> {
                 vector(&row.output, precision),
             ]);
         }
-        let mut widths = [0; 5];
-        for cells in &table {
-            for (width, cell) in widths.iter_mut().zip(cells) {
-                *width = (*width).max(cell.chars().count());
+        table
+    }
+
+    /// One row per unit: for layers too wide to read on one line.
+    fn by_unit(&self, precision: Option<usize>) -> Vec<[String; 6]> {
+        let header = ["layer", "unit", "z", "g(z)", "μ", "output"].map(String::from);
+        let mut table = alloc::vec![header];
+        for row in &self.rows {
+            for (unit, (activation, output)) in row.activation.iter().zip(&row.output).enumerate() {
+                let name = if unit == 0 { row.name } else { "" };
+                let z = row.z.as_deref().and_then(|z| z.get(unit));
+                let bit = row.mask.as_deref().and_then(|m| m.get(unit));
+                table.push([
+                    String::from(name),
+                    format!("{unit}"),
+                    z.map(|z| number(*z, precision)).unwrap_or_default(),
+                    number(*activation, precision),
+                    bit.map(|&kept| String::from(if kept { "1" } else { "0" }))
+                        .unwrap_or_default(),
+                    number(*output, precision),
+                ]);
             }
         }
+        table
+    }
+}
+
+impl<T: Float> fmt::Display for Trace<T> {
+    /// The pass as an aligned table: a row per layer, or a row per unit when the layers are too
+    /// wide for 100 columns. Numbers have 6 significant digits (`{}`) or the given number of
+    /// decimals (`{:.3}`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let precision = f.precision();
         let pass = if self.training {
             "training"
         } else {
@@ -185,21 +284,26 @@ impl<T: Float> fmt::Display for Trace<T> {
             "{}, {pass} pass ({} scaling)",
             self.network, self.scaling
         )?;
-        for cells in &table {
-            let mut line = String::new();
-            for (col, (cell, width)) in cells.iter().zip(widths).enumerate() {
-                if col > 0 {
-                    line.push_str("  ");
-                }
-                line.push_str(cell);
-                line.extend(core::iter::repeat_n(' ', width - cell.chars().count()));
+        let by_layer = self.by_layer(precision);
+        if table_width(&by_layer) <= MAX_WIDTH {
+            write_table(f, &by_layer)?;
+        } else {
+            write_table(f, &self.by_unit(precision))?;
+        }
+        let Some(values) = self.prediction() else {
+            return Ok(());
+        };
+        // A long prediction wraps after a comma, the continuation indented under its values.
+        let text = vector(values, precision);
+        let mut line = String::from("prediction: ");
+        for (idx, piece) in text.split_inclusive(", ").enumerate() {
+            if idx > 0 && line.chars().count() + piece.chars().count() > MAX_WIDTH {
+                writeln!(f, "{}", line.trim_end())?;
+                line = String::from("             ");
             }
-            writeln!(f, "{}", line.trim_end())?;
+            line.push_str(piece);
         }
-        match self.prediction() {
-            Some(values) => writeln!(f, "prediction: {}", vector(values, precision)),
-            None => Ok(()),
-        }
+        writeln!(f, "{line}")
     }
 }
 
@@ -247,6 +351,66 @@ mod tests {
         assert_eq!(
             trace.to_string(),
             "Empty, evaluation pass (classic scaling)\nlayer  z  g(z)  μ  output\n"
+        );
+    }
+
+    #[test]
+    fn numbers_have_six_significant_digits() {
+        use super::general;
+        assert_eq!(general(0.5), "0.5");
+        assert_eq!(general(2.0), "2");
+        assert_eq!(general(-1.5625), "-1.5625");
+        // The f32 0.1 is 0.100000001490116119384765625.
+        assert_eq!(general(f64::from(0.1_f32)), "0.1");
+        assert_eq!(general(0.000_000_101_402_634_386_154_44), "1.01403e-7");
+        assert_eq!(general(2.0 / 3.0), "0.666667");
+        assert_eq!(general(123_456_789.0), "1.23457e8");
+        assert_eq!(general(99_999.5), "99999.5");
+        assert_eq!(general(0.0), "0");
+        assert_eq!(general(f64::NAN), "NaN");
+        assert_eq!(general(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn wide_layers_are_laid_out_one_unit_per_row() {
+        let mut trace = Trace::training("Wide", Scaling::Inverted);
+        let x: Vec<f64> = (0..16).map(|i| f64::from(i) / 7.0).collect();
+        let mask: Vec<bool> = (0..16).map(|i| i % 3 != 0).collect();
+        trace.push_input(&x, Some(&mask), &x);
+        trace.push_layer(
+            "output",
+            &[1.0 / 3.0, 2.0],
+            &[1.0 / 3.0, 2.0],
+            None,
+            &[1.0 / 3.0, 2.0],
+        );
+        let text = trace.to_string();
+        assert!(
+            text.lines().all(|line| line.chars().count() <= 100),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nlayer   unit  z         g(z)      μ  output\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\ninput   0               0         0  0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n        15              2.14286   0  2.14286\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\noutput  0     0.333333  0.333333     0.333333\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("prediction: (0.333333, 2)\n"), "{text}");
+        // A precision still applies to every number.
+        let fixed = format!("{trace:.2}");
+        assert!(
+            fixed.contains("\n        15          2.14  0  2.14\n"),
+            "{fixed}"
         );
     }
 }

@@ -11,7 +11,7 @@ use crate::Float;
 ///
 /// # Example
 /// ```
-/// use dropout_runtime::Activation;
+/// use dropout::Activation;
 ///
 /// assert_eq!(Activation::Relu.apply([-1.0_f32, 2.0]), [0.0, 2.0]);
 /// assert_eq!(Activation::LeakyRelu(0.1).apply([-1.0_f64, 2.0]), [-0.1, 2.0]);

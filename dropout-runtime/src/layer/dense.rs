@@ -13,7 +13,7 @@ use crate::{Float, kernel};
 ///
 /// # Example
 /// ```
-/// use dropout_runtime::Dense;
+/// use dropout::Dense;
 ///
 /// // Two neurons over three inputs.
 /// let layer = Dense::<f32, 3, 2>::from_rows(&[[1.0, 0.0, -1.0], [2.0, 2.0, 2.0]], &[0.5, 0.0]);
@@ -66,7 +66,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// Builds a layer from a function of `(neuron, input)` for weights and of `neuron` for biases.
     ///
     /// ```
-    /// use dropout_runtime::Dense;
+    /// use dropout::Dense;
     ///
     /// let layer = Dense::<f64, 2, 2>::from_fn(|neuron, input| (neuron * 10 + input) as f64, |_| 1.0);
     /// assert_eq!(layer.row(1), Some([10.0, 11.0]));
@@ -150,7 +150,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// not read.
     ///
     /// ```
-    /// use dropout_runtime::Dense;
+    /// use dropout::Dense;
     ///
     /// let layer = Dense::<f32, 2, 1>::from_rows(&[[1.0, 10.0]], &[0.5]);
     /// assert_eq!(layer.affine_masked(&[3.0, 4.0], &[true, false], 2.0), [6.5]);
@@ -188,7 +188,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// the results are identical; the lanes let one vector instruction serve `B` samples.
     ///
     /// ```
-    /// use dropout_runtime::Dense;
+    /// use dropout::Dense;
     ///
     /// let layer = Dense::<f32, 2, 1>::from_rows(&[[1.0, -1.0]], &[0.5]);
     /// let z = layer.affine_lanes(&[[3.0, 0.0], [1.0, 2.0]]);
@@ -300,13 +300,13 @@ impl<T: Float + ndarray::LinalgScalar, const IN: usize, const OUT: usize> Dense<
     ///
     /// # Example
     /// ```
-    /// use dropout_runtime::Dense;
-    /// use ndarray::array;
+    /// use dropout::Dense;
+    /// use dropout::ndarray::array;
     ///
     /// let layer = Dense::<f64, 2, 1>::from_rows(&[[1.0, -1.0]], &[0.5]);
     /// let z = layer.affine_batch(&array![[3.0, 1.0], [0.0, 2.0]])?;
     /// assert_eq!(z, array![[2.5], [-1.5]]);
-    /// # Ok::<(), dropout_runtime::Error>(())
+    /// # Ok::<(), dropout::Error>(())
     /// ```
     pub fn affine_batch(
         &self,
@@ -413,10 +413,10 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// g = √(2/(1+α²)); the others use Xavier/Glorot, U(−√(6/(fan_in+fan_out)), +…).
     ///
     /// ```
-    /// use dropout_runtime::{Activation, Dense};
-    /// use rand::SeedableRng;
+    /// use dropout::{Activation, Dense};
+    /// use dropout::rand::SeedableRng as _;
     ///
-    /// let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(1);
+    /// let mut rng = dropout::rand::rngs::ChaCha8Rng::seed_from_u64(1);
     /// let layer = Dense::<f32, 8, 4>::init(&mut rng, Activation::Relu);
     /// let bound = (6.0_f32 / 8.0).sqrt();
     /// assert!((0..4).all(|n| layer.row(n).unwrap().iter().all(|w| w.abs() <= bound)));

@@ -10,7 +10,7 @@ use crate::Activation;
 /// (bound √(6/(fan_in+fan_out))). Returns 0 for an empty layer.
 ///
 /// ```
-/// use dropout_runtime::{Activation, init::uniform_bound};
+/// use dropout::{Activation, init::uniform_bound};
 ///
 /// assert_eq!(uniform_bound(Activation::Relu, 6, 1), 1.0);
 /// assert_eq!(uniform_bound(Activation::Sigmoid, 3, 3), 1.0);

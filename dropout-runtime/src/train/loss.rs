@@ -20,7 +20,7 @@ use crate::{Activation, Error, Float};
 /// # Example
 /// ```
 /// use dropout::train::Loss;
-/// use ndarray::array;
+/// use dropout::ndarray::array;
 ///
 /// let (value, grad) = Loss::MeanSquaredError.value_and_gradient(&array![[1.0_f64, 3.0]], &array![[0.0, 1.0]])?;
 /// assert_eq!(value, (1.0 + 4.0) / 2.0);

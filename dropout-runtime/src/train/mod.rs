@@ -7,15 +7,16 @@
 //!
 //! # Example
 //! ```
+//! use dropout::ndarray::Array2;
 //! use dropout::network;
+//! use dropout::rand::SeedableRng as _;
+//! use dropout::rand::rngs::ChaCha8Rng;
 //! use dropout::train::{Loss, Optimizer, Trainer};
-//! use ndarray::Array2;
 //!
 //! network! {
 //!     struct Fit<f64> { input: 1, dense 16 tanh, dropout(p = 0.1), dense 1 identity }
 //! }
-//! let mut net = Fit::init(&mut rand::rngs::Xoshiro256PlusPlus::seed_from_u64(0));
-//! # use rand::SeedableRng as _;
+//! let mut net = Fit::init(&mut ChaCha8Rng::seed_from_u64(0));
 //! // y = x² on [−1, 1].
 //! let x = Array2::from_shape_fn((64, 1), |(i, _)| i as f64 / 32.0 - 1.0);
 //! let y = x.mapv(|v| v * v);
@@ -203,20 +204,7 @@ impl Trainer {
                     what: "evaluation loss",
                 });
             }
-            let go_on = match &bar {
-                Some(bar) => {
-                    bar.set_message(match report.validation_loss {
-                        Some(v) => {
-                            format!("train {:.4}  validation {v:.4}", report.train_eval_loss)
-                        }
-                        None => format!("train {:.4}", report.train_eval_loss),
-                    });
-                    bar.inc(1);
-                    // Whatever the callback prints appears above the bar, not glued to it.
-                    bar.suspend(|| on_epoch(&report).keep_going())
-                }
-                None => on_epoch(&report).keep_going(),
-            };
+            let go_on = after_epoch(bar.as_ref(), &report, &mut on_epoch);
             history.push(report);
             if !go_on {
                 break;
@@ -271,6 +259,25 @@ impl Trainer {
         }
         Some(bar)
     }
+}
+
+/// Moves the progress bar on and calls the epoch callback with the bar taken off the terminal,
+/// so that whatever the callback prints appears above the bar instead of glued to its line.
+/// Returns whether training goes on.
+fn after_epoch<C: EpochControl>(
+    bar: Option<&indicatif::ProgressBar>,
+    report: &EpochReport,
+    on_epoch: &mut impl FnMut(&EpochReport) -> C,
+) -> bool {
+    let Some(bar) = bar else {
+        return on_epoch(report).keep_going();
+    };
+    bar.set_message(match report.validation_loss {
+        Some(v) => format!("train {:.4}  validation {v:.4}", report.train_eval_loss),
+        None => format!("train {:.4}", report.train_eval_loss),
+    });
+    bar.inc(1);
+    bar.suspend(|| on_epoch(report).keep_going())
 }
 
 /// What an epoch callback returns to say whether training goes on: `()` (always) or a
@@ -410,5 +417,36 @@ mod tests {
             (3, 7, 9, Some(0.25), false)
         );
         assert!(t.progress_bar().is_none());
+    }
+
+    #[test]
+    fn what_the_callback_prints_appears_above_the_bar() {
+        use indicatif::{InMemoryTerm, ProgressDrawTarget, TermLike as _};
+        let term = InMemoryTerm::new(8, 100);
+        let trainer = Trainer::new(Optimizer::sgd(0.1), Loss::MeanSquaredError).epochs(3);
+        let bar = trainer.progress_bar().unwrap();
+        bar.set_draw_target(ProgressDrawTarget::term_like(Box::new(term.clone())));
+        for epoch in 1..=2 {
+            let report = super::EpochReport {
+                epoch,
+                train_loss: 1.0,
+                train_eval_loss: 0.5,
+                validation_loss: None,
+            };
+            // The callback writes to the terminal the bar is drawn on, as `println!` does when
+            // standard output and standard error are one terminal.
+            let go_on =
+                super::after_epoch(Some(&bar), &report, &mut |report: &super::EpochReport| {
+                    term.write_line(&format!("epoch {} done", report.epoch))
+                        .unwrap();
+                });
+            assert!(go_on);
+        }
+        bar.force_draw();
+        let screen = term.contents();
+        let lines: Vec<&str> = screen.lines().collect();
+        assert_eq!(lines[..2], ["epoch 1 done", "epoch 2 done"], "{screen}");
+        assert!(lines[2].starts_with("epoch    2/3 ["), "{screen}");
+        assert!(lines[2].contains("train 0.5000"), "{screen}");
     }
 }

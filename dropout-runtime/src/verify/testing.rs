@@ -7,6 +7,8 @@
 //!
 //! # Example
 //! ```
+//! use dropout::rand::SeedableRng as _;
+//! use dropout::rand::rngs::ChaCha8Rng;
 //! use dropout::{network, testing};
 //!
 //! network! {
@@ -17,8 +19,7 @@
 //!         dense 2 softmax,
 //!     }
 //! }
-//! let net = Net::init(&mut rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1));
-//! # use rand::SeedableRng as _;
+//! let net = Net::init(&mut ChaCha8Rng::seed_from_u64(1));
 //! testing::check_all_kept(&net, 16, 7);
 //! testing::check_eval(&net, 16, 7);
 //! testing::check_site_dropped(&net, 16, 7);

@@ -1,12 +1,12 @@
 use dropout::network;
 
-// trybuild compiles these cases in target/tests/trybuild/dropout; the fixtures are four levels up.
+// `tests/ui.rs` puts the fixtures beside the crate trybuild compiles these cases in.
 network! {
     struct Net<f32> {
         input: 3,
         dense 4 identity {
-            weights: file("../../../../tests/ui/files/model.safetensors", "0.weight"),
-            bias: file("../../../../tests/ui/files/model.safetensors", "2.bias"),
+            weights: file("fixtures/model.safetensors", "0.weight"),
+            bias: file("fixtures/model.safetensors", "2.bias"),
         },
     }
 }
