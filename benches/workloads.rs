@@ -10,35 +10,25 @@
 //! 784-128-10 batch of 1024, D1 784-128-10 masked pass at p = 0.5 and p = 0, TR training step
 //! of 64-256-256-10 on a batch of 64. `benches/run.py` turns the results into BENCHMARKS.md.
 //! `D1/half_in_one_block` drops as many units as p = 0.5 does, each site's upper half.
+//! `T1/by_hand` is the toy network written out by hand; `L2/M2` and `L2/M3` stream as many
+//! bytes as those networks' parameters (`benches/common`). The ratios BENCHMARKS.md states as
+//! goals come from `benches/ratios.rs`, which alternates the two sides of each ratio.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dropout::toy::Toy;
 use dropout::train::{Loss, Optimizer, OptimizerState, gradients_batch};
-use dropout::{Layer, Network, network};
+use dropout::{Layer, Network};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
-use rand::{RngExt as _, SeedableRng as _};
 
-network! {
-    /// 784-128-10 with dropout on the input and the hidden layer.
-    pub struct Mnist<f32> {
-        input: 784, dropout(p = 0.5),
-        dense 128 relu, dropout(p = 0.5),
-        dense 10 identity,
-    }
-}
-
-network! {
-    /// 64-256-256-10 with dropout on both hidden layers.
-    pub struct Mlp<f32> {
-        input: 64,
-        dense 256 relu, dropout(p = 0.5),
-        dense 256 relu, dropout(p = 0.5),
-        dense 10 identity,
-    }
-}
+mod common;
+use common::{
+    Mlp, MlpMasks, Mnist, MnistMasks, TOY, parameter_bytes, random_rows, single, stream,
+    toy_by_hand,
+};
 
 /// The same computation over `Array2` with shapes known only at run time: `a ← relu(W·a + b)`.
 struct DynamicMlp {
@@ -86,20 +76,13 @@ impl DynamicMlp {
     }
 }
 
-fn random_rows(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    Array2::from_shape_fn((rows, cols), |_| rng.random_range(-1.0..1.0))
-}
-
-fn single<const N: usize>(rows: &Array2<f32>) -> [f32; N] {
-    std::array::from_fn(|i| rows[[0, i]])
-}
-
 fn toy(c: &mut Criterion) {
     let net = Toy::new();
     let baseline = DynamicMlp::of(&net);
     let x = [1.0_f32, 1.0];
-    c.bench_function("T1/dropout", |b| b.iter(|| net.forward(black_box(&x))));
+    common::check_toy_by_hand();
+    c.bench_function("T1/dropout", |b| b.iter(|| TOY.forward(black_box(&x))));
+    c.bench_function("T1/by_hand", |b| b.iter(|| toy_by_hand(black_box(&x))));
     c.bench_function("T1/ndarray", |b| {
         b.iter(|| baseline.forward(&black_box(ArrayView1::from(&x))));
     });
@@ -185,5 +168,18 @@ fn mlp(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, toy, mnist, mlp);
+/// `L2/<id>`: [`stream::sum`] over as many bytes as workload `<id>`'s parameters.
+fn limits(c: &mut Criterion) {
+    for (id, bytes) in [
+        ("M2", parameter_bytes::<Mnist>()),
+        ("M3", parameter_bytes::<Mlp>()),
+    ] {
+        let data: Vec<f32> = (0..bytes / 4).map(|i| (i % 7) as f32).collect();
+        c.bench_function(&format!("L2/{id}"), |b| {
+            b.iter(|| stream::sum(black_box(&data)));
+        });
+    }
+}
+
+criterion_group!(benches, toy, mnist, mlp, limits);
 criterion_main!(benches);

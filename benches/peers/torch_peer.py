@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Times the BENCHMARKS.md workloads in PyTorch (eager, one thread) and prints JSON medians.
 
-    python3 -m venv .venv && .venv/bin/pip install torch numpy
-    .venv/bin/python benches/peers/torch_peer.py            # {"T1": {"median_ns": …}, …}
+    python3 -m venv .venv && .venv/bin/pip install torch numpy threadpoolctl
+    .venv/bin/python benches/peers/torch_peer.py            # every workload
+    .venv/bin/python benches/peers/torch_peer.py B1 TR      # only these
 
 Each workload runs in blocks of calls sized to take about 20 ms; the median over 25 blocks of the
 time per call is reported. The networks have the shapes of benches/workloads.rs, with PyTorch's
@@ -54,28 +55,34 @@ def mlp(sizes, p=0.0, input_p=None):
 
 
 def main():
+    wanted = set(sys.argv[1:])
+
+    def measure(key, fn):
+        if not wanted or key.split("/")[0] in wanted:
+            results[key] = median_ns(fn)
+
     results = {}
     toy = mlp([2, 3, 3, 2, 1], p=0.5).eval()
     mnist = mlp([784, 128, 10], p=0.5, input_p=0.5).eval()
     deep = mlp([64, 256, 256, 10], p=0.5).eval()
     with torch.no_grad():
         x = torch.ones(2)
-        results["T1"] = median_ns(lambda: toy(x))
+        measure("T1", lambda: toy(x))
         batch = torch.rand(4096, 2) * 2 - 1
-        results["T2"] = median_ns(lambda: toy(batch))
+        measure("T2", lambda: toy(batch))
         x784 = torch.rand(784) * 2 - 1
-        results["M2"] = median_ns(lambda: mnist(x784))
+        measure("M2", lambda: mnist(x784))
         x64 = torch.rand(64) * 2 - 1
-        results["M3"] = median_ns(lambda: deep(x64))
+        measure("M3", lambda: deep(x64))
         batch784 = torch.rand(1024, 784) * 2 - 1
-        results["B1"] = median_ns(lambda: mnist(batch784))
+        measure("B1", lambda: mnist(batch784))
         # Training-mode forward passes: PyTorch multiplies by the mask whatever p is.
         mnist.train()
-        results["D1/p0.5"] = median_ns(lambda: mnist(x784))
+        measure("D1/p0.5", lambda: mnist(x784))
         for module in mnist:
             if isinstance(module, torch.nn.Dropout):
                 module.p = 0.0
-        results["D1/p0"] = median_ns(lambda: mnist(x784))
+        measure("D1/p0", lambda: mnist(x784))
 
     deep.train()
     optimizer = torch.optim.SGD(deep.parameters(), lr=0.01, momentum=0.9)
@@ -89,11 +96,12 @@ def main():
         loss.backward()
         optimizer.step()
 
-    results["TR"] = median_ns(step)
+    measure("TR", step)
     out = {
         "peer": f"PyTorch {torch.__version__}",
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "median_ns": results,
     }
     json.dump(out, sys.stdout, indent=2)

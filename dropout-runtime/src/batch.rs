@@ -100,7 +100,7 @@ impl<T: Float, N: ForwardLanes<T, IN, OUT>, const IN: usize, const OUT: usize> c
     type Output = ();
 
     #[inline(always)]
-    fn run(self, _wide: bool) {
+    fn run(self, _isa: crate::kernel::InstructionSet) {
         let Lanes { net, x, out } = self;
         // Rows in one contiguous slice (copied first only if `x` is not in standard layout).
         let standard = x.as_standard_layout();

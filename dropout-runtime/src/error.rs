@@ -44,6 +44,8 @@ pub enum Error {
         /// The largest number enumerated.
         max: usize,
     },
+    /// [`InstructionSet::run`](crate::InstructionSet::run) asked for a set this CPU cannot run.
+    InstructionSet(crate::InstructionSet),
     /// A Monte Carlo estimate asked for zero samples.
     NoSamples,
     /// Targets whose shape is not one row of outputs per sample.
@@ -208,6 +210,9 @@ impl fmt::Display for Error {
                 f,
                 "exact moments enumerate 2^n masks; this network has n = {found} droppable units, more than the limit of {max}"
             ),
+            Error::InstructionSet(set) => {
+                write!(f, "this CPU cannot run the {set} instruction set")
+            }
             Error::NoSamples => f.write_str("a Monte Carlo estimate needs at least one sample"),
             #[cfg(feature = "diagram")]
             Error::Drawing(message) => write!(f, "drawing the diagram failed: {message}"),

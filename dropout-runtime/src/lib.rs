@@ -61,6 +61,7 @@ pub use inspect::diagram;
 pub use inspect::source;
 #[cfg(feature = "alloc")]
 pub use inspect::trace::{Trace, TraceRow};
+pub use kernel::InstructionSet;
 pub use layer::activation::Activation;
 pub use layer::dense::Dense;
 pub use layer::{Layer, init};

@@ -11,11 +11,17 @@
 //! - `gemm`: the matrix products of batches, shared by batched inference and training.
 
 pub(crate) mod accumulate;
-pub(crate) use accumulate::{Accumulate, accumulate};
+mod isa;
+mod mask;
+pub(crate) use accumulate::{Accumulate, AllRows, ListedRows, Rows, accumulate};
+pub use isa::InstructionSet;
+pub(crate) use mask::{Masked, masked};
 #[cfg(feature = "ndarray")]
 pub(crate) mod gemm;
 
-pub(crate) use dropout_shared::layout::{PANEL, offset, panels};
+#[cfg(feature = "ndarray")]
+use dropout_shared::layout::panels;
+pub(crate) use dropout_shared::layout::{PANEL, offset};
 
 /// Layers with fewer weights run without checking the CPU: the check would cost more than it
 /// saves.
@@ -26,42 +32,56 @@ pub(crate) trait Kernel {
     /// What the work produces.
     type Output;
 
-    /// Does the work; `wide` says whether 32-byte vectors (AVX2) are available. Implementations
-    /// must be `#[inline(always)]`: that is what compiles them once per instruction set.
-    fn run(self, wide: bool) -> Self::Output;
+    /// Does the work, compiled for `isa`. Implementations must be `#[inline(always)]`: that is
+    /// what compiles them once per instruction set.
+    fn run(self, isa: InstructionSet) -> Self::Output;
 }
 
-/// Runs `kernel` compiled for AVX2 when the CPU has it (checked once and cached by the
-/// standard library), and as plain code otherwise.
+/// Runs `kernel` compiled for [`InstructionSet::current`].
 #[inline]
 pub(crate) fn dispatch<K: Kernel>(kernel: K) -> K::Output {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    {
-        if std::is_x86_feature_detected!("avx2") {
-            return x86::with_avx2(kernel);
-        }
+    match InstructionSet::current() {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        InstructionSet::Avx512 => x86::with_avx512(kernel),
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        InstructionSet::Avx2 => x86::with_avx2(kernel),
+        _ => kernel.run(InstructionSet::Portable),
     }
-    kernel.run(false)
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[expect(
     unsafe_code,
-    reason = "calling a `target_feature` function after checking the CPU has the feature"
+    reason = "calling a `target_feature` function after checking the CPU has the features"
 )]
 mod x86 {
-    use super::Kernel;
+    use super::{InstructionSet, Kernel};
 
-    /// `kernel`, inlined into a function compiled with AVX2 enabled.
+    /// `kernel`, inlined into a function compiled with AVX2 and FMA enabled.
     #[inline]
     pub(super) fn with_avx2<K: Kernel>(kernel: K) -> K::Output {
-        // SAFETY: the caller has checked that the CPU supports AVX2, the only requirement of a
-        // function compiled with `target_feature(enable = "avx2")`.
-        unsafe { run(kernel) }
+        // SAFETY: `InstructionSet::current` returns `Avx2` only when
+        // `InstructionSet::Avx2.is_available()`, which checks both features the function is
+        // compiled with.
+        unsafe { avx2(kernel) }
     }
 
-    #[target_feature(enable = "avx2")]
-    fn run<K: Kernel>(kernel: K) -> K::Output {
-        kernel.run(true)
+    /// `kernel`, inlined into a function compiled with AVX-512F, AVX2 and FMA enabled.
+    #[inline]
+    pub(super) fn with_avx512<K: Kernel>(kernel: K) -> K::Output {
+        // SAFETY: `InstructionSet::current` returns `Avx512` only when
+        // `InstructionSet::Avx512.is_available()`, which checks the three features the
+        // function is compiled with.
+        unsafe { avx512(kernel) }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn avx2<K: Kernel>(kernel: K) -> K::Output {
+        kernel.run(InstructionSet::Avx2)
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn avx512<K: Kernel>(kernel: K) -> K::Output {
+        kernel.run(InstructionSet::Avx512)
     }
 }

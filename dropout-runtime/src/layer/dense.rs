@@ -130,7 +130,13 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     #[inline]
     pub fn affine(&self, a: &[T; IN]) -> [T; OUT] {
         let mut z = self.bias;
-        self.accumulate(&mut z, IN, |k| (k, a[k]));
+        self.accumulate(
+            &mut z,
+            kernel::AllRows {
+                values: a,
+                scale: None,
+            },
+        );
         z
     }
 
@@ -138,7 +144,13 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     #[inline]
     pub fn affine_scaled(&self, a: &[T; IN], scale: T) -> [T; OUT] {
         let mut z = self.bias;
-        self.accumulate(&mut z, IN, |k| (k, a[k] * scale));
+        self.accumulate(
+            &mut z,
+            kernel::AllRows {
+                values: a,
+                scale: Some(scale),
+            },
+        );
         z
     }
 
@@ -158,28 +170,19 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// ```
     #[inline]
     pub fn affine_masked(&self, a: &[T; IN], mask: &[bool; IN], scale: T) -> [T; OUT] {
-        // List the kept inputs without branching on the (random) mask bits, so that the cost
-        // is proportional to the number of kept rows and free of mispredictions.
-        // The slots and indices below are always in range (`kept ≤ i < IN`); `get` says so
-        // without leaving a panic path in the compiled code.
-        let mut kept_rows = [0_u32; IN];
-        let mut kept = 0;
-        let mut dropped_non_finite = false;
-        for (i, (&bit, &value)) in mask.iter().zip(a).enumerate() {
-            if let Some(slot) = kept_rows.get_mut(kept) {
-                *slot = i as u32;
-            }
-            kept += usize::from(bit);
-            dropped_non_finite |= !bit & !value.is_finite();
-        }
-        if dropped_non_finite {
-            return [T::NAN; OUT];
-        }
         let mut z = self.bias;
-        self.accumulate(&mut z, kept, |k| {
-            let i = kept_rows.get(k).map_or(0, |&i| i as usize);
-            (i, a.get(i).map_or(T::ZERO, |&v| v * scale))
-        });
+        if IN * OUT >= kernel::DISPATCH_THRESHOLD {
+            kernel::dispatch(kernel::Masked {
+                z: &mut z,
+                values: a,
+                mask,
+                scale,
+                weights: &self.weights,
+            });
+        } else {
+            let isa = kernel::InstructionSet::Portable;
+            kernel::masked(&mut z, a, mask, scale, &self.weights, isa);
+        }
         z
     }
 
@@ -235,39 +238,18 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         z
     }
 
-    /// `z += Σₖ vₖ · W[iₖ]` for `(iₖ, vₖ) = entry(k)`, `k < count`, on the widest vectors the
-    /// CPU offers for big layers.
+    /// `z += Σₖ vₖ · W[iₖ]` for the rows `(iₖ, vₖ)` of `rows`, on the widest vectors the CPU
+    /// offers for big layers.
     #[inline(always)]
-    fn accumulate(
-        &self,
-        z: &mut [T; OUT],
-        count: usize,
-        entry: impl Fn(usize) -> (usize, T) + Copy,
-    ) {
-        if OUT <= kernel::PANEL && IN * OUT < kernel::DISPATCH_THRESHOLD {
-            // One panel: the storage is Wᵀ row-major, so the array's rows are the rows to add,
-            // with sizes the compiler knows (it unrolls and vectorises small layers fully).
-            for k in 0..count {
-                let (input, value) = entry(k);
-                if let Some(row) = self.weights.get(input) {
-                    for (z_j, &w) in z.iter_mut().zip(row) {
-                        *z_j += value * w;
-                    }
-                }
-            }
-            return;
-        }
-        let weights = self.weights.as_flattened();
+    fn accumulate(&self, z: &mut [T; OUT], rows: impl kernel::Rows<T>) {
         if IN * OUT >= kernel::DISPATCH_THRESHOLD {
             kernel::dispatch(kernel::Accumulate {
                 z,
-                count,
-                entry,
-                weights,
-                fan_in: IN,
+                rows,
+                weights: &self.weights,
             });
         } else {
-            kernel::accumulate(z, count, entry, weights, IN, false);
+            kernel::accumulate(z, rows, &self.weights, kernel::InstructionSet::Portable);
         }
     }
 

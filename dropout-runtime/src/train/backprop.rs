@@ -101,7 +101,13 @@ impl<N: Network> Gradients<N> {
 
     /// Whether every component is finite.
     pub fn is_finite(&self) -> bool {
-        self.values().all(Float::is_finite)
+        // `&` rather than `all`: no early exit, so that each layer's check runs on vectors.
+        self.layers.iter().all(|l| {
+            l.weights
+                .iter()
+                .chain(&l.bias)
+                .fold(true, |finite, v| finite & v.is_finite())
+        })
     }
 
     fn values(&self) -> impl Iterator<Item = N::Scalar> + '_ {
@@ -231,10 +237,9 @@ pub(crate) fn multipliers<N: Network>(
             let factor = N::Scalar::from_f64(params.train_factor[site]);
             let mut m = Array2::from_elem((masks.len(), size), N::Scalar::ZERO);
             for (mut row, set) in m.rows_mut().into_iter().zip(masks) {
+                // Every slot stored, without a branch on the (random) bits: vectorised.
                 for (slot, &kept) in row.iter_mut().zip(set.site(site).unwrap_or(&[])) {
-                    if kept {
-                        *slot = factor;
-                    }
+                    *slot = if kept { factor } else { N::Scalar::ZERO };
                 }
             }
             m
@@ -332,29 +337,35 @@ fn activation_backward<T: Float>(
                 }
             }
         }
-        other => ndarray::Zip::from(dg).and(z).and(g).for_each(|d, &z, &g| {
-            let slope = match other {
+        other => {
+            // One loop per activation, free of branches on it, so that each runs on vectors.
+            match other {
                 Activation::Relu => {
-                    if z > T::ZERO {
-                        T::ONE
-                    } else {
-                        T::ZERO
-                    }
+                    times_slope(dg, z, g, |z, _| if z > T::ZERO { T::ONE } else { T::ZERO });
                 }
                 Activation::LeakyRelu(alpha) => {
-                    if z > T::ZERO {
-                        T::ONE
-                    } else {
-                        T::from_f64(alpha)
-                    }
+                    let alpha = T::from_f64(alpha);
+                    times_slope(dg, z, g, |z, _| if z > T::ZERO { T::ONE } else { alpha });
                 }
-                Activation::Sigmoid => g * (T::ONE - g),
-                Activation::Tanh => T::ONE - g * g,
-                _ => T::ONE,
-            };
-            *d *= slope;
-        }),
+                Activation::Sigmoid => times_slope(dg, z, g, |_, g| g * (T::ONE - g)),
+                Activation::Tanh => times_slope(dg, z, g, |_, g| T::ONE - g * g),
+                _ => {}
+            }
+        }
     }
+}
+
+/// `dg ⊙= slope(z, g)`, element by element.
+fn times_slope<T: Float>(
+    dg: &mut Array2<T>,
+    z: &Array2<T>,
+    g: &Array2<T>,
+    slope: impl Fn(T, T) -> T,
+) {
+    ndarray::Zip::from(dg)
+        .and(z)
+        .and(g)
+        .for_each(|d, &z, &g| *d *= slope(z, g));
 }
 
 /// The loss of a recorded pass and its gradient, backpropagated to every parameter. The targets
@@ -413,9 +424,7 @@ where
         );
         grad.bias = d.sum_axis(Axis(0));
         if idx > 0 {
-            let mut d_in = Array2::zeros((d.nrows(), layer.fan_in()));
-            gemm_input_gradient(layer.storage(), layer.fan_in(), layer.size(), &d, &mut d_in);
-            d = d_in;
+            d = gemm_input_gradient(layer.storage(), layer.fan_in(), layer.size(), &d);
         }
     }
     grads

@@ -5,7 +5,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use super::backprop::Gradients;
-use crate::{Error, Float, Network};
+use crate::{Error, Float, Network, kernel};
 
 /// An optimizer and its hyperparameters. Its running state lives in [`OptimizerState`].
 ///
@@ -257,34 +257,74 @@ impl<N: Network> OptimizerState<N> {
     /// Goes over every parameter with its gradient and state: with `write`, updates them;
     /// without, only computes the new values and tells whether all are finite.
     fn visit(&mut self, net: &mut N, grads: &Gradients<N>, rule: Rule, write: bool) -> bool {
+        // One loop per optimizer and mode, each free of branches on them, so that it runs on
+        // vectors.
+        match (rule.optimizer, write) {
+            (Optimizer::Sgd { .. }, true) => self.visit_with::<true>(net, grads, rule.sgd()),
+            (Optimizer::Sgd { .. }, false) => self.visit_with::<false>(net, grads, rule.sgd()),
+            (Optimizer::Adam { .. }, true) => self.visit_with::<true>(net, grads, rule.adam()),
+            (Optimizer::Adam { .. }, false) => self.visit_with::<false>(net, grads, rule.adam()),
+        }
+    }
+
+    /// [`OptimizerState::visit`] with the rule `update(w, g, state) → new w`.
+    fn visit_with<const WRITE: bool>(
+        &mut self,
+        net: &mut N,
+        grads: &Gradients<N>,
+        update: impl Fn(f64, f64, &mut (f64, f64)) -> f64 + Copy,
+    ) -> bool {
         let mut finite = true;
         for ((idx, grad), moments) in grads.layers().iter().enumerate().zip(&mut self.moments) {
             let Some(layer) = net.layer_mut(idx) else {
                 continue;
             };
             let (weight_moments, bias_moments) = moments.split_at_mut(grad.weights.len());
-            let mut update = |((w, g), state): Parameter<'_, N::Scalar>| {
-                let (mut m, mut v) = *state;
-                let w64 = w.to_f64();
-                let new = N::Scalar::from_f64(w64 - rule.amount(w64, g.to_f64(), &mut m, &mut v));
-                finite &= new.is_finite();
-                if write {
-                    *w = new;
-                    *state = (m, v);
-                }
-            };
-            layer
-                .storage_mut()
-                .iter_mut()
-                .zip(&grad.weights)
-                .zip(weight_moments)
-                .for_each(&mut update);
-            layer
-                .biases_mut()
-                .iter_mut()
-                .zip(&grad.bias)
-                .zip(bias_moments)
-                .for_each(&mut update);
+            finite &= kernel::dispatch(Update::<_, _, WRITE> {
+                values: layer.storage_mut(),
+                gradient: &grad.weights,
+                states: weight_moments,
+                rule: update,
+            });
+            if let Some(bias) = grad.bias.as_slice() {
+                finite &= kernel::dispatch(Update::<_, _, WRITE> {
+                    values: layer.biases_mut(),
+                    gradient: bias,
+                    states: bias_moments,
+                    rule: update,
+                });
+            }
+        }
+        finite
+    }
+}
+
+/// One optimizer step over a slice of parameters, as a [`Kernel`](kernel::Kernel): it runs on
+/// the CPU's widest vectors (the arithmetic is plain `f64`, so the results do not depend on
+/// which). Tells whether every new value is finite; writes them only with `WRITE`.
+struct Update<'a, T, U, const WRITE: bool> {
+    values: &'a mut [T],
+    gradient: &'a [T],
+    states: &'a mut [(f64, f64)],
+    rule: U,
+}
+
+impl<T: Float, U: Fn(f64, f64, &mut (f64, f64)) -> f64 + Copy, const WRITE: bool> kernel::Kernel
+    for Update<'_, T, U, WRITE>
+{
+    type Output = bool;
+
+    #[inline(always)]
+    fn run(self, _isa: kernel::InstructionSet) -> bool {
+        let mut finite = true;
+        for ((w, &g), state) in self.values.iter_mut().zip(self.gradient).zip(self.states) {
+            let mut new_state = *state;
+            let new = T::from_f64((self.rule)(w.to_f64(), g.to_f64(), &mut new_state));
+            finite &= new.is_finite();
+            if WRITE {
+                *w = new;
+                *state = new_state;
+            }
         }
         finite
     }
@@ -310,9 +350,6 @@ impl<N: Network> fmt::Debug for OptimizerState<N> {
             .finish_non_exhaustive()
     }
 }
-
-/// One parameter as a step visits it: the value, its gradient, and its optimizer state.
-type Parameter<'a, T> = ((&'a mut T, &'a T), &'a mut (f64, f64));
 
 /// A step that would leave `what` non-finite; the trainer fills in where it happened.
 fn diverged(what: &'static str) -> Error {
@@ -355,32 +392,45 @@ impl Rule {
         }
     }
 
-    /// How much one parameter moves down in this step; updates its state `m` and `v`.
-    fn amount(self, w: f64, g: f64, m: &mut f64, v: &mut f64) -> f64 {
-        match self.optimizer {
+    /// SGD's update `(w, g, (buffer, _)) → new w` (PyTorch's `SGD`).
+    #[inline]
+    fn sgd(self) -> impl Fn(f64, f64, &mut (f64, f64)) -> f64 + Copy {
+        let (learning_rate, momentum, weight_decay) = match self.optimizer {
             Optimizer::Sgd {
                 learning_rate,
                 momentum,
                 weight_decay,
-            } => {
-                // The buffer starts at zero, so the first step's buffer is the gradient itself.
-                *m = momentum * *m + g + weight_decay * w;
-                learning_rate * *m
-            }
+            } => (learning_rate, momentum, weight_decay),
+            Optimizer::Adam { .. } => (0.0, 0.0, 0.0),
+        };
+        move |w, g, (m, _)| {
+            // The buffer starts at zero, so the first step's buffer is the gradient itself.
+            *m = momentum * *m + g + weight_decay * w;
+            w - learning_rate * *m
+        }
+    }
+
+    /// Adam's update `(w, g, (m, v)) → new w` (PyTorch's `Adam`, L2 weight decay).
+    #[inline]
+    fn adam(self) -> impl Fn(f64, f64, &mut (f64, f64)) -> f64 + Copy {
+        let (learning_rate, beta1, beta2, epsilon, weight_decay) = match self.optimizer {
             Optimizer::Adam {
                 learning_rate,
                 beta1,
                 beta2,
                 epsilon,
                 weight_decay,
-            } => {
-                let g = g + weight_decay * w;
-                *m = beta1 * *m + (1.0 - beta1) * g;
-                *v = beta2 * *v + (1.0 - beta2) * g * g;
-                let m_hat = *m / self.corrections.0;
-                let v_hat = *v / self.corrections.1;
-                learning_rate * m_hat / (libm::sqrt(v_hat) + epsilon)
-            }
+            } => (learning_rate, beta1, beta2, epsilon, weight_decay),
+            Optimizer::Sgd { .. } => (0.0, 0.0, 0.0, 1.0, 0.0),
+        };
+        let corrections = self.corrections;
+        move |w, g, (m, v)| {
+            let g = g + weight_decay * w;
+            *m = beta1 * *m + (1.0 - beta1) * g;
+            *v = beta2 * *v + (1.0 - beta2) * g * g;
+            let m_hat = *m / corrections.0;
+            let v_hat = *v / corrections.1;
+            w - learning_rate * m_hat / (libm::sqrt(v_hat) + epsilon)
         }
     }
 }
@@ -394,19 +444,21 @@ mod tests {
         let sgd = Optimizer::sgd(0.1)
             .with_momentum(0.9)
             .with_weight_decay(0.5);
-        let (mut m, mut v) = (0.0, 0.0);
-        // Step 1: buffer = g + λw = 1 + 0.5·2 = 2.
-        assert!((Rule::new(sgd, 1).amount(2.0, 1.0, &mut m, &mut v) - 0.2).abs() < 1e-15);
-        // Step 2: buffer = 0.9·2 + (1 + 0.5·1.8) = 3.7.
-        assert!((Rule::new(sgd, 2).amount(1.8, 1.0, &mut m, &mut v) - 0.37).abs() < 1e-15);
+        let mut state = (0.0, 0.0);
+        // Step 1: buffer = g + λw = 1 + 0.5·2 = 2; w = 2 − 0.1·2.
+        let w = Rule::new(sgd, 1).sgd()(2.0, 1.0, &mut state);
+        assert!((w - 1.8).abs() < 1e-15, "{w}");
+        // Step 2: buffer = 0.9·2 + (1 + 0.5·1.8) = 3.7; w = 1.8 − 0.1·3.7.
+        let w = Rule::new(sgd, 2).sgd()(w, 1.0, &mut state);
+        assert!((w - 1.43).abs() < 1e-15, "{w}");
+        assert!((state.0 - 3.7).abs() < 1e-15);
     }
 
     #[test]
     fn adam_first_step_is_the_learning_rate_times_the_sign() {
         let adam = Optimizer::adam(0.01);
-        let (mut m, mut v) = (0.0, 0.0);
-        let step = Rule::new(adam, 1).amount(0.0, -3.0, &mut m, &mut v);
-        assert!((step + 0.01).abs() < 1e-9, "{step}");
+        let w = Rule::new(adam, 1).adam()(0.0, -3.0, &mut (0.0, 0.0));
+        assert!((w - 0.01).abs() < 1e-9, "{w}");
         assert_eq!(
             Optimizer::adam(0.5).with_momentum(0.9),
             Optimizer::adam(0.5)

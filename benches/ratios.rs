@@ -1,0 +1,198 @@
+//! The goals of BENCHMARKS.md that are ratios between two passes in the same process: each
+//! single-sample pass against streaming its parameters' bytes from the L2 cache (M2, M3), the
+//! masked pass at p = 0.5 against p = 0 (D1), the declared toy against the same network written
+//! out by hand (T1).
+//!
+//! ```text
+//! cargo bench --bench ratios              # a table
+//! cargo bench --bench ratios -- --json    # JSON, for benches/run.py
+//! cargo bench --bench ratios -- --test    # one short round (what CI does)
+//! ```
+//!
+//! The two sides of a ratio are timed alternately, round after round (the median over many
+//! timed blocks of calls each time), and the ratio reported is the median of the rounds'
+//! ratios. On a shared machine whose speed drifts by 10–30 % from one second to the next, this
+//! is what keeps a ratio stable: both sides of a round see the same machine.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use dropout::InstructionSet;
+use rand::SeedableRng as _;
+use rand::rngs::ChaCha8Rng;
+
+mod common;
+use common::{Mlp, Mnist, MnistMasks, TOY, parameter_bytes, random_rows, single, stream};
+
+/// How long a timed block of calls lasts, at least.
+const BLOCK_NS: u128 = 20_000;
+
+/// The median time of one call of `f`, over `blocks` blocks of `calls` calls.
+fn median_ns(f: &mut dyn FnMut(), calls: usize, blocks: usize) -> f64 {
+    let mut times: Vec<f64> = (0..blocks)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / calls as f64
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// How many calls of `f` make a block of at least [`BLOCK_NS`].
+fn calls_per_block(f: &mut dyn FnMut()) -> usize {
+    let mut calls = 1;
+    loop {
+        let start = Instant::now();
+        for _ in 0..calls {
+            f();
+        }
+        if start.elapsed().as_nanos() >= BLOCK_NS || calls >= 1 << 24 {
+            return calls;
+        }
+        calls *= 2;
+    }
+}
+
+/// One ratio goal: `ours / reference`, with its limit.
+struct Goal {
+    id: &'static str,
+    ours: f64,
+    reference: f64,
+    ratio: f64,
+    limit: f64,
+    what: String,
+}
+
+/// Times `ours` and `reference` alternately for `rounds` rounds.
+fn ratio(
+    id: &'static str,
+    what: String,
+    limit: f64,
+    rounds: usize,
+    blocks: usize,
+    ours: &mut dyn FnMut(),
+    reference: &mut dyn FnMut(),
+) -> Goal {
+    let (ours_calls, reference_calls) = (calls_per_block(ours), calls_per_block(reference));
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        let a = median_ns(ours, ours_calls, blocks);
+        let b = median_ns(reference, reference_calls, blocks);
+        times.push((a, b, a / b));
+    }
+    let median = |pick: fn(&(f64, f64, f64)) -> f64| {
+        let mut values: Vec<f64> = times.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    Goal {
+        id,
+        ours: median(|t| t.0),
+        reference: median(|t| t.1),
+        ratio: median(|t| t.2),
+        limit,
+        what,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let test = args.iter().any(|a| a == "--test");
+    let json = args.iter().any(|a| a == "--json");
+    let (rounds, blocks) = if test { (1, 3) } else { (15, 101) };
+    common::check_toy_by_hand();
+
+    let mnist = Box::new(Mnist::init(&mut ChaCha8Rng::seed_from_u64(2)));
+    let mlp = Box::new(Mlp::init(&mut ChaCha8Rng::seed_from_u64(5)));
+    let x784: [f32; 784] = single(&random_rows(1, 784, 3));
+    let x64: [f32; 64] = single(&random_rows(1, 64, 6));
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let masks: Vec<MnistMasks> = (0..64).map(|_| mnist.sample_masks(&mut rng)).collect();
+    let x2 = [1.0_f32, 1.0];
+
+    let mut results = Vec::new();
+    for (id, network, bytes) in [
+        ("M2", "784-128-10", parameter_bytes::<Mnist>()),
+        ("M3", "64-256-256-10", parameter_bytes::<Mlp>()),
+    ] {
+        let data: Vec<f32> = (0..bytes / 4).map(|i| (i % 7) as f32).collect();
+        let mut ours: Box<dyn FnMut()> = if id == "M2" {
+            Box::new(|| {
+                black_box(mnist.forward(black_box(&x784)));
+            })
+        } else {
+            Box::new(|| {
+                black_box(mlp.forward(black_box(&x64)));
+            })
+        };
+        results.push(ratio(
+            id,
+            format!("{network}, one evaluation, against streaming its {bytes} bytes of parameters"),
+            1.3,
+            rounds,
+            blocks,
+            &mut ours,
+            &mut || {
+                black_box(stream::sum(black_box(&data)));
+            },
+        ));
+    }
+    let mut k = 0;
+    results.push(ratio(
+        "D1",
+        "784-128-10 masked pass, random masks at p = 0.5 against all kept".into(),
+        0.6,
+        rounds,
+        blocks,
+        &mut || {
+            k = (k + 1) % masks.len();
+            black_box(mnist.forward_masked(black_box(&x784), black_box(&masks[k])));
+        },
+        &mut || {
+            black_box(mnist.forward_masked(black_box(&x784), black_box(&MnistMasks::ALL_KEPT)));
+        },
+    ));
+    results.push(ratio(
+        "T1",
+        "toy 2-3-3-2-1 in a `static`, one evaluation, against the same network written by hand"
+            .into(),
+        1.1,
+        rounds,
+        blocks,
+        &mut || {
+            black_box(TOY.forward(black_box(&x2)));
+        },
+        &mut || {
+            black_box(common::toy_by_hand(black_box(&x2)));
+        },
+    ));
+
+    let isa = InstructionSet::detected();
+    if json {
+        let entries: Vec<String> = results
+            .iter()
+            .map(|r| {
+                format!(
+                    "    \"{}\": {{\"ours_ns\": {:.3}, \"reference_ns\": {:.3}, \"ratio\": {:.4}, \"goal\": {}, \"what\": \"{}\"}}",
+                    r.id, r.ours, r.reference, r.ratio, r.limit, r.what
+                )
+            })
+            .collect();
+        println!(
+            "{{\n  \"instruction_set\": \"{isa}\",\n  \"rounds\": {rounds},\n  \"ratios\": {{\n{}\n  }}\n}}",
+            entries.join(",\n")
+        );
+    } else {
+        println!("kernels on {isa}; median of {rounds} alternating rounds");
+        for r in &results {
+            println!(
+                "{}  {:>10.1} ns vs {:>10.1} ns = {:.2}× (goal ≤ {}×)  {}",
+                r.id, r.ours, r.reference, r.ratio, r.limit, r.what
+            );
+        }
+    }
+}
