@@ -27,7 +27,7 @@ use core::any::TypeId;
 
 use ndarray::{Array2, ArrayRef2};
 
-use super::{InstructionSet, Kernel, dispatch, panels};
+use super::{InstructionSet, Kernel, PANEL, dispatch, panels};
 use crate::Float;
 
 /// Steps of the inner dimension per block: a block of `B` (`KC × NR`) stays in the L1 cache
@@ -36,13 +36,8 @@ const KC: usize = 128;
 
 /// A `rows × bias.len()` matrix whose every row is `bias`.
 pub(crate) fn bias_rows<T: Float>(bias: &[T], rows: usize) -> Array2<T> {
-    let mut z = Array2::from_elem((rows, bias.len()), T::ZERO);
-    for mut row in z.rows_mut() {
-        if let Some(values) = row.as_slice_mut() {
-            values.copy_from_slice(bias);
-        }
-    }
-    z
+    // Written once (no zeroing first).
+    Array2::from_shape_fn((rows, bias.len()), |(_, j)| bias[j])
 }
 
 /// `z += scale · a·Wᵀ` for weights in storage order (`a` is `rows × fan_in`, `z` is
@@ -56,41 +51,37 @@ pub(crate) fn gemm_forward<T: Float>(
     z: &mut Array2<T>,
 ) {
     let a = a.as_standard_layout();
-    let (rows, z_row) = (z.nrows(), z.ncols());
+    let rows = z.nrows();
     let (Some(a_data), Some(z_data)) = (a.as_slice(), z.as_slice_mut()) else {
         return;
     };
-    for panel in panels(fan_in, size) {
-        let (Some(weights), Some(out)) = (
-            storage.get(panel.storage(fan_in)),
-            z_data.get_mut(panel.first..),
-        ) else {
-            continue;
-        };
-        dispatch(Product {
-            c: ViewMut {
-                data: out,
-                rows,
-                cols: panel.width,
-                row: z_row,
-            },
-            a: View {
-                data: a_data,
-                rows,
-                cols: fan_in,
-                row: fan_in,
-                col: 1,
-            },
-            b: View {
-                data: weights,
-                rows: fan_in,
-                cols: panel.width,
-                row: panel.width,
-                col: 1,
-            },
-            alpha: scale,
-        });
-    }
+    // One product over every panel, so that each block of the batch is read once for all of
+    // them.
+    dispatch(Product {
+        c: ViewMut {
+            data: z_data,
+            rows,
+            cols: size,
+            row: size,
+        },
+        a: View {
+            data: a_data,
+            rows,
+            cols: fan_in,
+            row: fan_in,
+            col: 1,
+            panel: 0,
+        },
+        b: View {
+            data: storage,
+            rows: fan_in,
+            cols: size,
+            row: 0,
+            col: 1,
+            panel: PANEL,
+        },
+        alpha: scale,
+    });
 }
 
 /// `d_in = dz·W` for weights in storage order (`dz` is `rows × size`): the gradient with
@@ -122,6 +113,7 @@ pub(crate) fn gemm_input_gradient<T: Float>(
             cols: size,
             row: size,
             col: 1,
+            panel: 0,
         },
         b: View {
             data: &w,
@@ -129,6 +121,7 @@ pub(crate) fn gemm_input_gradient<T: Float>(
             cols: fan_in,
             row: fan_in,
             col: 1,
+            panel: 0,
         },
         alpha: T::ONE,
     });
@@ -205,6 +198,7 @@ pub(crate) fn gemm_weight_gradient<T: Float>(
                 cols: rows,
                 row: 1,
                 col: fan_in,
+                panel: 0,
             },
             b: View {
                 data: dz_panel,
@@ -212,13 +206,17 @@ pub(crate) fn gemm_weight_gradient<T: Float>(
                 cols: panel.width,
                 row: size,
                 col: 1,
+                panel: 0,
             },
             alpha: T::ONE,
         });
     }
 }
 
-/// A matrix inside a slice: element `(i, j)` is `data[i * row + j * col]`.
+/// A matrix inside a slice: element `(i, j)` is `data[i * row + j * col]`; or, for the right
+/// operand with `panel > 0`, stored in panels of `panel` columns, each a row-major
+/// `rows × width` block (the last one narrower), one after another — a layer's weights in
+/// their storage order.
 #[derive(Clone, Copy)]
 pub(crate) struct View<'a, T> {
     pub data: &'a [T],
@@ -226,6 +224,7 @@ pub(crate) struct View<'a, T> {
     pub cols: usize,
     pub row: usize,
     pub col: usize,
+    pub panel: usize,
 }
 
 /// A mutable matrix inside a slice with unit column stride: element `(i, j)` is
@@ -255,13 +254,21 @@ impl<T: Float> Product<'_, T> {
                 .checked_add((cols - 1).checked_mul(col)?)
         }
         let (a, b, c) = (&self.a, &self.b, &self.c);
-        let shapes = a.rows == c.rows && b.cols == c.cols && a.cols == b.rows && b.col == 1;
+        let shapes =
+            a.rows == c.rows && b.cols == c.cols && a.cols == b.rows && b.col == 1 && a.panel == 0;
         let empty = c.rows == 0 || c.cols == 0 || a.cols == 0;
+        let b_fits = match b.panel {
+            0 => last(b.rows, b.cols, b.row, 1).is_some_and(|i| i < b.data.len()),
+            _ => b
+                .rows
+                .checked_mul(b.cols)
+                .is_some_and(|n| n <= b.data.len()),
+        };
         shapes
             && (empty
                 || [
                     last(a.rows, a.cols, a.row, a.col).is_some_and(|i| i < a.data.len()),
-                    last(b.rows, b.cols, b.row, 1).is_some_and(|i| i < b.data.len()),
+                    b_fits,
                     last(c.rows, c.cols, c.row, 1).is_some_and(|i| i < c.data.len()),
                 ]
                 .iter()
@@ -359,6 +366,7 @@ impl<'a, T: Float> Product<'a, T> {
                 cols: a.cols,
                 row: a.row,
                 col: a.col,
+                panel: a.panel,
             },
             b: View {
                 data: b_data,
@@ -366,6 +374,7 @@ impl<'a, T: Float> Product<'a, T> {
                 cols: b.cols,
                 row: b.row,
                 col: b.col,
+                panel: b.panel,
             },
             // Exact: `alpha` is a `U` already.
             alpha: U::from_f64(alpha.to_f64()),
@@ -400,12 +409,24 @@ struct Operands<T> {
     a: *const T,
     a_row: usize,
     a_col: usize,
-    b: *const T,
-    b_row: usize,
     c: *mut T,
     c_row: usize,
     alpha: T,
 }
+
+/// Where a block of `B`'s columns starts (at step 0) and its row stride.
+#[derive(Clone, Copy)]
+struct Columns<T> {
+    b: *const T,
+    b_row: usize,
+    /// The block's first column in `C`.
+    first: usize,
+}
+
+/// Rows of `A` per block: a block of 96 rows and `KC` steps (48 KB of `f32`) stays in the L2
+/// cache while the kernel sweeps every column block of `B` over it, so that `A` is read from
+/// memory once per step block rather than once per column block.
+const MC: usize = 96;
 
 impl<T: Float> Product<'_, T> {
     /// Computes the product tile by tile.
@@ -420,29 +441,58 @@ impl<T: Float> Product<'_, T> {
             a: self.a.data.as_ptr(),
             a_row: self.a.row,
             a_col: self.a.col,
-            b: self.b.data.as_ptr(),
-            b_row: self.b.row,
             c: self.c.data.as_mut_ptr(),
             c_row: self.c.row,
             alpha: self.alpha,
         };
+        let b = self.b.data.as_ptr();
+        // Column segments of `B`: its panels, or all of it.
+        let (segment, segments) = match self.b.panel {
+            0 => (n, 1),
+            panel => (panel, n.div_ceil(panel)),
+        };
         let nr = NV * V::N;
         for k0 in (0..k).step_by(KC) {
             let kc = KC.min(k - k0);
-            for j0 in (0..n).step_by(nr) {
-                let cols = nr.min(n - j0);
-                // SAFETY: all rows, columns `j0 .. j0 + cols` and steps `k0 .. k0 + kc` lie
-                // within the valid product; the CPU has `V`'s instructions (the caller's
-                // promise).
-                unsafe {
-                    if cols == nr {
-                        let masks = [V::mask(V::N); NV];
-                        tiles::<V, MR, NV, true>(&ops, m, j0, k0, kc, &masks);
-                    } else {
-                        let masks = core::array::from_fn(|j| {
-                            V::mask(cols.saturating_sub(j * V::N).min(V::N))
-                        });
-                        tiles::<V, MR, NV, false>(&ops, m, j0, k0, kc, &masks);
+            for rows in (0..m).step_by(MC) {
+                let rows = rows..(rows + MC).min(m);
+                for s in 0..segments {
+                    let first = s * segment;
+                    let width = segment.min(n - first);
+                    let (base, b_row) = match self.b.panel {
+                        0 => (b, self.b.row),
+                        // SAFETY: panel `s` starts within the valid `B`, whose panels are stored
+                        // one after another, `k` rows each.
+                        _ => (unsafe { b.add(first * k) }, width),
+                    };
+                    for j0 in (0..width).step_by(nr) {
+                        let cols = nr.min(width - j0);
+                        // SAFETY: rows `rows`, columns `first + j0 .. first + j0 + cols` and steps
+                        // `k0 .. k0 + kc` lie within the valid product; the CPU has `V`'s
+                        // instructions (the caller's promise).
+                        unsafe {
+                            let block = Columns {
+                                b: base.add(k0 * b_row + j0),
+                                b_row,
+                                first: first + j0,
+                            };
+                            if cols == nr {
+                                let masks = [V::mask(V::N); NV];
+                                tiles::<V, MR, NV, true>(&ops, rows.clone(), block, k0, kc, &masks);
+                            } else {
+                                let masks = core::array::from_fn(|j| {
+                                    V::mask(cols.saturating_sub(j * V::N).min(V::N))
+                                });
+                                tiles::<V, MR, NV, false>(
+                                    &ops,
+                                    rows.clone(),
+                                    block,
+                                    k0,
+                                    kc,
+                                    &masks,
+                                );
+                            }
+                        }
                     }
                 }
             }
@@ -450,49 +500,49 @@ impl<T: Float> Product<'_, T> {
     }
 }
 
-/// Every tile of one block of columns (`j0 ..`, as wide as the masks say) and steps.
+/// Every tile of `rows` for one block of columns (as wide as the masks say) and of steps.
 #[inline(always)]
 unsafe fn tiles<V: Lanes, const MR: usize, const NV: usize, const FULL: bool>(
     ops: &Operands<V::T>,
-    m: usize,
-    j0: usize,
+    rows: core::ops::Range<usize>,
+    block: Columns<V::T>,
     k0: usize,
     kc: usize,
     masks: &[V::Mask; NV],
 ) {
-    let mut i0 = 0;
-    // SAFETY: as for `tiles`; each tile's rows lie below `m`.
+    let mut i0 = rows.start;
+    // SAFETY: as for `tiles`; each tile's rows lie within `rows`.
     unsafe {
-        while i0 + MR <= m {
-            tile::<V, MR, NV, FULL>(ops, i0, j0, k0, kc, masks);
+        while i0 + MR <= rows.end {
+            tile::<V, MR, NV, FULL>(ops, i0, block, k0, kc, masks);
             i0 += MR;
         }
-        while i0 < m {
-            tile::<V, 1, NV, FULL>(ops, i0, j0, k0, kc, masks);
+        while i0 < rows.end {
+            tile::<V, 1, NV, FULL>(ops, i0, block, k0, kc, masks);
             i0 += 1;
         }
     }
 }
 
-/// `C[i0 .. i0 + MR, j0 ..] += α · A[i0 .., k0 .. k0 + kc] · B[k0 .., j0 ..]`, the tile's sums
-/// in `MR × NV` vector registers. With `FULL`, the tile is `NV` whole vectors wide; otherwise
-/// `masks` say which lanes of each vector are columns of `C`.
+/// `C[i0 .. i0 + MR, first ..] += α · A[i0 .., k0 .. k0 + kc] · B[k0 .., first ..]`, the tile's
+/// sums in `MR × NV` vector registers. With `FULL`, the tile is `NV` whole vectors wide;
+/// otherwise `masks` say which lanes of each vector are columns of `C`.
 #[inline(always)]
 unsafe fn tile<V: Lanes, const MR: usize, const NV: usize, const FULL: bool>(
     ops: &Operands<V::T>,
     i0: usize,
-    j0: usize,
+    block: Columns<V::T>,
     k0: usize,
     kc: usize,
     masks: &[V::Mask; NV],
 ) {
     // SAFETY: every pointer below addresses an element of the valid product: rows
-    // `i0 .. i0 + MR`, steps `k0 .. k0 + kc`, columns `j0 ..` as far as the masks (or, with
+    // `i0 .. i0 + MR`, steps `k0 .. k0 + kc`, the block's columns as far as the masks (or, with
     // `FULL`, the `NV` whole vectors) reach.
     unsafe {
         let mut acc = [[V::zero(); NV]; MR];
         let mut a = ops.a.add(i0 * ops.a_row + k0 * ops.a_col);
-        let mut b = ops.b.add(k0 * ops.b_row + j0);
+        let mut b = block.b;
         for _ in 0..kc {
             let mut row = [V::zero(); NV];
             for (j, lanes) in row.iter_mut().enumerate() {
@@ -509,11 +559,11 @@ unsafe fn tile<V: Lanes, const MR: usize, const NV: usize, const FULL: bool>(
                 }
             }
             a = a.add(ops.a_col);
-            b = b.add(ops.b_row);
+            b = b.add(block.b_row);
         }
         let alpha = V::splat(ops.alpha);
         for (i, sums) in acc.iter().enumerate() {
-            let c = ops.c.add((i0 + i) * ops.c_row + j0);
+            let c = ops.c.add((i0 + i) * ops.c_row + block.first);
             for (j, &sum) in sums.iter().enumerate() {
                 let at = c.add(j * V::N);
                 if FULL {
@@ -748,6 +798,7 @@ mod tests {
                             cols: k,
                             row: a_row,
                             col: a_col,
+                            panel: 0,
                         },
                         b: View {
                             data: &b,
@@ -755,6 +806,7 @@ mod tests {
                             cols: n,
                             row: n,
                             col: 1,
+                            panel: 0,
                         },
                         alpha,
                     });
@@ -790,6 +842,39 @@ mod tests {
     #[test]
     fn products_agree_with_plain_loops_f64() {
         products_agree_with_plain_loops::<f64>(1e-14);
+    }
+
+    /// A layer's forward product reads its weights in their panels (two full ones and a
+    /// narrow one, with more rows of the batch than one block of `MC`) on every set.
+    #[test]
+    fn products_over_stored_panels_agree_with_plain_loops() {
+        let (fan_in, size, rows) = (37, 2 * 64 + 10, 2 * super::MC + 5);
+        let w = |n: usize, i: usize| value::<f32>(n * fan_in + i, 4);
+        let mut storage = vec![0.0_f32; fan_in * size];
+        for n in 0..size {
+            for i in 0..fan_in {
+                storage[offset(fan_in, size, n, i)] = w(n, i);
+            }
+        }
+        let a = Array2::from_shape_fn((rows, fan_in), |(r, i)| value::<f32>(r * fan_in + i, 5));
+        for set in InstructionSet::ALL.into_iter().filter(|s| s.is_available()) {
+            let mut z = Array2::<f32>::ones((rows, size));
+            set.run(|| gemm_forward(&storage, fan_in, size, 0.5, &a, &mut z))
+                .unwrap();
+            for r in 0..rows {
+                for n in 0..size {
+                    let dot: f64 = (0..fan_in)
+                        .map(|i| f64::from(a[[r, i]]) * f64::from(w(n, i)))
+                        .sum();
+                    let want = 1.0 + 0.5 * dot;
+                    let got = f64::from(z[[r, n]]);
+                    assert!(
+                        (got - want).abs() < 1e-5 * (1.0 + want.abs()),
+                        "{set}: z[{r}][{n}] = {got}, expected {want}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -829,6 +914,7 @@ mod tests {
                 cols: 2,
                 row: 2,
                 col: 1,
+                panel: 0,
             },
             b: View {
                 data: &[1.0; 3],
@@ -836,6 +922,7 @@ mod tests {
                 cols: 2,
                 row: 2,
                 col: 1,
+                panel: 0,
             },
             alpha: 1.0,
         });
