@@ -72,6 +72,13 @@ fn main() -> ExitCode {
         Err(err) => eprintln!("warning: the diagram was not written: {err}"),
     }
     print!("{ensemble}");
+    match write_explorer(&toy, &masks) {
+        Ok(page) => println!(
+            "\nExplore it: open {} in a browser, click units to drop them.",
+            page.display()
+        ),
+        Err(err) => eprintln!("warning: the explorer page was not written: {err}"),
+    }
     ExitCode::SUCCESS
 }
 
@@ -160,6 +167,14 @@ fn write_diagram(toy: &Toy, masks: &ToyMasks) -> Result<PathBuf, Box<dyn std::er
     let picture = output::path("toy.svg")?;
     std::fs::write(&picture, toy.diagram(Some(masks))?)?;
     Ok(picture)
+}
+
+/// Writes the interactive page for x = (1, 1) under `masks` into `toy.html` beside this
+/// example's executable.
+fn write_explorer(toy: &Toy, masks: &ToyMasks) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let page = output::path("toy.html")?;
+    toy.explorer(&[1.0, 1.0]).masks(masks).save(&page)?;
+    Ok(page)
 }
 
 fn parse_seed(mut args: impl Iterator<Item = String>) -> Result<Option<u64>, String> {

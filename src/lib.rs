@@ -80,7 +80,7 @@ pub use dropout_runtime::{
     NetworkSpec, Scalar, Scaling, Site, init,
 };
 #[cfg(feature = "alloc")]
-pub use dropout_runtime::{Trace, TraceRow, reference, source, stats};
+pub use dropout_runtime::{Trace, TraceRow, explorer, reference, source, stats};
 
 /// The `ndarray` crate (version 0.17) that batched passes take and return: use it to build
 /// batches of the right type.

@@ -46,6 +46,13 @@ pub enum Error {
     },
     /// [`InstructionSet::run`](crate::InstructionSet::run) asked for a set this CPU cannot run.
     InstructionSet(crate::InstructionSet),
+    /// A network with a layer too wide for the explorer page to draw.
+    TooLargeToDraw {
+        /// The widest layer's number of units.
+        units: usize,
+        /// The most the page draws.
+        max: usize,
+    },
     /// A Monte Carlo estimate asked for zero samples.
     NoSamples,
     /// Targets whose shape is not one row of outputs per sample.
@@ -213,6 +220,10 @@ impl fmt::Display for Error {
             Error::InstructionSet(set) => {
                 write!(f, "this CPU cannot run the {set} instruction set")
             }
+            Error::TooLargeToDraw { units, max } => write!(
+                f,
+                "the explorer draws every unit; this network has a layer of {units} units, more than {max}"
+            ),
             Error::NoSamples => f.write_str("a Monte Carlo estimate needs at least one sample"),
             #[cfg(feature = "diagram")]
             Error::Drawing(message) => write!(f, "drawing the diagram failed: {message}"),

@@ -58,6 +58,8 @@ pub use float::{Float, Scalar};
 #[cfg(feature = "diagram")]
 pub use inspect::diagram;
 #[cfg(feature = "alloc")]
+pub use inspect::explorer;
+#[cfg(feature = "alloc")]
 pub use inspect::source;
 #[cfg(feature = "alloc")]
 pub use inspect::trace::{Trace, TraceRow};

@@ -21,6 +21,8 @@ pub use crate::batch::{
 };
 #[cfg(feature = "diagram")]
 pub use crate::inspect::diagram::diagram;
+#[cfg(feature = "alloc")]
+pub use crate::inspect::explorer::Explorer;
 #[cfg(feature = "ndarray")]
 pub use crate::ndarray;
 #[cfg(feature = "rand")]

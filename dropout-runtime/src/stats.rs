@@ -158,6 +158,32 @@ impl Accumulator {
 /// # Ok::<(), dropout::Error>(())
 /// ```
 pub fn exact_moments<N: Network>(net: &N, x: &N::Input) -> Result<Moments<N::Output>, Error> {
+    let mut first = net.forward_masked(x, &N::Masks::ALL_KEPT);
+    let mut accumulator = Accumulator::new(first.as_ref().len());
+    let units = for_each_mask(net, x, MAX_EXACT_UNITS, |probability, y| {
+        accumulator.add(probability, y);
+    })?;
+    let mut std_dev = first;
+    accumulator.finish(first.as_mut(), std_dev.as_mut(), 0.0);
+    Ok(Moments {
+        mean: first,
+        std_dev,
+        passes: 1 << units,
+    })
+}
+
+/// Calls `visit(probability, output)` for the training-mode pass of `net` at `x` under every
+/// mask of its droppable units (units of sites with keep < 1), and returns how many units
+/// there are.
+///
+/// # Errors
+/// [`Error::TooManyUnits`] if there are more than `max_units` (nothing is visited).
+pub(crate) fn for_each_mask<N: Network>(
+    net: &N,
+    x: &N::Input,
+    max_units: usize,
+    mut visit: impl FnMut(f64, &[N::Scalar]),
+) -> Result<usize, Error> {
     // (site, unit, keep) of every unit that can be dropped.
     let droppable: Vec<(usize, usize, f64)> = N::SPEC
         .sites()
@@ -167,17 +193,13 @@ pub fn exact_moments<N: Network>(net: &N, x: &N::Input) -> Result<Moments<N::Out
             (0..size).map(move |unit| (site, unit, dropout.keep()))
         })
         .collect();
-    if droppable.len() > MAX_EXACT_UNITS {
+    if droppable.len() > max_units {
         return Err(Error::TooManyUnits {
             found: droppable.len(),
-            max: MAX_EXACT_UNITS,
+            max: max_units,
         });
     }
-    let mut first = net.forward_masked(x, &N::Masks::ALL_KEPT);
-    let n_outputs = first.as_ref().len();
-    let mut accumulator = Accumulator::new(n_outputs);
-    let n_masks = 1_usize << droppable.len();
-    for pattern in 0..n_masks {
+    for pattern in 0..1_usize << droppable.len() {
         let mut masks = N::Masks::ALL_KEPT;
         let mut probability = 1.0;
         for (bit, &(site, unit, keep)) in droppable.iter().enumerate() {
@@ -187,15 +209,9 @@ pub fn exact_moments<N: Network>(net: &N, x: &N::Input) -> Result<Moments<N::Out
                 *slot = kept;
             }
         }
-        accumulator.add(probability, net.forward_masked(x, &masks).as_ref());
+        visit(probability, net.forward_masked(x, &masks).as_ref());
     }
-    let mut std_dev = first;
-    accumulator.finish(first.as_mut(), std_dev.as_mut(), 0.0);
-    Ok(Moments {
-        mean: first,
-        std_dev,
-        passes: n_masks,
-    })
+    Ok(droppable.len())
 }
 
 /// Monte Carlo dropout (Gal & Ghahramani 2016): the mean and sample standard deviation of

@@ -135,6 +135,7 @@ impl Gen<'_> {
         let masked = self.body(self.trace_body(true));
         let eval = self.body(self.trace_body(false));
         let moments = self.body(quote!(#rt::exact_moments(self, x)));
+        let explorer = self.body(quote!(#rt::Explorer::new(self, x)));
         let monte_carlo = self.body(quote!(#rt::predict_mc(self, x, samples, rng)));
         let diagram = self.body(quote!(#rt::diagram(self, masks)));
         quote! {
@@ -162,6 +163,14 @@ impl Gen<'_> {
                         x: &#input_ty,
                     ) -> ::core::result::Result<#rt::Moments<#output_ty>, #rt::Error> {
                         #moments
+                    }
+
+                    /// An interactive page for this network at input `x`: click units to drop
+                    /// them and watch the pass, the ensemble and the prediction change
+                    /// (`dropout::explorer`). Build it with `.html()` or write it with
+                    /// `.save(path)`.
+                    pub fn explorer<'a>(&'a self, x: &'a #input_ty) -> #rt::Explorer<'a, Self> {
+                        #explorer
                     }
                 }
             }

@@ -1,0 +1,461 @@
+//! The explorer page in a real browser: headless Chromium loads generated pages with state in
+//! the URL fragment, and what it renders is compared with the Rust passes.
+//!
+//! Needs Chromium (`apt-get install chromium`, or `DROPOUT_CHROMIUM=/path/to/chrome`). Without
+//! it these tests say so on standard error and pass, unless `DROPOUT_REQUIRE_BROWSER=1` is set —
+//! as `.ci/run` does, so that CI always runs them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dropout::rand::rngs::ChaCha8Rng;
+use dropout::rand::{RngExt as _, SeedableRng as _};
+use dropout::toy::{Toy, ToyMasks};
+use dropout::{Masks, Network, network};
+
+network! {
+    /// Several activations in `f64`, whose transcendental functions the browser computes to the
+    /// same six significant digits as Rust.
+    struct Mixed<f64> {
+        input: 3, dropout(p = 0.3),
+        dense 4 tanh, dropout(p = 0.5),
+        dense 3 leaky_relu(0.1), dropout(p = 0.2),
+        dense 2 softmax,
+    }
+}
+
+network! {
+    /// Inverted scaling in `f32`, piecewise linear: the browser's `Math.fround` arithmetic gives
+    /// Rust's bits.
+    struct Inverted<f32> {
+        scaling: inverted,
+        input: 2, dropout(p = 0.5),
+        dense 3 relu {
+            weights: [[1.0, -1.0], [2.0, 1.0], [-1.0, 3.0]],
+            bias: [0.5, -1.0, 0.0],
+        }, dropout(p = 0.25),
+        dense 1 identity { weights: [[1.0, -2.0, 0.5]], bias: [0.25] },
+    }
+}
+
+fn article() -> ToyMasks {
+    ToyMasks {
+        input: [true, true],
+        h1: [true, false, true],
+        h2: [true, true, false],
+        h3: [true, true],
+    }
+}
+
+/// The browser, or `None` (said on standard error) when it is missing and not required.
+fn chromium() -> Option<PathBuf> {
+    let found = std::env::var_os("DROPOUT_CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| {
+            ["chromium", "chromium-browser", "google-chrome"]
+                .into_iter()
+                .find_map(|name| {
+                    let out = Command::new("which").arg(name).output().ok()?;
+                    out.status
+                        .success()
+                        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+                })
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("DROPOUT_REQUIRE_BROWSER").is_none(),
+            "DROPOUT_REQUIRE_BROWSER is set but no Chromium was found (apt-get install chromium)"
+        );
+        eprintln!(
+            "explorer browser tests NOT RUN: no Chromium found (apt-get install chromium, or set DROPOUT_CHROMIUM)"
+        );
+    }
+    found
+}
+
+/// Where the tests write their pages.
+fn scratch() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("explorer");
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+/// Writes `html` (with `extra` script appended to the body) and returns its DOM after the
+/// browser has run the page's script at `fragment`.
+fn render(browser: &Path, name: &str, html: &str, fragment: &str, extra: &str) -> String {
+    let page = if extra.is_empty() {
+        html.to_string()
+    } else {
+        html.replace("</body>", &format!("<script>\n{extra}\n</script>\n</body>"))
+    };
+    let path = scratch().join(format!("{name}.html"));
+    std::fs::write(&path, page).expect("writing the page");
+    let url = format!("file://{}#{fragment}", path.display());
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(&url)
+        .output()
+        .expect("running Chromium");
+    assert!(
+        out.status.success(),
+        "Chromium failed on {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("a UTF-8 DOM")
+}
+
+/// The text of the element with `id` in a dumped DOM, unescaped.
+fn text_of(dom: &str, id: &str) -> String {
+    let open = format!("id=\"{id}\"");
+    let start = dom
+        .find(&open)
+        .unwrap_or_else(|| panic!("no #{id} in the page"));
+    let from = start + dom[start..].find('>').expect("a tag's end") + 1;
+    let to = from + dom[from..].find("</").expect("a closing tag");
+    unescape(&dom[from..to])
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// `x=…&masks=…&mode=…` for these values.
+fn fragment<N: Network>(x: &[f64], masks: Option<&N::Masks>) -> String {
+    let x: Vec<String> = x.iter().map(|v| format!("{v:?}")).collect();
+    let bits = |m: &N::Masks| -> String {
+        (0..N::Masks::N_SITES)
+            .map(|s| {
+                m.site(s)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&k| if k { '1' } else { '0' })
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    match masks {
+        Some(m) => format!("x={}&masks={}&mode=training", x.join(","), bits(m)),
+        None => format!("x={}&mode=evaluation", x.join(",")),
+    }
+}
+
+/// A script that renders the page at each fragment and leaves the tables in `#results`.
+fn batch_script(fragments: &[String]) -> String {
+    let list: Vec<String> = fragments.iter().map(|f| format!("{f:?}")).collect();
+    format!(
+        "const results = [];\n\
+         for (const f of [{}]) {{ history.replaceState(null, '', '#' + f); readFragment(); render();\n\
+           results.push(document.getElementById('trace').textContent); }}\n\
+         const pre = document.createElement('pre'); pre.id = 'results';\n\
+         pre.textContent = JSON.stringify(results); document.body.append(pre);",
+        list.join(", ")
+    )
+}
+
+/// The tables the page rendered for each fragment.
+fn batch(browser: &Path, name: &str, html: &str, fragments: &[String]) -> Vec<String> {
+    let dom = render(browser, name, html, "", &batch_script(fragments));
+    let json = text_of(&dom, "results");
+    parse_strings(&json)
+}
+
+/// A JSON array of strings, as `JSON.stringify` writes it.
+fn parse_strings(json: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = json.trim().trim_start_matches('[').chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => s.push('\n'),
+                    Some('t') => s.push('\t'),
+                    Some('u') => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        let code = u32::from_str_radix(&hex, 16).expect("a \\u escape");
+                        s.push(char::from_u32(code).expect("a character"));
+                    }
+                    Some(other) => s.push(other),
+                    None => {}
+                },
+                c => s.push(c),
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+#[test]
+fn the_toy_page_shows_the_article_numbers() {
+    let Some(browser) = chromium() else { return };
+    let toy = Toy::new();
+    let html = toy.explorer(&[1.0, 1.0]).masks(&article()).html().unwrap();
+    // Opened as written: the article's masks, the training pass.
+    let dom = render(&browser, "toy", &html, "", "");
+    assert_eq!(text_of(&dom, "prediction"), "prediction: (-5)");
+    assert_eq!(
+        text_of(&dom, "trace"),
+        toy.trace(&[1.0, 1.0], &article()).to_string()
+    );
+    let all_kept = fragment::<Toy>(&[1.0, 1.0], Some(&ToyMasks::ALL_KEPT));
+    let dom = render(&browser, "toy", &html, &all_kept, "");
+    assert_eq!(text_of(&dom, "prediction"), "prediction: (7)");
+    let dom = render(&browser, "toy", &html, "x=1,1&mode=evaluation", "");
+    assert_eq!(text_of(&dom, "prediction"), "prediction: (1.5625)");
+    assert_eq!(
+        text_of(&dom, "trace"),
+        toy.trace_eval(&[1.0, 1.0]).to_string()
+    );
+
+    // Inverted scaling has its own values.
+    let inverted = Inverted::new();
+    let html = inverted.explorer(&[1.0, 1.0]).html().unwrap();
+    let masks = InvertedMasks {
+        input: [true, false],
+        h1: [true, true, false],
+    };
+    let dom = render(
+        &browser,
+        "inverted",
+        &html,
+        &fragment::<Inverted>(&[1.0, 1.0], Some(&masks)),
+        "",
+    );
+    let trace = inverted.trace(&[1.0, 1.0], &masks).to_string();
+    assert_eq!(text_of(&dom, "trace"), trace);
+    assert_eq!(
+        Some(text_of(&dom, "prediction").as_str()),
+        trace.lines().last()
+    );
+    let dom = render(&browser, "inverted", &html, "x=1,1&mode=evaluation", "");
+    assert_eq!(
+        text_of(&dom, "trace"),
+        inverted.trace_eval(&[1.0, 1.0]).to_string()
+    );
+}
+
+#[test]
+fn random_passes_render_exactly_what_rust_traces() {
+    let Some(browser) = chromium() else { return };
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+
+    let toy = Toy::new();
+    let html = toy.explorer(&[1.0, 1.0]).html().unwrap();
+    let (mut fragments, mut expected) = (Vec::new(), Vec::new());
+    for round in 0..24 {
+        let x: [f32; 2] = std::array::from_fn(|_| rng.random_range(-3.0..3.0));
+        let x64 = x.map(f64::from);
+        if round % 4 == 3 {
+            fragments.push(fragment::<Toy>(&x64, None));
+            expected.push(toy.trace_eval(&x).to_string());
+        } else {
+            let masks = toy.sample_masks(&mut rng);
+            fragments.push(fragment::<Toy>(&x64, Some(&masks)));
+            expected.push(toy.trace(&x, &masks).to_string());
+        }
+    }
+    assert_eq!(batch(&browser, "toy-random", &html, &fragments), expected);
+
+    let mixed = Mixed::init(&mut rng);
+    let html = mixed.explorer(&[0.0; 3]).html().unwrap();
+    let (mut fragments, mut expected) = (Vec::new(), Vec::new());
+    for round in 0..24 {
+        let x: [f64; 3] = std::array::from_fn(|_| rng.random_range(-3.0..3.0));
+        if round % 4 == 3 {
+            fragments.push(fragment::<Mixed>(&x, None));
+            expected.push(mixed.trace_eval(&x).to_string());
+        } else {
+            let masks = mixed.sample_masks(&mut rng);
+            fragments.push(fragment::<Mixed>(&x, Some(&masks)));
+            expected.push(mixed.trace(&x, &masks).to_string());
+        }
+    }
+    assert_eq!(batch(&browser, "mixed-random", &html, &fragments), expected);
+}
+
+#[test]
+fn clicking_a_unit_toggles_its_bit() {
+    let Some(browser) = chromium() else { return };
+    let toy = Toy::new();
+    let html = toy.explorer(&[1.0, 1.0]).masks(&article()).html().unwrap();
+    // μ¹ keeps unit 1 dropped in the article; click it back in, then drop unit 0 of μ².
+    let click = |column: usize, unit: usize| {
+        format!(
+            "document.querySelector('circle[data-column=\"{column}\"][data-unit=\"{unit}\"]')\
+             .dispatchEvent(new MouseEvent('click', {{ bubbles: true }}));"
+        )
+    };
+    let script = format!("{}\n{}", click(1, 1), click(2, 0));
+    let dom = render(&browser, "toy-click", &html, "", &script);
+    let mut masks = article();
+    masks.h1[1] = true;
+    masks.h2[0] = false;
+    let trace = toy.trace(&[1.0, 1.0], &masks).to_string();
+    assert_eq!(text_of(&dom, "trace"), trace);
+    assert_eq!(
+        Some(text_of(&dom, "prediction").as_str()),
+        trace.lines().last()
+    );
+    assert_ne!(
+        toy.forward_masked(&[1.0, 1.0], &masks),
+        toy.forward_masked(&[1.0, 1.0], &article()),
+        "the clicks change the prediction"
+    );
+}
+
+#[test]
+fn the_histogram_mean_is_the_exact_mean() {
+    let Some(browser) = chromium() else { return };
+    for (name, html, mean) in [
+        (
+            "toy-mean",
+            Toy::new().explorer(&[1.0, 1.0]).html().unwrap(),
+            f64::from(Toy::new().exact_moments(&[1.0, 1.0]).unwrap().mean[0]),
+        ),
+        (
+            "inverted-mean",
+            Inverted::new().explorer(&[0.5, 2.0]).html().unwrap(),
+            f64::from(Inverted::new().exact_moments(&[0.5, 2.0]).unwrap().mean[0]),
+        ),
+    ] {
+        let dom = render(&browser, name, &html, "", "");
+        let shown = dom
+            .split("data-mean=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name}: no exact mean on the page"));
+        assert!(
+            (shown - mean).abs() <= 1e-6 * (1.0 + mean.abs()),
+            "{name}: the page's exact mean {shown}, exact_moments {mean}"
+        );
+    }
+}
+
+/// The width and height of a PNG image, from its header.
+fn png_size(png: &[u8]) -> Option<(u32, u32)> {
+    let header = png.get(..24)?;
+    if &header[..8] != b"\x89PNG\r\n\x1a\n" || &header[12..16] != b"IHDR" {
+        return None;
+    }
+    let word = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    Some((word(16), word(20)))
+}
+
+/// The README's picture of the toy page (the article's masks), taken in the browser; with
+/// `DROPOUT_UPDATE_SCREENSHOT=1` it replaces `docs/explorer.png`.
+#[test]
+fn screenshot_of_the_toy_page() {
+    let Some(browser) = chromium() else { return };
+    let html = Toy::new()
+        .explorer(&[1.0, 1.0])
+        .masks(&article())
+        .html()
+        .unwrap();
+    let page = scratch().join("screenshot.html");
+    std::fs::write(&page, html).unwrap();
+    let png = scratch().join("explorer.png");
+    let _ = std::fs::remove_file(&png);
+    let status = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .arg("--window-size=1280,1150")
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("running Chromium")
+        .status;
+    assert!(status.success());
+    let bytes = std::fs::read(&png).expect("Chromium wrote the screenshot");
+    assert_eq!(png_size(&bytes), Some((1280, 1150)));
+    if std::env::var_os("DROPOUT_UPDATE_SCREENSHOT").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/explorer.png");
+        std::fs::write(docs, bytes).unwrap();
+    }
+}
+
+network! {
+    struct Wide<f32> { input: 65, dropout(p = 0.5), dense 1 identity }
+}
+
+network! {
+    struct Small<f64> {
+        input: 2, dropout(p = 0.5),
+        dense 1 identity { weights: [[1.0, 1.0]], bias: [0.0] },
+    }
+}
+
+#[test]
+fn layers_too_wide_to_draw_are_an_error() {
+    let err = Wide::zeros().explorer(&[0.0; 65]).html().unwrap_err();
+    assert_eq!(err, dropout::Error::TooLargeToDraw { units: 65, max: 64 });
+    assert_eq!(
+        err.to_string(),
+        "the explorer draws every unit; this network has a layer of 65 units, more than 64"
+    );
+}
+
+#[test]
+fn the_page_embeds_exact_values_and_the_distribution() {
+    let page = Small::new().explorer(&[f64::NAN, 0.1]).html().unwrap();
+    assert!(page.contains("x: [NaN, 0.1],"));
+    // Inverted scaling: each input kept with probability ½ and doubled.
+    let page = Small::new().explorer(&[1.0, 2.0]).html().unwrap();
+    assert!(page.contains(
+        "exact: { units: 2, outputs: [[[0.0, 0.25], [2.0, 0.25], [4.0, 0.25], [6.0, 0.25]]], mean: [3.0] },"
+    ));
+    assert_eq!(Small::new().exact_moments(&[1.0, 2.0]).unwrap().mean, [3.0]);
+}
+
+#[test]
+fn the_page_is_written_whole() {
+    let path = scratch().join("saved.html");
+    Toy::new().explorer(&[1.0, 1.0]).save(&path).unwrap();
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(saved, Toy::new().explorer(&[1.0, 1.0]).html().unwrap());
+    let err = Toy::new()
+        .explorer(&[1.0, 1.0])
+        .save(scratch().join("no/such/directory/page.html"))
+        .unwrap_err();
+    assert!(matches!(err, dropout::Error::Io { .. }), "{err}");
+}
+
+#[test]
+fn the_page_is_self_contained() {
+    let html = Toy::new().explorer(&[1.0, 1.0]).html().unwrap();
+    for forbidden in ["src=", "href=", "@import", "url(", "http://", "https://"] {
+        let allowed_svg_namespace = forbidden == "http://";
+        let count = html.matches(forbidden).count();
+        let svg = html.matches("http://www.w3.org/2000/svg").count();
+        if allowed_svg_namespace {
+            assert_eq!(count, svg, "only the SVG namespace may name a URL");
+        } else {
+            assert_eq!(
+                count, 0,
+                "the page refers to something outside it: {forbidden}"
+            );
+        }
+    }
+}
