@@ -146,6 +146,10 @@ def main():
     tr_torch = round_ratio(rounds, "TR", 1)
     run(["cargo", "bench", "--bench", "expand"])
     expand_ns = criterion_median("C1_expand_100k_weights")
+    # The firmware's footprint on the emulated microcontrollers (tests/firmware.rs writes it).
+    firmware_env = dict(os.environ, DROPOUT_REQUIRE_FIRMWARE="1")
+    run(["cargo", "test", "--release", "--test", "firmware"], env=firmware_env)
+    footprint = (target_dir() / "tmp" / "firmware" / "footprint.md").read_text()
     compile_time = json.loads(run([sys.executable, str(BENCH / "compile_time.py")], capture_output=True).stdout)
 
     cpu, vector, system = machine()
@@ -259,6 +263,14 @@ A crate whose 1024-1024-10 network ({compile_time['file_weights']:,} weights) is
 takes {compile_time['file_build_s']:.2f} s (peak memory {compile_time['file_max_rss_mb']} MB): the macro embeds the file's bytes in storage
 order, so the constant holding them costs one copy to evaluate.
 
+## Microcontrollers
+
+Measured by `cargo test --test firmware` (the firmware in `embedded/`, built for each target and
+run in QEMU; the numbers do not depend on this machine). Flash and RAM are what a network's
+`forward` and `forward_masked` add to a program with none (code, weights, `libm` and float
+routines); the stack is the deepest a pass reaches below its caller, found by painting the stack.
+A network with declared weights keeps them in flash: no RAM.
+{footprint}
 How the kernels reach these numbers, and what was measured on the way, is in docs/DESIGN.md
 ("Performance work").
 """

@@ -221,27 +221,33 @@ fn two_panels<T: Float, R: Rows<T>>(
     out_b.copy_from_slice(&acc_b);
 }
 
+/// How many listed rows ahead of the one being added a pass asks for: far enough for the
+/// row to arrive from the L2 cache in time (measured on the 784-128 layer of `benches/`, at
+/// p = 0.5: 0.63 of the unmasked time without prefetching, 0.59 with 2 rows ahead, 0.58 with
+/// 4 or 6).
 const AHEAD: usize = 4;
 
-/// Asks the CPU to start loading `data[from..from + len]` into the cache.
+/// Asks the CPU to start loading `data[from..from + len]` into the L1 cache, one request per
+/// 64-byte line: the rows of a masked pass are not contiguous, so the hardware's prefetcher
+/// cannot guess them. Elsewhere than on x86-64 it does nothing.
 #[inline(always)]
 fn prefetch<T>(data: &[T], from: usize, len: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(row) = data.get(from..from + len) {
-        let bytes = core::mem::size_of_val(row);
         let start = row.as_ptr().cast::<i8>();
-        let mut at = 0;
-        while at < bytes {
-            #[expect(unsafe_code, reason = "prefetching")]
-            // SAFETY: a prefetch never faults; the address lies within `row` anyway.
+        for line in (0..core::mem::size_of_val(row)).step_by(64) {
+            #[expect(unsafe_code, reason = "`_mm_prefetch` takes a raw pointer")]
+            // SAFETY: a prefetch never faults and reads nothing the program sees; the address
+            // lies within `row` anyway.
             unsafe {
                 core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
-                    start.wrapping_add(at),
+                    start.wrapping_add(line),
                 );
             }
-            at += 64;
         }
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, from, len);
 }
 
 /// The last panel, narrower than `PANEL` (`out.len()` is known when compiling).

@@ -1,0 +1,230 @@
+//! Declared networks on a Cortex-M microcontroller: the toy network under the article's masks,
+//! an `f64` network through `libm`, networks whose weights come from files, and masks drawn from
+//! seeded generators — every value compared bit for bit with the host's (computed by the build
+//! script from the same source). Runs in QEMU; the semihosting exit status says whether every
+//! value matched.
+//!
+//! ```sh
+//! cd embedded
+//! cargo run --release --target thumbv7m-none-eabi      # Cortex-M3, lm3s6965evb
+//! cargo run --release --target thumbv7em-none-eabihf   # Cortex-M4F, mps2-an386
+//! ```
+
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::debug;
+
+#[allow(
+    dead_code,
+    reason = "each `measure-*` build uses one network; `allow`, not `expect`, as the full build uses all"
+)]
+mod networks;
+
+#[cfg(not(measure))]
+include!(concat!(env!("OUT_DIR"), "/expected.rs"));
+
+/// Without `panic-never`, a panic reports and fails the run.
+#[cfg(not(feature = "panic-never"))]
+mod panic_exit {
+    use core::panic::PanicInfo;
+
+    use cortex_m_semihosting::debug::{self, EXIT_FAILURE};
+    use cortex_m_semihosting::hprintln;
+
+    #[panic_handler]
+    fn panic(info: &PanicInfo) -> ! {
+        hprintln!("panic: {}", info);
+        debug::exit(EXIT_FAILURE);
+        loop {
+            cortex_m::asm::wfi();
+        }
+    }
+}
+
+/// With `panic-never`, the panic handler calls a function that exists nowhere: if any panic
+/// path survives optimization, the firmware does not link.
+#[cfg(feature = "panic-never")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    unsafe extern "C" {
+        fn a_forward_pass_can_panic() -> !;
+    }
+    // SAFETY: never called in a program that links.
+    unsafe { a_forward_pass_can_panic() }
+}
+
+#[entry]
+fn main() -> ! {
+    #[cfg(not(measure))]
+    let status = checks();
+    #[cfg(measure)]
+    let status = {
+        measure();
+        debug::EXIT_SUCCESS
+    };
+    debug::exit(status);
+    // Not reached under QEMU, whose semihosting exit ends the program.
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// Only the forwards of the network(s) the `measure-*` feature names, for the footprint.
+#[cfg(measure)]
+fn measure() {
+    use core::hint::black_box;
+    #[cfg(any(feature = "measure-toy", feature = "measure-all"))]
+    {
+        black_box(networks::TOY.forward(black_box(&[1.0, 1.0])));
+        black_box(
+            networks::TOY.forward_masked(black_box(&[1.0, 1.0]), black_box(&networks::ARTICLE)),
+        );
+    }
+    #[cfg(any(feature = "measure-wide", feature = "measure-all"))]
+    {
+        // Zero weights: the forwards are what is measured (and, with `panic-never`, checked).
+        let wide = black_box(networks::Wide::zeros());
+        black_box(wide.forward(black_box(&networks::WIDE_X)));
+        black_box(wide.forward_masked(
+            black_box(&networks::WIDE_X),
+            black_box(&networks::WideMasks::ALL_KEPT),
+        ));
+    }
+    #[cfg(any(feature = "measure-torch", feature = "measure-all"))]
+    {
+        black_box(networks::TORCH.forward(black_box(&networks::TORCH_X)));
+        black_box(networks::TORCH.forward_masked(
+            black_box(&networks::TORCH_X),
+            black_box(&networks::TorchModelMasks::ALL_KEPT),
+        ));
+    }
+    #[cfg(any(feature = "measure-formula", feature = "measure-all"))]
+    {
+        black_box(networks::FORMULA.forward(black_box(&networks::FORMULA_X)));
+        black_box(networks::FORMULA.forward_masked(
+            black_box(&networks::FORMULA_X),
+            black_box(&networks::FormulaMasks::ALL_KEPT),
+        ));
+    }
+}
+
+/// Every value against the host's, then each network's stack use; the exit status.
+#[cfg(not(measure))]
+fn checks() -> debug::ExitStatus {
+    use core::hint::black_box;
+    use cortex_m_semihosting::hprintln;
+    hprintln!("board {}", env!("FIRMWARE_BOARD"));
+    hprintln!("weights toy {}", weight_bytes::<networks::Toy>());
+    hprintln!("weights wide {}", weight_bytes::<networks::Wide>());
+    hprintln!("weights torch {}", weight_bytes::<networks::TorchModel>());
+    hprintln!("weights formula {}", weight_bytes::<networks::Formula>());
+    let masked = networks::TOY.forward_masked(&[1.0, 1.0], &networks::ARTICLE)[0];
+    let eval = networks::TOY.forward(&[1.0, 1.0])[0];
+    hprintln!("toy: masked {} eval {}", masked, eval);
+    let mut values = networks::checks();
+    if cfg!(feature = "tamper") {
+        // One bit of one value flipped: the run must then fail.
+        values[0] ^= 1;
+    }
+    let mut at = 0;
+    let mut failed = 0;
+    for (name, count) in networks::GROUPS {
+        let got = values.get(at..at + count).unwrap_or(&[]);
+        let want = EXPECTED.get(at..at + count).unwrap_or(&[]);
+        if got == want {
+            hprintln!("ok    {}", name);
+        } else {
+            failed += 1;
+            hprintln!("FAIL  {}: {:x?}, the host computed {:x?}", name, got, want);
+        }
+        at += count;
+    }
+    let wide = networks::wide();
+    let all = networks::ToyMasks::ALL_KEPT;
+    stack("toy", "forward", || {
+        black_box(networks::TOY.forward(black_box(&[1.0, 1.0])))
+    });
+    stack("toy", "forward_masked", || {
+        black_box(networks::TOY.forward_masked(black_box(&[1.0, 1.0]), black_box(&all)))
+    });
+    stack("wide", "forward", || {
+        black_box(wide.forward(black_box(&networks::WIDE_X)))
+    });
+    stack("wide", "forward_masked", || {
+        black_box(wide.forward_masked(
+            black_box(&networks::WIDE_X),
+            black_box(&networks::WideMasks::ALL_KEPT),
+        ))
+    });
+    stack("torch", "forward", || {
+        black_box(networks::TORCH.forward(black_box(&networks::TORCH_X)))
+    });
+    stack("torch", "forward_masked", || {
+        black_box(networks::TORCH.forward_masked(
+            black_box(&networks::TORCH_X),
+            black_box(&networks::TorchModelMasks::ALL_KEPT),
+        ))
+    });
+    stack("formula", "forward", || {
+        black_box(networks::FORMULA.forward(black_box(&networks::FORMULA_X)))
+    });
+    stack("formula", "forward_masked", || {
+        black_box(networks::FORMULA.forward_masked(
+            black_box(&networks::FORMULA_X),
+            black_box(&networks::FormulaMasks::ALL_KEPT),
+        ))
+    });
+    if failed == 0 {
+        hprintln!("PASS {} values", networks::VALUES);
+        debug::EXIT_SUCCESS
+    } else {
+        hprintln!("FAIL {} of {} groups", failed, networks::GROUPS.len());
+        debug::EXIT_FAILURE
+    }
+}
+
+/// The bytes of a network's weights and biases.
+#[cfg(not(measure))]
+fn weight_bytes<N: dropout::Network>() -> usize {
+    N::SPEC
+        .layers
+        .iter()
+        .map(|l| (l.fan_in + 1) * l.size * core::mem::size_of::<N::Scalar>())
+        .sum()
+}
+
+/// What every word of unused stack holds before a measured call.
+#[cfg(not(measure))]
+const PAINT: u32 = 0xC0DE_CAFE;
+
+/// Runs `pass` and prints how many bytes of stack it used below this function's frame: the
+/// free stack is painted first, and the lowest word no longer painted afterwards marks the
+/// deepest point the pass reached.
+#[cfg(not(measure))]
+#[inline(never)]
+fn stack<R>(network: &str, pass: &str, run: impl FnOnce() -> R) {
+    unsafe extern "C" {
+        /// The end of `.bss` and `.uninit` (cortex-m-rt's linker script): the stack may grow down
+        /// to here.
+        static __sheap: u32;
+    }
+    let sp = cortex_m::register::msp::read() as usize;
+    let bottom = core::ptr::addr_of!(__sheap) as usize;
+    // This function calls nothing while painting, and ARM has no red zone: everything below
+    // the stack pointer is free.
+    let top = sp;
+    for word in (bottom..top).step_by(4) {
+        // SAFETY: the words between the end of static data and (below) the stack pointer are
+        // free stack, which nothing else uses.
+        unsafe { (word as *mut u32).write_volatile(PAINT) };
+    }
+    core::hint::black_box(run());
+    let deepest = (bottom..top)
+        .step_by(4)
+        // SAFETY: as above; reading them back.
+        .find(|&word| unsafe { (word as *const u32).read_volatile() } != PAINT)
+        .unwrap_or(top);
+    cortex_m_semihosting::hprintln!("stack {} {} {}", network, pass, sp - deepest);
+}

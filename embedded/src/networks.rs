@@ -1,0 +1,198 @@
+// The networks the firmware runs and the values it checks. This file is compiled twice: into
+// the firmware, and into its build script on the host (`include!`), where `checks()` computes
+// the values the microcontroller must reproduce bit for bit.
+
+use dropout::network;
+use dropout::rand::SeedableRng as _;
+use dropout::rand::rngs::ChaCha8Rng;
+pub use dropout::toy::{Toy, ToyMasks};
+
+network! {
+    /// `f64` with every other activation, through `libm`; its first layer (16 × 80 weights,
+    /// two storage panels) takes the path of big layers. Initialised from a seeded generator.
+    pub struct Wide<f64> {
+        input: 16, dropout(p = 0.2),
+        dense 80 tanh, dropout(p = 0.5),
+        dense 8 leaky_relu(0.1), dropout(p = 0.25),
+        dense 5 sigmoid,
+        dense 3 softmax,
+    }
+}
+
+network! {
+    /// The model trained in PyTorch that `tests/torch_fixture.rs` checks, its weights read from
+    /// the committed safetensors file at compile time.
+    pub struct TorchModel<f32> {
+        input: 4, dropout(p = 0.1),
+        l1: dense 16 relu {
+            weights: file("../tests/fixtures/torch_model.safetensors", "1.weight"),
+            bias: file("../tests/fixtures/torch_model.safetensors", "1.bias"),
+        }, dropout(p = 0.5),
+        l4: dense 8 tanh {
+            weights: file("../tests/fixtures/torch_model.safetensors", "4.weight"),
+            bias: file("../tests/fixtures/torch_model.safetensors", "4.bias"),
+        }, dropout(p = 0.25),
+        l7: dense 3 identity {
+            weights: file("../tests/fixtures/torch_model.safetensors", "7.weight"),
+            bias: file("../tests/fixtures/torch_model.safetensors", "7.bias"),
+        },
+    }
+}
+
+network! {
+    /// Weights from `tests/fixtures/formula.safetensors`: a layer of 130 neurons in three
+    /// storage panels.
+    pub struct Formula<f32> {
+        input: 3,
+        hidden: dense 130 relu {
+            weights: file("../tests/fixtures/formula.safetensors", "hidden.weight"),
+            bias: file("../tests/fixtures/formula.safetensors", "hidden.bias"),
+        }, dropout(p = 0.5),
+        output: dense 2 identity {
+            weights: file("../tests/fixtures/formula.safetensors", "head.weight"),
+            bias: [0.5, -0.25],
+        },
+    }
+}
+
+/// Declared weights are `const` data: in flash, never copied to RAM.
+pub static TOY: Toy = Toy::new();
+/// As [`TOY`].
+pub static TORCH: TorchModel = TorchModel::new();
+/// As [`TOY`].
+pub static FORMULA: Formula = Formula::new();
+
+/// The article's masks μ⁰…μ³.
+pub const ARTICLE: ToyMasks = ToyMasks {
+    input: [true, true],
+    h1: [true, false, true],
+    h2: [true, true, false],
+    h3: [true, true],
+};
+
+/// The inputs of the checks.
+pub const WIDE_X: [f64; 16] = [
+    0.5, -1.25, 2.0, 0.125, -0.75, 1.5, -2.5, 0.0, 3.0, -0.375, 0.875, -1.0, 0.25, 1.75, -0.5, 2.25,
+];
+/// As [`WIDE_X`].
+pub const TORCH_X: [f32; 4] = [0.2712765, -1.2729183, 0.50269705, 0.4180807];
+/// As [`WIDE_X`].
+pub const FORMULA_X: [f32; 3] = [1.5, -0.5, 2.0];
+
+/// The `Wide` network the checks use.
+pub fn wide() -> Wide {
+    Wide::init(&mut ChaCha8Rng::seed_from_u64(3))
+}
+
+/// The groups of checked values, in order, with how many values each has.
+pub const GROUPS: [(&str, usize); 14] = [
+    ("toy, training pass, the article's masks", 1),
+    ("toy, evaluation pass", 1),
+    ("toy, masks sampled from ChaCha8 seed 7", 1),
+    ("toy, forward_train from ChaCha8 seed 7", 1),
+    ("wide f64, weights from ChaCha8 seed 3", 4),
+    ("wide f64, evaluation pass", 3),
+    ("wide f64, masks sampled from ChaCha8 seed 5", 2),
+    ("wide f64, training pass under them", 3),
+    ("torch fixture, evaluation pass", 3),
+    ("torch fixture, masks sampled from ChaCha8 seed 9", 1),
+    ("torch fixture, training pass under them", 3),
+    ("formula fixture, evaluation pass", 2),
+    ("formula fixture, masks sampled from ChaCha8 seed 13", 3),
+    ("formula fixture, training pass under them", 2),
+];
+
+/// The number of checked values.
+pub const VALUES: usize = {
+    let mut total = 0;
+    let mut k = 0;
+    while k < GROUPS.len() {
+        total += GROUPS[k].1;
+        k += 1;
+    }
+    total
+};
+
+/// Collects bit patterns in the order of [`GROUPS`].
+struct Values {
+    bits: [u64; VALUES],
+    len: usize,
+}
+
+impl Values {
+    fn push(&mut self, bits: u64) {
+        if let Some(slot) = self.bits.get_mut(self.len) {
+            *slot = bits;
+        }
+        self.len += 1;
+    }
+
+    fn f32s(&mut self, values: &[f32]) {
+        for v in values {
+            self.push(u64::from(v.to_bits()));
+        }
+    }
+
+    fn f64s(&mut self, values: &[f64]) {
+        for v in values {
+            self.push(v.to_bits());
+        }
+    }
+
+    /// Mask bits, 64 to a value.
+    fn masks(&mut self, sites: &[&[bool]]) {
+        let mut word = 0_u64;
+        let mut count = 0;
+        for &bit in sites.iter().flat_map(|site| site.iter()) {
+            word |= u64::from(bit) << (count % 64);
+            count += 1;
+            if count % 64 == 0 {
+                self.push(word);
+                word = 0;
+            }
+        }
+        if count % 64 != 0 {
+            self.push(word);
+        }
+    }
+}
+
+/// Every checked value as bits (`f32`s widened), in the order of [`GROUPS`].
+pub fn checks() -> [u64; VALUES] {
+    let mut v = Values {
+        bits: [0; VALUES],
+        len: 0,
+    };
+    v.f32s(&TOY.forward_masked(&[1.0, 1.0], &ARTICLE));
+    v.f32s(&TOY.forward(&[1.0, 1.0]));
+    let m = TOY.sample_masks(&mut ChaCha8Rng::seed_from_u64(7));
+    v.masks(&[&m.input, &m.h1, &m.h2, &m.h3]);
+    v.f32s(
+        &TOY.forward_train(&[1.0, 1.0], &mut ChaCha8Rng::seed_from_u64(7))
+            .0,
+    );
+
+    let wide = wide();
+    // A few weights and biases of each layer, as drawn.
+    v.f64s(&[
+        wide.h1.weight(0, 0).unwrap_or(f64::NAN),
+        wide.h1.weight(79, 15).unwrap_or(f64::NAN),
+        wide.h2.weight(7, 79).unwrap_or(f64::NAN),
+        wide.output.weight(2, 4).unwrap_or(f64::NAN),
+    ]);
+    v.f64s(&wide.forward(&WIDE_X));
+    let m = wide.sample_masks(&mut ChaCha8Rng::seed_from_u64(5));
+    v.masks(&[&m.input, &m.h1, &m.h2]);
+    v.f64s(&wide.forward_masked(&WIDE_X, &m));
+
+    v.f32s(&TORCH.forward(&TORCH_X));
+    let m = TORCH.sample_masks(&mut ChaCha8Rng::seed_from_u64(9));
+    v.masks(&[&m.input, &m.l1, &m.l4]);
+    v.f32s(&TORCH.forward_masked(&TORCH_X, &m));
+
+    v.f32s(&FORMULA.forward(&FORMULA_X));
+    let m = FORMULA.sample_masks(&mut ChaCha8Rng::seed_from_u64(13));
+    v.masks(&[&m.hidden]);
+    v.f32s(&FORMULA.forward_masked(&FORMULA_X, &m));
+    v.bits
+}
