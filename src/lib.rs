@@ -76,8 +76,8 @@ pub use dropout_runtime::testing;
 #[cfg(feature = "train")]
 pub use dropout_runtime::train;
 pub use dropout_runtime::{
-    Activation, Dense, Dropout, Error, Float, InstructionSet, Layer, LayerSpec, Masks, Network,
-    NetworkSpec, Scalar, Scaling, Site, init,
+    Activation, Dense, Dropout, DropoutKind, Error, Float, InstructionSet, Layer, LayerSpec, Masks,
+    Network, NetworkSpec, Scalar, Scaling, Site, init,
 };
 #[cfg(feature = "alloc")]
 pub use dropout_runtime::{Trace, TraceRow, explorer, reference, source, stats};

@@ -25,6 +25,18 @@ network! {
 }
 
 network! {
+    /// The dropout family in `f64`: alpha dropout on SELU units, ELU, GELU, softplus, SiLU.
+    struct Family<f64> {
+        input: 3, alpha_dropout(p = 0.2),
+        dense 4 selu, alpha_dropout(p = 0.3),
+        dense 3 elu(0.7), dropout(p = 0.4),
+        dense 3 gelu,
+        dense 2 softplus,
+        dense 2 silu,
+    }
+}
+
+network! {
     /// Inverted scaling in `f32`, piecewise linear: the browser's `Math.fround` arithmetic gives
     /// Rust's bits.
     struct Inverted<f32> {
@@ -287,6 +299,25 @@ fn random_passes_render_exactly_what_rust_traces() {
         }
     }
     assert_eq!(batch(&browser, "mixed-random", &html, &fragments), expected);
+
+    let family = Family::init(&mut rng);
+    let html = family.explorer(&[0.0; 3]).html().unwrap();
+    let (mut fragments, mut expected) = (Vec::new(), Vec::new());
+    for round in 0..24 {
+        let x: [f64; 3] = std::array::from_fn(|_| rng.random_range(-3.0..3.0));
+        if round % 4 == 3 {
+            fragments.push(fragment::<Family>(&x, None));
+            expected.push(family.trace_eval(&x).to_string());
+        } else {
+            let masks = family.sample_masks(&mut rng);
+            fragments.push(fragment::<Family>(&x, Some(&masks)));
+            expected.push(family.trace(&x, &masks).to_string());
+        }
+    }
+    assert_eq!(
+        batch(&browser, "family-random", &html, &fragments),
+        expected
+    );
 }
 
 #[test]

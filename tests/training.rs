@@ -34,6 +34,19 @@ network! {
 }
 
 network! {
+    /// The dropout family: SELU with alpha dropout, ELU, GELU, softplus and SiLU.
+    #[derive(Clone)]
+    struct SmoothNet<f64> {
+        input: 3, dropout(p = 0.2),
+        dense 4 selu, alpha_dropout(p = 0.3),
+        dense 4 elu(0.7), dropout(p = 0.5),
+        dense 4 gelu,
+        dense 3 softplus,
+        dense 2 silu,
+    }
+}
+
+network! {
     /// Inverted scaling with logits out, for the cross-entropy losses.
     #[derive(Clone)]
     struct LogitNet<f64> {
@@ -138,6 +151,12 @@ fn drawn<N: Network<Scalar = f64>>(init: impl FnOnce(&mut ChaCha8Rng) -> N, seed
 fn gradients_match_finite_differences_classic_relu_leaky_mse() {
     let net = drawn(ClassicNet::init, 1);
     check_against_finite_differences(&net, Loss::MeanSquaredError, 10, [0.5, -1.0]);
+}
+
+#[test]
+fn gradients_match_finite_differences_selu_elu_gelu_softplus_silu() {
+    let net = drawn(SmoothNet::init, 21);
+    check_against_finite_differences(&net, Loss::MeanSquaredError, 22, [0.5, -1.0]);
 }
 
 #[test]

@@ -5,8 +5,9 @@
     .venv/bin/python tools/export_torch.py model.pt model.safetensors --name Net
 
 `model.pt` is a whole module saved with `torch.save(model, "model.pt")`. Supported modules:
-`Linear`, `ReLU`, `LeakyReLU`, `Sigmoid`, `Tanh`, `Identity`, `Softmax(dim=-1)` (last layer only)
-and `Dropout`, in the order Dropout? (Linear activation? Dropout?)+; float32 or float64.
+`Linear`, `ReLU`, `LeakyReLU`, `ELU`, `SELU`, `GELU()` (the exact form), `SiLU`, `Softplus()` (β = 1,
+threshold 20), `Sigmoid`, `Tanh`, `Identity`, `Softmax(dim=-1)` (last layer only) and `Dropout`,
+in the order Dropout? (Linear activation? Dropout?)+; float32 or float64.
 
 The declaration reads each layer's `weight` and `bias` from the file, under the names of the
 module's `state_dict` (`0.weight`, `0.bias`, …): the macro checks every shape and dtype at
@@ -26,9 +27,26 @@ from safetensors.torch import save_file
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from torch_common import describe  # noqa: E402
 
+def gelu(module):
+    if module.approximate != "none":
+        raise ValueError(f"GELU(approximate={module.approximate!r}) is not supported: only the exact form")
+    return "gelu"
+
+
+def softplus(module):
+    if module.beta != 1 or module.threshold != 20:
+        raise ValueError(f"Softplus(beta={module.beta}, threshold={module.threshold}) is not supported: only the defaults")
+    return "softplus"
+
+
 ACTIVATIONS = {
     torch.nn.ReLU: lambda m: "relu",
     torch.nn.LeakyReLU: lambda m: f"leaky_relu({m.negative_slope!r})",
+    torch.nn.ELU: lambda m: f"elu({float(m.alpha)!r})",
+    torch.nn.SELU: lambda m: "selu",
+    torch.nn.GELU: gelu,
+    torch.nn.SiLU: lambda m: "silu",
+    torch.nn.Softplus: softplus,
     torch.nn.Sigmoid: lambda m: "sigmoid",
     torch.nn.Tanh: lambda m: "tanh",
     torch.nn.Identity: lambda m: "identity",

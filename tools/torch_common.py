@@ -14,17 +14,30 @@ def describe(model):
             return f"Linear({module.in_features}, {module.out_features})"
         if isinstance(module, torch.nn.Dropout):
             return f"Dropout(p={module.p})"
+        if isinstance(module, torch.nn.AlphaDropout):
+            return f"AlphaDropout(p={module.p})"
         return str(module)
 
     return "nn.Sequential(" + ", ".join(one(m) for m in model) + ")"
 
 
+ALPHA = 1.7580993408473766
+
+
 def masked_forward(model, x, masks):
-    """A training pass with the given masks, one per Dropout module, as PyTorch's dropout does it."""
+    """A training pass with the given masks, one per Dropout or AlphaDropout module, as
+    PyTorch's dropout does it (for alpha dropout, ATen's `_dropout_impl` with the mask as its
+    noise)."""
     masks = iter(masks)
     for module in model:
         if isinstance(module, torch.nn.Dropout):
             x = x * next(masks) / (1.0 - module.p)
+        elif isinstance(module, torch.nn.AlphaDropout):
+            p, noise = module.p, next(masks).clone()
+            a = 1.0 / ((ALPHA * ALPHA * p + 1) * (1 - p)) ** 0.5
+            b = noise.add(-1).mul_(ALPHA * a).add_(ALPHA * a * p)
+            noise.mul_(a)
+            x = x * noise + b
         else:
             x = module(x)
     return x

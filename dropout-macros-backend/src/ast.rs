@@ -31,7 +31,7 @@ pub(crate) enum Item {
     Scaling { key: Ident, value: Ident },
     /// `input: 2`
     Input { key: Ident, size: Size },
-    /// `dropout(p = 0.5)`
+    /// `dropout(p = 0.5)` or `alpha_dropout(p = 0.1)`
     Dropout(DropoutSpec),
     /// `[name:] dense 3 relu [{ weights: …, bias: … }]`
     Dense(Box<DenseSpec>),
@@ -105,7 +105,7 @@ pub(crate) struct DenseSpec {
     pub body: Option<Body>,
 }
 
-/// `relu` or `leaky_relu(0.01)`.
+/// `relu`, `leaky_relu(0.01)` or `elu(1.0)`.
 pub(crate) struct ActivationSpec {
     pub ident: Ident,
     /// The span of `( … )` and the values inside, if parentheses were written.
@@ -344,7 +344,7 @@ fn classify(input: ParseStream) -> ItemKind {
         "scaling" if input.peek2(Token![:]) => ItemKind::Scaling,
         // `input: dense …` is a layer named `input`, which the checker refuses with a reason.
         "input" if input.peek2(Token![:]) && !input.peek3(Ident) => ItemKind::Input,
-        "dropout" if !input.peek2(LitInt) => ItemKind::Dropout,
+        "dropout" | "alpha_dropout" if !input.peek2(LitInt) => ItemKind::Dropout,
         "test" if input.peek2(Ident) || input.peek2(token::Brace) => ItemKind::Test,
         "tests" if input.peek2(Token![:]) && !input.peek3(token::Brace) => ItemKind::Tests,
         _ if input.peek2(Token![:]) || input.peek2(LitInt) || input.peek2(LitFloat) => {
@@ -355,7 +355,7 @@ fn classify(input: ParseStream) -> ItemKind {
 }
 
 fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::Result<Item> {
-    const EXPECTED_ITEM: &str = "expected `input: N`, a layer such as `dense 3 relu`, `dropout(p = …)`, `scaling: …` or `test name { … }`";
+    const EXPECTED_ITEM: &str = "expected `input: N`, a layer such as `dense 3 relu`, `dropout(p = …)`, `alpha_dropout(p = …)`, `scaling: …` or `test name { … }`";
     match kind {
         ItemKind::Scaling => {
             let (key, value) = parse_setting(input, "`inverted` or `classic`")?;
@@ -376,7 +376,10 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
             Ok(Item::Dropout(parse_dropout(input, errors)?))
         }
         ItemKind::Dropout => {
-            Err(input.error("expected `(` after `dropout`, e.g. `dropout(p = 0.5)`"))
+            let keyword = input.fork().call(Ident::parse_any)?;
+            Err(input.error(format!(
+                "expected `(` after `{keyword}`, e.g. `{keyword}(p = 0.5)`"
+            )))
         }
         ItemKind::Tests => {
             let (key, value) = parse_setting(input, "`auto`")?;
@@ -470,7 +473,7 @@ fn parse_dense(input: ParseStream, errors: &mut Errors) -> syn::Result<DenseSpec
     )?;
     if !input.peek(Ident::peek_any) {
         return Err(input.error(
-            "expected an activation after the layer size: `identity`, `relu`, `leaky_relu(α)`, `sigmoid`, `tanh` or `softmax`",
+            "expected an activation after the layer size: `identity`, `relu`, `leaky_relu(α)`, `elu(α)`, `selu`, `gelu`, `silu`, `softplus`, `sigmoid`, `tanh` or `softmax`",
         ));
     }
     let ident = input.call(Ident::parse_any)?;

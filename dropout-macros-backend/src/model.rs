@@ -36,6 +36,19 @@ pub(crate) enum Scaling {
 pub(crate) struct Prob {
     pub p: f64,
     pub keep: f64,
+    /// `alpha_dropout(…)` rather than `dropout(…)`.
+    pub alpha: bool,
+}
+
+impl Prob {
+    /// The site's keyword.
+    pub fn keyword(self) -> &'static str {
+        if self.alpha {
+            "alpha_dropout"
+        } else {
+            "dropout"
+        }
+    }
 }
 
 pub(crate) struct Layer {
@@ -61,6 +74,11 @@ pub(crate) enum Activation {
     Sigmoid,
     Tanh,
     Softmax,
+    Selu,
+    Elu(f64),
+    Gelu,
+    Softplus,
+    Silu,
 }
 
 /// A layer's declared weights and biases.

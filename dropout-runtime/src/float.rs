@@ -64,6 +64,16 @@ pub trait Float:
     /// Hyperbolic tangent.
     #[must_use]
     fn tanh(self) -> Self;
+    /// `e^self − 1`, accurate near 0.
+    #[must_use]
+    fn exp_m1(self) -> Self;
+    /// `ln(1 + self)`, accurate near 0.
+    #[must_use]
+    fn ln_1p(self) -> Self;
+    /// The error function, always from [`libm`] (the standard library has none), so that it
+    /// gives the same bits on every target.
+    #[must_use]
+    fn erf(self) -> Self;
     /// Square root.
     #[must_use]
     fn sqrt(self) -> Self;
@@ -102,7 +112,7 @@ macro_rules! std_or_libm {
 }
 
 macro_rules! impl_float {
-    ($t:ident, $scalar:expr, $from_f64:expr, $exp:ident, $ln:ident, $tanh:ident, $sqrt:ident, $abs:ident) => {
+    ($t:ident, $scalar:expr, $from_f64:expr, $exp:ident, $ln:ident, $tanh:ident, $sqrt:ident, $abs:ident, $expm1:ident, $log1p:ident, $erf:ident) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -117,7 +127,11 @@ macro_rules! impl_float {
             fn to_f64(self) -> f64 {
                 f64::from(self)
             }
-            std_or_libm!($t: exp => $exp, ln => $ln, tanh => $tanh, sqrt => $sqrt);
+            std_or_libm!($t: exp => $exp, ln => $ln, tanh => $tanh, sqrt => $sqrt, exp_m1 => $expm1, ln_1p => $log1p);
+            #[inline]
+            fn erf(self) -> Self {
+                libm::$erf(self)
+            }
             #[inline]
             fn abs(self) -> Self {
                 libm::$abs(self)
@@ -147,7 +161,10 @@ impl_float!(
     logf,
     tanhf,
     sqrtf,
-    fabsf
+    fabsf,
+    expm1f,
+    log1pf,
+    erff
 );
 impl_float!(
     f64,
@@ -157,7 +174,10 @@ impl_float!(
     log,
     tanh,
     sqrt,
-    fabs
+    fabs,
+    expm1,
+    log1p,
+    erf
 );
 
 #[cfg(test)]

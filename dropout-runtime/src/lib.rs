@@ -68,7 +68,7 @@ pub use layer::activation::Activation;
 pub use layer::dense::Dense;
 pub use layer::{Layer, init};
 pub use network::{Masks, Network};
-pub use site::{Dropout, Scaling, Site};
+pub use site::{Dropout, DropoutKind, Scaling, Site};
 pub use spec::{LayerSpec, NetworkSpec};
 #[cfg(feature = "alloc")]
 pub use verify::reference;

@@ -7,7 +7,7 @@ use core::fmt;
 use dropout_shared::Superscript;
 
 pub use crate::layer::dense::{f32_layer_from_bytes, f64_layer_from_bytes};
-pub use crate::site::checked_dropout;
+pub use crate::site::{checked_alpha_dropout, checked_dropout};
 pub use crate::{
     Activation, Dense, Dropout, Error, Float, Layer, LayerSpec, Masks, Network, NetworkSpec,
     Scaling, Site,

@@ -27,11 +27,41 @@ use crate::{Dense, Error, Float};
 pub struct Dropout {
     p: f64,
     keep: f64,
+    kind: DropoutKind,
 }
+
+/// What a site does to the units it drops and keeps.
+///
+/// | kind | declared as | training pass, unit kept | unit dropped | evaluation |
+/// |---|---|---|---|---|
+/// | [`Standard`](DropoutKind::Standard) | `dropout(p = …)` | a (× 1/keep under `inverted` scaling) | 0 | a (× keep under `classic`) |
+/// | [`Alpha`](DropoutKind::Alpha) | `alpha_dropout(p = …)` | A·a + B | A·α′ + B | a |
+///
+/// Alpha dropout (Klambauer et al. 2017; PyTorch's `AlphaDropout`) sets dropped units to SELU's
+/// negative saturation α′ = −λα = −1.7580993408473766 and then maps every unit by A·x + B with
+/// A = ((1 − p)(1 + p·α′²))^(−1/2) and B = −A·α′·p, which keeps a mean of 0 and a variance of
+/// 1 — the fixed point of SELU networks. It ignores the scaling convention.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DropoutKind {
+    /// Dropped units become 0: `dropout(…)`.
+    #[default]
+    Standard,
+    /// Dropped units become α′, then an affine map restores mean and variance:
+    /// `alpha_dropout(…)`.
+    Alpha,
+}
+
+/// SELU's negative saturation α′ = −λα, which alpha dropout gives dropped units.
+pub const ALPHA_PRIME: f64 = -1.758_099_340_847_376_6;
 
 impl Dropout {
     /// A site that keeps every unit (`p = 0`).
-    pub const NONE: Dropout = Dropout { p: 0.0, keep: 1.0 };
+    pub const NONE: Dropout = Dropout {
+        p: 0.0,
+        keep: 1.0,
+        kind: DropoutKind::Standard,
+    };
 
     /// The smallest keep probability: 1/keep must be finite in `f32`.
     pub const MIN_KEEP: f64 = dropout_shared::MIN_KEEP;
@@ -42,7 +72,11 @@ impl Dropout {
     /// [`Error::Probability`] unless `0 ≤ p < 1`.
     pub fn with_p(p: f64) -> Result<Self, Error> {
         if (0.0..1.0).contains(&p) {
-            Ok(Dropout { p, keep: 1.0 - p })
+            Ok(Dropout {
+                p,
+                keep: 1.0 - p,
+                kind: DropoutKind::Standard,
+            })
         } else {
             Err(Error::Probability {
                 name: "p",
@@ -62,6 +96,7 @@ impl Dropout {
             Ok(Dropout {
                 p: 1.0 - keep,
                 keep,
+                kind: DropoutKind::Standard,
             })
         } else {
             Err(Error::Probability {
@@ -79,6 +114,40 @@ impl Dropout {
     /// The probability that a unit is dropped.
     pub const fn p(self) -> f64 {
         self.p
+    }
+
+    /// What the site does to dropped and kept units.
+    pub const fn kind(self) -> DropoutKind {
+        self.kind
+    }
+
+    /// The same probability as alpha dropout ([`DropoutKind::Alpha`]).
+    ///
+    /// ```
+    /// use dropout::{Dropout, DropoutKind};
+    ///
+    /// let site = Dropout::with_p(0.1)?.alpha();
+    /// assert_eq!(site.kind(), DropoutKind::Alpha);
+    /// assert_eq!(site.to_string(), "alpha_dropout(p = 0.1)");
+    /// let (a, b) = site.alpha_affine();
+    /// // A kept unit maps by a·x + b, a dropped one to a·α′ + b: mean 0, variance 1 kept.
+    /// assert!((a - 1.0 / (0.9_f64 * (1.0 + 0.1 * 1.758_099_340_847_376_6_f64.powi(2))).sqrt()).abs() < 1e-15);
+    /// assert!((b - a * 1.758_099_340_847_376_6 * 0.1).abs() < 1e-15);
+    /// # Ok::<(), dropout::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn alpha(self) -> Self {
+        Dropout {
+            kind: DropoutKind::Alpha,
+            ..self
+        }
+    }
+
+    /// Alpha dropout's affine map (A, B): a kept unit x becomes A·x + B, a dropped one
+    /// A·α′ + B.
+    pub fn alpha_affine(self) -> (f64, f64) {
+        let a = 1.0 / libm::sqrt(self.keep * (1.0 + self.p * ALPHA_PRIME * ALPHA_PRIME));
+        (a, -a * ALPHA_PRIME * self.p)
     }
 }
 
@@ -98,10 +167,14 @@ impl fmt::Display for Dropout {
             let _ = fmt::Write::write_fmt(&mut counter, format_args!("{v:?}"));
             counter.0
         };
+        let keyword = match self.kind {
+            DropoutKind::Standard => "dropout",
+            DropoutKind::Alpha => "alpha_dropout",
+        };
         if len(self.keep) < len(self.p) {
-            write!(f, "dropout(keep = {:?})", self.keep)
+            write!(f, "{keyword}(keep = {:?})", self.keep)
         } else {
-            write!(f, "dropout(p = {:?})", self.p)
+            write!(f, "{keyword}(p = {:?})", self.p)
         }
     }
 }
@@ -122,7 +195,16 @@ fn masked<T: Float>(v: T, kept: bool, factor: T) -> T {
 /// A site's probability as `network!` writes it, having checked that `0 < keep ≤ 1` and
 /// `p + keep = 1`.
 pub const fn checked_dropout(p: f64, keep: f64) -> Dropout {
-    Dropout { p, keep }
+    Dropout {
+        p,
+        keep,
+        kind: DropoutKind::Standard,
+    }
+}
+
+/// [`checked_dropout`] for an alpha-dropout site.
+pub const fn checked_alpha_dropout(p: f64, keep: f64) -> Dropout {
+    checked_dropout(p, keep).alpha()
 }
 
 /// How kept units are scaled in training and what evaluation mode does.
@@ -157,19 +239,21 @@ pub enum Scaling {
 }
 
 impl Scaling {
-    /// The factor that multiplies a kept unit in a training pass.
+    /// The factor that multiplies a kept unit in a training pass (1 for alpha dropout, whose
+    /// training pass is its own affine map).
     pub fn train_factor(self, dropout: Dropout) -> f64 {
-        match self {
-            Scaling::Inverted => 1.0 / dropout.keep,
-            Scaling::Classic => 1.0,
+        match (self, dropout.kind) {
+            (_, DropoutKind::Alpha) | (Scaling::Classic, _) => 1.0,
+            (Scaling::Inverted, _) => 1.0 / dropout.keep,
         }
     }
 
-    /// The factor that multiplies every unit in an evaluation pass.
+    /// The factor that multiplies every unit in an evaluation pass (1 for alpha dropout,
+    /// whose evaluation pass is the identity).
     pub fn eval_factor(self, dropout: Dropout) -> f64 {
-        match self {
-            Scaling::Inverted => 1.0,
-            Scaling::Classic => dropout.keep,
+        match (self, dropout.kind) {
+            (_, DropoutKind::Alpha) | (Scaling::Inverted, _) => 1.0,
+            (Scaling::Classic, _) => dropout.keep,
         }
     }
 
@@ -247,7 +331,8 @@ impl Site {
     }
 
     /// The training-mode pass through `next` under `mask`: `W · (a ⊙ μ · train_factor) + b`.
-    /// Dropped units are skipped, not multiplied by zero.
+    /// Dropped units are skipped, not multiplied by zero. For alpha dropout, `W · a′ + b` with
+    /// `a′` from [`Site::masked_values`]: its dropped units are not zero.
     #[inline]
     pub fn masked<T: Float, const IN: usize, const OUT: usize>(
         self,
@@ -255,11 +340,14 @@ impl Site {
         a: &[T; IN],
         mask: &[bool; IN],
     ) -> [T; OUT] {
-        next.affine_masked(
-            a,
-            mask,
-            T::from_f64(self.scaling.train_factor(self.dropout)),
-        )
+        match self.dropout.kind {
+            DropoutKind::Alpha => next.affine(&self.masked_values(*a, mask)),
+            DropoutKind::Standard => next.affine_masked(
+                a,
+                mask,
+                T::from_f64(self.scaling.train_factor(self.dropout)),
+            ),
+        }
     }
 
     /// The activations the next layer sees in evaluation mode: `a · eval_factor`.
@@ -277,17 +365,45 @@ impl Site {
 
     /// The activations the next layer sees in a training pass: `a ⊙ μ · train_factor`. A
     /// dropped unit becomes 0, or NaN if it was NaN or infinite (`a · 0`, as PyTorch computes it).
+    /// Under alpha dropout a kept unit becomes A·a + B and a dropped one A·α′ + B (NaN if it was
+    /// NaN or infinite).
     #[must_use]
     pub fn masked_values<T: Float, const N: usize>(
         self,
         mut a: [T; N],
         mask: &[bool; N],
     ) -> [T; N] {
-        let factor = T::from_f64(self.scaling.train_factor(self.dropout));
-        for (v, &kept) in a.iter_mut().zip(mask) {
-            *v = masked(*v, kept, factor);
-        }
+        self.masked_in_place(&mut a, mask);
         a
+    }
+
+    /// [`Site::masked_values`] on a slice.
+    pub fn masked_in_place<T: Float>(self, a: &mut [T], mask: &[bool]) {
+        match self.dropout.kind {
+            DropoutKind::Alpha => {
+                let (scale, shift) = self.dropout.alpha_affine();
+                let (scale, kept_shift, dropped) = (
+                    T::from_f64(scale),
+                    T::from_f64(shift),
+                    T::from_f64(scale * ALPHA_PRIME + shift),
+                );
+                for (v, &kept) in a.iter_mut().zip(mask) {
+                    *v = if kept {
+                        *v * scale + kept_shift
+                    } else if v.is_finite() {
+                        dropped
+                    } else {
+                        T::NAN
+                    };
+                }
+            }
+            DropoutKind::Standard => {
+                let factor = T::from_f64(self.scaling.train_factor(self.dropout));
+                for (v, &kept) in a.iter_mut().zip(mask) {
+                    *v = masked(*v, kept, factor);
+                }
+            }
+        }
     }
 
     /// Draws a mask: each unit is kept independently with the site's keep probability.
@@ -351,11 +467,10 @@ impl Site {
     ) -> Result<ndarray::Array2<T>, Error> {
         crate::batch::check_width(a, IN)?;
         crate::batch::check_mask_count(a, masks)?;
-        let mut thinned = a.to_owned();
-        let factor = T::from_f64(self.scaling.train_factor(self.dropout));
+        let mut thinned = a.as_standard_layout().into_owned();
         for (mut row, set) in thinned.rows_mut().into_iter().zip(masks) {
-            for (v, &kept) in row.iter_mut().zip(select(set)) {
-                *v = masked(*v, kept, factor);
+            if let Some(values) = row.as_slice_mut() {
+                self.masked_in_place(values, select(set));
             }
         }
         next.affine_batch(&thinned)

@@ -6,7 +6,7 @@ use super::Checker;
 use super::layers::Target;
 use crate::ast::{self, DropoutSpec, Value};
 use crate::errors::SpanRange;
-use crate::model::{Layer, Prob};
+use crate::model::{Activation, Layer, Prob};
 use crate::suggest::did_you_mean;
 
 /// A probability as written, with the tokens of its value.
@@ -29,7 +29,22 @@ impl Checker<'_> {
             return None;
         }
         let (p, keep) = self.dropout_args(spec);
+        let alpha = spec.keyword == "alpha_dropout";
+        if alpha && let Target::Layer(idx) = target {
+            let layer = &layers[*idx];
+            if !matches!(layer.activation, Activation::Selu) {
+                self.errors.at(
+                    ast::join_spans(Some(spec.keyword.span()), spec.paren),
+                    format!(
+                        "`alpha_dropout` keeps the mean 0 and variance 1 of SELU units; layer `{}` is not `selu`: declare it `selu`, or use `dropout(…)`",
+                        layer.name
+                    ),
+                );
+                return None;
+            }
+        }
         self.dropout_prob(spec, &site, p, keep)
+            .map(|prob| Prob { alpha, ..prob })
     }
 
     /// A site stands after the input or a layer; returns how messages name it.
@@ -135,10 +150,15 @@ impl Checker<'_> {
                 );
                 None
             }
-            (Some((p, _)), None) => Some(Prob { p, keep: 1.0 - p }),
+            (Some((p, _)), None) => Some(Prob {
+                p,
+                keep: 1.0 - p,
+                alpha: false,
+            }),
             (None, Some((keep, _))) => Some(Prob {
                 p: 1.0 - keep,
                 keep,
+                alpha: false,
             }),
             (None, None) => None,
         }

@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use syn::Ident;
 use syn::ext::IdentExt as _;
 
-use super::{ACTIVATIONS, Checker, Input, Names, default_name, numbers};
+use super::{ACTIVATION_LIST, ACTIVATIONS, Checker, Input, Names, default_name, numbers};
 use crate::ast::{DenseSpec, Item, ItemKind, Value};
 use crate::model::{Activation, Layer, Prob};
 use crate::suggest::did_you_mean;
@@ -188,7 +188,7 @@ impl Checker<'_> {
         }
     }
 
-    /// One of [`ACTIVATIONS`]; `leaky_relu` takes its slope, the others nothing; `softmax` only
+    /// One of [`ACTIVATIONS`]; `leaky_relu` and `elu` take their α, the others nothing; `softmax` only
     /// on the output layer.
     fn activation(&mut self, spec: &DenseSpec, layer: &str, is_output: bool) -> Activation {
         let ident = &spec.activation.ident;
@@ -200,14 +200,26 @@ impl Checker<'_> {
             "sigmoid" => Activation::Sigmoid,
             "tanh" => Activation::Tanh,
             "softmax" => Activation::Softmax,
+            "selu" => Activation::Selu,
+            "gelu" => Activation::Gelu,
+            "softplus" => Activation::Softplus,
+            "silu" => Activation::Silu,
             "leaky_relu" => {
-                return Activation::LeakyRelu(self.leaky_slope(ident, args).unwrap_or(0.01));
+                let slope = self.alpha(ident, args, "leaky_relu", "negative slope");
+                return Activation::LeakyRelu(slope.unwrap_or(0.01));
+            }
+            "elu" => {
+                let alpha = self.alpha(ident, args, "elu", "scale of the negative part");
+                return Activation::Elu(alpha.unwrap_or(1.0));
             }
             other => {
-                let hint = did_you_mean(other, ACTIVATIONS).map_or_else(
-                    || "expected `identity`, `relu`, `leaky_relu(α)`, `sigmoid`, `tanh` or `softmax`".to_owned(),
-                    |s| format!("did you mean `{s}`?"),
-                );
+                let hint = match other {
+                    "swish" => "did you mean `silu`? (SiLU is swish with β = 1)".to_owned(),
+                    _ => did_you_mean(other, ACTIVATIONS).map_or_else(
+                        || format!("expected {ACTIVATION_LIST}"),
+                        |s| format!("did you mean `{s}`?"),
+                    ),
+                };
                 self.errors.at(
                     ident.span(),
                     format!("unknown activation `{other}`; {hint}"),
@@ -228,12 +240,19 @@ impl Checker<'_> {
         activation
     }
 
-    /// `leaky_relu(α)`: exactly one finite number.
-    fn leaky_slope(&mut self, ident: &Ident, args: Option<&(Span, Vec<Value>)>) -> Option<f64> {
-        const NEEDS_SLOPE: &str =
-            "`leaky_relu` needs its negative slope α, e.g. `leaky_relu(0.01)`";
+    /// `leaky_relu(α)` or `elu(α)` (`name`): exactly one number α, finite in the scalar
+    /// type; `what` says what α is.
+    fn alpha(
+        &mut self,
+        ident: &Ident,
+        args: Option<&(Span, Vec<Value>)>,
+        name: &str,
+        what: &str,
+    ) -> Option<f64> {
+        let example = if name == "elu" { "1.0" } else { "0.01" };
+        let needs = format!("`{name}` needs its {what} α, e.g. `{name}({example})`");
         let Some((span, values)) = args else {
-            self.errors.at(ident.span(), NEEDS_SLOPE);
+            self.errors.at(ident.span(), needs);
             return None;
         };
         match values.as_slice() {
@@ -243,10 +262,11 @@ impl Checker<'_> {
             {
                 Some(alpha) => Some(alpha),
                 None => {
+                    let quantity = if name == "elu" { "α" } else { "slope α" };
                     self.errors.spanned(
                         number,
                         format!(
-                            "the slope α = {} is not a finite {}",
+                            "the {quantity} = {} is not a finite {}",
                             number.text(),
                             self.scalar.name()
                         ),
@@ -256,16 +276,21 @@ impl Checker<'_> {
             },
             [Value::Invalid] => None,
             [other] => {
-                self.expected(other, "a number for the slope α");
+                let expected = if name == "elu" {
+                    "a number for α"
+                } else {
+                    "a number for the slope α"
+                };
+                self.expected(other, expected);
                 None
             }
             [] => {
-                self.errors.at(*span, NEEDS_SLOPE);
+                self.errors.at(*span, needs);
                 None
             }
             _ => {
                 self.errors
-                    .at(*span, "`leaky_relu` takes one number, its negative slope α");
+                    .at(*span, format!("`{name}` takes one number, its {what} α"));
                 None
             }
         }

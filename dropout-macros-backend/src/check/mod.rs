@@ -31,10 +31,18 @@ pub(crate) const ACTIVATIONS: &[&str] = &[
     "identity",
     "relu",
     "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "softplus",
     "sigmoid",
     "tanh",
     "softmax",
 ];
+
+/// How error messages list the activations.
+pub(crate) const ACTIVATION_LIST: &str = "`identity`, `relu`, `leaky_relu(α)`, `elu(α)`, `selu`, `gelu`, `silu`, `softplus`, `sigmoid`, `tanh` or `softmax`";
 
 pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
     let scalar = scalar_type(decl, errors);

@@ -117,10 +117,15 @@ impl Gen<'_> {
             let field = site.field(ident.span());
             let size = site.size;
             let doc = format!(
-                "μ{}: the {size} units of `{}`, dropped with p = {:?}.",
+                "μ{}: the {size} units of `{}`, dropped with p = {:?}{}.",
                 Superscript(site.depth),
                 label(&field),
-                site.prob.p
+                site.prob.p,
+                if site.prob.alpha {
+                    " (alpha dropout)"
+                } else {
+                    ""
+                }
             );
             let size = self::size(size);
             quote!(#[doc = #doc] pub #field: [bool; #size],)
@@ -147,7 +152,7 @@ impl Gen<'_> {
         let mut out = format!("input {}", model.n_inputs);
         // Writing into a String cannot fail.
         if let Some(prob) = model.input_dropout {
-            let _ = write!(out, " → dropout(p = {:?})", prob.p);
+            let _ = write!(out, " → {}(p = {:?})", prob.keyword(), prob.p);
         }
         for layer in &model.layers {
             let _ = write!(
@@ -158,7 +163,7 @@ impl Gen<'_> {
                 activation_name(layer.activation)
             );
             if let Some(prob) = layer.dropout {
-                let _ = write!(out, " → dropout(p = {:?})", prob.p);
+                let _ = write!(out, " → {}(p = {:?})", prob.keyword(), prob.p);
             }
         }
         let scaling = match model.scaling {
@@ -308,6 +313,14 @@ impl Gen<'_> {
             Activation::Sigmoid => quote!(#rt::Activation::Sigmoid),
             Activation::Tanh => quote!(#rt::Activation::Tanh),
             Activation::Softmax => quote!(#rt::Activation::Softmax),
+            Activation::Selu => quote!(#rt::Activation::Selu),
+            Activation::Elu(alpha) => {
+                let alpha = proc_macro2::Literal::f64_suffixed(alpha);
+                quote!(#rt::Activation::Elu(#alpha))
+            }
+            Activation::Gelu => quote!(#rt::Activation::Gelu),
+            Activation::Softplus => quote!(#rt::Activation::Softplus),
+            Activation::Silu => quote!(#rt::Activation::Silu),
         }
     }
 
@@ -333,7 +346,11 @@ impl Gen<'_> {
         let rt = &self.rt;
         let p = proc_macro2::Literal::f64_suffixed(prob.p);
         let keep = proc_macro2::Literal::f64_suffixed(prob.keep);
-        quote!(#rt::checked_dropout(#p, #keep))
+        if prob.alpha {
+            quote!(#rt::checked_alpha_dropout(#p, #keep))
+        } else {
+            quote!(#rt::checked_dropout(#p, #keep))
+        }
     }
 
     fn spec(&self) -> TokenStream {
@@ -547,6 +564,11 @@ fn activation_name(activation: Activation) -> String {
         Activation::Sigmoid => "sigmoid".to_owned(),
         Activation::Tanh => "tanh".to_owned(),
         Activation::Softmax => "softmax".to_owned(),
+        Activation::Selu => "selu".to_owned(),
+        Activation::Elu(alpha) => format!("elu({alpha:?})"),
+        Activation::Gelu => "gelu".to_owned(),
+        Activation::Softplus => "softplus".to_owned(),
+        Activation::Silu => "silu".to_owned(),
     }
 }
 

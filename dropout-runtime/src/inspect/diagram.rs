@@ -87,7 +87,14 @@ impl Layout {
                     .map(|unit| bits.and_then(|b| b.get(unit)).copied().unwrap_or(true))
                     .collect(),
             );
-            site_labels.push(dropout.map(|d| format!("μ{} p = {}", Superscript(column), d.p())));
+            site_labels.push(dropout.map(|d| {
+                let kind = if d.kind() == crate::DropoutKind::Alpha {
+                    " alpha"
+                } else {
+                    ""
+                };
+                format!("μ{}{kind} p = {}", Superscript(column), d.p())
+            }));
             site += usize::from(dropout.is_some());
         }
         let tallest = sizes.iter().copied().max().unwrap_or(1).max(1);

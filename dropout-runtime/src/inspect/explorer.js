@@ -8,8 +8,86 @@
 // Arithmetic in the network's scalar type: f32 rounds after every operation, as Rust does.
 const F = NETWORK.scalar === "f32" ? Math.fround : (v) => v;
 
+// The error function, ported from the `libm` crate (FreeBSD's s_erf.c) operation for operation,
+// so that it gives libm's bits (given the same exp).
+const erfWords = new DataView(new ArrayBuffer(8));
+function highWord(x) {
+  erfWords.setFloat64(0, x);
+  return erfWords.getUint32(0);
+}
+function clearLowWord(x) {
+  erfWords.setFloat64(0, x);
+  erfWords.setUint32(4, 0);
+  return erfWords.getFloat64(0);
+}
+const [ERX, EFX8] = [8.45062911510467529297e-1, 1.02703333676410069053];
+const [PP0, PP1, PP2, PP3, PP4] = [1.28379167095512558561e-1, -3.25042107247001499370e-1, -2.84817495755985104766e-2, -5.77027029648944159157e-3, -2.37630166566501626084e-5];
+const [QQ1, QQ2, QQ3, QQ4, QQ5] = [3.97917223959155352819e-1, 6.50222499887672944485e-2, 5.08130628187576562776e-3, 1.32494738004321644526e-4, -3.96022827877536812320e-6];
+const [PA0, PA1, PA2, PA3, PA4, PA5, PA6] = [-2.36211856075265944077e-3, 4.14856118683748331666e-1, -3.72207876035701323847e-1, 3.18346619901161753674e-1, -1.10894694282396677476e-1, 3.54783043256182359371e-2, -2.16637559486879084300e-3];
+const [QA1, QA2, QA3, QA4, QA5, QA6] = [1.06420880400844228286e-1, 5.40397917702171048937e-1, 7.18286544141962662868e-2, 1.26171219808761642112e-1, 1.36370839120290507362e-2, 1.19844998467991074170e-2];
+const [RA0, RA1, RA2, RA3, RA4, RA5, RA6, RA7] = [-9.86494403484714822705e-3, -6.93858572707181764372e-1, -1.05586262253232909814e1, -6.23753324503260060396e1, -1.62396669462573470355e2, -1.84605092906711035994e2, -8.12874355063065934246e1, -9.81432934416914548592];
+const [SA1, SA2, SA3, SA4, SA5, SA6, SA7, SA8] = [1.96512716674392571292e1, 1.37657754143519042600e2, 4.34565877475229228821e2, 6.45387271733267880336e2, 4.29008140027567833386e2, 1.08635005541779435134e2, 6.57024977031928170135, -6.04244152148580987438e-2];
+const [RB0, RB1, RB2, RB3, RB4, RB5, RB6] = [-9.86494292470009928597e-3, -7.99283237680523006574e-1, -1.77579549177547519889e1, -1.60636384855821916062e2, -6.37566443368389627722e2, -1.02509513161107724954e3, -4.83519191608651397019e2];
+const [SB1, SB2, SB3, SB4, SB5, SB6, SB7] = [3.03380607434824582924e1, 3.25792512996573918826e2, 1.53672958608443695994e3, 3.19985821950859553908e3, 2.55305040643316442583e3, 4.74528541206955367215e2, -2.24409524465858183362e1];
+
+function erfc2(ix, x) {
+  if (ix < 0x3ff40000) {
+    const s = Math.abs(x) - 1;
+    const p = PA0 + s * (PA1 + s * (PA2 + s * (PA3 + s * (PA4 + s * (PA5 + s * PA6)))));
+    const q = 1 + s * (QA1 + s * (QA2 + s * (QA3 + s * (QA4 + s * (QA5 + s * QA6)))));
+    return 1 - ERX - p / q;
+  }
+  x = Math.abs(x);
+  const s = 1 / (x * x);
+  let r, S;
+  if (ix < 0x4006db6d) {
+    r = RA0 + s * (RA1 + s * (RA2 + s * (RA3 + s * (RA4 + s * (RA5 + s * (RA6 + s * RA7))))));
+    S = 1 + s * (SA1 + s * (SA2 + s * (SA3 + s * (SA4 + s * (SA5 + s * (SA6 + s * (SA7 + s * SA8)))))));
+  } else {
+    r = RB0 + s * (RB1 + s * (RB2 + s * (RB3 + s * (RB4 + s * (RB5 + s * RB6)))));
+    S = 1 + s * (SB1 + s * (SB2 + s * (SB3 + s * (SB4 + s * (SB5 + s * (SB6 + s * SB7))))));
+  }
+  const z = clearLowWord(x);
+  return (Math.exp(-z * z - 0.5625) * Math.exp((z - x) * (z + x) + r / S)) / x;
+}
+
+function erf(x) {
+  let ix = highWord(x);
+  const sign = ix >>> 31;
+  ix = (ix & 0x7fffffff) >>> 0;
+  if (ix >= 0x7ff00000) return 1 - 2 * sign + 1 / x;
+  if (ix < 0x3feb0000) {
+    if (ix < 0x3e300000) return 0.125 * (8 * x + EFX8 * x);
+    const z = x * x;
+    const r = PP0 + z * (PP1 + z * (PP2 + z * (PP3 + z * PP4)));
+    const s = 1 + z * (QQ1 + z * (QQ2 + z * (QQ3 + z * (QQ4 + z * QQ5))));
+    return x + x * (r / s);
+  }
+  const y = ix < 0x40180000 ? 1 - erfc2(ix, x) : 1 - 2.2250738585072014e-308;
+  return sign ? -y : y;
+}
+
+const SELU_LAMBDA = 1.0507009873554805;
+const SELU_ALPHA = 1.6732632423543772;
+
 function activate(layer, z) {
   switch (layer.activation) {
+    case "selu": {
+      const [lambda, scale] = [F(SELU_LAMBDA), F(SELU_LAMBDA * SELU_ALPHA)];
+      return z.map((v) => (v > 0 ? F(lambda * v) : F(scale * F(Math.expm1(v)))));
+    }
+    case "elu": {
+      const alpha = F(layer.alpha);
+      return z.map((v) => (v > 0 ? v : F(alpha * F(Math.expm1(v)))));
+    }
+    case "gelu": {
+      const [half, rootHalf] = [F(0.5), F(Math.SQRT1_2)];
+      return z.map((v) => F(F(v * half) * F(1 + F(erf(F(v * rootHalf))))));
+    }
+    case "softplus":
+      return z.map((v) => (v > F(20) ? v : F(Math.log1p(F(Math.exp(v))))));
+    case "silu":
+      return z.map((v) => F(v / F(1 + F(Math.exp(-v)))));
     case "relu":
       // NaN stays NaN and −0 stays −0, as in PyTorch.
       return z.map((v) => (v < 0 ? 0 : v));
@@ -51,6 +129,12 @@ function affine(layer, a) {
 // What the next layer sees from a site: a ⊙ μ · train factor (a dropped unit is 0, or NaN if it
 // was not finite), or a · eval factor.
 function siteValues(site, a, mask, training) {
+  if (site.alpha) {
+    // Alpha dropout: kept units scale·a + shift, dropped ones a fixed value; evaluation is the
+    // identity.
+    if (!training) return a.slice();
+    return a.map((v, k) => (mask[k] ? F(F(v * site.scale) + site.shift) : Number.isFinite(v) ? site.dropped : NaN));
+  }
   if (training) {
     const factor = F(site.train);
     return a.map((v, k) => (mask[k] ? F(v * factor) : Number.isFinite(v) ? 0 : NaN));
@@ -356,7 +440,8 @@ function drawNetwork() {
     svg.append(element("text", { x: x - RADIUS - 6, y: heightPx - MARGIN / 2 - 10, "font-size": 15 }, header));
     const index = siteOf.get(column);
     if (index !== undefined) {
-      const label = `μ${superscript(column)} p = ${NETWORK.sites[index].p}`;
+      const site = NETWORK.sites[index];
+      const label = `μ${superscript(column)}${site.alpha ? " alpha" : ""} p = ${site.p}`;
       svg.append(element("text", { x: x - RADIUS - 6, y: heightPx - MARGIN / 2 + 8, "font-size": 14 }, label));
     }
     for (let unit = 0; unit < size; unit++) {

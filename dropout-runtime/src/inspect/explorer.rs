@@ -19,8 +19,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
+use crate::site::ALPHA_PRIME;
 use crate::stats::for_each_mask;
-use crate::{Activation, Error, Float, Masks, Network, Scaling};
+use crate::{Activation, DropoutKind, Error, Float, Masks, Network, Scaling};
 
 /// The most droppable units whose every mask the page's data enumerates (2¹⁶ passes).
 pub const MAX_EXPLORER_UNITS: usize = 16;
@@ -161,14 +162,22 @@ impl<'a, N: Network> Explorer<'a, N> {
         for (k, (column, dropout)) in sites.iter().enumerate() {
             let train = spec.scaling.train_factor(*dropout);
             let eval = spec.scaling.eval_factor(*dropout);
+            // Alpha dropout's map of kept units (scale, shift) and its dropped value, each as
+            // the scalar type holds it.
+            let (scale, shift) = dropout.alpha_affine();
+            let exact = |v: f64| number(N::Scalar::from_f64(v).to_f64());
             let _ = write!(
                 out,
-                "{}{{ column: {column}, p: {}, keep: {}, train: {}, eval: {} }}",
+                "{}{{ column: {column}, p: {}, keep: {}, train: {}, eval: {}, alpha: {}, scale: {}, shift: {}, dropped: {} }}",
                 if k > 0 { ", " } else { "" },
                 number(dropout.p()),
                 number(dropout.keep()),
                 number(train),
                 number(eval),
+                dropout.kind() == DropoutKind::Alpha,
+                exact(scale),
+                exact(shift),
+                exact(scale * ALPHA_PRIME + shift),
             );
         }
         out.push_str("],\n  layers: [\n");
@@ -178,6 +187,7 @@ impl<'a, N: Network> Explorer<'a, N> {
             };
             let (activation, alpha) = match layer_spec.activation {
                 Activation::LeakyRelu(alpha) => ("leaky_relu", alpha),
+                Activation::Elu(alpha) => ("elu", alpha),
                 other => (other.name(), 0.0),
             };
             let _ = write!(

@@ -27,7 +27,9 @@ use core::any::TypeId;
 
 use ndarray::{Array2, ArrayRef2};
 
-use super::{InstructionSet, Kernel, PANEL, dispatch, panels};
+#[cfg(feature = "train")]
+use super::panels;
+use super::{InstructionSet, Kernel, PANEL, dispatch};
 use crate::Float;
 
 /// Steps of the inner dimension per block: a block of `B` (`KC × NR`) stays in the L1 cache

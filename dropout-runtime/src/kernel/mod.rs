@@ -19,7 +19,7 @@ pub(crate) use mask::{Masked, masked};
 #[cfg(feature = "ndarray")]
 pub(crate) mod gemm;
 
-#[cfg(feature = "ndarray")]
+#[cfg(feature = "train")]
 use dropout_shared::layout::panels;
 pub(crate) use dropout_shared::layout::{PANEL, offset};
 

@@ -33,7 +33,27 @@ pub enum Activation {
     Tanh,
     /// g(z)ᵢ = e^(zᵢ) / Σⱼ e^(zⱼ), computed as e^(zᵢ − max z) for stability.
     Softmax,
+    /// SELU (Klambauer et al. 2017), PyTorch's `SELU`: g(z) = λ·z for z > 0, λ·α·(e^z − 1)
+    /// otherwise, with λ = 1.0507009873554805 and α = 1.6732632423543772 (the fixed point
+    /// of mean 0 and variance 1 that alpha dropout preserves).
+    Selu,
+    /// ELU, PyTorch's `ELU(α)`: g(z) = z for z > 0, α·(e^z − 1) otherwise; the field is α.
+    Elu(f64),
+    /// GELU in its exact form, PyTorch's default `GELU()`: g(z) = z·Φ(z) = z·½·(1 + erf(z/√2)).
+    Gelu,
+    /// Softplus, PyTorch's `Softplus()` (β = 1, threshold 20): g(z) = ln(1 + e^z), and z
+    /// itself above 20.
+    Softplus,
+    /// SiLU (swish), PyTorch's `SiLU`: g(z) = z / (1 + e^(−z)).
+    Silu,
 }
+
+/// SELU's scale λ (PyTorch's constant).
+pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_5;
+/// SELU's α (PyTorch's constant).
+pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_2;
+/// Above this, softplus returns its input (PyTorch's default threshold, with β = 1).
+pub const SOFTPLUS_THRESHOLD: f64 = 20.0;
 
 impl Activation {
     /// Applies the activation to a fixed-size vector of pre-activations.
@@ -75,6 +95,45 @@ impl Activation {
                 }
             }
             Activation::Softmax => softmax_in_place(z),
+            Activation::Selu => {
+                let (lambda, scale) = (
+                    T::from_f64(SELU_LAMBDA),
+                    T::from_f64(SELU_LAMBDA * SELU_ALPHA),
+                );
+                for v in z {
+                    *v = if *v > T::ZERO {
+                        lambda * *v
+                    } else {
+                        scale * v.exp_m1()
+                    };
+                }
+            }
+            Activation::Elu(alpha) => {
+                let alpha = T::from_f64(alpha);
+                for v in z {
+                    *v = if *v > T::ZERO { *v } else { alpha * v.exp_m1() };
+                }
+            }
+            Activation::Gelu => {
+                let (half, root_half) = (
+                    T::from_f64(0.5),
+                    T::from_f64(core::f64::consts::FRAC_1_SQRT_2),
+                );
+                for v in z {
+                    *v = *v * half * (T::ONE + (*v * root_half).erf());
+                }
+            }
+            Activation::Softplus => {
+                let threshold = T::from_f64(SOFTPLUS_THRESHOLD);
+                for v in z {
+                    *v = if *v > threshold { *v } else { v.exp().ln_1p() };
+                }
+            }
+            Activation::Silu => {
+                for v in z {
+                    *v = *v / (T::ONE + (-*v).exp());
+                }
+            }
         }
     }
 
@@ -119,6 +178,11 @@ impl Activation {
             Activation::Sigmoid => "sigmoid",
             Activation::Tanh => "tanh",
             Activation::Softmax => "softmax",
+            Activation::Selu => "selu",
+            Activation::Elu(_) => "elu",
+            Activation::Gelu => "gelu",
+            Activation::Softplus => "softplus",
+            Activation::Silu => "silu",
         }
     }
 }
@@ -144,6 +208,7 @@ impl fmt::Display for Activation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Activation::LeakyRelu(alpha) => write!(f, "leaky_relu({alpha:?})"),
+            Activation::Elu(alpha) => write!(f, "elu({alpha:?})"),
             other => f.write_str(other.name()),
         }
     }
@@ -177,6 +242,70 @@ mod tests {
         assert_eq!(s[1], 0.5);
         let t = Activation::Tanh.apply(z);
         assert_eq!(t[2], 3.0_f64.tanh());
+    }
+
+    /// Values PyTorch 2.15 gives (`torch.nn.functional`, float64), and NaN kept.
+    #[test]
+    fn the_smooth_activations_match_pytorch() {
+        let close = |got: f64, want: f64| (got - want).abs() <= 1e-15 * want.abs().max(1.0);
+        let cases: [(Activation, [f64; 4]); 5] = [
+            // z = −2, −0.5, 0.5, 25
+            (
+                Activation::Selu,
+                [
+                    -1.520_166_468_595_694_8,
+                    -0.691_758_187_802_871_3,
+                    0.525_350_493_677_740_2,
+                    26.267_524_683_887_01,
+                ],
+            ),
+            (
+                Activation::Elu(0.7),
+                [
+                    -0.605_265_301_734_371_1,
+                    -0.275_428_538_201_156_6,
+                    0.5,
+                    25.0,
+                ],
+            ),
+            (
+                Activation::Gelu,
+                [
+                    -0.045_500_263_896_358_42,
+                    -0.154_268_769_362_993_44,
+                    0.345_731_230_637_006_56,
+                    25.0,
+                ],
+            ),
+            (
+                Activation::Softplus,
+                [
+                    0.126_928_011_042_972_5,
+                    0.474_076_984_180_106_7,
+                    0.974_076_984_180_106_7,
+                    25.0,
+                ],
+            ),
+            (
+                Activation::Silu,
+                [
+                    -0.238_405_844_044_235_1,
+                    -0.188_770_334_399_072_7,
+                    0.311_229_665_600_927_3,
+                    24.999_999_999_652_8,
+                ],
+            ),
+        ];
+        for (activation, want) in cases {
+            let got = activation.apply([-2.0, -0.5, 0.5, 25.0]);
+            for (g, w) in got.iter().zip(want) {
+                assert!(close(*g, w), "{activation}: {g} vs PyTorch's {w}");
+            }
+            assert!(activation.apply([f64::NAN])[0].is_nan(), "{activation}");
+            assert!(activation.apply([f32::NAN])[0].is_nan(), "{activation}");
+        }
+        assert_eq!(Activation::Elu(0.7).to_string(), "elu(0.7)");
+        assert_eq!(Activation::Gelu.name(), "gelu");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Gradients of a loss with respect to every weight and bias, by backpropagation through the
 //! layers and the dropout masks of a batch.
 //!
-//! A dropout site multiplies unit u of sample r by m[r, u] = μ[r, u] · train_factor, so the
-//! gradient flowing back through it is multiplied by the same m: a dropped unit passes zero
-//! gradient. Biases are never masked, so a layer's bias gets its gradient even when every unit
+//! A dropout site multiplies unit u of sample r by m[r, u] = μ[r, u] · train_factor (alpha
+//! dropout: by μ[r, u] · A, then adds its shift), so the gradient flowing back through it is
+//! multiplied by the same m: a dropped unit passes zero gradient. Biases are never masked, so a layer's bias gets its gradient even when every unit
 //! feeding the layer is dropped.
 
 use alloc::vec::Vec;
@@ -16,7 +16,8 @@ use super::Loss;
 
 use crate::kernel::gemm::{bias_rows, gemm_forward, gemm_input_gradient, gemm_weight_gradient};
 use crate::kernel::offset;
-use crate::{Activation, Error, Float, Masks, Network, Scaling};
+use crate::site::ALPHA_PRIME;
+use crate::{Activation, Dropout, DropoutKind, Error, Float, Masks, Network};
 
 /// The gradient of a loss with respect to every parameter of a network of type `N`, in its
 /// shapes. Gradients of one network type cannot be applied to another: the types differ.
@@ -179,12 +180,11 @@ impl Objective {
     }
 }
 
-/// What each dropout site does in a training pass: its keep probability and the factor that
-/// multiplies kept units.
+/// What each dropout site does: its probability (as declared, or overridden) and the factors
+/// of the two passes.
 #[derive(Clone, Debug)]
 pub(crate) struct SiteParams {
-    pub keep: Vec<f64>,
-    pub train_factor: Vec<f64>,
+    pub sites: Vec<Dropout>,
     pub eval_factor: Vec<f64>,
 }
 
@@ -192,57 +192,78 @@ impl SiteParams {
     /// As declared, or with every site's drop probability replaced by `p_override`.
     pub fn of<N: Network>(p_override: Option<f64>) -> Self {
         let scaling = N::SPEC.scaling;
-        let keep: Vec<f64> = N::SPEC
+        let sites: Vec<Dropout> = N::SPEC
             .sites()
-            .map(|(_, _, d)| p_override.map_or(d.keep(), |p| 1.0 - p))
+            .map(
+                |(_, _, d)| match p_override.and_then(|p| Dropout::with_p(p).ok()) {
+                    Some(other) if d.kind() == DropoutKind::Alpha => other.alpha(),
+                    Some(other) => other,
+                    None => d,
+                },
+            )
             .collect();
-        let train_factor = keep
-            .iter()
-            .map(|&k| {
-                if scaling == Scaling::Inverted {
-                    1.0 / k
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        let eval_factor = keep
-            .iter()
-            .map(|&k| if scaling == Scaling::Classic { k } else { 1.0 })
-            .collect();
-        SiteParams {
-            keep,
-            train_factor,
-            eval_factor,
+        let eval_factor = sites.iter().map(|&d| scaling.eval_factor(d)).collect();
+        SiteParams { sites, eval_factor }
+    }
+
+    /// The keep probability of site `site`.
+    pub fn keep(&self, site: usize) -> f64 {
+        self.sites.get(site).map_or(1.0, |d| d.keep())
+    }
+
+    /// What site `site` does in a training pass to a batch whose mask bits are `bits` (one row
+    /// per sample): `a ← a ⊙ scale (+ shift)`.
+    pub fn effect<N: Network>(&self, site: usize, bits: &Array2<bool>) -> SiteEffect<N::Scalar> {
+        let t = N::Scalar::from_f64;
+        let dropout = self.sites.get(site).copied().unwrap_or(Dropout::NONE);
+        if dropout.kind() == DropoutKind::Alpha {
+            let (scale, shift) = dropout.alpha_affine();
+            let (kept, kept_shift, dropped) = (t(scale), t(shift), t(scale * ALPHA_PRIME + shift));
+            // Every slot stored, without a branch on the (random) bits: vectorised.
+            SiteEffect {
+                scale: bits.mapv(|k| if k { kept } else { N::Scalar::ZERO }),
+                shift: Some(bits.mapv(|k| if k { kept_shift } else { dropped })),
+            }
+        } else {
+            let factor = t(N::SPEC.scaling.train_factor(dropout));
+            SiteEffect {
+                scale: bits.mapv(|k| if k { factor } else { N::Scalar::ZERO }),
+                shift: None,
+            }
         }
     }
 }
 
-/// How the sites act in a pass: by a scalar (evaluation) or by one multiplier matrix per site
-/// (training: mask bit × train factor, one row per sample).
-pub(crate) enum SiteMode<'a, T> {
-    Eval(&'a SiteParams),
-    Train(&'a [Array2<T>]),
+/// What a site does to a batch in a training pass: multiply by `scale` (mask bit × factor,
+/// which is also what the gradient is multiplied by), then add `shift` (alpha dropout).
+pub(crate) struct SiteEffect<T> {
+    pub scale: Array2<T>,
+    pub shift: Option<Array2<T>>,
 }
 
-/// The per-site multiplier matrices of a batch of masks.
+/// How the sites act in a pass: by a scalar (evaluation) or by one effect per site (training,
+/// one row per sample).
+pub(crate) enum SiteMode<'a, T> {
+    Eval(&'a SiteParams),
+    Train(&'a [SiteEffect<T>]),
+}
+
+/// The per-site effects of a batch of masks.
 pub(crate) fn multipliers<N: Network>(
     masks: &[N::Masks],
     params: &SiteParams,
-) -> Vec<Array2<N::Scalar>> {
+) -> Vec<SiteEffect<N::Scalar>> {
     N::SPEC
         .sites()
         .enumerate()
         .map(|(site, (_, size, _))| {
-            let factor = N::Scalar::from_f64(params.train_factor[site]);
-            let mut m = Array2::from_elem((masks.len(), size), N::Scalar::ZERO);
-            for (mut row, set) in m.rows_mut().into_iter().zip(masks) {
-                // Every slot stored, without a branch on the (random) bits: vectorised.
+            let mut bits = Array2::from_elem((masks.len(), size), false);
+            for (mut row, set) in bits.rows_mut().into_iter().zip(masks) {
                 for (slot, &kept) in row.iter_mut().zip(set.site(site).unwrap_or(&[])) {
-                    *slot = if kept { factor } else { N::Scalar::ZERO };
+                    *slot = kept;
                 }
             }
-            m
+            params.effect::<N>(site, &bits)
         })
         .collect()
 }
@@ -264,7 +285,13 @@ fn apply_site<T: Float + LinalgScalar>(a: &mut Array2<T>, mode: &SiteMode<'_, T>
                 a.mapv_inplace(|v| v * T::from_f64(factor));
             }
         }
-        SiteMode::Train(multipliers) => *a *= &multipliers[site],
+        SiteMode::Train(effects) => {
+            let effect = &effects[site];
+            *a *= &effect.scale;
+            if let Some(shift) = &effect.shift {
+                *a += shift;
+            }
+        }
     }
 }
 
@@ -349,6 +376,57 @@ fn activation_backward<T: Float>(
                 }
                 Activation::Sigmoid => times_slope(dg, z, g, |_, g| g * (T::ONE - g)),
                 Activation::Tanh => times_slope(dg, z, g, |_, g| T::ONE - g * g),
+                Activation::Selu => {
+                    // g = λα(e^z − 1) below 0, so g' = λα·e^z = g + λα.
+                    let lambda = T::from_f64(crate::layer::activation::SELU_LAMBDA);
+                    let scale = T::from_f64(
+                        crate::layer::activation::SELU_LAMBDA
+                            * crate::layer::activation::SELU_ALPHA,
+                    );
+                    times_slope(
+                        dg,
+                        z,
+                        g,
+                        |z, g| if z > T::ZERO { lambda } else { g + scale },
+                    );
+                }
+                Activation::Elu(alpha) => {
+                    let alpha = T::from_f64(alpha);
+                    times_slope(
+                        dg,
+                        z,
+                        g,
+                        |z, g| if z > T::ZERO { T::ONE } else { g + alpha },
+                    );
+                }
+                Activation::Gelu => {
+                    // Φ(z) + z·φ(z).
+                    let (half, root_half) = (
+                        T::from_f64(0.5),
+                        T::from_f64(core::f64::consts::FRAC_1_SQRT_2),
+                    );
+                    let density = T::from_f64(
+                        0.5 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2,
+                    );
+                    times_slope(dg, z, g, |z, _| {
+                        half * (T::ONE + (z * root_half).erf())
+                            + z * density * (-(z * z) * half).exp()
+                    });
+                }
+                Activation::Softplus => {
+                    let threshold = T::from_f64(crate::layer::activation::SOFTPLUS_THRESHOLD);
+                    times_slope(dg, z, g, |z, _| {
+                        if z > threshold {
+                            T::ONE
+                        } else {
+                            T::ONE / (T::ONE + (-z).exp())
+                        }
+                    });
+                }
+                Activation::Silu => times_slope(dg, z, g, |z, _| {
+                    let s = T::ONE / (T::ONE + (-z).exp());
+                    s * (T::ONE + z * (T::ONE - s))
+                }),
                 _ => {}
             }
         }
@@ -375,7 +453,7 @@ pub(crate) fn loss_and_gradients<N: Network>(
     tape: &Tape<N::Scalar>,
     objective: Objective,
     targets: &ArrayRef2<N::Scalar>,
-    multipliers: &[Array2<N::Scalar>],
+    multipliers: &[SiteEffect<N::Scalar>],
 ) -> (f64, Gradients<N>)
 where
     N::Scalar: LinalgScalar,
@@ -392,7 +470,7 @@ fn backward<N: Network>(
     tape: &Tape<N::Scalar>,
     objective: Objective,
     d_loss: Array2<N::Scalar>,
-    multipliers: &[Array2<N::Scalar>],
+    multipliers: &[SiteEffect<N::Scalar>],
 ) -> Gradients<N>
 where
     N::Scalar: LinalgScalar,
@@ -408,7 +486,7 @@ where
         };
         if layer_spec.dropout.is_some() {
             site -= 1;
-            d *= &multipliers[site];
+            d *= &multipliers[site].scale;
         }
         // A loss on the logits has its gradient with respect to z already.
         if !(idx == last && objective.on_logits) {

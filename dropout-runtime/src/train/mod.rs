@@ -329,29 +329,30 @@ fn check_finite<T: Float>(data: &ArrayRef2<T>, what: &'static str) -> Result<(),
     Ok(())
 }
 
-/// One multiplier matrix per site for a batch of `rows` samples: each unit kept with the site's
-/// keep probability (sample by sample, sites in order, units in order) and scaled by its factor.
+/// One effect per site for a batch of `rows` samples: each unit kept with the site's keep
+/// probability (sample by sample, sites in order, units in order).
 fn sample_multipliers<N: Network, R: rand::Rng>(
     rng: &mut R,
     rows: usize,
     params: &SiteParams,
-) -> Vec<Array2<N::Scalar>> {
+) -> Vec<backprop::SiteEffect<N::Scalar>> {
     let sizes: Vec<usize> = N::SPEC.sites().map(|(_, size, _)| size).collect();
-    let mut multipliers: Vec<Array2<N::Scalar>> = sizes
+    let mut bits: Vec<Array2<bool>> = sizes
         .iter()
-        .map(|&size| Array2::from_elem((rows, size), N::Scalar::ZERO))
+        .map(|&size| Array2::from_elem((rows, size), false))
         .collect();
     for r in 0..rows {
-        for (site, m) in multipliers.iter_mut().enumerate() {
-            let factor = N::Scalar::from_f64(params.train_factor[site]);
+        for (site, m) in bits.iter_mut().enumerate() {
+            let keep = params.keep(site);
             for slot in m.row_mut(r) {
-                if rng.random_bool(params.keep[site]) {
-                    *slot = factor;
-                }
+                *slot = rng.random_bool(keep);
             }
         }
     }
-    multipliers
+    bits.iter()
+        .enumerate()
+        .map(|(site, bits)| params.effect::<N>(site, bits))
+        .collect()
 }
 
 fn evaluate_with<N: Network>(

@@ -10,7 +10,8 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::{Activation, Error, Layer, Masks, Network, Scaling};
+use crate::site::ALPHA_PRIME;
+use crate::{Activation, DropoutKind, Error, Layer, Masks, Network, Scaling};
 
 /// The output of `net` at `x`, where `site(k, values)` transforms the activations at dropout
 /// site k (in order μ⁰, μ¹, …) before the next layer reads them.
@@ -92,28 +93,42 @@ pub fn run_from<N: Network>(
 /// What each site does in a training pass under `masks`, as the network's scaling convention
 /// defines it: a dropped unit becomes 0, a kept one is multiplied by 1/keep under `inverted`
 /// scaling and left alone under `classic`. For [`forward_with`].
+///
+/// An alpha-dropout site computes PyTorch's `AlphaDropout` as its paper writes it:
+/// A·(x·μ + α′·(1 − μ)) + B.
 pub fn training_sites<N: Network>(masks: &N::Masks) -> impl FnMut(usize, &mut [f64]) + '_ {
-    let keeps: Vec<f64> = N::SPEC.sites().map(|(_, _, d)| d.keep()).collect();
+    let sites: Vec<crate::Dropout> = N::SPEC.sites().map(|(_, _, d)| d).collect();
     move |site, a| {
+        let bits = masks.site(site).unwrap_or(&[]);
+        if sites[site].kind() == DropoutKind::Alpha {
+            let p = sites[site].p();
+            let big_a = 1.0 / libm::sqrt((1.0 - p) * (1.0 + p * ALPHA_PRIME * ALPHA_PRIME));
+            let big_b = -big_a * ALPHA_PRIME * p;
+            for (v, &kept) in a.iter_mut().zip(bits) {
+                let mu = if kept { 1.0 } else { 0.0 };
+                *v = big_a * (*v * mu + ALPHA_PRIME * (1.0 - mu)) + big_b;
+            }
+            return;
+        }
         let factor = match N::SPEC.scaling {
-            Scaling::Inverted => 1.0 / keeps[site],
+            Scaling::Inverted => 1.0 / sites[site].keep(),
             Scaling::Classic => 1.0,
         };
         // Multiplied, as the literature writes it: a dropped NaN or infinity stays NaN.
-        for (v, &kept) in a.iter_mut().zip(masks.site(site).unwrap_or(&[])) {
+        for (v, &kept) in a.iter_mut().zip(bits) {
             *v *= if kept { factor } else { 0.0 };
         }
     }
 }
 
 /// What each site does in an evaluation pass: nothing under `inverted` scaling, × keep under
-/// `classic`. For [`forward_with`].
+/// `classic`; nothing for alpha dropout. For [`forward_with`].
 pub fn evaluation_sites<N: Network>() -> impl FnMut(usize, &mut [f64]) {
-    let keeps: Vec<f64> = N::SPEC.sites().map(|(_, _, d)| d.keep()).collect();
+    let sites: Vec<crate::Dropout> = N::SPEC.sites().map(|(_, _, d)| d).collect();
     move |site, a| {
-        if N::SPEC.scaling == Scaling::Classic {
+        if N::SPEC.scaling == Scaling::Classic && sites[site].kind() == DropoutKind::Standard {
             for v in a.iter_mut() {
-                *v *= keeps[site];
+                *v *= sites[site].keep();
             }
         }
     }
@@ -149,6 +164,18 @@ fn activate(activation: Activation, mut z: Vec<f64>) -> Vec<f64> {
                     Activation::LeakyRelu(alpha) if *v < 0.0 => alpha * *v,
                     Activation::Sigmoid => 1.0 / (1.0 + libm::exp(-*v)),
                     Activation::Tanh => libm::tanh(*v),
+                    // The remaining ones as PyTorch's documentation writes them, NaN kept.
+                    _ if v.is_nan() => *v,
+                    Activation::Selu => {
+                        use crate::layer::activation::{SELU_ALPHA, SELU_LAMBDA};
+                        SELU_LAMBDA * (v.max(0.0) + (SELU_ALPHA * (libm::exp(*v) - 1.0)).min(0.0))
+                    }
+                    Activation::Elu(alpha) if *v <= 0.0 => alpha * (libm::exp(*v) - 1.0),
+                    Activation::Gelu => {
+                        0.5 * *v * (1.0 + libm::erf(*v / core::f64::consts::SQRT_2))
+                    }
+                    Activation::Softplus if *v <= 20.0 => libm::log1p(libm::exp(*v)),
+                    Activation::Silu => *v / (1.0 + libm::exp(-*v)),
                     _ => *v,
                 };
             }

@@ -33,7 +33,7 @@ use alloc::vec::Vec;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt as _, SeedableRng as _};
 
-use crate::{Float, Masks, Network, Scaling, reference};
+use crate::{Float, Masks, Network, reference};
 
 /// The tolerance of comparisons with the reference: |got − want| ≤ tol · max(1, |want|).
 fn tolerance<N: Network>() -> f64 {
@@ -182,13 +182,13 @@ fn check_inputs<N: Network>(
 
 /// Dropping every unit of a site leaves the next layer only its biases: the output no longer
 /// depends on the input and equals the reference started from that layer with zero inputs
-/// (z = b), every other unit kept.
+/// (z = b), every other unit kept. (An alpha-dropout site gives the next layer A·α′ + B in
+/// every unit instead of zeros.)
 ///
 /// # Panics
 /// On the first site and input where this fails.
 pub fn check_site_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let keeps = keeps::<N>();
     let sites: Vec<(usize, usize)> = N::SPEC
         .sites()
         .map(|(_, size, _)| size)
@@ -215,17 +215,25 @@ pub fn check_site_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
                 N::SPEC.name
             );
         };
+        // Every later site keeps everything: what the reference does to its units then.
+        let all_kept = N::Masks::ALL_KEPT;
+        let mut later_sites = reference::training_sites::<N>(&all_kept);
         let later_sites = |k: usize, a: &mut [f64]| {
-            if N::SPEC.scaling == Scaling::Inverted && k > site {
-                for v in a.iter_mut() {
-                    *v /= keeps[k];
-                }
+            if k > site {
+                later_sites(k, a);
             }
+        };
+        let dropped = match N::SPEC.sites().nth(site).map(|(_, _, d)| d) {
+            Some(d) if d.kind() == crate::DropoutKind::Alpha => {
+                let (a, b) = d.alpha_affine();
+                a * crate::site::ALPHA_PRIME + b
+            }
+            _ => 0.0,
         };
         let want = reference_pass(reference::run_from(
             net,
             reader,
-            alloc::vec![0.0; size],
+            alloc::vec![dropped; size],
             later_sites,
         ));
         let mut first: Option<N::Output> = None;
@@ -306,26 +314,18 @@ pub fn check_keep_one_sites<N: Network>(net: &N, cases: usize, seed: u64) {
             if let Some(bits) = masks.site_mut(site) {
                 bits.fill(true);
             }
+            let mut others = reference::training_sites::<N>(&masks);
             let want_masked = reference_pass(reference::forward_with(net, &exact, |k, a| {
-                if k == site {
-                    return;
-                }
-                let factor = if N::SPEC.scaling == Scaling::Inverted {
-                    1.0 / keeps[k]
-                } else {
-                    1.0
-                };
-                for (v, &kept) in a.iter_mut().zip(masks.site(k).unwrap_or(&[])) {
-                    *v = if kept { *v * factor } else { 0.0 };
+                if k != site {
+                    others(k, a);
                 }
             }));
             let what = format!("site {site} has p = 0 but changes the values of a training pass");
             assert_matches::<N>(&net.forward_masked(&x, &masks), &want_masked, &what, &exact);
+            let mut others = reference::evaluation_sites::<N>();
             let want_eval = reference_pass(reference::forward_with(net, &exact, |k, a| {
-                if k != site && N::SPEC.scaling == Scaling::Classic {
-                    for v in a.iter_mut() {
-                        *v *= keeps[k];
-                    }
+                if k != site {
+                    others(k, a);
                 }
             }));
             let what =
