@@ -31,6 +31,20 @@ network! {
     }
 }
 
+network! {
+    /// The toy with DropConnect (Wan et al. 2013) on the weights into `h3` instead of the unit
+    /// site μ² in front of them: each of those six weights has its own mask bit. The weights are
+    /// copied from `Toy`.
+    pub struct ToyConnect<f32> {
+        scaling: classic,
+        input: 2, dropout(keep = 1.0),
+        dense 3 relu, dropout(p = 0.5),
+        dense 3 relu,
+        dense 2 relu dropconnect(p = 0.5), dropout(p = 0.5),
+        dense 1 identity,
+    }
+}
+
 /// How many sampled masks the Monte Carlo estimate averages.
 const MC_SAMPLES: usize = 10_000;
 
@@ -130,7 +144,66 @@ fn walk_through(toy: &Toy, seed: Option<u64>, masks: &ToyMasks) -> Result<String
         "\nEvaluation pass under classic scaling, layer by layer:\n\n{}",
         toy.trace_eval(&x)
     )?;
+    drop_connect(&mut out, toy, masks)?;
     Ok(out)
+}
+
+/// DropConnect on the weights into `h3`: with every neuron's row equal to μ² it is the unit
+/// pass; with rows of its own it is a pass unit dropout cannot express.
+fn drop_connect(out: &mut String, toy: &Toy, masks: &ToyMasks) -> fmt::Result {
+    let x = [1.0, 1.0];
+    let connect = ToyConnect {
+        h1: toy.h1,
+        h2: toy.h2,
+        h3: toy.h3,
+        output: toy.output,
+    };
+    let as_units = ToyConnectMasks {
+        input: masks.input,
+        h1: masks.h1,
+        h3: masks.h3,
+        h3_weights: [masks.h2; 2],
+    };
+    let [same] = connect.forward_masked(&x, &as_units);
+    let own_rows = ToyConnectMasks {
+        h3_weights: [[false, true, true], [true, true, false]],
+        ..as_units
+    };
+    let [other] = connect.forward_masked(&x, &own_rows);
+    let [eval] = connect.forward(&x);
+    writeln!(
+        out,
+        "DropConnect on the weights into h3 (p = 0.5) instead of the unit site μ²:"
+    )?;
+    writeln!(
+        out,
+        "  every row of M(h3) equal to μ² = {}: prediction {same}",
+        Bits(&masks.h2)
+    )?;
+    writeln!(
+        out,
+        "  M(h3) = ((0, 1, 1), (1, 1, 0)), a row per neuron of h3: prediction {other}"
+    )?;
+    writeln!(
+        out,
+        "  evaluation (each weight × keep = 0.5, as a unit site × keep): {eval}"
+    )
+}
+
+/// Mask bits as `(1, 0, 1)`.
+struct Bits<'a>(&'a [bool]);
+
+impl fmt::Display for Bits<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(")?;
+        for (idx, &kept) in self.0.iter().enumerate() {
+            if idx > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(if kept { "1" } else { "0" })?;
+        }
+        f.write_str(")")
+    }
 }
 
 /// Training-mode dropout makes the network an ensemble of 2⁸ thinned networks (μ⁰ keeps
@@ -220,6 +293,7 @@ mod tests {
             walk_through(&toy, None, &ARTICLE_MASKS).unwrap() + &ensemble(&toy, None).unwrap();
         let quoted = readme_blocks("The toy network, layer by layer")
             .into_iter()
+            .chain(readme_blocks("Two scaling conventions"))
             .chain(readme_blocks("Dropout as an ensemble"));
         let mut lines = 0;
         for block in quoted {
@@ -231,6 +305,6 @@ mod tests {
                 lines += 1;
             }
         }
-        assert_eq!(lines, 16, "the README's excerpts were not found");
+        assert_eq!(lines, 20, "the README's excerpts were not found");
     }
 }

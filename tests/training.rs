@@ -47,6 +47,28 @@ network! {
 }
 
 network! {
+    /// DropConnect on two layers, one of them behind a unit site, under inverted scaling.
+    #[derive(Clone)]
+    struct ConnectNet<f64> {
+        input: 3, dropout(p = 0.2),
+        dense 4 tanh dropconnect(p = 0.5), dropout(p = 0.3),
+        dense 3 relu,
+        dense 2 identity dropconnect(keep = 0.6),
+    }
+}
+
+network! {
+    /// DropConnect under classic scaling.
+    #[derive(Clone)]
+    struct ClassicConnectNet<f64> {
+        scaling: classic,
+        input: 2,
+        dense 5 sigmoid dropconnect(p = 0.4),
+        dense 3 softmax dropconnect(p = 0.25),
+    }
+}
+
+network! {
     /// Inverted scaling with logits out, for the cross-entropy losses.
     #[derive(Clone)]
     struct LogitNet<f64> {
@@ -183,6 +205,66 @@ fn gradients_match_finite_differences_inverted_softmax_cross_entropy() {
     );
     let net = drawn(InvertedNet::init, 5);
     check_against_finite_differences(&net, Loss::SoftmaxCrossEntropy, 15, [0.0, 0.0, 1.0]);
+}
+
+#[test]
+fn gradients_match_finite_differences_through_dropconnect() {
+    let net = drawn(ConnectNet::init, 31);
+    check_against_finite_differences(&net, Loss::MeanSquaredError, 32, [0.5, -1.0]);
+    let net = drawn(ClassicConnectNet::init, 33);
+    check_against_finite_differences(&net, Loss::SoftmaxCrossEntropy, 34, [0.0, 1.0, 0.0]);
+}
+
+#[test]
+fn dropped_weights_get_no_gradient_and_batches_average_samples() {
+    let net = drawn(ConnectNet::init, 35);
+    let mut rng = ChaCha8Rng::seed_from_u64(36);
+    let mut masks = ConnectNetMasks::ALL_KEPT;
+    masks.h1_weights[2][1] = false;
+    let (_, grads) = gradients(
+        &net,
+        &[0.3, -0.7, 1.1],
+        &masks,
+        &[1.0, 0.0],
+        Loss::MeanSquaredError,
+    )
+    .unwrap();
+    assert_eq!(grads.weight(0, 2, 1), Some(0.0));
+    assert_ne!(grads.weight(0, 2, 0), Some(0.0));
+    let x = Array2::from_shape_fn((4, 3), |_| rng.random_range(-1.0..1.0));
+    let targets = Array2::from_shape_fn((4, 2), |_| rng.random_range(-1.0..1.0));
+    let masks: Vec<_> = (0..4).map(|_| net.sample_masks(&mut rng)).collect();
+    let (_, batch) = gradients_batch(&net, &x, &masks, &targets, Loss::MeanSquaredError).unwrap();
+    for (layer, spec) in ConnectNet::SPEC.layers.iter().enumerate() {
+        for n in 0..spec.size {
+            for i in 0..spec.fan_in {
+                let mean: f64 = (0..4)
+                    .map(|r| {
+                        let xr = [x[[r, 0]], x[[r, 1]], x[[r, 2]]];
+                        let target = [targets[[r, 0]], targets[[r, 1]]];
+                        let (_, g) =
+                            gradients(&net, &xr, &masks[r], &target, Loss::MeanSquaredError)
+                                .unwrap();
+                        g.weight(layer, n, i).unwrap() / 4.0
+                    })
+                    .sum();
+                assert!((batch.weight(layer, n, i).unwrap() - mean).abs() < 1e-12);
+            }
+        }
+    }
+    // The trainer's evaluation pass is the generated one, DropConnect's scaling included.
+    let engine = predict(&net, &x).unwrap();
+    let generated = net.forward_batch(x.view()).unwrap();
+    for (a, b) in engine.iter().zip(generated.iter()) {
+        assert!((a - b).abs() < 1e-12);
+    }
+    let net = drawn(ClassicConnectNet::init, 37);
+    let x = Array2::from_shape_fn((3, 2), |_| rng.random_range(-1.0..1.0));
+    let engine = predict(&net, &x).unwrap();
+    let generated = net.forward_batch(x.view()).unwrap();
+    for (a, b) in engine.iter().zip(generated.iter()) {
+        assert!((a - b).abs() < 1e-12);
+    }
 }
 
 #[test]

@@ -33,7 +33,7 @@ pub(crate) enum Item {
     Input { key: Ident, size: Size },
     /// `dropout(p = 0.5)` or `alpha_dropout(p = 0.1)`
     Dropout(DropoutSpec),
-    /// `[name:] dense 3 relu [{ weights: …, bias: … }]`
+    /// `[name:] dense 3 relu [dropconnect(p = …)] [{ weights: …, bias: … }]`
     Dense(Box<DenseSpec>),
     /// `test name { input: …, masks: …, expect: … }`
     Test(TestBlock),
@@ -102,6 +102,8 @@ pub(crate) struct DenseSpec {
     pub kind: Ident,
     pub size: Size,
     pub activation: ActivationSpec,
+    /// `dropconnect(p = …)` after the activation.
+    pub dropconnect: Option<DropoutSpec>,
     pub body: Option<Body>,
 }
 
@@ -412,6 +414,17 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
             Ok(Item::Dense(Box::new(dense)))
         }
         ItemKind::Dense => Ok(Item::Dense(Box::new(parse_dense(input, errors)?))),
+        ItemKind::Unknown
+            if input.peek2(token::Paren)
+                && input
+                    .fork()
+                    .call(Ident::parse_any)
+                    .is_ok_and(|keyword| keyword == "dropconnect") =>
+        {
+            Err(input.error(
+                "`dropconnect(…)` masks the weights of one layer: write it on the layer, after its activation, e.g. `dense 3 relu dropconnect(p = 0.5)`",
+            ))
+        }
         ItemKind::Unknown => Err(input.error(EXPECTED_ITEM)),
     }
 }
@@ -484,21 +497,39 @@ fn parse_dense(input: ParseStream, errors: &mut Errors) -> syn::Result<DenseSpec
     } else {
         None
     };
+    let dropconnect = if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
+        let keyword = input.fork().call(Ident::parse_any)?;
+        if keyword != "dropconnect" {
+            return Err(syn::Error::new(
+                keyword.span(),
+                format!(
+                    "expected `dropconnect(p = …)`, `{{`, `,` or the end of the network after the layer's activation, found `{keyword}`"
+                ),
+            ));
+        }
+        Some(parse_dropout(input, errors)?)
+    } else {
+        None
+    };
     let body = if input.peek(token::Brace) {
         Some(parse_body(input, errors)?)
     } else {
         None
     };
     if !input.is_empty() && !input.peek(Token![,]) {
-        return Err(
-            input.error("expected `{`, `,` or the end of the network after the layer's activation")
-        );
+        let expected = if dropconnect.is_some() {
+            "expected `{`, `,` or the end of the network after `dropconnect(…)`"
+        } else {
+            "expected `dropconnect(p = …)`, `{`, `,` or the end of the network after the layer's activation"
+        };
+        return Err(input.error(expected));
     }
     Ok(DenseSpec {
         name: None,
         kind,
         size,
         activation: ActivationSpec { ident, args },
+        dropconnect,
         body,
     })
 }

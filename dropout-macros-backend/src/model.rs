@@ -36,17 +36,27 @@ pub(crate) enum Scaling {
 pub(crate) struct Prob {
     pub p: f64,
     pub keep: f64,
-    /// `alpha_dropout(…)` rather than `dropout(…)`.
-    pub alpha: bool,
+    pub kind: DropoutKind,
+}
+
+/// Which keyword declared a probability.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DropoutKind {
+    /// `dropout(…)`, on units.
+    Standard,
+    /// `alpha_dropout(…)`, on units.
+    Alpha,
+    /// `dropconnect(…)`, on a layer's weights.
+    Connect,
 }
 
 impl Prob {
-    /// The site's keyword.
+    /// The keyword that declares it.
     pub fn keyword(self) -> &'static str {
-        if self.alpha {
-            "alpha_dropout"
-        } else {
-            "dropout"
+        match self.kind {
+            DropoutKind::Standard => "dropout",
+            DropoutKind::Alpha => "alpha_dropout",
+            DropoutKind::Connect => "dropconnect",
         }
     }
 }
@@ -64,6 +74,8 @@ pub(crate) struct Layer {
     pub declared: bool,
     /// The site on this layer's neurons.
     pub dropout: Option<Prob>,
+    /// DropConnect on this layer's weights.
+    pub dropconnect: Option<Prob>,
 }
 
 #[derive(Clone, Copy)]
@@ -154,6 +166,14 @@ impl Model {
             .collect()
     }
 
+    /// The layers with DropConnect, in order, with their index.
+    pub fn connections(&self) -> impl Iterator<Item = (usize, &Layer, Prob)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .filter_map(|(idx, layer)| layer.dropconnect.map(|prob| (idx, layer, prob)))
+    }
+
     /// The struct holding one mask per site: `ToyMasks` for `Toy`.
     pub fn masks_ident(&self) -> Ident {
         // `format_ident!` drops a raw identifier's `r#`: `r#type` gives `typeMasks`.
@@ -162,6 +182,13 @@ impl Model {
 
     pub fn all_weights_declared(&self) -> bool {
         self.layers.iter().all(|layer| layer.params.is_some())
+    }
+}
+
+impl Layer {
+    /// The field of the masks struct for this layer's DropConnect mask: `h1_weights`.
+    pub fn connections_field(&self) -> Ident {
+        quote::format_ident!("{}_weights", self.name)
     }
 }
 

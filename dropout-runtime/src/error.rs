@@ -53,6 +53,14 @@ pub enum Error {
         /// The most the page draws.
         max: usize,
     },
+    /// A network whose masks are not unit bits (DropConnect, Gaussian dropout): the explorer
+    /// page toggles units only.
+    NotExplorable {
+        /// The first layer (or `"input"`) with such masks.
+        layer: &'static str,
+        /// What its masks are: `"DropConnect"` or `"Gaussian dropout"`.
+        kind: &'static str,
+    },
     /// A Monte Carlo estimate asked for zero samples.
     NoSamples,
     /// Targets whose shape is not one row of outputs per sample.
@@ -215,7 +223,7 @@ impl fmt::Display for Error {
             ),
             Error::TooManyUnits { found, max } => write!(
                 f,
-                "exact moments enumerate 2^n masks; this network has n = {found} droppable units, more than the limit of {max}"
+                "exact moments enumerate 2^n masks; this network has n = {found} droppable units and weights, more than the limit of {max}"
             ),
             Error::InstructionSet(set) => {
                 write!(f, "this CPU cannot run the {set} instruction set")
@@ -223,6 +231,10 @@ impl fmt::Display for Error {
             Error::TooLargeToDraw { units, max } => write!(
                 f,
                 "the explorer draws every unit; this network has a layer of {units} units, more than {max}"
+            ),
+            Error::NotExplorable { layer, kind } => write!(
+                f,
+                "the explorer page toggles units on and off; `{layer}` has {kind}, whose masks are not unit bits (its passes are in `trace` and `diagram`)"
             ),
             Error::NoSamples => f.write_str("a Monte Carlo estimate needs at least one sample"),
             #[cfg(feature = "diagram")]

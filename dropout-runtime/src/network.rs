@@ -39,7 +39,7 @@ pub trait Network {
         + for<'a> TryFrom<&'a [Self::Scalar]>;
     /// `[Scalar; N_OUTPUTS]`.
     type Output: Copy + Debug + AsRef<[Self::Scalar]> + AsMut<[Self::Scalar]>;
-    /// The struct with one mask per dropout site.
+    /// The struct with one mask per dropout site (and one per layer with DropConnect).
     type Masks: Masks;
 
     /// The architecture as declared.
@@ -71,13 +71,20 @@ pub trait Network {
     fn layer_mut(&mut self, idx: usize) -> Option<&mut dyn Layer<Self::Scalar>>;
 
     /// Draws masks: each unit of each site kept independently with the site's keep
-    /// probability, sites in order μ⁰, μ¹, …, units in order.
+    /// probability, sites in order μ⁰, μ¹, …, units in order; then each weight of each layer
+    /// with DropConnect, layers in order, neuron by neuron.
     #[cfg(feature = "rand")]
     fn sample_masks<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Self::Masks {
         let mut masks = Self::Masks::ALL_KEPT;
         for (idx, (_, _, dropout)) in Self::SPEC.sites().enumerate() {
             let site = crate::Site::new(Self::SPEC.scaling, dropout);
             if let Some(bits) = masks.site_mut(idx) {
+                site.sample_into(rng, bits);
+            }
+        }
+        for (idx, (_, _, _, dropout)) in Self::SPEC.connections().enumerate() {
+            let site = crate::Site::new(Self::SPEC.scaling, dropout);
+            if let Some(bits) = masks.connections_mut(idx) {
                 site.sample_into(rng, bits);
             }
         }
@@ -97,6 +104,14 @@ pub trait Masks: Copy + Debug + PartialEq {
 
     /// The bits of site `idx`, mutably.
     fn site_mut(&mut self, idx: usize) -> Option<&mut [bool]>;
+
+    /// The weight mask of the `idx`-th layer with DropConnect (in the order of
+    /// [`NetworkSpec::connections`](crate::NetworkSpec::connections)), neuron by neuron: bit
+    /// `neuron · fan_in + input` keeps the weight from `input` to `neuron`.
+    fn connections(&self, idx: usize) -> Option<&[bool]>;
+
+    /// The weight mask of the `idx`-th layer with DropConnect, mutably.
+    fn connections_mut(&mut self, idx: usize) -> Option<&mut [bool]>;
 
     /// Masks that drop every unit of site `idx` and keep all others; `None` if the network has
     /// no site `idx`.

@@ -7,7 +7,7 @@ use core::fmt;
 use dropout_shared::Superscript;
 
 pub use crate::layer::dense::{f32_layer_from_bytes, f64_layer_from_bytes};
-pub use crate::site::{checked_alpha_dropout, checked_dropout};
+pub use crate::site::{checked_alpha_dropout, checked_dropconnect, checked_dropout};
 pub use crate::{
     Activation, Dense, Dropout, Error, Float, Layer, LayerSpec, Masks, Network, NetworkSpec,
     Scaling, Site,
@@ -73,21 +73,46 @@ mod zero_bits {
 }
 
 /// Formats masks as `μ⁰ = (1, 1), μ¹ = (1, 0, 1)`; each entry is the site's depth (0 for the
-/// input, k for the k-th layer) and its bits.
+/// input, k for the k-th layer) and its bits. The weight masks of layers with DropConnect
+/// follow, one row per neuron: `M(h2) = ((1, 0, 1), (1, 1, 0))`; each entry is the layer's
+/// name, its fan-in and its bits neuron by neuron.
 ///
 /// # Errors
 /// Only those of the formatter.
-pub fn fmt_masks(f: &mut fmt::Formatter<'_>, sites: &[(usize, &[bool])]) -> fmt::Result {
-    for (idx, (depth, bits)) in sites.iter().enumerate() {
-        if idx > 0 {
-            f.write_str(", ")?;
-        }
-        write!(f, "μ{} = (", Superscript(*depth))?;
+pub fn fmt_masks(
+    f: &mut fmt::Formatter<'_>,
+    sites: &[(usize, &[bool])],
+    connections: &[(&str, usize, &[bool])],
+) -> fmt::Result {
+    let bits = |f: &mut fmt::Formatter<'_>, bits: &[bool]| -> fmt::Result {
+        f.write_str("(")?;
         for (bit_idx, &kept) in bits.iter().enumerate() {
             if bit_idx > 0 {
                 f.write_str(", ")?;
             }
             f.write_str(if kept { "1" } else { "0" })?;
+        }
+        f.write_str(")")
+    };
+    let mut first = true;
+    let mut separate = |f: &mut fmt::Formatter<'_>| {
+        let separator = if first { "" } else { ", " };
+        first = false;
+        f.write_str(separator)
+    };
+    for (depth, site) in sites {
+        separate(f)?;
+        write!(f, "μ{} = ", Superscript(*depth))?;
+        bits(f, site)?;
+    }
+    for (layer, fan_in, weights) in connections {
+        separate(f)?;
+        write!(f, "M({layer}) = (")?;
+        for (row_idx, row) in weights.chunks((*fan_in).max(1)).enumerate() {
+            if row_idx > 0 {
+                f.write_str(", ")?;
+            }
+            bits(f, row)?;
         }
         f.write_str(")")?;
     }
@@ -120,10 +145,13 @@ mod tests {
     use super::{fmt_masks, is_close};
     use core::fmt;
 
-    struct Shown<'a>(&'a [(usize, &'a [bool])]);
+    struct Shown<'a>(
+        &'a [(usize, &'a [bool])],
+        &'a [(&'a str, usize, &'a [bool])],
+    );
     impl fmt::Display for Shown<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            fmt_masks(f, self.0)
+            fmt_masks(f, self.0, self.1)
         }
     }
 
@@ -135,8 +163,21 @@ mod tests {
             (12, &[false]),
         ];
         assert_eq!(
-            Shown(&sites).to_string(),
+            Shown(&sites, &[]).to_string(),
             "μ⁰ = (1, 1), μ¹ = (1, 0, 1), μ¹² = (0)"
+        );
+    }
+
+    #[test]
+    fn weight_masks_print_one_row_per_neuron() {
+        let weights = [true, false, true, false, true, true];
+        assert_eq!(
+            Shown(&[(0, &[true])], &[("h2", 3, &weights)]).to_string(),
+            "μ⁰ = (1), M(h2) = ((1, 0, 1), (0, 1, 1))"
+        );
+        assert_eq!(
+            Shown(&[], &[("out", 2, &weights[..2])]).to_string(),
+            "M(out) = ((1, 0))"
         );
     }
 

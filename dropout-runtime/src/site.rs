@@ -36,6 +36,7 @@ pub struct Dropout {
 /// |---|---|---|---|---|
 /// | [`Standard`](DropoutKind::Standard) | `dropout(p = …)` | a (× 1/keep under `inverted` scaling) | 0 | a (× keep under `classic`) |
 /// | [`Alpha`](DropoutKind::Alpha) | `alpha_dropout(p = …)` | A·a + B | A·α′ + B | a |
+/// | [`Connect`](DropoutKind::Connect) | `dense … dropconnect(p = …)` | weight w (× 1/keep under `inverted`) | 0 | w (× keep under `classic`) |
 ///
 /// Alpha dropout (Klambauer et al. 2017; PyTorch's `AlphaDropout`) sets dropped units to SELU's
 /// negative saturation α′ = −λα = −1.7580993408473766 and then maps every unit by A·x + B with
@@ -50,6 +51,10 @@ pub enum DropoutKind {
     /// Dropped units become α′, then an affine map restores mean and variance:
     /// `alpha_dropout(…)`.
     Alpha,
+    /// DropConnect (Wan et al. 2013): the mask is on a layer's weights, not on units; a
+    /// dropped weight is 0 in that pass, biases are never dropped. Kept weights are scaled as
+    /// kept units are under [`Standard`](DropoutKind::Standard): `dense … dropconnect(…)`.
+    Connect,
 }
 
 /// SELU's negative saturation α′ = −λα, which alpha dropout gives dropped units.
@@ -143,6 +148,27 @@ impl Dropout {
         }
     }
 
+    /// The same probability as DropConnect on a layer's weights ([`DropoutKind::Connect`]).
+    ///
+    /// ```
+    /// use dropout::{Dropout, DropoutKind, Scaling};
+    ///
+    /// let weights = Dropout::with_p(0.5)?.connect();
+    /// assert_eq!(weights.kind(), DropoutKind::Connect);
+    /// assert_eq!(weights.to_string(), "dropconnect(p = 0.5)");
+    /// // Kept weights are scaled as kept units are.
+    /// assert_eq!(Scaling::Inverted.train_factor(weights), 2.0);
+    /// assert_eq!(Scaling::Classic.eval_factor(weights), 0.5);
+    /// # Ok::<(), dropout::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn connect(self) -> Self {
+        Dropout {
+            kind: DropoutKind::Connect,
+            ..self
+        }
+    }
+
     /// Alpha dropout's affine map (A, B): a kept unit x becomes A·x + B, a dropped one
     /// A·α′ + B.
     pub fn alpha_affine(self) -> (f64, f64) {
@@ -170,6 +196,7 @@ impl fmt::Display for Dropout {
         let keyword = match self.kind {
             DropoutKind::Standard => "dropout",
             DropoutKind::Alpha => "alpha_dropout",
+            DropoutKind::Connect => "dropconnect",
         };
         if len(self.keep) < len(self.p) {
             write!(f, "{keyword}(keep = {:?})", self.keep)
@@ -205,6 +232,11 @@ pub const fn checked_dropout(p: f64, keep: f64) -> Dropout {
 /// [`checked_dropout`] for an alpha-dropout site.
 pub const fn checked_alpha_dropout(p: f64, keep: f64) -> Dropout {
     checked_dropout(p, keep).alpha()
+}
+
+/// [`checked_dropout`] for DropConnect on a layer's weights.
+pub const fn checked_dropconnect(p: f64, keep: f64) -> Dropout {
+    checked_dropout(p, keep).connect()
 }
 
 /// How kept units are scaled in training and what evaluation mode does.
@@ -342,12 +374,40 @@ impl Site {
     ) -> [T; OUT] {
         match self.dropout.kind {
             DropoutKind::Alpha => next.affine(&self.masked_values(*a, mask)),
-            DropoutKind::Standard => next.affine_masked(
+            DropoutKind::Standard | DropoutKind::Connect => next.affine_masked(
                 a,
                 mask,
                 T::from_f64(self.scaling.train_factor(self.dropout)),
             ),
         }
+    }
+
+    /// The training-mode pass through `next` under DropConnect (this site's probability is
+    /// the layer's `dropconnect(…)`): `(W ⊙ M · train_factor) · a + b`, one mask bit per weight
+    /// (`mask[neuron][input]`), biases never masked. See [`Dense::affine_connected`].
+    ///
+    /// ```
+    /// use dropout::{Dense, Dropout, Scaling, Site};
+    ///
+    /// let weights = Site::new(Scaling::Classic, Dropout::with_p(0.5)?.connect());
+    /// let layer = Dense::<f64, 2, 1>::from_rows(&[[1.0, 10.0]], &[0.0]);
+    /// assert_eq!(weights.connected(&layer, &[3.0, 4.0], &[[false, true]]), [40.0]);
+    /// // Evaluation under classic scaling multiplies every weight by keep.
+    /// assert_eq!(weights.eval(&layer, &[3.0, 4.0]), [21.5]);
+    /// # Ok::<(), dropout::Error>(())
+    /// ```
+    #[inline]
+    pub fn connected<T: Float, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &[T; IN],
+        mask: &[[bool; IN]; OUT],
+    ) -> [T; OUT] {
+        next.affine_connected(
+            a,
+            mask,
+            T::from_f64(self.scaling.train_factor(self.dropout)),
+        )
     }
 
     /// The activations the next layer sees in evaluation mode: `a · eval_factor`.
@@ -357,6 +417,23 @@ impl Site {
         if factor != 1.0 {
             let factor = T::from_f64(factor);
             for v in &mut a {
+                *v *= factor;
+            }
+        }
+        a
+    }
+
+    /// [`Site::eval_values`] for `B` samples stored lane-wise.
+    #[must_use]
+    #[inline(always)]
+    pub fn eval_values_lanes<T: Float, const B: usize, const N: usize>(
+        self,
+        mut a: [[T; B]; N],
+    ) -> [[T; B]; N] {
+        let factor = self.scaling.eval_factor(self.dropout);
+        if factor != 1.0 {
+            let factor = T::from_f64(factor);
+            for v in a.as_flattened_mut() {
                 *v *= factor;
             }
         }
@@ -397,7 +474,7 @@ impl Site {
                     };
                 }
             }
-            DropoutKind::Standard => {
+            DropoutKind::Standard | DropoutKind::Connect => {
                 let factor = T::from_f64(self.scaling.train_factor(self.dropout));
                 for (v, &kept) in a.iter_mut().zip(mask) {
                     *v = masked(*v, kept, factor);
@@ -465,7 +542,28 @@ impl Site {
         masks: &[M],
         select: impl Fn(&M) -> &[bool; IN],
     ) -> Result<ndarray::Array2<T>, Error> {
-        crate::batch::check_width(a, IN)?;
+        next.affine_batch(&self.masked_values_batch(a, masks, select)?)
+    }
+
+    /// [`Site::eval_values`] of every row of a batch.
+    pub fn eval_values_batch<T: Float>(self, a: &ndarray::ArrayRef2<T>) -> ndarray::Array2<T> {
+        let factor = T::from_f64(self.scaling.eval_factor(self.dropout));
+        a.mapv(|v| v * factor)
+    }
+
+    /// [`Site::masked_values`] of every row of a batch; row `r` is masked by
+    /// `select(&masks[r])`.
+    ///
+    /// # Errors
+    /// [`Error::BatchWidth`] if `a` does not have `N` columns, [`Error::MaskCount`] if there is
+    /// not one set of masks per row.
+    pub fn masked_values_batch<T: Float, M, const N: usize>(
+        self,
+        a: &ndarray::ArrayRef2<T>,
+        masks: &[M],
+        select: impl Fn(&M) -> &[bool; N],
+    ) -> Result<ndarray::Array2<T>, Error> {
+        crate::batch::check_width(a, N)?;
         crate::batch::check_mask_count(a, masks)?;
         let mut thinned = a.as_standard_layout().into_owned();
         for (mut row, set) in thinned.rows_mut().into_iter().zip(masks) {
@@ -473,7 +571,43 @@ impl Site {
                 self.masked_in_place(values, select(set));
             }
         }
-        next.affine_batch(&thinned)
+        Ok(thinned)
+    }
+
+    /// The DropConnect training pass of a batch through `next`: row `r` uses the weight mask
+    /// `select(&masks[r])` (see [`Site::connected`]).
+    ///
+    /// # Errors
+    /// [`Error::BatchWidth`] if `a` does not have `IN` columns, [`Error::MaskCount`] if there is
+    /// not one set of masks per row.
+    pub fn connected_batch<
+        T: Float + ndarray::LinalgScalar,
+        M,
+        const IN: usize,
+        const OUT: usize,
+    >(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &ndarray::ArrayRef2<T>,
+        masks: &[M],
+        select: impl Fn(&M) -> &[[bool; IN]; OUT],
+    ) -> Result<ndarray::Array2<T>, Error> {
+        crate::batch::check_width(a, IN)?;
+        crate::batch::check_mask_count(a, masks)?;
+        let mut z = ndarray::Array2::zeros((a.nrows(), OUT));
+        for ((mut out, row), set) in z.rows_mut().into_iter().zip(a.rows()).zip(masks) {
+            let mut values = [T::ZERO; IN];
+            for (value, &v) in values.iter_mut().zip(row) {
+                *value = v;
+            }
+            for (slot, v) in out
+                .iter_mut()
+                .zip(self.connected(next, &values, select(set)))
+            {
+                *slot = v;
+            }
+        }
+        Ok(z)
     }
 }
 

@@ -58,6 +58,9 @@ pub struct LayerSpec {
     pub activation: Activation,
     /// The dropout site on this layer's neurons, if declared.
     pub dropout: Option<Dropout>,
+    /// DropConnect on this layer's weights (`dense 3 relu dropconnect(p = …)`), if declared:
+    /// each weight, never a bias, kept with the probability's keep.
+    pub dropconnect: Option<Dropout>,
     /// The tensor the weights were read from, when the declaration reads them from a file
     /// (`file("model.safetensors", "0.weight")`); saved parameters use the same names.
     pub weights_tensor: Option<&'static str>,
@@ -79,7 +82,8 @@ impl NetworkSpec {
         self.layers.iter().map(|l| (l.fan_in + 1) * l.size).sum()
     }
 
-    /// The number of units that carry a dropout mask bit.
+    /// The number of units that carry a dropout mask bit (weights under DropConnect are counted
+    /// by [`NetworkSpec::n_droppable_weights`]).
     pub fn n_droppable_units(&self) -> usize {
         let input = if self.input_dropout.is_some() {
             self.n_inputs
@@ -93,6 +97,21 @@ impl NetworkSpec {
                 .filter(|l| l.dropout.is_some())
                 .map(|l| l.size)
                 .sum::<usize>()
+    }
+
+    /// The number of weights that carry a DropConnect mask bit.
+    pub fn n_droppable_weights(&self) -> usize {
+        self.connections().map(|(_, _, size, _)| size).sum()
+    }
+
+    /// The layers with DropConnect, in order: the layer's name, its index, its number of
+    /// weights (fan-in × size) and probability. Their masks are
+    /// [`Masks::connections`](crate::Masks::connections) `0, 1, …` in this order.
+    pub fn connections(&self) -> impl Iterator<Item = (&'static str, usize, usize, Dropout)> + '_ {
+        self.layers
+            .iter()
+            .enumerate()
+            .filter_map(|(idx, l)| l.dropconnect.map(|d| (l.name, idx, l.fan_in * l.size, d)))
     }
 
     /// The dropout sites in order (μ⁰, μ¹, …): the name of the layer (or `"input"`), its size
@@ -116,6 +135,9 @@ impl fmt::Display for NetworkSpec {
         }
         for layer in self.layers {
             write!(f, " → dense {} {}", layer.size, layer.activation)?;
+            if let Some(d) = layer.dropconnect {
+                write!(f, " {d}")?;
+            }
             if let Some(d) = layer.dropout {
                 write!(f, " → {d}")?;
             }
@@ -143,6 +165,7 @@ mod tests {
                 size: 3,
                 activation: Activation::Relu,
                 dropout: None,
+                dropconnect: None,
                 weights_tensor: None,
                 bias_tensor: None,
             },
@@ -152,6 +175,7 @@ mod tests {
                 size: 1,
                 activation: Activation::Identity,
                 dropout: None,
+                dropconnect: None,
                 weights_tensor: None,
                 bias_tensor: None,
             },

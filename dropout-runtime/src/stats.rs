@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use crate::{Error, Float, Masks, Network};
 
-/// The largest number of droppable units [`exact_moments`] enumerates (2²⁴ passes).
+/// The largest number of droppable units and weights [`exact_moments`] enumerates (2²⁴ passes).
 pub const MAX_EXACT_UNITS: usize = 24;
 
 /// The mean and spread of each output.
@@ -135,9 +135,10 @@ impl Accumulator {
 }
 
 /// The exact mean and standard deviation of `net`'s training-mode output at `x`, over every
-/// mask of its droppable units (units of sites with keep < 1), each weighted by its probability.
+/// mask of its droppable units (units of sites with keep < 1, and weights of layers with
+/// DropConnect with keep < 1), each weighted by its probability.
 ///
-/// The cost is 2ⁿ forward passes for n droppable units.
+/// The cost is 2ⁿ forward passes for n droppable units and weights.
 ///
 /// # Errors
 /// [`Error::TooManyUnits`] if n exceeds [`MAX_EXACT_UNITS`].
@@ -173,8 +174,8 @@ pub fn exact_moments<N: Network>(net: &N, x: &N::Input) -> Result<Moments<N::Out
 }
 
 /// Calls `visit(probability, output)` for the training-mode pass of `net` at `x` under every
-/// mask of its droppable units (units of sites with keep < 1), and returns how many units
-/// there are.
+/// mask of its droppable units and weights (those with keep < 1), and returns how many there
+/// are.
 ///
 /// # Errors
 /// [`Error::TooManyUnits`] if there are more than `max_units` (nothing is visited).
@@ -184,14 +185,20 @@ pub(crate) fn for_each_mask<N: Network>(
     max_units: usize,
     mut visit: impl FnMut(f64, &[N::Scalar]),
 ) -> Result<usize, Error> {
-    // (site, unit, keep) of every unit that can be dropped.
+    // (mask, bit, keep) of every unit and weight that can be dropped; the masks of layers with
+    // DropConnect follow the sites.
+    let n_sites = N::SPEC.sites().count();
     let droppable: Vec<(usize, usize, f64)> = N::SPEC
         .sites()
+        .map(|(_, size, dropout)| (size, dropout))
+        .chain(
+            N::SPEC
+                .connections()
+                .map(|(_, _, size, dropout)| (size, dropout)),
+        )
         .enumerate()
-        .filter(|(_, (_, _, dropout))| dropout.keep() < 1.0)
-        .flat_map(|(site, (_, size, dropout))| {
-            (0..size).map(move |unit| (site, unit, dropout.keep()))
-        })
+        .filter(|(_, (_, dropout))| dropout.keep() < 1.0)
+        .flat_map(|(mask, (size, dropout))| (0..size).map(move |bit| (mask, bit, dropout.keep())))
         .collect();
     if droppable.len() > max_units {
         return Err(Error::TooManyUnits {
@@ -202,10 +209,15 @@ pub(crate) fn for_each_mask<N: Network>(
     for pattern in 0..1_usize << droppable.len() {
         let mut masks = N::Masks::ALL_KEPT;
         let mut probability = 1.0;
-        for (bit, &(site, unit, keep)) in droppable.iter().enumerate() {
-            let kept = pattern >> bit & 1 == 1;
+        for (position, &(mask, bit, keep)) in droppable.iter().enumerate() {
+            let kept = pattern >> position & 1 == 1;
             probability *= if kept { keep } else { 1.0 - keep };
-            if let Some(slot) = masks.site_mut(site).and_then(|bits| bits.get_mut(unit)) {
+            let bits = if mask < n_sites {
+                masks.site_mut(mask)
+            } else {
+                masks.connections_mut(mask - n_sites)
+            };
+            if let Some(slot) = bits.and_then(|bits| bits.get_mut(bit)) {
                 *slot = kept;
             }
         }

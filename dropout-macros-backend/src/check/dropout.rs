@@ -6,7 +6,7 @@ use super::Checker;
 use super::layers::Target;
 use crate::ast::{self, DropoutSpec, Value};
 use crate::errors::SpanRange;
-use crate::model::{Activation, Layer, Prob};
+use crate::model::{Activation, DropoutKind, Layer, Prob};
 use crate::suggest::did_you_mean;
 
 /// A probability as written, with the tokens of its value.
@@ -29,8 +29,14 @@ impl Checker<'_> {
             return None;
         }
         let (p, keep) = self.dropout_args(spec);
-        let alpha = spec.keyword == "alpha_dropout";
-        if alpha && let Target::Layer(idx) = target {
+        let kind = if spec.keyword == "alpha_dropout" {
+            DropoutKind::Alpha
+        } else {
+            DropoutKind::Standard
+        };
+        if kind == DropoutKind::Alpha
+            && let Target::Layer(idx) = target
+        {
             let layer = &layers[*idx];
             if !matches!(layer.activation, Activation::Selu) {
                 self.errors.at(
@@ -43,8 +49,28 @@ impl Checker<'_> {
                 return None;
             }
         }
-        self.dropout_prob(spec, &site, p, keep)
-            .map(|prob| Prob { alpha, ..prob })
+        let everything = format!("every unit of {site}; the next layer would see only its biases");
+        self.dropout_prob(spec, &everything, p, keep)
+            .map(|prob| Prob { kind, ..prob })
+    }
+
+    /// The probability of `dropconnect(…)` on layer `layer`; `None` if anything is wrong.
+    pub(super) fn dropconnect(&mut self, spec: &DropoutSpec, layer: &str) -> Option<Prob> {
+        if spec.args.is_empty() {
+            self.errors.at(
+                spec.paren,
+                "expected `p = …` (drop probability) or `keep = …` (keep probability)",
+            );
+            return None;
+        }
+        let (p, keep) = self.dropout_args(spec);
+        let everything =
+            format!("every weight of layer `{layer}`; the layer would see only its biases");
+        self.dropout_prob(spec, &everything, p, keep)
+            .map(|prob| Prob {
+                kind: DropoutKind::Connect,
+                ..prob
+            })
     }
 
     /// A site stands after the input or a layer; returns how messages name it.
@@ -72,7 +98,7 @@ impl Checker<'_> {
         let (mut p, mut keep): (Written, Written) = (None, None);
         for arg in &spec.args {
             let Some(key) = &arg.key else {
-                self.unnamed_probability(&arg.value);
+                self.unnamed_probability(&spec.keyword, &arg.value);
                 continue;
             };
             let slot = match key.to_string().as_str() {
@@ -101,7 +127,7 @@ impl Checker<'_> {
     }
 
     /// `dropout(0.5)`: the reader cannot tell whether 0.5 drops or keeps.
-    fn unnamed_probability(&mut self, value: &Value) {
+    fn unnamed_probability(&mut self, keyword: &Ident, value: &Value) {
         let Some(span) = value.span() else {
             return;
         };
@@ -109,20 +135,26 @@ impl Checker<'_> {
             Value::Number(n) => n.text(),
             _ => "…".to_owned(),
         };
+        let unit = if keyword == "dropconnect" {
+            "weight"
+        } else {
+            "unit"
+        };
         self.errors.at(
             span,
             format!(
-                "say which probability this is: `dropout(p = {shown})` drops each unit with that \
-                 probability, `dropout(keep = {shown})` keeps it"
+                "say which probability this is: `{keyword}(p = {shown})` drops each {unit} with that \
+                 probability, `{keyword}(keep = {shown})` keeps it"
             ),
         );
     }
 
-    /// Exactly one of `p` and `keep`, and a site that keeps something.
+    /// Exactly one of `p` and `keep`, and a site that keeps something; `everything` says what
+    /// a probability of dropping 1 would drop.
     fn dropout_prob(
         &mut self,
         spec: &DropoutSpec,
-        site: &str,
+        everything: &str,
         p: Written,
         keep: Written,
     ) -> Option<Prob> {
@@ -135,30 +167,22 @@ impl Checker<'_> {
                 None
             }
             (Some((1.0, span)), None) => {
-                self.errors.at(
-                    span,
-                    format!(
-                        "p = 1 drops every unit of {site}; the next layer would see only its biases"
-                    ),
-                );
+                self.errors.at(span, format!("p = 1 drops {everything}"));
                 None
             }
             (None, Some((0.0, span))) => {
-                self.errors.at(
-                    span,
-                    format!("keep = 0 drops every unit of {site}; the next layer would see only its biases"),
-                );
+                self.errors.at(span, format!("keep = 0 drops {everything}"));
                 None
             }
             (Some((p, _)), None) => Some(Prob {
                 p,
                 keep: 1.0 - p,
-                alpha: false,
+                kind: DropoutKind::Standard,
             }),
             (None, Some((keep, _))) => Some(Prob {
                 p: 1.0 - keep,
                 keep,
-                alpha: false,
+                kind: DropoutKind::Standard,
             }),
             (None, None) => None,
         }

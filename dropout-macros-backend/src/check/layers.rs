@@ -102,7 +102,29 @@ impl Checker<'_> {
                 Item::Input { .. } | Item::Scaling { .. } | Item::Test(_) | Item::Tests { .. } => {}
             }
         }
+        self.weight_mask_fields(items, &stack);
         stack
+    }
+
+    /// The masks struct names a layer's DropConnect mask `<layer>_weights`; no other layer may
+    /// have that name, or the two masks would share a field.
+    fn weight_mask_fields(&mut self, items: &[Item], stack: &Stack) {
+        let specs = items.iter().filter_map(|item| match item {
+            Item::Dense(spec) => Some(spec),
+            _ => None,
+        });
+        for (spec, layer) in specs.zip(&stack.layers) {
+            let Some(dropconnect) = &spec.dropconnect else {
+                continue;
+            };
+            let field = format!("{}_weights", layer.name.unraw());
+            if stack.layers.iter().any(|other| other.name.unraw() == field) {
+                self.errors.at(
+                    dropconnect.keyword.span(),
+                    format!("the masks struct holds this layer's weight mask in the field `{field}`, which is also a layer's name; rename that layer"),
+                );
+            }
+        }
     }
 
     /// One `[name:] dense N activation [{ … }]` item.
@@ -123,6 +145,10 @@ impl Checker<'_> {
             )
             .unwrap_or(0);
         let activation = self.activation(spec, &label, is_output);
+        let dropconnect = spec
+            .dropconnect
+            .as_ref()
+            .and_then(|dropconnect| self.dropconnect(dropconnect, &label));
         let params = spec
             .body
             .as_ref()
@@ -135,6 +161,7 @@ impl Checker<'_> {
             params,
             declared: spec.body.is_some(),
             dropout: None,
+            dropconnect,
         }
     }
 

@@ -257,11 +257,27 @@ impl Gen<'_> {
             let activation = self.activation(layer.activation);
             let site = layer.dropout.and_then(|_| self.site_before(idx + 1));
             let (out, mask) = site_output(site, quote!(#g));
+            let affine = match self.connections_of(idx) {
+                Some(weights) if masked => {
+                    let mask = layer.connections_field();
+                    quote!(Self::__CONNECTIONS[#weights].connected(&self.#field, &#prev, &masks.#mask))
+                }
+                Some(weights) => quote!(Self::__CONNECTIONS[#weights].eval(&self.#field, &#prev)),
+                None => quote!(self.#field.affine(&#prev)),
+            };
+            let weight_mask = match self.connections_of(idx) {
+                Some(_) if masked => {
+                    let mask = layer.connections_field();
+                    quote!(trace.drop_weights(&masks.#mask);)
+                }
+                _ => TokenStream::new(),
+            };
             lines.push(quote! {
-                let #z = self.#field.affine(&#prev);
+                let #z = #affine;
                 let #g = #activation.apply(#z);
                 let #o = #out;
                 trace.push_layer(#layer_name, &#z, &#g, #mask, &#o);
+                #weight_mask
             });
         }
         quote! {
@@ -333,13 +349,29 @@ impl Gen<'_> {
         for (idx, layer) in model.layers.iter().enumerate() {
             let out = format_ident!("a{}", idx + 1);
             let name = &layer.name;
-            let affine = match self.site_before(idx) {
-                Some(site) if masked => {
+            let affine = match (self.site_before(idx), self.connections_of(idx)) {
+                (Some(site), None) if masked => {
                     let field = self.site_field(site);
                     quote!(Self::__SITES[#site].masked_batch(&self.#name, #prev, masks, |m: &#masks| &m.#field)?)
                 }
-                Some(site) => quote!(Self::__SITES[#site].eval_batch(&self.#name, #prev)?),
-                None => quote!(self.#name.affine_batch(#prev)?),
+                (Some(site), None) => quote!(Self::__SITES[#site].eval_batch(&self.#name, #prev)?),
+                (None, None) => quote!(self.#name.affine_batch(#prev)?),
+                (site, Some(weights)) => {
+                    let input = match site {
+                        Some(site) if masked => {
+                            let field = self.site_field(site);
+                            quote!(&Self::__SITES[#site].masked_values_batch(#prev, masks, |m: &#masks| &m.#field)?)
+                        }
+                        Some(site) => quote!(&Self::__SITES[#site].eval_values_batch(#prev)),
+                        None => prev.clone(),
+                    };
+                    if masked {
+                        let field = layer.connections_field();
+                        quote!(Self::__CONNECTIONS[#weights].connected_batch(&self.#name, #input, masks, |m: &#masks| &m.#field)?)
+                    } else {
+                        quote!(Self::__CONNECTIONS[#weights].eval_batch(&self.#name, #input)?)
+                    }
+                }
             };
             let activation = self.activation(layer.activation);
             lines.push(quote! {
@@ -369,9 +401,16 @@ impl Gen<'_> {
             self.body(
                 self.chain_with(&quote!(x), &quote!(apply_lanes), |idx, layer, prev| {
                     let name = &layer.name;
-                    match self.site_before(idx) {
-                        Some(site) => quote!(Self::__SITES[#site].eval_lanes(&self.#name, #prev)),
-                        None => quote!(self.#name.affine_lanes(#prev)),
+                    match (self.site_before(idx), self.connections_of(idx)) {
+                        (Some(site), None) => quote!(Self::__SITES[#site].eval_lanes(&self.#name, #prev)),
+                        (None, None) => quote!(self.#name.affine_lanes(#prev)),
+                        (site, Some(weights)) => {
+                            let input = match site {
+                                Some(site) => quote!(&Self::__SITES[#site].eval_values_lanes(::core::clone::Clone::clone(#prev))),
+                                None => prev.clone(),
+                            };
+                            quote!(Self::__CONNECTIONS[#weights].eval_lanes(&self.#name, #input))
+                        }
                     }
                 }),
             );

@@ -18,21 +18,32 @@ impl Gen<'_> {
             let (field, size) = (site.field(model.ident.span()), size(site.size));
             quote!(#field: [true; #size],)
         });
+        let all_kept_weights = model.connections().map(|(_, layer, _)| {
+            let field = layer.connections_field();
+            let (fan_in, size) = (size(layer.fan_in), size(layer.size));
+            quote!(#field: [[true; #fan_in]; #size],)
+        });
         let shown = sites.iter().map(|site| {
             let (field, depth) = (site.field(model.ident.span()), site.depth);
             quote!((#depth, &self.#field[..]))
         });
+        let shown_weights = model.connections().map(|(_, layer, _)| {
+            let (name, fan_in) = (label(&layer.name), layer.fan_in);
+            let field = layer.connections_field();
+            quote!((#name, #fan_in, self.#field.as_flattened()))
+        });
         quote! {
             impl #masks {
-                /// Masks that keep every unit.
-                pub const ALL_KEPT: Self = Self { #(#all_kept)* };
+                /// Masks that keep every unit and every weight.
+                pub const ALL_KEPT: Self = Self { #(#all_kept)* #(#all_kept_weights)* };
             }
 
             #[automatically_derived]
             impl ::core::fmt::Display for #masks {
-                /// Formats the masks as `μ⁰ = (1, 1), μ¹ = (1, 0, 1), …`.
+                /// Formats the masks as `μ⁰ = (1, 1), μ¹ = (1, 0, 1), …`, then the weight masks
+                /// of layers with DropConnect as `M(h2) = ((1, 0), (1, 1), …)`.
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    #rt::fmt_masks(f, &[#(#shown),*])
+                    #rt::fmt_masks(f, &[#(#shown),*], &[#(#shown_weights),*])
                 }
             }
         }
@@ -57,22 +68,9 @@ impl Gen<'_> {
             self.body(quote!(match idx { #(#arms)* _ => ::core::option::Option::None }))
         };
         let (layer, layer_mut) = (layer_arms(false), layer_arms(true));
-        let sites = model.sites();
-        let n_sites = size(sites.len());
-        let site_arms = |mutable: bool| {
-            let arms = sites.iter().enumerate().map(|(idx, site)| {
-                let field = site.field(ident.span());
-                if mutable {
-                    quote!(#idx => ::core::option::Option::Some(&mut self.#field),)
-                } else {
-                    quote!(#idx => ::core::option::Option::Some(&self.#field),)
-                }
-            });
-            quote!(match idx { #(#arms)* _ => ::core::option::Option::None })
-        };
-        let (site, site_mut) = (site_arms(false), site_arms(true));
         let forward = self.body(quote!(#ident::forward(self, x)));
         let forward_masked = self.body(quote!(#ident::forward_masked(self, x, masks)));
+        let masks_trait = self.masks_trait_impl();
         let field_checks = model.layers.iter().map(|layer| {
             let name = &layer.name;
             quote!(zero_bits(&net.#name);)
@@ -121,6 +119,42 @@ impl Gen<'_> {
                 }
             }
 
+            #masks_trait
+        }
+    }
+
+    /// `impl Masks for NetMasks`: the sites' bits and the weight masks as slices.
+    fn masks_trait_impl(&self) -> TokenStream {
+        let model = self.model;
+        let (ident, rt) = (&model.ident, &self.rt);
+        let masks = model.masks_ident();
+        let sites = model.sites();
+        let n_sites = size(sites.len());
+        let site_arms = |mutable: bool| {
+            let arms = sites.iter().enumerate().map(|(idx, site)| {
+                let field = site.field(ident.span());
+                if mutable {
+                    quote!(#idx => ::core::option::Option::Some(&mut self.#field),)
+                } else {
+                    quote!(#idx => ::core::option::Option::Some(&self.#field),)
+                }
+            });
+            quote!(match idx { #(#arms)* _ => ::core::option::Option::None })
+        };
+        let (site, site_mut) = (site_arms(false), site_arms(true));
+        let connection_arms = |mutable: bool| {
+            let arms = model.connections().enumerate().map(|(idx, (_, layer, _))| {
+                let field = layer.connections_field();
+                if mutable {
+                    quote!(#idx => ::core::option::Option::Some(self.#field.as_flattened_mut()),)
+                } else {
+                    quote!(#idx => ::core::option::Option::Some(self.#field.as_flattened()),)
+                }
+            });
+            quote!(match idx { #(#arms)* _ => ::core::option::Option::None })
+        };
+        let (connections, connections_mut) = (connection_arms(false), connection_arms(true));
+        quote! {
             #[automatically_derived]
             impl #rt::Masks for #masks {
                 const ALL_KEPT: Self = #masks::ALL_KEPT;
@@ -131,6 +165,12 @@ impl Gen<'_> {
                 }
                 fn site_mut(&mut self, idx: usize) -> ::core::option::Option<&mut [bool]> {
                     #site_mut
+                }
+                fn connections(&self, idx: usize) -> ::core::option::Option<&[bool]> {
+                    #connections
+                }
+                fn connections_mut(&mut self, idx: usize) -> ::core::option::Option<&mut [bool]> {
+                    #connections_mut
                 }
             }
         }
@@ -221,6 +261,14 @@ impl Gen<'_> {
                     }
                 }
             });
+        let weights_dropped = model.connections().next().map(|_| {
+            quote! {
+                #[test]
+                fn dropping_every_weight_of_a_layer_leaves_only_its_biases() {
+                    #rt::testing::check_weights_dropped(&network(), #CASES, #SEED);
+                }
+            }
+        });
         quote! {
             ::dropout::__if_alloc_rand! {
                 fn network() -> super::#ident {
@@ -253,6 +301,7 @@ impl Gen<'_> {
                 }
 
                 #keep_one
+                #weights_dropped
 
                 #[test]
                 fn sizes_match_the_declaration() {
@@ -284,8 +333,13 @@ impl Gen<'_> {
                     let field = site.field(name.span());
                     quote!(#field: [#(#bits),*],)
                 });
+                // A network with DropConnect keeps every weight in a test that gives unit masks.
+                let weights = model
+                    .connections()
+                    .next()
+                    .map(|_| quote!(..super::#masks_ident::ALL_KEPT));
                 quote! {
-                    let masks = super::#masks_ident { #(#fields)* };
+                    let masks = super::#masks_ident { #(#fields)* #weights };
                     net.forward_masked(&[#(#input),*], &masks)
                 }
             }

@@ -12,7 +12,9 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 use syn::ext::IdentExt as _;
 
-use crate::model::{Activation, Layer, Model, Num, ParamValues, Prob, Scalar, Scaling};
+use crate::model::{
+    Activation, DropoutKind, Layer, Model, Num, ParamValues, Prob, Scalar, Scaling,
+};
 
 mod api;
 mod impls;
@@ -111,7 +113,12 @@ impl Gen<'_> {
             quote!(#[doc = #doc] pub #name: #rt::Dense<#t, #fan_in, #size>,)
         });
         let masks_doc = format!(
-            "Dropout masks of [`{ident}`]: one bit per unit of each dropout site, `true` keeps the unit."
+            "Dropout masks of [`{ident}`]: one bit per unit of each dropout site{}, `true` keeps it.",
+            if self.model.connections().next().is_some() {
+                " and one per weight of each layer with DropConnect"
+            } else {
+                ""
+            }
         );
         let site_fields = self.model.sites().into_iter().map(|site| {
             let field = site.field(ident.span());
@@ -121,7 +128,7 @@ impl Gen<'_> {
                 Superscript(site.depth),
                 label(&field),
                 site.prob.p,
-                if site.prob.alpha {
+                if site.prob.kind == DropoutKind::Alpha {
                     " (alpha dropout)"
                 } else {
                     ""
@@ -129,6 +136,16 @@ impl Gen<'_> {
             );
             let size = self::size(size);
             quote!(#[doc = #doc] pub #field: [bool; #size],)
+        });
+        let weight_fields = self.model.connections().map(|(_, layer, prob)| {
+            let field = layer.connections_field();
+            let doc = format!(
+                "DropConnect on the weights of `{}`: `[neuron][input]`, each weight dropped with p = {:?}.",
+                label(&layer.name),
+                prob.p
+            );
+            let (fan_in, size) = (self::size(layer.fan_in), self::size(layer.size));
+            quote!(#[doc = #doc] pub #field: [[bool; #fan_in]; #size],)
         });
         quote! {
             #(#attrs)*
@@ -142,6 +159,7 @@ impl Gen<'_> {
             #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
             #vis struct #masks {
                 #(#site_fields)*
+                #(#weight_fields)*
             }
         }
     }
@@ -162,6 +180,9 @@ impl Gen<'_> {
                 layer.size,
                 activation_name(layer.activation)
             );
+            if let Some(prob) = layer.dropconnect {
+                let _ = write!(out, " {}(p = {:?})", prob.keyword(), prob.p);
+            }
             if let Some(prob) = layer.dropout {
                 let _ = write!(out, " → {}(p = {:?})", prob.keyword(), prob.p);
             }
@@ -189,23 +210,9 @@ impl Gen<'_> {
         let sites = self.sites_const();
         let layer_consts = self.layer_consts();
         let new = self.new_fn();
-        let forward = self.body(self.chain(&quote!(x), |idx, layer, prev| {
-            let name = &layer.name;
-            match self.site_before(idx) {
-                Some(site) => quote!(Self::__SITES[#site].eval(&self.#name, #prev)),
-                None => quote!(self.#name.affine(#prev)),
-            }
-        }));
-        let forward_masked = self.body(self.chain(&quote!(x), |idx, layer, prev| {
-            let name = &layer.name;
-            match self.site_before(idx) {
-                Some(site) => {
-                    let field = self.site_field(site);
-                    quote!(Self::__SITES[#site].masked(&self.#name, #prev, &masks.#field))
-                }
-                None => quote!(self.#name.affine(#prev)),
-            }
-        }));
+        let forward = self.body(self.chain(&quote!(x), |idx, _, prev| self.eval_step(idx, prev)));
+        let forward_masked =
+            self.body(self.chain(&quote!(x), |idx, _, prev| self.masked_step(idx, prev)));
         quote! {
             impl #ident {
                 /// The number of inputs.
@@ -226,8 +233,8 @@ impl Gen<'_> {
                 }
 
                 /// Training-mode forward pass under the given masks: each site multiplies its
-                /// units by their mask bits (and by 1/keep under `inverted` scaling). Biases are
-                /// never masked.
+                /// units by their mask bits (and by 1/keep under `inverted` scaling), and each
+                /// layer with DropConnect its weights. Biases are never masked.
                 #[inline]
                 pub fn forward_masked(&self, x: &#input_ty, masks: &#masks) -> #output_ty {
                     #forward_masked
@@ -288,6 +295,56 @@ impl Gen<'_> {
         }
     }
 
+    /// The evaluation-mode pre-activation of layer `idx` from `prev`, a reference to what the
+    /// layer before gave (before its site).
+    fn eval_step(&self, idx: usize, prev: &TokenStream) -> TokenStream {
+        let name = &self.model.layers[idx].name;
+        match (self.site_before(idx), self.connections_of(idx)) {
+            (Some(site), None) => quote!(Self::__SITES[#site].eval(&self.#name, #prev)),
+            (None, None) => quote!(self.#name.affine(#prev)),
+            (site, Some(weights)) => {
+                let input = match site {
+                    Some(site) => {
+                        quote!(&Self::__SITES[#site].eval_values(::core::clone::Clone::clone(#prev)))
+                    }
+                    None => prev.clone(),
+                };
+                quote!(Self::__CONNECTIONS[#weights].eval(&self.#name, #input))
+            }
+        }
+    }
+
+    /// The training-mode pre-activation of layer `idx` from `prev` under `masks`.
+    fn masked_step(&self, idx: usize, prev: &TokenStream) -> TokenStream {
+        let layer = &self.model.layers[idx];
+        let name = &layer.name;
+        match (self.site_before(idx), self.connections_of(idx)) {
+            (Some(site), None) => {
+                let field = self.site_field(site);
+                quote!(Self::__SITES[#site].masked(&self.#name, #prev, &masks.#field))
+            }
+            (None, None) => quote!(self.#name.affine(#prev)),
+            (site, Some(weights)) => {
+                let input = match site {
+                    Some(site) => {
+                        let field = self.site_field(site);
+                        quote!(&Self::__SITES[#site].masked_values(::core::clone::Clone::clone(#prev), &masks.#field))
+                    }
+                    None => prev.clone(),
+                };
+                let field = layer.connections_field();
+                quote!(Self::__CONNECTIONS[#weights].connected(&self.#name, #input, &masks.#field))
+            }
+        }
+    }
+
+    /// The index into `__CONNECTIONS` of layer `layer_idx`'s DropConnect, if it has one.
+    fn connections_of(&self, layer_idx: usize) -> Option<usize> {
+        self.model
+            .connections()
+            .position(|(idx, _, _)| idx == layer_idx)
+    }
+
     /// The index into `__SITES` of the site feeding layer `layer_idx`, if any.
     fn site_before(&self, layer_idx: usize) -> Option<usize> {
         let has_site = |depth: usize| match depth {
@@ -346,10 +403,10 @@ impl Gen<'_> {
         let rt = &self.rt;
         let p = proc_macro2::Literal::f64_suffixed(prob.p);
         let keep = proc_macro2::Literal::f64_suffixed(prob.keep);
-        if prob.alpha {
-            quote!(#rt::checked_alpha_dropout(#p, #keep))
-        } else {
-            quote!(#rt::checked_dropout(#p, #keep))
+        match prob.kind {
+            DropoutKind::Standard => quote!(#rt::checked_dropout(#p, #keep)),
+            DropoutKind::Alpha => quote!(#rt::checked_alpha_dropout(#p, #keep)),
+            DropoutKind::Connect => quote!(#rt::checked_dropconnect(#p, #keep)),
         }
     }
 
@@ -367,6 +424,7 @@ impl Gen<'_> {
             let (fan_in, size) = (size(layer.fan_in), size(layer.size));
             let activation = self.activation(layer.activation);
             let dropout = self.dropout(layer.dropout);
+            let dropconnect = self.dropout(layer.dropconnect);
             let tensor = |name: Option<&String>| match name {
                 Some(name) => quote!(::core::option::Option::Some(#name)),
                 None => quote!(::core::option::Option::None),
@@ -377,7 +435,7 @@ impl Gen<'_> {
             quote! {
                 #rt::LayerSpec {
                     name: #name, fan_in: #fan_in, size: #size, activation: #activation, dropout: #dropout,
-                    weights_tensor: #weights_tensor, bias_tensor: #bias_tensor,
+                    dropconnect: #dropconnect, weights_tensor: #weights_tensor, bias_tensor: #bias_tensor,
                 }
             }
         });
@@ -401,9 +459,25 @@ impl Gen<'_> {
             let dropout = self.dropout_value(site.prob);
             quote!(#rt::Site::new(#scaling, #dropout))
         });
+        let connections: Vec<TokenStream> = self
+            .model
+            .connections()
+            .map(|(_, _, prob)| {
+                let dropout = self.dropout_value(prob);
+                quote!(#rt::Site::new(#scaling, #dropout))
+            })
+            .collect();
+        let n_connections = connections.len();
+        let connections = (n_connections > 0).then(|| {
+            quote! {
+                /// DropConnect of each layer that has it, in order.
+                const __CONNECTIONS: [#rt::Site; #n_connections] = [#(#connections),*];
+            }
+        });
         quote! {
             /// The dropout sites μ⁰, μ¹, … in order.
             const __SITES: [#rt::Site; #n] = [#(#sites),*];
+            #connections
         }
     }
 

@@ -64,6 +64,11 @@ struct Layout {
     kept: Vec<Vec<bool>>,
     /// Per column: `μᵏ p = …` if the column has a dropout site.
     site_labels: Vec<Option<String>>,
+    /// Per layer: its DropConnect label and the weight mask (neuron by neuron), if it has
+    /// DropConnect; the mask is `None` when no masks are drawn.
+    connections: Vec<Option<(String, Option<Vec<bool>>)>>,
+    /// Extra room below the headers for second label lines.
+    footer: i32,
     tallest: usize,
     width: u32,
     height: u32,
@@ -97,21 +102,54 @@ impl Layout {
             }));
             site += usize::from(dropout.is_some());
         }
+        let mut mask = 0;
+        let connections: Vec<Option<(String, Option<Vec<bool>>)>> = spec
+            .layers
+            .iter()
+            .map(|layer| {
+                let d = layer.dropconnect?;
+                let bits = masks
+                    .and_then(|m| m.connections(mask))
+                    .map(<[bool]>::to_vec);
+                mask += 1;
+                Some((format!("dropconnect p = {}", d.p()), bits))
+            })
+            .collect();
         let tallest = sizes.iter().copied().max().unwrap_or(1).max(1);
         let columns = u32::try_from(sizes.len()).unwrap_or(u32::MAX);
         let rows = u32::try_from(tallest).unwrap_or(u32::MAX);
         // Extra room on the right for the last column's header.
         let width =
             (2 * MARGIN as u32 + COLUMN_GAP as u32 * columns.saturating_sub(1) + 90).max(300);
-        let height = HEADER as u32 + 2 * MARGIN as u32 + (ROW_GAP as u32).saturating_mul(rows);
+        // A second label line under the headers when a layer has DropConnect.
+        let footer: i32 = if connections.iter().any(Option::is_some) {
+            18
+        } else {
+            0
+        };
+        let height = HEADER as u32
+            + 2 * MARGIN as u32
+            + (ROW_GAP as u32).saturating_mul(rows)
+            + footer.unsigned_abs();
         Layout {
             sizes,
             kept,
             site_labels,
+            connections,
+            footer,
             tallest,
             width,
             height,
         }
+    }
+
+    /// Whether the masks keep the weight from `input` to `neuron` of layer `layer`.
+    fn weight_kept(&self, layer: usize, neuron: usize, input: usize) -> bool {
+        let Some(Some((_, Some(bits)))) = self.connections.get(layer) else {
+            return true;
+        };
+        let fan_in = self.sizes[layer];
+        bits.get(neuron * fan_in + input).copied().unwrap_or(true)
     }
 
     fn neuron(&self, column: usize, unit: usize) -> (i32, i32) {
@@ -149,7 +187,8 @@ fn draw<'a, N: Network>(root: &Area<'a>, net: &N, layout: &Layout) -> DrawResult
             let to = layout.neuron(idx + 1, neuron);
             for input in 0..layer.fan_in() {
                 let w = layer.weight(neuron, input).map_or(0.0, Float::to_f64);
-                let style = weight_style(w, largest, layout.kept[idx][input]);
+                let kept = layout.kept[idx][input] && layout.weight_kept(idx, neuron, input);
+                let style = weight_style(w, largest, kept);
                 root.draw(&PathElement::new([layout.neuron(idx, input), to], style))?;
             }
             let b = layer
@@ -183,16 +222,21 @@ fn draw<'a, N: Network>(root: &Area<'a>, net: &N, layout: &Layout) -> DrawResult
                 spec.layers[c - 1].activation
             ),
         };
-        let header_y = px(layout.height as usize) - MARGIN / 2 - 10;
+        let header_y = px(layout.height as usize) - MARGIN / 2 - 10 - layout.footer;
         root.draw(&Text::new(
             header,
             (x - RADIUS - 6, header_y),
             ("sans-serif", 15).into_font(),
         ))?;
-        if let Some(label) = &layout.site_labels[column] {
+        let connection_label = column
+            .checked_sub(1)
+            .and_then(|layer| layout.connections.get(layer))
+            .and_then(|c| c.as_ref().map(|(label, _)| label));
+        let labels = layout.site_labels[column].iter().chain(connection_label);
+        for (line, label) in labels.enumerate() {
             root.draw(&Text::new(
                 label.clone(),
-                (x - RADIUS - 6, header_y + 18),
+                (x - RADIUS - 6, header_y + 18 * (1 + px(line))),
                 ("sans-serif", 14).into_font(),
             ))?;
         }

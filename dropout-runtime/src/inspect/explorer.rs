@@ -91,9 +91,16 @@ impl<'a, N: Network> Explorer<'a, N> {
     /// The page.
     ///
     /// # Errors
-    /// [`Error::TooLargeToDraw`] if a layer has more than [`MAX_DRAWN_UNITS`] units.
+    /// [`Error::TooLargeToDraw`] if a layer has more than [`MAX_DRAWN_UNITS`] units;
+    /// [`Error::NotExplorable`] if a layer has DropConnect.
     pub fn html(&self) -> Result<String, Error> {
         let spec = N::SPEC;
+        if let Some((layer, _, _, _)) = spec.connections().next() {
+            return Err(Error::NotExplorable {
+                layer,
+                kind: "DropConnect",
+            });
+        }
         let widest = spec
             .layers
             .iter()

@@ -58,9 +58,13 @@ pub fn declaration<N: Network>(net: &N) -> Result<String, Error> {
         let Some(layer) = net.layer(idx) else {
             continue;
         };
+        let dropconnect = layer_spec
+            .dropconnect
+            .map(|d| alloc::format!(" {d}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "        {}: dense {} {} {{",
+            "        {}: dense {} {}{dropconnect} {{",
             layer_spec.name, layer_spec.size, layer_spec.activation
         );
         let _ = writeln!(out, "            weights: [");

@@ -52,6 +52,9 @@ pub struct TraceRow<T> {
     pub mask: Option<Vec<bool>>,
     /// What the next layer receives: the activation after masking and scaling.
     pub output: Vec<T>,
+    /// The weights DropConnect dropped in this layer, as `(neuron, input)` pairs; `None`
+    /// where the layer has no DropConnect or the pass is in evaluation mode.
+    pub dropped_weights: Option<Vec<(usize, usize)>>,
 }
 
 impl<T: Float> Trace<T> {
@@ -88,6 +91,7 @@ impl<T: Float> Trace<T> {
             activation: input.to_vec(),
             mask: mask.map(<[bool]>::to_vec),
             output: output.to_vec(),
+            dropped_weights: None,
         });
     }
 
@@ -106,7 +110,33 @@ impl<T: Float> Trace<T> {
             activation: activation.to_vec(),
             mask: mask.map(<[bool]>::to_vec),
             output: output.to_vec(),
+            dropped_weights: None,
         });
+    }
+
+    /// Records the DropConnect mask of the layer pushed last (`mask[neuron][input]`); the
+    /// table is followed by the weights it dropped.
+    ///
+    /// ```
+    /// use dropout::{Scaling, Trace};
+    ///
+    /// let mut trace = Trace::training("Tiny", Scaling::Inverted);
+    /// trace.push_input(&[1.0_f64, 2.0], None, &[1.0, 2.0]);
+    /// trace.push_layer("output", &[2.0], &[2.0], None, &[2.0]);
+    /// trace.drop_weights(&[[false, true]]);
+    /// assert_eq!(trace.layer("output").unwrap().dropped_weights, Some(vec![(0, 0)]));
+    /// assert!(trace.to_string().contains("output drops the weights (neuron ← input) 0 ← 0\n"));
+    /// ```
+    pub fn drop_weights<const IN: usize>(&mut self, mask: &[[bool; IN]]) {
+        if let Some(row) = self.rows.last_mut() {
+            let dropped = mask.iter().enumerate().flat_map(|(neuron, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, kept)| !**kept)
+                    .map(move |(input, _)| (neuron, input))
+            });
+            row.dropped_weights = Some(dropped.collect());
+        }
     }
 
     /// The rows, input first.
@@ -289,6 +319,29 @@ impl<T: Float> fmt::Display for Trace<T> {
             write_table(f, &by_layer)?;
         } else {
             write_table(f, &self.by_unit(precision))?;
+        }
+        for row in &self.rows {
+            let Some(dropped) = &row.dropped_weights else {
+                continue;
+            };
+            if dropped.is_empty() {
+                writeln!(f, "{} keeps all its weights", row.name)?;
+                continue;
+            }
+            let pairs: Vec<String> = dropped
+                .iter()
+                .map(|(neuron, input)| format!("{neuron} ← {input}"))
+                .collect();
+            let text = pairs.join(", ");
+            let mut line = format!("{} drops the weights (neuron ← input) ", row.name);
+            for piece in text.split_inclusive(", ") {
+                if line.chars().count() + piece.chars().count() > MAX_WIDTH {
+                    writeln!(f, "{}", line.trim_end())?;
+                    line = String::from("  ");
+                }
+                line.push_str(piece);
+            }
+            writeln!(f, "{line}")?;
         }
         let Some(values) = self.prediction() else {
             return Ok(());

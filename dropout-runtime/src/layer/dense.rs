@@ -186,6 +186,41 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         z
     }
 
+    /// `zₒ = Σᵢ wₒᵢ · (aᵢ · μₒᵢ · scale) + bₒ`: DropConnect, a mask bit per weight
+    /// (`mask[neuron][input]`). The bias is never masked. Each sum is formed in the order of
+    /// [`Dense::affine_masked`], so a mask whose rows all equal one unit mask gives the same
+    /// bits as that unit mask (for finite weights).
+    ///
+    /// A dropped weight stands for the product `(w · 0) · a`: it adds nothing, unless the
+    /// weight or its input is NaN or infinite, which makes that neuron NaN (as PyTorch would
+    /// compute the masked product).
+    ///
+    /// ```
+    /// use dropout::Dense;
+    ///
+    /// let layer = Dense::<f32, 2, 2>::from_rows(&[[1.0, 10.0], [2.0, 20.0]], &[0.5, 0.0]);
+    /// // Neuron 0 keeps only its first weight, neuron 1 only its second; kept inputs × 2.
+    /// let mask = [[true, false], [false, true]];
+    /// assert_eq!(layer.affine_connected(&[3.0, 4.0], &mask, 2.0), [6.5, 160.0]);
+    /// let z = layer.affine_connected(&[3.0, f32::INFINITY], &mask, 2.0);
+    /// assert!(z[0].is_nan() && z[1] == f32::INFINITY);
+    /// ```
+    pub fn affine_connected(&self, a: &[T; IN], mask: &[[bool; IN]; OUT], scale: T) -> [T; OUT] {
+        let storage = self.weights.as_flattened();
+        let mut z = self.bias;
+        for (neuron, (z, kept)) in z.iter_mut().zip(mask).enumerate() {
+            for (input, (&a, &kept)) in a.iter().zip(kept).enumerate() {
+                let w = storage[kernel::offset(IN, OUT, neuron, input)];
+                if kept {
+                    *z += (a * scale) * w;
+                } else if !(a.is_finite() && w.is_finite()) {
+                    *z = T::NAN;
+                }
+            }
+        }
+        z
+    }
+
     /// The pre-activations of `B` samples at once, stored lane-wise: `a[i][s]` is input `i` of
     /// sample `s`. Each sample's sums are formed in the same order as by [`Dense::affine`], so
     /// the results are identical; the lanes let one vector instruction serve `B` samples.

@@ -4,7 +4,9 @@
 //! A dropout site multiplies unit u of sample r by m[r, u] = μ[r, u] · train_factor (alpha
 //! dropout: by μ[r, u] · A, then adds its shift), so the gradient flowing back through it is
 //! multiplied by the same m: a dropped unit passes zero gradient. Biases are never masked, so a layer's bias gets its gradient even when every unit
-//! feeding the layer is dropped.
+//! feeding the layer is dropped. Under DropConnect each sample uses its own masked weights
+//! W ⊙ M · train_factor, so those layers are computed sample by sample: a dropped weight gets
+//! no gradient from that sample and passes none back.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -241,19 +243,26 @@ pub(crate) struct SiteEffect<T> {
     pub shift: Option<Array2<T>>,
 }
 
-/// How the sites act in a pass: by a scalar (evaluation) or by one effect per site (training,
+/// What the masks of a batch do in a training pass: one effect per site, and per layer the
+/// weight masks of its DropConnect (one row per sample, neuron by neuron), if it has one.
+pub(crate) struct Effects<T> {
+    pub sites: Vec<SiteEffect<T>>,
+    pub weights: Vec<Option<Array2<bool>>>,
+}
+
+/// How the sites act in a pass: by a scalar (evaluation) or by the masks' effects (training,
 /// one row per sample).
 pub(crate) enum SiteMode<'a, T> {
     Eval(&'a SiteParams),
-    Train(&'a [SiteEffect<T>]),
+    Train(&'a Effects<T>),
 }
 
-/// The per-site effects of a batch of masks.
+/// The effects of a batch of masks.
 pub(crate) fn multipliers<N: Network>(
     masks: &[N::Masks],
     params: &SiteParams,
-) -> Vec<SiteEffect<N::Scalar>> {
-    N::SPEC
+) -> Effects<N::Scalar> {
+    let sites = N::SPEC
         .sites()
         .enumerate()
         .map(|(site, (_, size, _))| {
@@ -265,7 +274,18 @@ pub(crate) fn multipliers<N: Network>(
             }
             params.effect::<N>(site, &bits)
         })
-        .collect()
+        .collect();
+    let mut weights: Vec<Option<Array2<bool>>> = alloc::vec![None; N::SPEC.layers.len()];
+    for (mask, (_, layer, size, _)) in N::SPEC.connections().enumerate() {
+        let mut bits = Array2::from_elem((masks.len(), size), true);
+        for (mut row, set) in bits.rows_mut().into_iter().zip(masks) {
+            for (slot, &kept) in row.iter_mut().zip(set.connections(mask).unwrap_or(&[])) {
+                *slot = kept;
+            }
+        }
+        weights[layer] = Some(bits);
+    }
+    Effects { sites, weights }
 }
 
 /// What the backward pass needs from the forward pass.
@@ -286,7 +306,7 @@ fn apply_site<T: Float + LinalgScalar>(a: &mut Array2<T>, mode: &SiteMode<'_, T>
             }
         }
         SiteMode::Train(effects) => {
-            let effect = &effects[site];
+            let effect = &effects.sites[site];
             *a *= &effect.scale;
             if let Some(shift) = &effect.shift {
                 *a += shift;
@@ -321,14 +341,25 @@ where
     for (idx, layer_spec) in spec.layers.iter().enumerate() {
         let Some(layer) = net.layer(idx) else { break };
         let mut z = bias_rows(layer.biases(), a.nrows());
-        gemm_forward(
-            layer.storage(),
-            layer.fan_in(),
-            layer.size(),
-            N::Scalar::ONE,
-            &a,
-            &mut z,
-        );
+        match (layer_spec.dropconnect, mode) {
+            (Some(d), SiteMode::Train(effects)) => {
+                let factor = N::Scalar::from_f64(spec.scaling.train_factor(d));
+                if let Some(Some(bits)) = effects.weights.get(idx) {
+                    connected_forward(layer, factor, &a, bits, &mut z);
+                }
+            }
+            (dropconnect, _) => {
+                let scale = dropconnect.map_or(1.0, |d| spec.scaling.eval_factor(d));
+                gemm_forward(
+                    layer.storage(),
+                    layer.fan_in(),
+                    layer.size(),
+                    N::Scalar::from_f64(scale),
+                    &a,
+                    &mut z,
+                );
+            }
+        }
         let mut g = z.clone();
         layer_spec.activation.apply_batch(&mut g);
         let mut out = g.clone();
@@ -342,6 +373,63 @@ where
     }
     tape.output = a;
     tape
+}
+
+/// `z += (W ⊙ Mᵣ · factor) · aᵣ` for each sample r, with the sums of
+/// [`Dense::affine_connected`](crate::Dense::affine_connected): a dropped weight adds nothing,
+/// unless it or its input is NaN or infinite.
+fn connected_forward<T: Float>(
+    layer: &dyn crate::Layer<T>,
+    factor: T,
+    a: &Array2<T>,
+    bits: &Array2<bool>,
+    z: &mut Array2<T>,
+) {
+    let (fan_in, size, weights) = (layer.fan_in(), layer.size(), layer.storage());
+    for ((a, bits), mut z) in a.rows().into_iter().zip(bits.rows()).zip(z.rows_mut()) {
+        for (neuron, z) in z.iter_mut().enumerate() {
+            for (input, &a) in a.iter().enumerate() {
+                let w = weights[offset(fan_in, size, neuron, input)];
+                if bits[neuron * fan_in + input] {
+                    *z += (a * factor) * w;
+                } else if !(a.is_finite() && w.is_finite()) {
+                    *z = T::NAN;
+                }
+            }
+        }
+    }
+}
+
+/// The gradients of a DropConnect layer, sample by sample: ∂L/∂W gains dᵣ ⊗ aᵣ on the weights
+/// sample r kept (× factor), and ∂L/∂aᵣ = (W ⊙ Mᵣ · factor)ᵀ · dᵣ is returned.
+fn connected_backward<T: Float>(
+    layer: &dyn crate::Layer<T>,
+    factor: T,
+    a: &Array2<T>,
+    bits: &Array2<bool>,
+    d: &Array2<T>,
+    weight_grad: &mut [T],
+) -> Array2<T> {
+    let (fan_in, size, weights) = (layer.fan_in(), layer.size(), layer.storage());
+    let mut d_in = Array2::from_elem((a.nrows(), fan_in), T::ZERO);
+    for (((a, bits), d), mut d_in) in a
+        .rows()
+        .into_iter()
+        .zip(bits.rows())
+        .zip(d.rows())
+        .zip(d_in.rows_mut())
+    {
+        for (neuron, &d) in d.iter().enumerate() {
+            for (input, (&a, d_in)) in a.iter().zip(d_in.iter_mut()).enumerate() {
+                if bits[neuron * fan_in + input] {
+                    let at = offset(fan_in, size, neuron, input);
+                    weight_grad[at] += d * (a * factor);
+                    *d_in += d * (weights[at] * factor);
+                }
+            }
+        }
+    }
+    d_in
 }
 
 /// ∂L/∂z from ∂L/∂g for one layer's activation.
@@ -453,7 +541,7 @@ pub(crate) fn loss_and_gradients<N: Network>(
     tape: &Tape<N::Scalar>,
     objective: Objective,
     targets: &ArrayRef2<N::Scalar>,
-    multipliers: &[SiteEffect<N::Scalar>],
+    multipliers: &Effects<N::Scalar>,
 ) -> (f64, Gradients<N>)
 where
     N::Scalar: LinalgScalar,
@@ -470,14 +558,14 @@ fn backward<N: Network>(
     tape: &Tape<N::Scalar>,
     objective: Objective,
     d_loss: Array2<N::Scalar>,
-    multipliers: &[SiteEffect<N::Scalar>],
+    multipliers: &Effects<N::Scalar>,
 ) -> Gradients<N>
 where
     N::Scalar: LinalgScalar,
 {
     let spec = N::SPEC;
     let mut grads = Gradients::zeros();
-    let mut site = multipliers.len();
+    let mut site = multipliers.sites.len();
     let mut d = d_loss;
     let last = spec.layers.len().saturating_sub(1);
     for (idx, layer_spec) in spec.layers.iter().enumerate().rev() {
@@ -486,23 +574,39 @@ where
         };
         if layer_spec.dropout.is_some() {
             site -= 1;
-            d *= &multipliers[site].scale;
+            d *= &multipliers.sites[site].scale;
         }
         // A loss on the logits has its gradient with respect to z already.
         if !(idx == last && objective.on_logits) {
             activation_backward(layer_spec.activation, &tape.z[idx], &tape.g[idx], &mut d);
         }
         let grad = &mut grads.layers[idx];
-        gemm_weight_gradient(
-            &mut grad.weights,
-            layer.fan_in(),
-            layer.size(),
-            &tape.inputs[idx],
-            &d,
-        );
         grad.bias = d.sum_axis(Axis(0));
-        if idx > 0 {
-            d = gemm_input_gradient(layer.storage(), layer.fan_in(), layer.size(), &d);
+        match (layer_spec.dropconnect, multipliers.weights.get(idx)) {
+            (Some(dropconnect), Some(Some(bits))) => {
+                let factor = N::Scalar::from_f64(spec.scaling.train_factor(dropconnect));
+                let d_in = connected_backward(
+                    layer,
+                    factor,
+                    &tape.inputs[idx],
+                    bits,
+                    &d,
+                    &mut grad.weights,
+                );
+                d = d_in;
+            }
+            _ => {
+                gemm_weight_gradient(
+                    &mut grad.weights,
+                    layer.fan_in(),
+                    layer.size(),
+                    &tape.inputs[idx],
+                    &d,
+                );
+                if idx > 0 {
+                    d = gemm_input_gradient(layer.storage(), layer.fan_in(), layer.size(), &d);
+                }
+            }
         }
     }
     grads

@@ -119,7 +119,8 @@ impl Trainer {
 
     /// Trains with drop probability `p` at every dropout site instead of the declared ones:
     /// `dropout(0.0)` trains the same architecture without dropout. Only for `inverted`
-    /// scaling, whose evaluation pass does not depend on p.
+    /// scaling, whose evaluation pass does not depend on p. DropConnect keeps its declared
+    /// probability.
     #[must_use]
     pub fn dropout(mut self, p: f64) -> Self {
         self.dropout = Some(p);
@@ -329,18 +330,23 @@ fn check_finite<T: Float>(data: &ArrayRef2<T>, what: &'static str) -> Result<(),
     Ok(())
 }
 
-/// One effect per site for a batch of `rows` samples: each unit kept with the site's keep
-/// probability (sample by sample, sites in order, units in order).
+/// The effects of masks for a batch of `rows` samples: each unit kept with its site's keep
+/// probability, each weight of a layer with DropConnect with the layer's (sample by sample,
+/// sites in order, units in order, then the weight masks in the order of `sample_masks`).
 fn sample_multipliers<N: Network, R: rand::Rng>(
     rng: &mut R,
     rows: usize,
     params: &SiteParams,
-) -> Vec<backprop::SiteEffect<N::Scalar>> {
+) -> backprop::Effects<N::Scalar> {
     let sizes: Vec<usize> = N::SPEC.sites().map(|(_, size, _)| size).collect();
     let mut bits: Vec<Array2<bool>> = sizes
         .iter()
         .map(|&size| Array2::from_elem((rows, size), false))
         .collect();
+    let mut weights: Vec<Option<Array2<bool>>> = alloc::vec![None; N::SPEC.layers.len()];
+    for (_, layer, size, _) in N::SPEC.connections() {
+        weights[layer] = Some(Array2::from_elem((rows, size), false));
+    }
     for r in 0..rows {
         for (site, m) in bits.iter_mut().enumerate() {
             let keep = params.keep(site);
@@ -348,11 +354,20 @@ fn sample_multipliers<N: Network, R: rand::Rng>(
                 *slot = rng.random_bool(keep);
             }
         }
+        for (_, layer, _, dropout) in N::SPEC.connections() {
+            if let Some(Some(m)) = weights.get_mut(layer) {
+                for slot in m.row_mut(r) {
+                    *slot = rng.random_bool(dropout.keep());
+                }
+            }
+        }
     }
-    bits.iter()
+    let sites = bits
+        .iter()
         .enumerate()
         .map(|(site, bits)| params.effect::<N>(site, bits))
-        .collect()
+        .collect();
+    backprop::Effects { sites, weights }
 }
 
 fn evaluate_with<N: Network>(

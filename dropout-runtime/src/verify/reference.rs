@@ -4,8 +4,9 @@
 //!
 //! It reads the architecture from [`Network::SPEC`] and the parameters through
 //! [`Network::layer`]; the activations are written out again here rather than borrowed from
-//! [`Activation::apply`](crate::Activation::apply). What each dropout site does is up to the
-//! caller, which makes the conventions explicit in the tests that use it.
+//! [`Activation::apply`](crate::Activation::apply). What each dropout site (and DropConnect on
+//! each weight) does is up to the caller, which makes the conventions explicit in the tests that
+//! use it.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -14,7 +15,8 @@ use crate::site::ALPHA_PRIME;
 use crate::{Activation, DropoutKind, Error, Layer, Masks, Network, Scaling};
 
 /// The output of `net` at `x`, where `site(k, values)` transforms the activations at dropout
-/// site k (in order μ⁰, μ¹, …) before the next layer reads them.
+/// site k (in order μ⁰, μ¹, …) before the next layer reads them. Every weight is used as
+/// stored: for networks with DropConnect see [`forward_with_weights`].
 ///
 /// # Errors
 /// [`Error::InputLength`] if `x` does not have the network's number of inputs.
@@ -43,6 +45,35 @@ pub fn forward_with<N: Network>(
     run_from(net, 0, x.to_vec(), site)
 }
 
+/// [`forward_with`] where `weight(layer, neuron, input, w)` gives the weight that layer `layer`
+/// uses in place of the stored `w` (what DropConnect does to it).
+///
+/// # Errors
+/// [`Error::InputLength`] if `x` does not have the network's number of inputs.
+///
+/// # Example
+/// ```
+/// use dropout::{network, reference};
+///
+/// network! {
+///     struct Net<f64> { input: 2, dense 1 identity dropconnect(p = 0.5) { weights: [[1.0, -1.0]], bias: [0.5] } }
+/// }
+/// // Drop the second weight: 3 + 0.5.
+/// let y = reference::forward_with_weights(&Net::new(), &[3.0, 1.0], |_, _| {}, |_, _, input, w| {
+///     if input == 1 { 0.0 } else { w }
+/// })?;
+/// assert_eq!(y, [3.5]);
+/// # Ok::<(), dropout::Error>(())
+/// ```
+pub fn forward_with_weights<N: Network>(
+    net: &N,
+    x: &[f64],
+    site: impl FnMut(usize, &mut [f64]),
+    weight: impl FnMut(usize, usize, usize, f64) -> f64,
+) -> Result<Vec<f64>, Error> {
+    run_from_with_weights(net, 0, x.to_vec(), site, weight)
+}
+
 /// The output when layer `first` receives `input` (already past any site before it), the
 /// layers before it skipped. Sites are numbered as in [`forward_with`].
 ///
@@ -53,7 +84,22 @@ pub fn run_from<N: Network>(
     net: &N,
     first: usize,
     input: Vec<f64>,
+    site: impl FnMut(usize, &mut [f64]),
+) -> Result<Vec<f64>, Error> {
+    run_from_with_weights(net, first, input, site, |_, _, _, w| w)
+}
+
+/// [`run_from`] with the weights given by `weight`, as in [`forward_with_weights`].
+///
+/// # Errors
+/// [`Error::InputLength`] if `input` does not have layer `first`'s fan-in, or `first` is not a
+/// layer of the network.
+pub fn run_from_with_weights<N: Network>(
+    net: &N,
+    first: usize,
+    input: Vec<f64>,
     mut site: impl FnMut(usize, &mut [f64]),
+    mut weight: impl FnMut(usize, usize, usize, f64) -> f64,
 ) -> Result<Vec<f64>, Error> {
     let spec = N::SPEC;
     let expected = spec.layers.get(first).map_or(0, |layer| layer.fan_in);
@@ -80,7 +126,7 @@ pub fn run_from<N: Network>(
         let Some(layer) = net.layer(idx) else {
             break;
         };
-        let z = affine(layer, &a);
+        let z = affine(layer, &a, |neuron, input, w| weight(idx, neuron, input, w));
         a = activate(layer_spec.activation, z);
         if layer_spec.dropout.is_some() {
             site(site_idx, &mut a);
@@ -134,12 +180,63 @@ pub fn evaluation_sites<N: Network>() -> impl FnMut(usize, &mut [f64]) {
     }
 }
 
-fn affine<T: crate::Float>(layer: &dyn Layer<T>, a: &[f64]) -> Vec<f64> {
+/// What DropConnect does to each weight in a training pass under `masks`, as the scaling
+/// convention defines it: a dropped weight becomes 0 (NaN if it was NaN or infinite), a kept one
+/// is multiplied by 1/keep under `inverted` scaling and left alone under `classic`. For
+/// [`forward_with_weights`]; layers without DropConnect keep their weights.
+pub fn training_weights<N: Network>(
+    masks: &N::Masks,
+) -> impl FnMut(usize, usize, usize, f64) -> f64 + '_ {
+    // Per layer: the index of its mask and its factor for kept weights.
+    let layers: Vec<Option<(usize, f64)>> = N::SPEC
+        .layers
+        .iter()
+        .scan(0, |next, layer| {
+            Some(layer.dropconnect.map(|d| {
+                *next += 1;
+                let factor = match N::SPEC.scaling {
+                    Scaling::Inverted => 1.0 / d.keep(),
+                    Scaling::Classic => 1.0,
+                };
+                (*next - 1, factor)
+            }))
+        })
+        .collect();
+    move |layer, neuron, input, w| {
+        let Some(&Some((mask, factor))) = layers.get(layer) else {
+            return w;
+        };
+        let fan_in = N::SPEC.layers[layer].fan_in;
+        let kept = masks
+            .connections(mask)
+            .and_then(|bits| bits.get(neuron * fan_in + input))
+            .copied()
+            .unwrap_or(true);
+        // Multiplied, as the literature writes W ⊙ M: a dropped NaN or infinity stays NaN.
+        w * if kept { factor } else { 0.0 }
+    }
+}
+
+/// What DropConnect does to each weight in an evaluation pass: nothing under `inverted`
+/// scaling, × keep under `classic`. For [`forward_with_weights`].
+pub fn evaluation_weights<N: Network>() -> impl FnMut(usize, usize, usize, f64) -> f64 {
+    move |layer, _, _, w| match N::SPEC.layers.get(layer).and_then(|l| l.dropconnect) {
+        Some(d) if N::SPEC.scaling == Scaling::Classic => w * d.keep(),
+        _ => w,
+    }
+}
+
+fn affine<T: crate::Float>(
+    layer: &dyn Layer<T>,
+    a: &[f64],
+    mut weight: impl FnMut(usize, usize, f64) -> f64,
+) -> Vec<f64> {
     let mut z = vec![0.0; layer.size()];
     for (neuron, z_n) in z.iter_mut().enumerate() {
         let mut sum = layer.biases()[neuron].to_f64();
         for (input, a_i) in a.iter().enumerate().take(layer.fan_in()) {
-            sum += layer.weight(neuron, input).map_or(0.0, T::to_f64) * a_i;
+            let w = layer.weight(neuron, input).map_or(0.0, T::to_f64);
+            sum += weight(neuron, input, w) * a_i;
         }
         *z_n = sum;
     }

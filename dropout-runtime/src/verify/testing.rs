@@ -80,11 +80,19 @@ fn keeps<N: Network>() -> Vec<f64> {
         .collect()
 }
 
-/// Random masks in which every site keeps each unit with probability ½.
+/// Random masks in which every site keeps each unit, and every layer with DropConnect each
+/// weight, with probability ½.
 fn random_masks<N: Network>(rng: &mut Xoshiro256PlusPlus) -> N::Masks {
     let mut masks = N::Masks::ALL_KEPT;
     for site in 0..N::Masks::N_SITES {
         if let Some(bits) = masks.site_mut(site) {
+            for bit in bits.iter_mut() {
+                *bit = rng.random_bool(0.5);
+            }
+        }
+    }
+    for layer in 0..N::SPEC.connections().count() {
+        if let Some(bits) = masks.connections_mut(layer) {
             for bit in bits.iter_mut() {
                 *bit = rng.random_bool(0.5);
             }
@@ -101,10 +109,11 @@ fn random_masks<N: Network>(rng: &mut Xoshiro256PlusPlus) -> N::Masks {
 pub fn check_all_kept<N: Network>(net: &N, cases: usize, seed: u64) {
     let what = "a training pass keeping every unit differs from the undropped network as the scaling convention defines it";
     check_inputs(net, cases, seed, |net, x, exact, _| {
-        let want = reference_pass(reference::forward_with(
+        let want = reference_pass(reference::forward_with_weights(
             net,
             exact,
             reference::training_sites::<N>(&N::Masks::ALL_KEPT),
+            reference::training_weights::<N>(&N::Masks::ALL_KEPT),
         ));
         (
             net.forward_masked(x, &N::Masks::ALL_KEPT),
@@ -122,10 +131,11 @@ pub fn check_all_kept<N: Network>(net: &N, cases: usize, seed: u64) {
 pub fn check_eval<N: Network>(net: &N, cases: usize, seed: u64) {
     let what = "evaluation mode differs from the convention's expectation";
     check_inputs(net, cases, seed, |net, x, exact, _| {
-        let want = reference_pass(reference::forward_with(
+        let want = reference_pass(reference::forward_with_weights(
             net,
             exact,
             reference::evaluation_sites::<N>(),
+            reference::evaluation_weights::<N>(),
         ));
         (net.forward(x), want, what.into())
     });
@@ -139,10 +149,11 @@ pub fn check_eval<N: Network>(net: &N, cases: usize, seed: u64) {
 pub fn check_masked<N: Network>(net: &N, cases: usize, seed: u64) {
     check_inputs(net, cases, seed, |net, x, exact, rng| {
         let masks = random_masks::<N>(rng);
-        let want = reference_pass(reference::forward_with(
+        let want = reference_pass(reference::forward_with_weights(
             net,
             exact,
             reference::training_sites::<N>(&masks),
+            reference::training_weights::<N>(&masks),
         ));
         let what = format!("a training pass under masks {masks:?} differs from the reference");
         (net.forward_masked(x, &masks), want, what)
@@ -230,11 +241,12 @@ pub fn check_site_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
             }
             _ => 0.0,
         };
-        let want = reference_pass(reference::run_from(
+        let want = reference_pass(reference::run_from_with_weights(
             net,
             reader,
             alloc::vec![dropped; size],
             later_sites,
+            reference::training_weights::<N>(&all_kept),
         ));
         let mut first: Option<N::Output> = None;
         for _ in 0..cases.max(2) {
@@ -297,6 +309,74 @@ pub fn check_sampling<N: Network>(net: &N, seed: u64) {
             );
         }
     }
+    for (mask, (layer, _, _, dropout)) in N::SPEC.connections().enumerate() {
+        let keep = dropout.keep();
+        let bound = 5.0 * (n * keep * (1.0 - keep)).sqrt();
+        let mut counts =
+            alloc::vec![0_usize; N::Masks::ALL_KEPT.connections(mask).map_or(0, <[bool]>::len)];
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        for _ in 0..SAMPLES {
+            let masks = net.sample_masks(&mut rng);
+            for (count, &bit) in counts
+                .iter_mut()
+                .zip(masks.connections(mask).unwrap_or(&[]))
+            {
+                *count += usize::from(bit);
+            }
+        }
+        for (weight, &count) in counts.iter().enumerate() {
+            let off = (count as f64 - n * keep).abs();
+            assert!(
+                off <= bound,
+                "{}: weight {weight} of layer `{layer}` was kept {count} times in {SAMPLES} samples; keep = {keep} allows {} ± {bound:.1}",
+                N::SPEC.name,
+                n * keep
+            );
+        }
+    }
+}
+
+/// Dropping every weight of a layer with DropConnect leaves it only its biases: the output no
+/// longer depends on the input and equals the reference started from that layer with its
+/// weights zero, every other unit and weight kept.
+///
+/// # Panics
+/// On the first layer and input where this fails.
+pub fn check_weights_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    for (mask, (name, layer, _, _)) in N::SPEC.connections().enumerate() {
+        let mut masks = N::Masks::ALL_KEPT;
+        if let Some(bits) = masks.connections_mut(mask) {
+            bits.fill(false);
+        }
+        let fan_in = N::SPEC.layers[layer].fan_in;
+        // Sites after the layer keep everything; the one on the layer itself comes after it.
+        let later_sites = reference::training_sites::<N>(&masks);
+        let want = reference_pass(reference::run_from_with_weights(
+            net,
+            layer,
+            alloc::vec![0.0; fan_in],
+            later_sites,
+            reference::training_weights::<N>(&masks),
+        ));
+        let mut first: Option<N::Output> = None;
+        for _ in 0..cases.max(2) {
+            let (x, exact) = random_input::<N>(&mut rng);
+            let got = net.forward_masked(&x, &masks);
+            let what = format!(
+                "with every weight of layer `{name}` dropped, the output is not that of its biases"
+            );
+            assert_matches::<N>(&got, &want, &what, &exact);
+            if let Some(first) = &first {
+                assert!(
+                    first.as_ref() == got.as_ref(),
+                    "{}: with every weight of layer `{name}` dropped the output still depends on the input",
+                    N::SPEC.name
+                );
+            }
+            first.get_or_insert(got);
+        }
+    }
 }
 
 /// A site with keep = 1 (p = 0) leaves values unchanged, in training and evaluation passes
@@ -315,19 +395,29 @@ pub fn check_keep_one_sites<N: Network>(net: &N, cases: usize, seed: u64) {
                 bits.fill(true);
             }
             let mut others = reference::training_sites::<N>(&masks);
-            let want_masked = reference_pass(reference::forward_with(net, &exact, |k, a| {
-                if k != site {
-                    others(k, a);
-                }
-            }));
+            let want_masked = reference_pass(reference::forward_with_weights(
+                net,
+                &exact,
+                |k, a| {
+                    if k != site {
+                        others(k, a);
+                    }
+                },
+                reference::training_weights::<N>(&masks),
+            ));
             let what = format!("site {site} has p = 0 but changes the values of a training pass");
             assert_matches::<N>(&net.forward_masked(&x, &masks), &want_masked, &what, &exact);
             let mut others = reference::evaluation_sites::<N>();
-            let want_eval = reference_pass(reference::forward_with(net, &exact, |k, a| {
-                if k != site {
-                    others(k, a);
-                }
-            }));
+            let want_eval = reference_pass(reference::forward_with_weights(
+                net,
+                &exact,
+                |k, a| {
+                    if k != site {
+                        others(k, a);
+                    }
+                },
+                reference::evaluation_weights::<N>(),
+            ));
             let what =
                 format!("site {site} has p = 0 but changes the values of an evaluation pass");
             assert_matches::<N>(&net.forward(&x), &want_eval, &what, &exact);
