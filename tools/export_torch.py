@@ -6,8 +6,8 @@
 
 `model.pt` is a whole module saved with `torch.save(model, "model.pt")`. Supported modules:
 `Linear`, `ReLU`, `LeakyReLU`, `ELU`, `SELU`, `GELU()` (the exact form), `SiLU`, `Softplus()` (β = 1,
-threshold 20), `Sigmoid`, `Tanh`, `Identity`, `Softmax(dim=-1)` (last layer only) and `Dropout`,
-in the order Dropout? (Linear activation? Dropout?)+; float32 or float64.
+threshold 20), `Sigmoid`, `Tanh`, `Identity`, `Softmax(dim=-1)` (last layer only), `Dropout` and
+`AlphaDropout`, in the order Dropout? (Linear activation? Dropout?)+; float32 or float64.
 
 The declaration reads each layer's `weight` and `bias` from the file, under the names of the
 module's `state_dict` (`0.weight`, `0.bias`, …): the macro checks every shape and dtype at
@@ -53,16 +53,25 @@ ACTIVATIONS = {
 }
 
 
+def site(module):
+    """The `network!` site of a Dropout or AlphaDropout module, or None for any other module."""
+    if isinstance(module, torch.nn.AlphaDropout):
+        return f"alpha_dropout(p = {module.p!r})"
+    if isinstance(module, torch.nn.Dropout):
+        return f"dropout(p = {module.p!r})"
+    return None
+
+
 def layers_of(model):
-    """[(index, Linear, activation text, dropout p or None)], and the input dropout p or None."""
+    """[(index, Linear, activation text, site text or None)], and the input's site or None."""
     modules = list(model.named_children())
-    layers, input_p, k = [], None, 0
-    if modules and isinstance(modules[0][1], torch.nn.Dropout):
-        input_p, k = modules[0][1].p, 1
+    layers, input_site, k = [], None, 0
+    if modules and site(modules[0][1]) is not None:
+        input_site, k = site(modules[0][1]), 1
     while k < len(modules):
         index, linear = modules[k]
         if not isinstance(linear, torch.nn.Linear):
-            raise ValueError(f"module {index} is {linear}; expected Linear (supported: {', '.join(c.__name__ for c in ACTIVATIONS)}, Softmax, Dropout)")
+            raise ValueError(f"module {index} is {linear}; expected Linear (supported: {', '.join(c.__name__ for c in ACTIVATIONS)}, Softmax, Dropout, AlphaDropout)")
         k += 1
         activation = "identity"
         if k < len(modules):
@@ -74,19 +83,19 @@ def layers_of(model):
                     raise ValueError(f"module {modules[k][0]}: only Softmax over the last dimension is supported")
                 activation, k = "softmax", k + 1
         p = None
-        if k < len(modules) and isinstance(modules[k][1], torch.nn.Dropout):
-            p, k = modules[k][1].p, k + 1
+        if k < len(modules) and site(modules[k][1]) is not None:
+            p, k = site(modules[k][1]), k + 1
         layers.append((index, linear, activation, p))
     if not layers:
         raise ValueError("the model has no Linear layer")
     if layers[-1][3] is not None:
         raise ValueError("a Dropout after the last layer has no counterpart in network!: remove it")
-    return layers, input_p
+    return layers, input_site
 
 
 def export(model, path, name="Net", path_in_declaration=None, visibility="pub "):
     """Writes `model`'s parameters to `path` (safetensors) and returns its `network!` declaration."""
-    layers, input_p = layers_of(model)
+    layers, input_site = layers_of(model)
     dtypes = {linear.weight.dtype for _, linear, _, _ in layers}
     if dtypes == {torch.float32}:
         scalar = "f32"
@@ -102,11 +111,11 @@ def export(model, path, name="Net", path_in_declaration=None, visibility="pub ")
     source = path_in_declaration or str(path)
     lines = [f"    /// Exported from PyTorch: `{describe(model)}`.", f"    {visibility}struct {name}<{scalar}> {{"]
     head = f"        input: {layers[0][1].in_features},"
-    if input_p is not None:
-        head += f" dropout(p = {input_p!r}),"
+    if input_site is not None:
+        head += f" {input_site},"
     lines.append(head)
-    for index, linear, activation, p in layers:
-        tail = f" dropout(p = {p!r})," if p is not None else ""
+    for index, linear, activation, after in layers:
+        tail = f" {after}," if after is not None else ""
         lines.append(
             f"        l{index}: dense {linear.out_features} {activation} {{\n"
             f"            weights: file(\"{source}\", \"{index}.weight\"),\n"
