@@ -82,10 +82,10 @@ def layers_of(model):
                 if module.dim not in (-1, None) and module.dim != 1:
                     raise ValueError(f"module {modules[k][0]}: only Softmax over the last dimension is supported")
                 activation, k = "softmax", k + 1
-        p = None
+        after = None
         if k < len(modules) and site(modules[k][1]) is not None:
-            p, k = site(modules[k][1]), k + 1
-        layers.append((index, linear, activation, p))
+            after, k = site(modules[k][1]), k + 1
+        layers.append((index, linear, activation, after))
     if not layers:
         raise ValueError("the model has no Linear layer")
     if layers[-1][3] is not None:
