@@ -58,6 +58,17 @@ network! {
 }
 
 network! {
+    /// Gaussian dropout on the input and between layers.
+    #[derive(Clone)]
+    struct GaussianNet<f64> {
+        input: 3, gaussian_dropout(p = 0.2),
+        dense 4 tanh, gaussian_dropout(p = 0.5),
+        dense 3 relu dropconnect(p = 0.3), dropout(p = 0.25),
+        dense 2 identity,
+    }
+}
+
+network! {
     /// DropConnect under classic scaling.
     #[derive(Clone)]
     struct ClassicConnectNet<f64> {
@@ -213,6 +224,59 @@ fn gradients_match_finite_differences_through_dropconnect() {
     check_against_finite_differences(&net, Loss::MeanSquaredError, 32, [0.5, -1.0]);
     let net = drawn(ClassicConnectNet::init, 33);
     check_against_finite_differences(&net, Loss::SoftmaxCrossEntropy, 34, [0.0, 1.0, 0.0]);
+}
+
+#[test]
+fn gradients_match_finite_differences_through_gaussian_noise() {
+    let net = drawn(GaussianNet::init, 41);
+    check_against_finite_differences(&net, Loss::MeanSquaredError, 42, [0.5, -1.0]);
+    // The noise multiplies the gradient too: noise 0 on a unit stops it.
+    let mut masks = GaussianNetMasks::ALL_KEPT;
+    masks.input = [1.5, 0.0, 1.0];
+    let (_, grads) = gradients(
+        &net,
+        &[0.3, -0.7, 1.1],
+        &masks,
+        &[1.0, 0.0],
+        Loss::MeanSquaredError,
+    )
+    .unwrap();
+    for neuron in 0..4 {
+        assert_eq!(grads.weight(0, neuron, 1), Some(0.0));
+    }
+}
+
+#[test]
+fn training_with_every_kind_of_site_is_reproducible_and_lowers_the_loss() {
+    let mut rng = ChaCha8Rng::seed_from_u64(43);
+    let x = Array2::from_shape_fn((64, 3), |_| rng.random_range(-1.0..1.0));
+    let y = Array2::from_shape_fn((64, 2), |(r, c)| {
+        if c == 0 {
+            x[[r, 0]] - x[[r, 1]]
+        } else {
+            x[[r, 2]] * 0.5
+        }
+    });
+    let trainer = Trainer::new(Optimizer::adam(0.02), Loss::MeanSquaredError)
+        .epochs(150)
+        .batch_size(16)
+        .seed(44)
+        .progress(false);
+    let fit = |seed| {
+        let mut net = GaussianNet::init(&mut ChaCha8Rng::seed_from_u64(seed));
+        let reports = trainer.fit(&mut net, (&x, &y), None, |_| ()).unwrap();
+        (reports, net)
+    };
+    let (first, net) = fit(45);
+    let (again, _) = fit(45);
+    assert_eq!(first, again);
+    let start = first.first().unwrap().train_eval_loss;
+    let end = first.last().unwrap().train_eval_loss;
+    assert!(end < 0.4 * start, "{start} → {end}");
+    assert_eq!(
+        evaluate(&net, (&x, &y), Loss::MeanSquaredError).unwrap(),
+        end
+    );
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub(crate) enum Item {
     Scaling { key: Ident, value: Ident },
     /// `input: 2`
     Input { key: Ident, size: Size },
-    /// `dropout(p = 0.5)` or `alpha_dropout(p = 0.1)`
+    /// `dropout(p = 0.5)`, `alpha_dropout(p = 0.1)` or `gaussian_dropout(p = 0.2)`
     Dropout(DropoutSpec),
     /// `[name:] dense 3 relu [dropconnect(p = …)] [{ weights: …, bias: … }]`
     Dense(Box<DenseSpec>),
@@ -346,7 +346,9 @@ fn classify(input: ParseStream) -> ItemKind {
         "scaling" if input.peek2(Token![:]) => ItemKind::Scaling,
         // `input: dense …` is a layer named `input`, which the checker refuses with a reason.
         "input" if input.peek2(Token![:]) && !input.peek3(Ident) => ItemKind::Input,
-        "dropout" | "alpha_dropout" if !input.peek2(LitInt) => ItemKind::Dropout,
+        "dropout" | "alpha_dropout" | "gaussian_dropout" if !input.peek2(LitInt) => {
+            ItemKind::Dropout
+        }
         "test" if input.peek2(Ident) || input.peek2(token::Brace) => ItemKind::Test,
         "tests" if input.peek2(Token![:]) && !input.peek3(token::Brace) => ItemKind::Tests,
         _ if input.peek2(Token![:]) || input.peek2(LitInt) || input.peek2(LitFloat) => {
@@ -357,7 +359,7 @@ fn classify(input: ParseStream) -> ItemKind {
 }
 
 fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::Result<Item> {
-    const EXPECTED_ITEM: &str = "expected `input: N`, a layer such as `dense 3 relu`, `dropout(p = …)`, `alpha_dropout(p = …)`, `scaling: …` or `test name { … }`";
+    const EXPECTED_ITEM: &str = "expected `input: N`, a layer such as `dense 3 relu`, `dropout(p = …)`, `alpha_dropout(p = …)`, `gaussian_dropout(p = …)`, `scaling: …` or `test name { … }`";
     match kind {
         ItemKind::Scaling => {
             let (key, value) = parse_setting(input, "`inverted` or `classic`")?;

@@ -48,6 +48,8 @@ pub(crate) enum DropoutKind {
     Alpha,
     /// `dropconnect(…)`, on a layer's weights.
     Connect,
+    /// `gaussian_dropout(…)`, multiplicative noise on units.
+    Gaussian,
 }
 
 impl Prob {
@@ -57,6 +59,7 @@ impl Prob {
             DropoutKind::Standard => "dropout",
             DropoutKind::Alpha => "alpha_dropout",
             DropoutKind::Connect => "dropconnect",
+            DropoutKind::Gaussian => "gaussian_dropout",
         }
     }
 }
@@ -125,9 +128,16 @@ pub(crate) struct TestCase {
     pub name: Ident,
     pub input: Vec<Num>,
     /// One mask per dropout site, in site order; `None` tests evaluation mode.
-    pub masks: Option<Vec<Vec<bool>>>,
+    pub masks: Option<Vec<SiteMask>>,
     pub expect: Vec<Num>,
     pub tolerance: f64,
+}
+
+/// The mask of one site in a `test` block.
+pub(crate) enum SiteMask {
+    Bits(Vec<bool>),
+    /// The multipliers of a Gaussian-dropout site.
+    Noise(Vec<Num>),
 }
 
 /// A dropout site of the model: the layer it sits on (`None` for the input), its size and
@@ -172,6 +182,13 @@ impl Model {
             .iter()
             .enumerate()
             .filter_map(|(idx, layer)| layer.dropconnect.map(|prob| (idx, layer, prob)))
+    }
+
+    /// Whether a site is Gaussian dropout.
+    pub fn has_gaussian_sites(&self) -> bool {
+        self.sites()
+            .iter()
+            .any(|site| site.prob.kind == DropoutKind::Gaussian)
     }
 
     /// The struct holding one mask per site: `ToyMasks` for `Toy`.

@@ -53,6 +53,11 @@ pub enum Error {
         /// The most the page draws.
         max: usize,
     },
+    /// Exact moments asked of a network with a Gaussian-dropout site, whose noise is continuous.
+    ContinuousNoise {
+        /// The site's layer, or `"input"`.
+        site: &'static str,
+    },
     /// A network whose masks are not unit bits (DropConnect, Gaussian dropout): the explorer
     /// page toggles units only.
     NotExplorable {
@@ -231,6 +236,10 @@ impl fmt::Display for Error {
             Error::TooLargeToDraw { units, max } => write!(
                 f,
                 "the explorer draws every unit; this network has a layer of {units} units, more than {max}"
+            ),
+            Error::ContinuousNoise { site } => write!(
+                f,
+                "exact moments enumerate masks, and the Gaussian noise of site `{site}` is continuous; estimate them with `predict_mc`"
             ),
             Error::NotExplorable { layer, kind } => write!(
                 f,

@@ -40,7 +40,7 @@ pub trait Network {
     /// `[Scalar; N_OUTPUTS]`.
     type Output: Copy + Debug + AsRef<[Self::Scalar]> + AsMut<[Self::Scalar]>;
     /// The struct with one mask per dropout site (and one per layer with DropConnect).
-    type Masks: Masks;
+    type Masks: Masks<Scalar = Self::Scalar>;
 
     /// The architecture as declared.
     const SPEC: NetworkSpec;
@@ -71,8 +71,8 @@ pub trait Network {
     fn layer_mut(&mut self, idx: usize) -> Option<&mut dyn Layer<Self::Scalar>>;
 
     /// Draws masks: each unit of each site kept independently with the site's keep
-    /// probability, sites in order μ⁰, μ¹, …, units in order; then each weight of each layer
-    /// with DropConnect, layers in order, neuron by neuron.
+    /// probability (or its Gaussian noise drawn), sites in order μ⁰, μ¹, …, units in order;
+    /// then each weight of each layer with DropConnect, layers in order, neuron by neuron.
     #[cfg(feature = "rand")]
     fn sample_masks<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Self::Masks {
         let mut masks = Self::Masks::ALL_KEPT;
@@ -80,6 +80,8 @@ pub trait Network {
             let site = crate::Site::new(Self::SPEC.scaling, dropout);
             if let Some(bits) = masks.site_mut(idx) {
                 site.sample_into(rng, bits);
+            } else if let Some(noise) = masks.noise_mut(idx) {
+                site.sample_noise_into(rng, noise);
             }
         }
         for (idx, (_, _, _, dropout)) in Self::SPEC.connections().enumerate() {
@@ -92,18 +94,27 @@ pub trait Network {
     }
 }
 
-/// The mask bits of every dropout site of one network.
+/// The mask bits of every dropout site of one network (the noise of Gaussian-dropout sites, and
+/// the weight masks of layers with DropConnect).
 pub trait Masks: Copy + Debug + PartialEq {
-    /// Masks that keep every unit.
+    /// The network's scalar type, which Gaussian noise has.
+    type Scalar: Float;
+    /// Masks that keep every unit and weight (and Gaussian noise of all ones).
     const ALL_KEPT: Self;
     /// The number of sites.
     const N_SITES: usize;
 
-    /// The bits of site `idx` (in order μ⁰, μ¹, …).
+    /// The bits of site `idx` (in order μ⁰, μ¹, …); `None` for a Gaussian-dropout site.
     fn site(&self, idx: usize) -> Option<&[bool]>;
 
     /// The bits of site `idx`, mutably.
     fn site_mut(&mut self, idx: usize) -> Option<&mut [bool]>;
+
+    /// The noise of site `idx` if it is a Gaussian-dropout site, one multiplier per unit.
+    fn noise(&self, idx: usize) -> Option<&[Self::Scalar]>;
+
+    /// The noise of site `idx`, mutably.
+    fn noise_mut(&mut self, idx: usize) -> Option<&mut [Self::Scalar]>;
 
     /// The weight mask of the `idx`-th layer with DropConnect (in the order of
     /// [`NetworkSpec::connections`](crate::NetworkSpec::connections)), neuron by neuron: bit
@@ -113,12 +124,15 @@ pub trait Masks: Copy + Debug + PartialEq {
     /// The weight mask of the `idx`-th layer with DropConnect, mutably.
     fn connections_mut(&mut self, idx: usize) -> Option<&mut [bool]>;
 
-    /// Masks that drop every unit of site `idx` and keep all others; `None` if the network has
-    /// no site `idx`.
+    /// Masks that drop every unit of site `idx` (a Gaussian site's noise all 0) and keep all
+    /// others; `None` if the network has no site `idx`.
     #[must_use]
     fn dropping_site(idx: usize) -> Option<Self> {
         let mut masks = Self::ALL_KEPT;
-        masks.site_mut(idx)?.fill(false);
+        match masks.site_mut(idx) {
+            Some(bits) => bits.fill(false),
+            None => masks.noise_mut(idx)?.fill(Self::Scalar::ZERO),
+        }
         Some(masks)
     }
 }

@@ -7,7 +7,9 @@ use core::fmt;
 use dropout_shared::Superscript;
 
 pub use crate::layer::dense::{f32_layer_from_bytes, f64_layer_from_bytes};
-pub use crate::site::{checked_alpha_dropout, checked_dropconnect, checked_dropout};
+pub use crate::site::{
+    checked_alpha_dropout, checked_dropconnect, checked_dropout, checked_gaussian_dropout,
+};
 pub use crate::{
     Activation, Dense, Dropout, Error, Float, Layer, LayerSpec, Masks, Network, NetworkSpec,
     Scaling, Site,
@@ -72,16 +74,24 @@ mod zero_bits {
     }
 }
 
+/// The mask of one site, as [`fmt_masks`] prints it.
+pub enum SiteMask<'a, T> {
+    /// A bit per unit.
+    Bits(&'a [bool]),
+    /// Gaussian noise, a multiplier per unit.
+    Noise(&'a [T]),
+}
+
 /// Formats masks as `μ⁰ = (1, 1), μ¹ = (1, 0, 1)`; each entry is the site's depth (0 for the
-/// input, k for the k-th layer) and its bits. The weight masks of layers with DropConnect
-/// follow, one row per neuron: `M(h2) = ((1, 0, 1), (1, 1, 0))`; each entry is the layer's
-/// name, its fan-in and its bits neuron by neuron.
+/// input, k for the k-th layer) and its bits (or noise: `μ² = (1.07, 0.91)`). The weight masks
+/// of layers with DropConnect follow, one row per neuron: `M(h2) = ((1, 0, 1), (1, 1, 0))`;
+/// each entry is the layer's name, its fan-in and its bits neuron by neuron.
 ///
 /// # Errors
 /// Only those of the formatter.
-pub fn fmt_masks(
+pub fn fmt_masks<T: Float>(
     f: &mut fmt::Formatter<'_>,
-    sites: &[(usize, &[bool])],
+    sites: &[(usize, SiteMask<'_, T>)],
     connections: &[(&str, usize, &[bool])],
 ) -> fmt::Result {
     let bits = |f: &mut fmt::Formatter<'_>, bits: &[bool]| -> fmt::Result {
@@ -103,7 +113,19 @@ pub fn fmt_masks(
     for (depth, site) in sites {
         separate(f)?;
         write!(f, "μ{} = ", Superscript(*depth))?;
-        bits(f, site)?;
+        match site {
+            SiteMask::Bits(site) => bits(f, site)?,
+            SiteMask::Noise(noise) => {
+                f.write_str("(")?;
+                for (idx, e) in noise.iter().enumerate() {
+                    if idx > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                f.write_str(")")?;
+            }
+        }
     }
     for (layer, fan_in, weights) in connections {
         separate(f)?;
@@ -142,11 +164,11 @@ pub fn assert_close<T: Float>(got: &[T], want: &[T], tolerance: f64, test: &str)
 
 #[cfg(test)]
 mod tests {
-    use super::{fmt_masks, is_close};
+    use super::{SiteMask, fmt_masks, is_close};
     use core::fmt;
 
     struct Shown<'a>(
-        &'a [(usize, &'a [bool])],
+        &'a [(usize, SiteMask<'a, f32>)],
         &'a [(&'a str, usize, &'a [bool])],
     );
     impl fmt::Display for Shown<'_> {
@@ -157,14 +179,15 @@ mod tests {
 
     #[test]
     fn masks_print_like_the_article() {
-        let sites: [(usize, &[bool]); 3] = [
-            (0, &[true, true]),
-            (1, &[true, false, true]),
-            (12, &[false]),
+        let sites = [
+            (0, SiteMask::Bits(&[true, true])),
+            (1, SiteMask::Bits(&[true, false, true])),
+            (2, SiteMask::Noise(&[1.25, 0.5])),
+            (12, SiteMask::Bits(&[false])),
         ];
         assert_eq!(
             Shown(&sites, &[]).to_string(),
-            "μ⁰ = (1, 1), μ¹ = (1, 0, 1), μ¹² = (0)"
+            "μ⁰ = (1, 1), μ¹ = (1, 0, 1), μ² = (1.25, 0.5), μ¹² = (0)"
         );
     }
 
@@ -172,7 +195,7 @@ mod tests {
     fn weight_masks_print_one_row_per_neuron() {
         let weights = [true, false, true, false, true, true];
         assert_eq!(
-            Shown(&[(0, &[true])], &[("h2", 3, &weights)]).to_string(),
+            Shown(&[(0, SiteMask::Bits(&[true]))], &[("h2", 3, &weights)]).to_string(),
             "μ⁰ = (1), M(h2) = ((1, 0, 1), (0, 1, 1))"
         );
         assert_eq!(

@@ -37,6 +37,7 @@ pub struct Dropout {
 /// | [`Standard`](DropoutKind::Standard) | `dropout(p = …)` | a (× 1/keep under `inverted` scaling) | 0 | a (× keep under `classic`) |
 /// | [`Alpha`](DropoutKind::Alpha) | `alpha_dropout(p = …)` | A·a + B | A·α′ + B | a |
 /// | [`Connect`](DropoutKind::Connect) | `dense … dropconnect(p = …)` | weight w (× 1/keep under `inverted`) | 0 | w (× keep under `classic`) |
+/// | [`Gaussian`](DropoutKind::Gaussian) | `gaussian_dropout(p = …)` | a · ε, ε ~ N(1, p/(1 − p)) | — | a |
 ///
 /// Alpha dropout (Klambauer et al. 2017; PyTorch's `AlphaDropout`) sets dropped units to SELU's
 /// negative saturation α′ = −λα = −1.7580993408473766 and then maps every unit by A·x + B with
@@ -55,6 +56,11 @@ pub enum DropoutKind {
     /// dropped weight is 0 in that pass, biases are never dropped. Kept weights are scaled as
     /// kept units are under [`Standard`](DropoutKind::Standard): `dense … dropconnect(…)`.
     Connect,
+    /// Gaussian dropout (Srivastava et al. 2014, §10; Keras's `GaussianDropout`): every unit is
+    /// multiplied by noise ε ~ N(1, σ²) with σ² = p/(1 − p), the variance of inverted unit
+    /// dropout's multiplier; nothing is dropped and evaluation is the identity, whatever the
+    /// scaling: `gaussian_dropout(…)`. Its masks are the noise, `[T; N]`.
+    Gaussian,
 }
 
 /// SELU's negative saturation α′ = −λα, which alpha dropout gives dropped units.
@@ -169,6 +175,31 @@ impl Dropout {
         }
     }
 
+    /// The same probability as Gaussian dropout ([`DropoutKind::Gaussian`]).
+    ///
+    /// ```
+    /// use dropout::{Dropout, DropoutKind};
+    ///
+    /// let site = Dropout::with_p(0.2)?.gaussian();
+    /// assert_eq!(site.kind(), DropoutKind::Gaussian);
+    /// assert_eq!(site.to_string(), "gaussian_dropout(p = 0.2)");
+    /// // σ² = p / (1 − p) = 0.25.
+    /// assert!((site.gaussian_std() - 0.5).abs() < 1e-15);
+    /// # Ok::<(), dropout::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn gaussian(self) -> Self {
+        Dropout {
+            kind: DropoutKind::Gaussian,
+            ..self
+        }
+    }
+
+    /// Gaussian dropout's standard deviation σ = √(p / (1 − p)).
+    pub fn gaussian_std(self) -> f64 {
+        libm::sqrt(self.p / self.keep)
+    }
+
     /// Alpha dropout's affine map (A, B): a kept unit x becomes A·x + B, a dropped one
     /// A·α′ + B.
     pub fn alpha_affine(self) -> (f64, f64) {
@@ -197,6 +228,7 @@ impl fmt::Display for Dropout {
             DropoutKind::Standard => "dropout",
             DropoutKind::Alpha => "alpha_dropout",
             DropoutKind::Connect => "dropconnect",
+            DropoutKind::Gaussian => "gaussian_dropout",
         };
         if len(self.keep) < len(self.p) {
             write!(f, "{keyword}(keep = {:?})", self.keep)
@@ -232,6 +264,11 @@ pub const fn checked_dropout(p: f64, keep: f64) -> Dropout {
 /// [`checked_dropout`] for an alpha-dropout site.
 pub const fn checked_alpha_dropout(p: f64, keep: f64) -> Dropout {
     checked_dropout(p, keep).alpha()
+}
+
+/// [`checked_dropout`] for a Gaussian-dropout site.
+pub const fn checked_gaussian_dropout(p: f64, keep: f64) -> Dropout {
+    checked_dropout(p, keep).gaussian()
 }
 
 /// [`checked_dropout`] for DropConnect on a layer's weights.
@@ -272,19 +309,19 @@ pub enum Scaling {
 
 impl Scaling {
     /// The factor that multiplies a kept unit in a training pass (1 for alpha dropout, whose
-    /// training pass is its own affine map).
+    /// training pass is its own affine map, and for Gaussian dropout, whose noise has mean 1).
     pub fn train_factor(self, dropout: Dropout) -> f64 {
         match (self, dropout.kind) {
-            (_, DropoutKind::Alpha) | (Scaling::Classic, _) => 1.0,
+            (_, DropoutKind::Alpha | DropoutKind::Gaussian) | (Scaling::Classic, _) => 1.0,
             (Scaling::Inverted, _) => 1.0 / dropout.keep,
         }
     }
 
-    /// The factor that multiplies every unit in an evaluation pass (1 for alpha dropout,
-    /// whose evaluation pass is the identity).
+    /// The factor that multiplies every unit in an evaluation pass (1 for alpha and Gaussian
+    /// dropout, whose evaluation passes are the identity).
     pub fn eval_factor(self, dropout: Dropout) -> f64 {
         match (self, dropout.kind) {
-            (_, DropoutKind::Alpha) | (Scaling::Inverted, _) => 1.0,
+            (_, DropoutKind::Alpha | DropoutKind::Gaussian) | (Scaling::Inverted, _) => 1.0,
             (Scaling::Classic, _) => dropout.keep,
         }
     }
@@ -374,11 +411,12 @@ impl Site {
     ) -> [T; OUT] {
         match self.dropout.kind {
             DropoutKind::Alpha => next.affine(&self.masked_values(*a, mask)),
-            DropoutKind::Standard | DropoutKind::Connect => next.affine_masked(
-                a,
-                mask,
-                T::from_f64(self.scaling.train_factor(self.dropout)),
-            ),
+            DropoutKind::Standard | DropoutKind::Connect | DropoutKind::Gaussian => next
+                .affine_masked(
+                    a,
+                    mask,
+                    T::from_f64(self.scaling.train_factor(self.dropout)),
+                ),
         }
     }
 
@@ -408,6 +446,38 @@ impl Site {
             mask,
             T::from_f64(self.scaling.train_factor(self.dropout)),
         )
+    }
+
+    /// The training-mode pass through `next` under Gaussian noise: `W · (a ⊙ ε) + b`, one
+    /// multiplier per unit (see [`DropoutKind::Gaussian`]).
+    ///
+    /// ```
+    /// use dropout::{Dense, Dropout, Scaling, Site};
+    ///
+    /// let site = Site::new(Scaling::Inverted, Dropout::with_p(0.5)?.gaussian());
+    /// let layer = Dense::<f64, 2, 1>::from_rows(&[[1.0, 10.0]], &[0.0]);
+    /// assert_eq!(site.noised(&layer, &[3.0, 4.0], &[0.5, 1.25]), [51.5]);
+    /// // Noise of all ones is the evaluation pass.
+    /// assert_eq!(site.noised(&layer, &[3.0, 4.0], &[1.0; 2]), site.eval(&layer, &[3.0, 4.0]));
+    /// # Ok::<(), dropout::Error>(())
+    /// ```
+    #[inline]
+    pub fn noised<T: Float, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &[T; IN],
+        noise: &[T; IN],
+    ) -> [T; OUT] {
+        next.affine(&self.noised_values(*a, noise))
+    }
+
+    /// The activations the next layer sees under Gaussian noise: `a ⊙ ε`.
+    #[must_use]
+    pub fn noised_values<T: Float, const N: usize>(self, mut a: [T; N], noise: &[T; N]) -> [T; N] {
+        for (v, &e) in a.iter_mut().zip(noise) {
+            *v *= e;
+        }
+        a
     }
 
     /// The activations the next layer sees in evaluation mode: `a · eval_factor`.
@@ -474,7 +544,7 @@ impl Site {
                     };
                 }
             }
-            DropoutKind::Standard | DropoutKind::Connect => {
+            DropoutKind::Standard | DropoutKind::Connect | DropoutKind::Gaussian => {
                 let factor = T::from_f64(self.scaling.train_factor(self.dropout));
                 for (v, &kept) in a.iter_mut().zip(mask) {
                     *v = masked(*v, kept, factor);
@@ -489,6 +559,23 @@ impl Site {
         let mut mask = [true; N];
         self.sample_into(rng, &mut mask);
         mask
+    }
+
+    /// Draws Gaussian noise: each multiplier from N(1, σ²), σ = [`Dropout::gaussian_std`].
+    #[cfg(feature = "rand")]
+    pub fn sample_noise_into<T: Float, R: rand::Rng + ?Sized>(self, rng: &mut R, noise: &mut [T]) {
+        use rand::RngExt as _;
+        let std_dev = self.dropout.gaussian_std();
+        // σ is finite and non-negative for every probability a `Dropout` can hold, which is all
+        // `Normal::new` asks for; σ = 0 (p = 0) gives exactly 1.
+        match rand_distr::Normal::new(1.0, std_dev) {
+            Ok(normal) => {
+                for e in noise {
+                    *e = T::from_f64(rng.sample(normal));
+                }
+            }
+            Err(_) => noise.fill(T::NAN),
+        }
     }
 
     /// Slice form of [`Site::sample`].
@@ -543,6 +630,44 @@ impl Site {
         select: impl Fn(&M) -> &[bool; IN],
     ) -> Result<ndarray::Array2<T>, Error> {
         next.affine_batch(&self.masked_values_batch(a, masks, select)?)
+    }
+
+    /// The Gaussian-noise training pass of a batch through `next`: row `r` is multiplied by
+    /// `select(&masks[r])` (see [`Site::noised`]).
+    ///
+    /// # Errors
+    /// [`Error::BatchWidth`] if `a` does not have `IN` columns, [`Error::MaskCount`] if there is
+    /// not one set of masks per row.
+    pub fn noised_batch<T: Float + ndarray::LinalgScalar, M, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &ndarray::ArrayRef2<T>,
+        masks: &[M],
+        select: impl Fn(&M) -> &[T; IN],
+    ) -> Result<ndarray::Array2<T>, Error> {
+        next.affine_batch(&self.noised_values_batch(a, masks, select)?)
+    }
+
+    /// [`Site::noised_values`] of every row of a batch.
+    ///
+    /// # Errors
+    /// [`Error::BatchWidth`] if `a` does not have `N` columns, [`Error::MaskCount`] if there is
+    /// not one set of masks per row.
+    pub fn noised_values_batch<T: Float, M, const N: usize>(
+        self,
+        a: &ndarray::ArrayRef2<T>,
+        masks: &[M],
+        select: impl Fn(&M) -> &[T; N],
+    ) -> Result<ndarray::Array2<T>, Error> {
+        crate::batch::check_width(a, N)?;
+        crate::batch::check_mask_count(a, masks)?;
+        let mut noised = a.to_owned();
+        for (mut row, set) in noised.rows_mut().into_iter().zip(masks) {
+            for (v, &e) in row.iter_mut().zip(select(set)) {
+                *v *= e;
+            }
+        }
+        Ok(noised)
     }
 
     /// [`Site::eval_values`] of every row of a batch.

@@ -11,7 +11,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::{Error, Float, Masks, Network};
+use crate::{DropoutKind, Error, Float, Masks, Network};
 
 /// The largest number of droppable units and weights [`exact_moments`] enumerates (2²⁴ passes).
 pub const MAX_EXACT_UNITS: usize = 24;
@@ -141,7 +141,9 @@ impl Accumulator {
 /// The cost is 2ⁿ forward passes for n droppable units and weights.
 ///
 /// # Errors
-/// [`Error::TooManyUnits`] if n exceeds [`MAX_EXACT_UNITS`].
+/// [`Error::TooManyUnits`] if n exceeds [`MAX_EXACT_UNITS`]; [`Error::ContinuousNoise`] if a
+/// Gaussian-dropout site has p > 0 (its noise has no finite set of values to enumerate:
+/// [`predict_mc`] estimates the moments).
 ///
 /// # Example
 /// ```
@@ -178,13 +180,20 @@ pub fn exact_moments<N: Network>(net: &N, x: &N::Input) -> Result<Moments<N::Out
 /// are.
 ///
 /// # Errors
-/// [`Error::TooManyUnits`] if there are more than `max_units` (nothing is visited).
+/// [`Error::TooManyUnits`] if there are more than `max_units`, [`Error::ContinuousNoise`] if a
+/// Gaussian-dropout site has p > 0 (nothing is visited).
 pub(crate) fn for_each_mask<N: Network>(
     net: &N,
     x: &N::Input,
     max_units: usize,
     mut visit: impl FnMut(f64, &[N::Scalar]),
 ) -> Result<usize, Error> {
+    let gaussian = N::SPEC
+        .sites()
+        .find(|(_, _, d)| d.kind() == DropoutKind::Gaussian && d.keep() < 1.0);
+    if let Some((site, _, _)) = gaussian {
+        return Err(Error::ContinuousNoise { site });
+    }
     // (mask, bit, keep) of every unit and weight that can be dropped; the masks of layers with
     // DropConnect follow the sites.
     let n_sites = N::SPEC.sites().count();
@@ -197,7 +206,7 @@ pub(crate) fn for_each_mask<N: Network>(
                 .map(|(_, _, size, dropout)| (size, dropout)),
         )
         .enumerate()
-        .filter(|(_, (_, dropout))| dropout.keep() < 1.0)
+        .filter(|(_, (_, dropout))| dropout.keep() < 1.0 && dropout.kind() != DropoutKind::Gaussian)
         .flat_map(|(mask, (size, dropout))| (0..size).map(move |bit| (mask, bit, dropout.keep())))
         .collect();
     if droppable.len() > max_units {

@@ -29,10 +29,10 @@ impl Checker<'_> {
             return None;
         }
         let (p, keep) = self.dropout_args(spec);
-        let kind = if spec.keyword == "alpha_dropout" {
-            DropoutKind::Alpha
-        } else {
-            DropoutKind::Standard
+        let kind = match spec.keyword.to_string().as_str() {
+            "alpha_dropout" => DropoutKind::Alpha,
+            "gaussian_dropout" => DropoutKind::Gaussian,
+            _ => DropoutKind::Standard,
         };
         if kind == DropoutKind::Alpha
             && let Target::Layer(idx) = target
@@ -49,7 +49,11 @@ impl Checker<'_> {
                 return None;
             }
         }
-        let everything = format!("every unit of {site}; the next layer would see only its biases");
+        let everything = if kind == DropoutKind::Gaussian {
+            format!("gives the noise of {site} an infinite variance (σ² = p/(1 − p))")
+        } else {
+            format!("drops every unit of {site}; the next layer would see only its biases")
+        };
         self.dropout_prob(spec, &everything, p, keep)
             .map(|prob| Prob { kind, ..prob })
     }
@@ -65,7 +69,7 @@ impl Checker<'_> {
         }
         let (p, keep) = self.dropout_args(spec);
         let everything =
-            format!("every weight of layer `{layer}`; the layer would see only its biases");
+            format!("drops every weight of layer `{layer}`; the layer would see only its biases");
         self.dropout_prob(spec, &everything, p, keep)
             .map(|prob| Prob {
                 kind: DropoutKind::Connect,
@@ -150,7 +154,7 @@ impl Checker<'_> {
     }
 
     /// Exactly one of `p` and `keep`, and a site that keeps something; `everything` says what
-    /// a probability of dropping 1 would drop.
+    /// a probability of dropping 1 would do.
     fn dropout_prob(
         &mut self,
         spec: &DropoutSpec,
@@ -167,11 +171,11 @@ impl Checker<'_> {
                 None
             }
             (Some((1.0, span)), None) => {
-                self.errors.at(span, format!("p = 1 drops {everything}"));
+                self.errors.at(span, format!("p = 1 {everything}"));
                 None
             }
             (None, Some((0.0, span))) => {
-                self.errors.at(span, format!("keep = 0 drops {everything}"));
+                self.errors.at(span, format!("keep = 0 {everything}"));
                 None
             }
             (Some((p, _)), None) => Some(Prob {

@@ -8,7 +8,7 @@ use dropout_shared::Superscript;
 
 use super::{Checker, count};
 use crate::ast::{self, Item, TestBlock, Value};
-use crate::model::{Model, Num, TestCase};
+use crate::model::{DropoutKind, Model, Num, SiteMask, TestCase};
 
 impl Checker<'_> {
     /// The `test NAME { … }` blocks, checked against the model's sizes and sites.
@@ -120,7 +120,7 @@ impl Checker<'_> {
         }
     }
 
-    fn masks(&mut self, model: &Model, value: &Value) -> Option<Vec<Vec<bool>>> {
+    fn masks(&mut self, model: &Model, value: &Value) -> Option<Vec<SiteMask>> {
         let sites = model.sites();
         let site_names: Vec<String> = sites
             .iter()
@@ -154,6 +154,21 @@ impl Checker<'_> {
         let mut masks = Vec::new();
         let mut ok = true;
         for (idx, (mask, site)) in list.items.iter().zip(&sites).enumerate() {
+            if site.prob.kind == DropoutKind::Gaussian {
+                let noise = self.vector(mask, site.size, |found| {
+                    format!(
+                        "expected {} in the noise of site `{}` (μ{}), found {found}",
+                        count(site.size, "multiplier", "multipliers"),
+                        site_names[idx],
+                        Superscript(site.depth),
+                    )
+                });
+                match noise {
+                    Some(noise) => masks.push(SiteMask::Noise(noise)),
+                    None => ok = false,
+                }
+                continue;
+            }
             let Value::List(bits) = mask else {
                 if let Some(span) = mask.span() {
                     self.errors.at(
@@ -182,7 +197,7 @@ impl Checker<'_> {
             }
             let bits: Vec<Option<bool>> = bits.items.iter().map(|bit| self.bit(bit)).collect();
             match bits.into_iter().collect::<Option<Vec<bool>>>() {
-                Some(bits) => masks.push(bits),
+                Some(bits) => masks.push(SiteMask::Bits(bits)),
                 None => ok = false,
             }
         }

@@ -222,28 +222,42 @@ impl Gen<'_> {
         } else {
             quote!(evaluation)
         };
-        // Site values (what the next layer sees) and the mask to record, for a site index.
-        let site_output = |site: Option<usize>, value: TokenStream| -> (TokenStream, TokenStream) {
-            match site {
-                Some(idx) if masked => {
-                    let field = self.site_field(idx);
-                    (
-                        quote!(Self::__SITES[#idx].masked_values(#value, &masks.#field)),
-                        quote!(::core::option::Option::Some(&masks.#field[..])),
-                    )
+        // Site values (what the next layer sees), the mask to record and the statement that
+        // records Gaussian noise, for a site index.
+        let site_output =
+            |site: Option<usize>, value: TokenStream| -> (TokenStream, TokenStream, TokenStream) {
+                let none = quote!(::core::option::Option::None);
+                match site {
+                    Some(idx) if masked && self.is_gaussian(idx) => {
+                        let field = self.site_field(idx);
+                        (
+                            quote!(Self::__SITES[#idx].noised_values(#value, &masks.#field)),
+                            none,
+                            quote!(trace.record_noise(&masks.#field);),
+                        )
+                    }
+                    Some(idx) if masked => {
+                        let field = self.site_field(idx);
+                        (
+                            quote!(Self::__SITES[#idx].masked_values(#value, &masks.#field)),
+                            quote!(::core::option::Option::Some(&masks.#field[..])),
+                            TokenStream::new(),
+                        )
+                    }
+                    Some(idx) => (
+                        quote!(Self::__SITES[#idx].eval_values(#value)),
+                        none,
+                        TokenStream::new(),
+                    ),
+                    None => (value, none, TokenStream::new()),
                 }
-                Some(idx) => (
-                    quote!(Self::__SITES[#idx].eval_values(#value)),
-                    quote!(::core::option::Option::None),
-                ),
-                None => (value, quote!(::core::option::Option::None)),
-            }
-        };
+            };
         let mut lines = Vec::new();
-        let (input_out, input_mask) = site_output(self.site_before(0), quote!(*x));
+        let (input_out, input_mask, input_noise) = site_output(self.site_before(0), quote!(*x));
         lines.push(quote! {
             let o0 = #input_out;
             trace.push_input(x, #input_mask, &o0);
+            #input_noise
         });
         for (idx, layer) in model.layers.iter().enumerate() {
             let (prev, z, g, o) = (
@@ -256,7 +270,7 @@ impl Gen<'_> {
             let layer_name = label(field);
             let activation = self.activation(layer.activation);
             let site = layer.dropout.and_then(|_| self.site_before(idx + 1));
-            let (out, mask) = site_output(site, quote!(#g));
+            let (out, mask, noise) = site_output(site, quote!(#g));
             let affine = match self.connections_of(idx) {
                 Some(weights) if masked => {
                     let mask = layer.connections_field();
@@ -277,6 +291,7 @@ impl Gen<'_> {
                 let #g = #activation.apply(#z);
                 let #o = #out;
                 trace.push_layer(#layer_name, &#z, &#g, #mask, &#o);
+                #noise
                 #weight_mask
             });
         }
@@ -352,7 +367,12 @@ impl Gen<'_> {
             let affine = match (self.site_before(idx), self.connections_of(idx)) {
                 (Some(site), None) if masked => {
                     let field = self.site_field(site);
-                    quote!(Self::__SITES[#site].masked_batch(&self.#name, #prev, masks, |m: &#masks| &m.#field)?)
+                    let batch = if self.is_gaussian(site) {
+                        quote!(noised_batch)
+                    } else {
+                        quote!(masked_batch)
+                    };
+                    quote!(Self::__SITES[#site].#batch(&self.#name, #prev, masks, |m: &#masks| &m.#field)?)
                 }
                 (Some(site), None) => quote!(Self::__SITES[#site].eval_batch(&self.#name, #prev)?),
                 (None, None) => quote!(self.#name.affine_batch(#prev)?),
@@ -360,7 +380,12 @@ impl Gen<'_> {
                     let input = match site {
                         Some(site) if masked => {
                             let field = self.site_field(site);
-                            quote!(&Self::__SITES[#site].masked_values_batch(#prev, masks, |m: &#masks| &m.#field)?)
+                            let values = if self.is_gaussian(site) {
+                                quote!(noised_values_batch)
+                            } else {
+                                quote!(masked_values_batch)
+                            };
+                            quote!(&Self::__SITES[#site].#values(#prev, masks, |m: &#masks| &m.#field)?)
                         }
                         Some(site) => quote!(&Self::__SITES[#site].eval_values_batch(#prev)),
                         None => prev.clone(),

@@ -6,17 +6,21 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
 use super::{Gen, label, size, snake_case};
-use crate::model::TestCase;
+use crate::model::{DropoutKind, SiteMask, TestCase};
 
 impl Gen<'_> {
     pub(super) fn masks_impl(&self) -> TokenStream {
         let model = self.model;
-        let rt = &self.rt;
+        let (rt, t) = (&self.rt, self.scalar());
         let masks = model.masks_ident();
         let sites = model.sites();
         let all_kept = sites.iter().map(|site| {
             let (field, size) = (site.field(model.ident.span()), size(site.size));
-            quote!(#field: [true; #size],)
+            if site.prob.kind == DropoutKind::Gaussian {
+                quote!(#field: [1.0; #size],)
+            } else {
+                quote!(#field: [true; #size],)
+            }
         });
         let all_kept_weights = model.connections().map(|(_, layer, _)| {
             let field = layer.connections_field();
@@ -25,7 +29,11 @@ impl Gen<'_> {
         });
         let shown = sites.iter().map(|site| {
             let (field, depth) = (site.field(model.ident.span()), site.depth);
-            quote!((#depth, &self.#field[..]))
+            if site.prob.kind == DropoutKind::Gaussian {
+                quote!((#depth, #rt::SiteMask::Noise(&self.#field[..])))
+            } else {
+                quote!((#depth, #rt::SiteMask::Bits(&self.#field[..])))
+            }
         });
         let shown_weights = model.connections().map(|(_, layer, _)| {
             let (name, fan_in) = (label(&layer.name), layer.fan_in);
@@ -34,7 +42,7 @@ impl Gen<'_> {
         });
         quote! {
             impl #masks {
-                /// Masks that keep every unit and every weight.
+                /// Masks that keep every unit and every weight (and Gaussian noise of all ones).
                 pub const ALL_KEPT: Self = Self { #(#all_kept)* #(#all_kept_weights)* };
             }
 
@@ -43,7 +51,7 @@ impl Gen<'_> {
                 /// Formats the masks as `μ⁰ = (1, 1), μ¹ = (1, 0, 1), …`, then the weight masks
                 /// of layers with DropConnect as `M(h2) = ((1, 0), (1, 1), …)`.
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    #rt::fmt_masks(f, &[#(#shown),*], &[#(#shown_weights),*])
+                    #rt::fmt_masks::<#t>(f, &[#(#shown),*], &[#(#shown_weights),*])
                 }
             }
         }
@@ -130,18 +138,25 @@ impl Gen<'_> {
         let masks = model.masks_ident();
         let sites = model.sites();
         let n_sites = size(sites.len());
-        let site_arms = |mutable: bool| {
-            let arms = sites.iter().enumerate().map(|(idx, site)| {
-                let field = site.field(ident.span());
-                if mutable {
-                    quote!(#idx => ::core::option::Option::Some(&mut self.#field),)
-                } else {
-                    quote!(#idx => ::core::option::Option::Some(&self.#field),)
-                }
-            });
+        // Bits for unit sites, noise for Gaussian ones.
+        let site_arms = |mutable: bool, noise: bool| {
+            let arms = sites
+                .iter()
+                .enumerate()
+                .filter(|(_, site)| (site.prob.kind == DropoutKind::Gaussian) == noise)
+                .map(|(idx, site)| {
+                    let field = site.field(ident.span());
+                    if mutable {
+                        quote!(#idx => ::core::option::Option::Some(&mut self.#field),)
+                    } else {
+                        quote!(#idx => ::core::option::Option::Some(&self.#field),)
+                    }
+                });
             quote!(match idx { #(#arms)* _ => ::core::option::Option::None })
         };
-        let (site, site_mut) = (site_arms(false), site_arms(true));
+        let (site, site_mut) = (site_arms(false, false), site_arms(true, false));
+        let (noise, noise_mut) = (site_arms(false, true), site_arms(true, true));
+        let t = self.scalar();
         let connection_arms = |mutable: bool| {
             let arms = model.connections().enumerate().map(|(idx, (_, layer, _))| {
                 let field = layer.connections_field();
@@ -157,6 +172,7 @@ impl Gen<'_> {
         quote! {
             #[automatically_derived]
             impl #rt::Masks for #masks {
+                type Scalar = #t;
                 const ALL_KEPT: Self = #masks::ALL_KEPT;
                 const N_SITES: usize = #n_sites;
 
@@ -165,6 +181,12 @@ impl Gen<'_> {
                 }
                 fn site_mut(&mut self, idx: usize) -> ::core::option::Option<&mut [bool]> {
                     #site_mut
+                }
+                fn noise(&self, idx: usize) -> ::core::option::Option<&[#t]> {
+                    #noise
+                }
+                fn noise_mut(&mut self, idx: usize) -> ::core::option::Option<&mut [#t]> {
+                    #noise_mut
                 }
                 fn connections(&self, idx: usize) -> ::core::option::Option<&[bool]> {
                     #connections
@@ -329,9 +351,15 @@ impl Gen<'_> {
         let tolerance = proc_macro2::Literal::f64_suffixed(*tolerance);
         let output = match masks {
             Some(masks) => {
-                let fields = model.sites().into_iter().zip(masks).map(|(site, bits)| {
+                let fields = model.sites().into_iter().zip(masks).map(|(site, mask)| {
                     let field = site.field(name.span());
-                    quote!(#field: [#(#bits),*],)
+                    match mask {
+                        SiteMask::Bits(bits) => quote!(#field: [#(#bits),*],),
+                        SiteMask::Noise(noise) => {
+                            let noise = noise.iter().map(|num| self.number(*num));
+                            quote!(#field: [#(#noise),*],)
+                        }
+                    }
                 });
                 // A network with DropConnect keeps every weight in a test that gives unit masks.
                 let weights = model

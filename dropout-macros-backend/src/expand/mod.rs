@@ -113,7 +113,7 @@ impl Gen<'_> {
             quote!(#[doc = #doc] pub #name: #rt::Dense<#t, #fan_in, #size>,)
         });
         let masks_doc = format!(
-            "Dropout masks of [`{ident}`]: one bit per unit of each dropout site{}, `true` keeps it.",
+            "Dropout masks of [`{ident}`]: one bit per unit of each dropout site (a multiplier per unit of a Gaussian-dropout site){}, `true` keeps it.",
             if self.model.connections().next().is_some() {
                 " and one per weight of each layer with DropConnect"
             } else {
@@ -123,19 +123,31 @@ impl Gen<'_> {
         let site_fields = self.model.sites().into_iter().map(|site| {
             let field = site.field(ident.span());
             let size = site.size;
-            let doc = format!(
-                "μ{}: the {size} units of `{}`, dropped with p = {:?}{}.",
-                Superscript(site.depth),
-                label(&field),
-                site.prob.p,
-                if site.prob.kind == DropoutKind::Alpha {
-                    " (alpha dropout)"
-                } else {
-                    ""
-                }
-            );
+            let doc = match site.prob.kind {
+                DropoutKind::Gaussian => format!(
+                    "μ{}: the noise of the {size} units of `{}`, each drawn from N(1, σ²) with σ² = p/(1 − p), p = {:?} (Gaussian dropout).",
+                    Superscript(site.depth),
+                    label(&field),
+                    site.prob.p,
+                ),
+                kind => format!(
+                    "μ{}: the {size} units of `{}`, dropped with p = {:?}{}.",
+                    Superscript(site.depth),
+                    label(&field),
+                    site.prob.p,
+                    if kind == DropoutKind::Alpha {
+                        " (alpha dropout)"
+                    } else {
+                        ""
+                    }
+                ),
+            };
             let size = self::size(size);
-            quote!(#[doc = #doc] pub #field: [bool; #size],)
+            if site.prob.kind == DropoutKind::Gaussian {
+                quote!(#[doc = #doc] pub #field: [#t; #size],)
+            } else {
+                quote!(#[doc = #doc] pub #field: [bool; #size],)
+            }
         });
         let weight_fields = self.model.connections().map(|(_, layer, prob)| {
             let field = layer.connections_field();
@@ -147,6 +159,9 @@ impl Gen<'_> {
             let (fan_in, size) = (self::size(layer.fan_in), self::size(layer.size));
             quote!(#[doc = #doc] pub #field: [[bool; #fan_in]; #size],)
         });
+        // Noise is floating point: masks with Gaussian sites are not `Eq` or `Hash`.
+        let exact_derives = (!self.model.has_gaussian_sites())
+            .then(|| quote!(#[derive(::core::cmp::Eq, ::core::hash::Hash)]));
         quote! {
             #(#attrs)*
             #[doc = ""]
@@ -156,7 +171,8 @@ impl Gen<'_> {
             }
 
             #[doc = #masks_doc]
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            #[derive(Clone, Copy, Debug, PartialEq)]
+            #exact_derives
             #vis struct #masks {
                 #(#site_fields)*
                 #(#weight_fields)*
@@ -321,14 +337,23 @@ impl Gen<'_> {
         match (self.site_before(idx), self.connections_of(idx)) {
             (Some(site), None) => {
                 let field = self.site_field(site);
-                quote!(Self::__SITES[#site].masked(&self.#name, #prev, &masks.#field))
+                if self.is_gaussian(site) {
+                    quote!(Self::__SITES[#site].noised(&self.#name, #prev, &masks.#field))
+                } else {
+                    quote!(Self::__SITES[#site].masked(&self.#name, #prev, &masks.#field))
+                }
             }
             (None, None) => quote!(self.#name.affine(#prev)),
             (site, Some(weights)) => {
                 let input = match site {
                     Some(site) => {
                         let field = self.site_field(site);
-                        quote!(&Self::__SITES[#site].masked_values(::core::clone::Clone::clone(#prev), &masks.#field))
+                        let values = if self.is_gaussian(site) {
+                            quote!(noised_values)
+                        } else {
+                            quote!(masked_values)
+                        };
+                        quote!(&Self::__SITES[#site].#values(::core::clone::Clone::clone(#prev), &masks.#field))
                     }
                     None => prev.clone(),
                 };
@@ -352,6 +377,11 @@ impl Gen<'_> {
             d => self.model.layers[d - 1].dropout.is_some(),
         };
         has_site(layer_idx).then(|| (0..layer_idx).filter(|&d| has_site(d)).count())
+    }
+
+    /// Whether site `site_idx` is Gaussian dropout, whose masks are noise.
+    fn is_gaussian(&self, site_idx: usize) -> bool {
+        self.model.sites()[site_idx].prob.kind == DropoutKind::Gaussian
     }
 
     fn site_field(&self, site_idx: usize) -> Ident {
@@ -407,6 +437,7 @@ impl Gen<'_> {
             DropoutKind::Standard => quote!(#rt::checked_dropout(#p, #keep)),
             DropoutKind::Alpha => quote!(#rt::checked_alpha_dropout(#p, #keep)),
             DropoutKind::Connect => quote!(#rt::checked_dropconnect(#p, #keep)),
+            DropoutKind::Gaussian => quote!(#rt::checked_gaussian_dropout(#p, #keep)),
         }
     }
 

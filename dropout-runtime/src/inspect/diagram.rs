@@ -93,10 +93,10 @@ impl Layout {
                     .collect(),
             );
             site_labels.push(dropout.map(|d| {
-                let kind = if d.kind() == crate::DropoutKind::Alpha {
-                    " alpha"
-                } else {
-                    ""
+                let kind = match d.kind() {
+                    crate::DropoutKind::Alpha => " alpha",
+                    crate::DropoutKind::Gaussian => " gaussian",
+                    _ => "",
                 };
                 format!("μ{}{kind} p = {}", Superscript(column), d.p())
             }));

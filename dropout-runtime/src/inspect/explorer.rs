@@ -92,13 +92,22 @@ impl<'a, N: Network> Explorer<'a, N> {
     ///
     /// # Errors
     /// [`Error::TooLargeToDraw`] if a layer has more than [`MAX_DRAWN_UNITS`] units;
-    /// [`Error::NotExplorable`] if a layer has DropConnect.
+    /// [`Error::NotExplorable`] if a layer has DropConnect or a site is Gaussian dropout.
     pub fn html(&self) -> Result<String, Error> {
         let spec = N::SPEC;
         if let Some((layer, _, _, _)) = spec.connections().next() {
             return Err(Error::NotExplorable {
                 layer,
                 kind: "DropConnect",
+            });
+        }
+        let gaussian = spec
+            .sites()
+            .find(|(_, _, d)| d.kind() == crate::DropoutKind::Gaussian);
+        if let Some((layer, _, _)) = gaussian {
+            return Err(Error::NotExplorable {
+                layer,
+                kind: "Gaussian dropout",
             });
         }
         let widest = spec

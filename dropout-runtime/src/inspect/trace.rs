@@ -47,9 +47,12 @@ pub struct TraceRow<T> {
     pub z: Option<Vec<T>>,
     /// The activation g(z), or the input values for the input row.
     pub activation: Vec<T>,
-    /// The dropout mask μ of the layer's site; `None` where the layer has no site or the pass
-    /// is in evaluation mode.
+    /// The dropout mask μ of the layer's site; `None` where the layer has no site, the site is
+    /// Gaussian dropout or the pass is in evaluation mode.
     pub mask: Option<Vec<bool>>,
+    /// The noise of the layer's Gaussian-dropout site in a training pass (shown in the μ
+    /// column); `None` otherwise.
+    pub noise: Option<Vec<T>>,
     /// What the next layer receives: the activation after masking and scaling.
     pub output: Vec<T>,
     /// The weights DropConnect dropped in this layer, as `(neuron, input)` pairs; `None`
@@ -90,6 +93,7 @@ impl<T: Float> Trace<T> {
             z: None,
             activation: input.to_vec(),
             mask: mask.map(<[bool]>::to_vec),
+            noise: None,
             output: output.to_vec(),
             dropped_weights: None,
         });
@@ -109,9 +113,26 @@ impl<T: Float> Trace<T> {
             z: Some(z.to_vec()),
             activation: activation.to_vec(),
             mask: mask.map(<[bool]>::to_vec),
+            noise: None,
             output: output.to_vec(),
             dropped_weights: None,
         });
+    }
+
+    /// Records the Gaussian noise of the site on the row pushed last (the input or a layer).
+    ///
+    /// ```
+    /// use dropout::{Scaling, Trace};
+    ///
+    /// let mut trace = Trace::training("Tiny", Scaling::Inverted);
+    /// trace.push_input(&[1.0_f64, 2.0], None, &[0.5, 3.0]);
+    /// trace.record_noise(&[0.5, 1.5]);
+    /// assert!(trace.to_string().contains("input     (1, 2)  (0.5, 1.5)  (0.5, 3)\n"));
+    /// ```
+    pub fn record_noise(&mut self, noise: &[T]) {
+        if let Some(row) = self.rows.last_mut() {
+            row.noise = Some(noise.to_vec());
+        }
     }
 
     /// Records the DropConnect mask of the layer pushed last (`mask[neuron][input]`); the
@@ -267,7 +288,11 @@ impl<T: Float> Trace<T> {
                     .map(|z| vector(z, precision))
                     .unwrap_or_default(),
                 vector(&row.activation, precision),
-                row.mask.as_deref().map(bits).unwrap_or_default(),
+                match (&row.mask, &row.noise) {
+                    (Some(mask), _) => bits(mask),
+                    (None, Some(noise)) => vector(noise, precision),
+                    (None, None) => String::new(),
+                },
                 vector(&row.output, precision),
             ]);
         }
@@ -283,13 +308,17 @@ impl<T: Float> Trace<T> {
                 let name = if unit == 0 { row.name } else { "" };
                 let z = row.z.as_deref().and_then(|z| z.get(unit));
                 let bit = row.mask.as_deref().and_then(|m| m.get(unit));
+                let noise = row.noise.as_deref().and_then(|n| n.get(unit));
                 table.push([
                     String::from(name),
                     format!("{unit}"),
                     z.map(|z| number(*z, precision)).unwrap_or_default(),
                     number(*activation, precision),
-                    bit.map(|&kept| String::from(if kept { "1" } else { "0" }))
-                        .unwrap_or_default(),
+                    match (bit, noise) {
+                        (Some(&kept), _) => String::from(if kept { "1" } else { "0" }),
+                        (None, Some(&e)) => number(e, precision),
+                        (None, None) => String::new(),
+                    },
                     number(*output, precision),
                 ]);
             }

@@ -199,6 +199,7 @@ impl SiteParams {
             .map(
                 |(_, _, d)| match p_override.and_then(|p| Dropout::with_p(p).ok()) {
                     Some(other) if d.kind() == DropoutKind::Alpha => other.alpha(),
+                    Some(other) if d.kind() == DropoutKind::Gaussian => other.gaussian(),
                     Some(other) => other,
                     None => d,
                 },
@@ -236,8 +237,9 @@ impl SiteParams {
     }
 }
 
-/// What a site does to a batch in a training pass: multiply by `scale` (mask bit × factor,
-/// which is also what the gradient is multiplied by), then add `shift` (alpha dropout).
+/// What a site does to a batch in a training pass: multiply by `scale` (mask bit × factor, or
+/// Gaussian noise, which is also what the gradient is multiplied by), then add `shift` (alpha
+/// dropout).
 pub(crate) struct SiteEffect<T> {
     pub scale: Array2<T>,
     pub shift: Option<Array2<T>>,
@@ -265,7 +267,19 @@ pub(crate) fn multipliers<N: Network>(
     let sites = N::SPEC
         .sites()
         .enumerate()
-        .map(|(site, (_, size, _))| {
+        .map(|(site, (_, size, dropout))| {
+            if dropout.kind() == DropoutKind::Gaussian {
+                let mut noise = Array2::from_elem((masks.len(), size), N::Scalar::ONE);
+                for (mut row, set) in noise.rows_mut().into_iter().zip(masks) {
+                    for (slot, &e) in row.iter_mut().zip(set.noise(site).unwrap_or(&[])) {
+                        *slot = e;
+                    }
+                }
+                return SiteEffect {
+                    scale: noise,
+                    shift: None,
+                };
+            }
             let mut bits = Array2::from_elem((masks.len(), size), false);
             for (mut row, set) in bits.rows_mut().into_iter().zip(masks) {
                 for (slot, &kept) in row.iter_mut().zip(set.site(site).unwrap_or(&[])) {

@@ -46,7 +46,7 @@ pub use backprop::{Gradients, gradients, gradients_batch};
 pub use loss::Loss;
 pub use optim::{Optimizer, OptimizerState};
 
-use crate::{Dropout, Error, Float, Network, Scaling};
+use crate::{Dropout, DropoutKind, Error, Float, Network, Scaling, Site};
 use backprop::{Objective, SiteMode, SiteParams, check_batch, forward_tape, loss_and_gradients};
 
 /// A data set: inputs and targets, one sample per row.
@@ -347,11 +347,29 @@ fn sample_multipliers<N: Network, R: rand::Rng>(
     for (_, layer, size, _) in N::SPEC.connections() {
         weights[layer] = Some(Array2::from_elem((rows, size), false));
     }
+    let kinds: Vec<DropoutKind> = N::SPEC.sites().map(|(_, _, d)| d.kind()).collect();
+    let mut noise: Vec<Option<Array2<N::Scalar>>> = kinds
+        .iter()
+        .zip(&sizes)
+        .map(|(&kind, &size)| {
+            (kind == DropoutKind::Gaussian).then(|| Array2::from_elem((rows, size), N::Scalar::ONE))
+        })
+        .collect();
     for r in 0..rows {
         for (site, m) in bits.iter_mut().enumerate() {
-            let keep = params.keep(site);
-            for slot in m.row_mut(r) {
-                *slot = rng.random_bool(keep);
+            match noise.get_mut(site) {
+                Some(Some(noise)) => {
+                    let site_params = Site::new(N::SPEC.scaling, params.sites[site]);
+                    if let Some(row) = noise.row_mut(r).as_slice_mut() {
+                        site_params.sample_noise_into(rng, row);
+                    }
+                }
+                _ => {
+                    let keep = params.keep(site);
+                    for slot in m.row_mut(r) {
+                        *slot = rng.random_bool(keep);
+                    }
+                }
             }
         }
         for (_, layer, _, dropout) in N::SPEC.connections() {
@@ -364,8 +382,15 @@ fn sample_multipliers<N: Network, R: rand::Rng>(
     }
     let sites = bits
         .iter()
+        .zip(noise)
         .enumerate()
-        .map(|(site, bits)| params.effect::<N>(site, bits))
+        .map(|(site, (bits, noise))| match noise {
+            Some(noise) => backprop::SiteEffect {
+                scale: noise,
+                shift: None,
+            },
+            None => params.effect::<N>(site, bits),
+        })
         .collect();
     backprop::Effects { sites, weights }
 }

@@ -12,7 +12,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::site::ALPHA_PRIME;
-use crate::{Activation, DropoutKind, Error, Layer, Masks, Network, Scaling};
+use crate::{Activation, DropoutKind, Error, Float as _, Layer, Masks, Network, Scaling};
 
 /// The output of `net` at `x`, where `site(k, values)` transforms the activations at dropout
 /// site k (in order μ⁰, μ¹, …) before the next layer reads them. Every weight is used as
@@ -141,10 +141,17 @@ pub fn run_from_with_weights<N: Network>(
 /// scaling and left alone under `classic`. For [`forward_with`].
 ///
 /// An alpha-dropout site computes PyTorch's `AlphaDropout` as its paper writes it:
-/// A·(x·μ + α′·(1 − μ)) + B.
+/// A·(x·μ + α′·(1 − μ)) + B; a Gaussian-dropout site multiplies each unit by its noise.
 pub fn training_sites<N: Network>(masks: &N::Masks) -> impl FnMut(usize, &mut [f64]) + '_ {
     let sites: Vec<crate::Dropout> = N::SPEC.sites().map(|(_, _, d)| d).collect();
     move |site, a| {
+        if sites[site].kind() == DropoutKind::Gaussian {
+            let noise = masks.noise(site).unwrap_or(&[]);
+            for (v, e) in a.iter_mut().zip(noise) {
+                *v *= e.to_f64();
+            }
+            return;
+        }
         let bits = masks.site(site).unwrap_or(&[]);
         if sites[site].kind() == DropoutKind::Alpha {
             let p = sites[site].p();
@@ -168,7 +175,7 @@ pub fn training_sites<N: Network>(masks: &N::Masks) -> impl FnMut(usize, &mut [f
 }
 
 /// What each site does in an evaluation pass: nothing under `inverted` scaling, × keep under
-/// `classic`; nothing for alpha dropout. For [`forward_with`].
+/// `classic`; nothing for alpha and Gaussian dropout. For [`forward_with`].
 pub fn evaluation_sites<N: Network>() -> impl FnMut(usize, &mut [f64]) {
     let sites: Vec<crate::Dropout> = N::SPEC.sites().map(|(_, _, d)| d).collect();
     move |site, a| {

@@ -81,13 +81,17 @@ fn keeps<N: Network>() -> Vec<f64> {
 }
 
 /// Random masks in which every site keeps each unit, and every layer with DropConnect each
-/// weight, with probability ½.
+/// weight, with probability ½; Gaussian noise is uniform in [0, 2).
 fn random_masks<N: Network>(rng: &mut Xoshiro256PlusPlus) -> N::Masks {
     let mut masks = N::Masks::ALL_KEPT;
     for site in 0..N::Masks::N_SITES {
         if let Some(bits) = masks.site_mut(site) {
             for bit in bits.iter_mut() {
                 *bit = rng.random_bool(0.5);
+            }
+        } else if let Some(noise) = masks.noise_mut(site) {
+            for e in noise.iter_mut() {
+                *e = N::Scalar::from_f64(rng.random_range(0.0..2.0));
             }
         }
     }
@@ -194,7 +198,7 @@ fn check_inputs<N: Network>(
 /// Dropping every unit of a site leaves the next layer only its biases: the output no longer
 /// depends on the input and equals the reference started from that layer with zero inputs
 /// (z = b), every other unit kept. (An alpha-dropout site gives the next layer A·α′ + B in
-/// every unit instead of zeros.)
+/// every unit instead of zeros; a Gaussian site is dropped by noise of all zeros.)
 ///
 /// # Panics
 /// On the first site and input where this fails.
@@ -286,6 +290,11 @@ pub fn check_sampling<N: Network>(net: &N, seed: u64) {
         .sites()
         .map(|(_, size, _)| alloc::vec![0; size])
         .collect();
+    // Per Gaussian site and unit: the sum and the sum of squares of its noise.
+    let mut sums: Vec<Vec<(f64, f64)>> = N::SPEC
+        .sites()
+        .map(|(_, size, _)| alloc::vec![(0.0, 0.0); size])
+        .collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     for _ in 0..SAMPLES {
         let masks = net.sample_masks(&mut rng);
@@ -293,10 +302,43 @@ pub fn check_sampling<N: Network>(net: &N, seed: u64) {
             for (count, &bit) in counts.iter_mut().zip(masks.site(site).unwrap_or(&[])) {
                 *count += usize::from(bit);
             }
+            for ((sum, square), e) in sums[site].iter_mut().zip(masks.noise(site).unwrap_or(&[])) {
+                let e = e.to_f64();
+                *sum += e;
+                *square += e * e;
+            }
         }
     }
     let n = SAMPLES as f64;
-    for (site, counts) in kept.iter().enumerate() {
+    for (site, (_, _, dropout)) in N::SPEC.sites().enumerate() {
+        if dropout.kind() != crate::DropoutKind::Gaussian {
+            continue;
+        }
+        // Noise from N(1, σ²): the mean within 5 standard errors of 1, the variance within 5
+        // standard errors of σ² (its standard error is σ²·√(2/(n − 1)) for normal draws).
+        let variance = dropout.p() / dropout.keep();
+        let mean_bound = 5.0 * (variance / n).sqrt() + 1e-6;
+        let variance_bound = 5.0 * variance * (2.0 / (n - 1.0)).sqrt() + 1e-6;
+        for (unit, &(sum, square)) in sums[site].iter().enumerate() {
+            let mean = sum / n;
+            let sample_variance = (square - n * mean * mean) / (n - 1.0);
+            assert!(
+                (mean - 1.0).abs() <= mean_bound
+                    && (sample_variance - variance).abs() <= variance_bound,
+                "{}: the noise of unit {unit} of site {site} has mean {mean} and variance {sample_variance} in {SAMPLES} samples; N(1, {variance}) allows 1 ± {mean_bound:.4} and {variance} ± {variance_bound:.4}",
+                N::SPEC.name,
+            );
+        }
+    }
+    let bits_sites = N::SPEC
+        .sites()
+        .map(|(_, _, d)| d.kind() != crate::DropoutKind::Gaussian);
+    for ((site, counts), _) in kept
+        .iter()
+        .enumerate()
+        .zip(bits_sites)
+        .filter(|(_, bits)| *bits)
+    {
         let keep = keeps[site];
         let bound = 5.0 * (n * keep * (1.0 - keep)).sqrt();
         for (unit, &count) in counts.iter().enumerate() {
@@ -394,6 +436,9 @@ pub fn check_keep_one_sites<N: Network>(net: &N, cases: usize, seed: u64) {
             if let Some(bits) = masks.site_mut(site) {
                 bits.fill(true);
             }
+            if let Some(noise) = masks.noise_mut(site) {
+                noise.fill(N::Scalar::ONE);
+            }
             let mut others = reference::training_sites::<N>(&masks);
             let want_masked = reference_pass(reference::forward_with_weights(
                 net,
@@ -451,12 +496,17 @@ pub fn check_shapes<N: Network>(n_inputs: usize, layer_sizes: &[usize], site_siz
         N::Input::try_from(&longer[..]).is_err(),
         "{name}: the input type holds more than {n_inputs} values"
     );
+    let all_kept = N::Masks::ALL_KEPT;
     let site_lengths: Vec<usize> = (0..N::Masks::N_SITES)
-        .map(|k| N::Masks::ALL_KEPT.site(k).map_or(0, <[bool]>::len))
+        .map(|k| match (all_kept.site(k), all_kept.noise(k)) {
+            (Some(bits), None) => bits.len(),
+            (None, Some(noise)) => noise.len(),
+            _ => 0,
+        })
         .collect();
     assert_eq!(site_lengths, site_sizes, "{name}: mask lengths");
     assert!(
-        N::Masks::ALL_KEPT.site(N::Masks::N_SITES).is_none(),
+        all_kept.site(N::Masks::N_SITES).is_none() && all_kept.noise(N::Masks::N_SITES).is_none(),
         "{name}: more mask sites than declared"
     );
     let declared_sites: Vec<usize> = spec.sites().map(|(_, size, _)| size).collect();
