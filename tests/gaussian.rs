@@ -45,6 +45,17 @@ network! {
 }
 
 network! {
+    /// A Gaussian site with p = 0 changes nothing; the generated tests check it.
+    struct Quiet<f64> {
+        input: 2, gaussian_dropout(p = 0.0),
+        dense 3 sigmoid, gaussian_dropout(p = 0.4),
+        dense 1 identity,
+
+        tests: auto,
+    }
+}
+
+network! {
     /// Linear, for moments by formula.
     struct Linear<f64> {
         input: 3, gaussian_dropout(p = 0.2),
