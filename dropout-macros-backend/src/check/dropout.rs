@@ -21,14 +21,7 @@ impl Checker<'_> {
         layers: &[Layer],
     ) -> Option<Prob> {
         let site = self.dropout_site(spec, target, layers)?;
-        if spec.args.is_empty() {
-            self.errors.at(
-                spec.paren,
-                "expected `p = …` (drop probability) or `keep = …` (keep probability)",
-            );
-            return None;
-        }
-        let (p, keep) = self.dropout_args(spec);
+        let (p, keep) = self.dropout_args(spec)?;
         let kind = match spec.keyword.to_string().as_str() {
             "alpha_dropout" => DropoutKind::Alpha,
             "gaussian_dropout" => DropoutKind::Gaussian,
@@ -60,14 +53,7 @@ impl Checker<'_> {
 
     /// The probability of `dropconnect(…)` on layer `layer`; `None` if anything is wrong.
     pub(super) fn dropconnect(&mut self, spec: &DropoutSpec, layer: &str) -> Option<Prob> {
-        if spec.args.is_empty() {
-            self.errors.at(
-                spec.paren,
-                "expected `p = …` (drop probability) or `keep = …` (keep probability)",
-            );
-            return None;
-        }
-        let (p, keep) = self.dropout_args(spec);
+        let (p, keep) = self.dropout_args(spec)?;
         let everything =
             format!("drops every weight of layer `{layer}`; the layer would see only its biases");
         self.dropout_prob(spec, &everything, p, keep)
@@ -97,8 +83,16 @@ impl Checker<'_> {
         }
     }
 
-    /// The `p = …` and `keep = …` arguments, each given at most once and each a probability.
-    fn dropout_args(&mut self, spec: &DropoutSpec) -> (Written, Written) {
+    /// The `p = …` and `keep = …` arguments, each given at most once and each a probability;
+    /// `None` if there are no arguments at all.
+    fn dropout_args(&mut self, spec: &DropoutSpec) -> Option<(Written, Written)> {
+        if spec.args.is_empty() {
+            self.errors.at(
+                spec.paren,
+                "expected `p = …` (drop probability) or `keep = …` (keep probability)",
+            );
+            return None;
+        }
         let (mut p, mut keep): (Written, Written) = (None, None);
         for arg in &spec.args {
             let Some(key) = &arg.key else {
@@ -127,7 +121,7 @@ impl Checker<'_> {
                 *slot = Some((value, arg.value.span().unwrap_or_else(|| key.span().into())));
             }
         }
-        (p, keep)
+        Some((p, keep))
     }
 
     /// `dropout(0.5)`: the reader cannot tell whether 0.5 drops or keeps.
