@@ -482,21 +482,45 @@ impl<T: Float> Product<'_, T> {
                                 let masks = [V::mask(V::N); NV];
                                 tiles::<V, MR, NV, true>(&ops, rows.clone(), block, k0, kc, &masks);
                             } else {
-                                let masks = core::array::from_fn(|j| {
-                                    V::mask(cols.saturating_sub(j * V::N).min(V::N))
-                                });
-                                tiles::<V, MR, NV, false>(
-                                    &ops,
-                                    rows.clone(),
-                                    block,
-                                    k0,
-                                    kc,
-                                    &masks,
-                                );
+                                edge::<V, MR, NV>(&ops, rows.clone(), block, k0, kc, cols);
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The tiles of a block narrower than a whole tile (the last columns of a layer, or a layer
+/// narrower than a tile): only as many vectors as the columns need, so that a layer of 10
+/// outputs does one vector of work per row and step, not `NV`. Each column's sum is formed as
+/// in a whole tile, so the results are the same bits.
+#[inline(always)]
+unsafe fn edge<V: Lanes, const MR: usize, const NV: usize>(
+    ops: &Operands<V::T>,
+    rows: core::ops::Range<usize>,
+    block: Columns<V::T>,
+    k0: usize,
+    kc: usize,
+    cols: usize,
+) {
+    // SAFETY: as for `tiles`, and `V::mask` needs only `V`'s instructions; the masks cover the
+    // block's `cols` columns and no more.
+    unsafe {
+        let mask = |j: usize| V::mask(cols.saturating_sub(j * V::N).min(V::N));
+        match cols.div_ceil(V::N) {
+            1 if NV > 1 => tiles::<V, MR, 1, false>(ops, rows, block, k0, kc, &[mask(0)]),
+            2 if NV > 2 => {
+                tiles::<V, MR, 2, false>(ops, rows, block, k0, kc, &[mask(0), mask(1)]);
+            }
+            3 if NV > 3 => {
+                let masks = [mask(0), mask(1), mask(2)];
+                tiles::<V, MR, 3, false>(ops, rows, block, k0, kc, &masks);
+            }
+            _ => {
+                let masks: [V::Mask; NV] = core::array::from_fn(mask);
+                tiles::<V, MR, NV, false>(ops, rows, block, k0, kc, &masks);
             }
         }
     }
