@@ -1,6 +1,8 @@
 //! Masked passes: listing the kept units of a dropout mask, so that the pass reads only their
 //! weights.
 
+use core::ops::{Index, IndexMut};
+
 use super::{InstructionSet, Kernel, ListedRows, accumulate};
 use crate::Float;
 
@@ -58,6 +60,39 @@ pub(crate) fn masked<T: Float, const IN: usize, const OUT: usize>(
         scale,
     };
     accumulate(z, rows, weights, isa);
+}
+
+/// `zₒ += Σᵢ wₒᵢ · (aᵢ · μₒᵢ · scale)` for the `size` neurons of a layer over `fan_in` inputs,
+/// weights in storage order and a DropConnect mask `bits` neuron by neuron (bit
+/// `o · fan_in + i`), in the summation order of [`masked`]. A dropped weight adds nothing,
+/// unless it or its input is NaN or infinite, which makes `zₒ` NaN (the product `(w · 0) · a`
+/// it stands for). The operands are indexed, so that arrays and the rows of a batch serve alike.
+pub(crate) fn connected<T, Z, A, M>(
+    (fan_in, size): (usize, usize),
+    z: &mut Z,
+    a: &A,
+    bits: &M,
+    scale: T,
+    weights: &[T],
+) where
+    T: Float,
+    Z: IndexMut<usize, Output = T> + ?Sized,
+    A: Index<usize, Output = T> + ?Sized,
+    M: Index<usize, Output = bool> + ?Sized,
+{
+    for neuron in 0..size {
+        for input in 0..fan_in {
+            let (a, w) = (
+                a[input],
+                weights[super::offset(fan_in, size, neuron, input)],
+            );
+            if bits[neuron * fan_in + input] {
+                z[neuron] += (a * scale) * w;
+            } else if !(a.is_finite() && w.is_finite()) {
+                z[neuron] = T::NAN;
+            }
+        }
+    }
 }
 
 /// For each byte of eight mask bits: the positions of its set bits, in increasing order, then

@@ -15,7 +15,7 @@ mod isa;
 mod mask;
 pub(crate) use accumulate::{Accumulate, AllRows, ListedRows, Rows, accumulate};
 pub use isa::InstructionSet;
-pub(crate) use mask::{Masked, masked};
+pub(crate) use mask::{Masked, connected, masked};
 #[cfg(feature = "ndarray")]
 pub(crate) mod gemm;
 

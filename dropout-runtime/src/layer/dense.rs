@@ -206,18 +206,9 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
     /// assert!(z[0].is_nan() && z[1] == f32::INFINITY);
     /// ```
     pub fn affine_connected(&self, a: &[T; IN], mask: &[[bool; IN]; OUT], scale: T) -> [T; OUT] {
-        let storage = self.weights.as_flattened();
         let mut z = self.bias;
-        for (neuron, (z, kept)) in z.iter_mut().zip(mask).enumerate() {
-            for (input, (&a, &kept)) in a.iter().zip(kept).enumerate() {
-                let w = storage[kernel::offset(IN, OUT, neuron, input)];
-                if kept {
-                    *z += (a * scale) * w;
-                } else if !(a.is_finite() && w.is_finite()) {
-                    *z = T::NAN;
-                }
-            }
-        }
+        let weights = self.weights.as_flattened();
+        kernel::connected((IN, OUT), &mut z, a, mask.as_flattened(), scale, weights);
         z
     }
 

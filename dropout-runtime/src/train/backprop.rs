@@ -17,7 +17,7 @@ use ndarray::{Array1, Array2, ArrayRef2, Axis, LinalgScalar};
 use super::Loss;
 
 use crate::kernel::gemm::{bias_rows, gemm_forward, gemm_input_gradient, gemm_weight_gradient};
-use crate::kernel::offset;
+use crate::kernel::{connected, offset};
 use crate::site::ALPHA_PRIME;
 use crate::{Activation, Dropout, DropoutKind, Error, Float, Masks, Network};
 
@@ -390,8 +390,7 @@ where
 }
 
 /// `z += (W ⊙ Mᵣ · factor) · aᵣ` for each sample r, with the sums of
-/// [`Dense::affine_connected`](crate::Dense::affine_connected): a dropped weight adds nothing,
-/// unless it or its input is NaN or infinite.
+/// [`Dense::affine_connected`](crate::Dense::affine_connected).
 fn connected_forward<T: Float>(
     layer: &dyn crate::Layer<T>,
     factor: T,
@@ -399,18 +398,9 @@ fn connected_forward<T: Float>(
     bits: &Array2<bool>,
     z: &mut Array2<T>,
 ) {
-    let (fan_in, size, weights) = (layer.fan_in(), layer.size(), layer.storage());
+    let shape = (layer.fan_in(), layer.size());
     for ((a, bits), mut z) in a.rows().into_iter().zip(bits.rows()).zip(z.rows_mut()) {
-        for (neuron, z) in z.iter_mut().enumerate() {
-            for (input, &a) in a.iter().enumerate() {
-                let w = weights[offset(fan_in, size, neuron, input)];
-                if bits[neuron * fan_in + input] {
-                    *z += (a * factor) * w;
-                } else if !(a.is_finite() && w.is_finite()) {
-                    *z = T::NAN;
-                }
-            }
-        }
+        connected(shape, &mut z, &a, &bits, factor, layer.storage());
     }
 }
 
