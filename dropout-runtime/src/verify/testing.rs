@@ -252,23 +252,42 @@ pub fn check_site_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
             later_sites,
             reference::training_weights::<N>(&all_kept),
         ));
-        let mut first: Option<N::Output> = None;
-        for _ in 0..cases.max(2) {
-            let (x, exact) = random_input::<N>(&mut rng);
-            let got = net.forward_masked(&x, &masks);
-            let what = format!(
-                "with every unit of site {site} dropped, the output is not that of the next layer's biases"
+        let units = format!("every unit of site {site}");
+        outputs_only_biases(
+            net,
+            &masks,
+            &want,
+            (cases, &mut rng),
+            &units,
+            "the next layer's",
+        );
+    }
+}
+
+/// Under `masks`, which drop `dropped`, the output is `want` (what `whose` biases give) for at
+/// least two random inputs, and the same for all of them.
+fn outputs_only_biases<N: Network>(
+    net: &N,
+    masks: &N::Masks,
+    want: &[f64],
+    (cases, rng): (usize, &mut Xoshiro256PlusPlus),
+    dropped: &str,
+    whose: &str,
+) {
+    let mut first: Option<N::Output> = None;
+    for _ in 0..cases.max(2) {
+        let (x, exact) = random_input::<N>(rng);
+        let got = net.forward_masked(&x, masks);
+        let what = format!("with {dropped} dropped, the output is not that of {whose} biases");
+        assert_matches::<N>(&got, want, &what, &exact);
+        if let Some(first) = &first {
+            assert!(
+                first.as_ref() == got.as_ref(),
+                "{}: with {dropped} dropped the output still depends on the input",
+                N::SPEC.name
             );
-            assert_matches::<N>(&got, &want, &what, &exact);
-            if let Some(first) = &first {
-                assert!(
-                    first.as_ref() == got.as_ref(),
-                    "{}: with every unit of site {site} dropped the output still depends on the input",
-                    N::SPEC.name
-                );
-            }
-            first.get_or_insert(got);
         }
+        first.get_or_insert(got);
     }
 }
 
@@ -285,33 +304,46 @@ pub fn check_sampling<N: Network>(net: &N, seed: u64) {
         "{}: the same seed gave different masks",
         N::SPEC.name
     );
-    let keeps = keeps::<N>();
+    let sites: Vec<crate::Dropout> = N::SPEC.sites().map(|(_, _, d)| d).collect();
     let mut kept: Vec<Vec<usize>> = N::SPEC
         .sites()
         .map(|(_, size, _)| alloc::vec![0; size])
+        .collect();
+    let mut weights_kept: Vec<Vec<usize>> = N::SPEC
+        .connections()
+        .map(|(_, _, size, _)| alloc::vec![0; size])
         .collect();
     // Per Gaussian site and unit: the sum and the sum of squares of its noise.
     let mut sums: Vec<Vec<(f64, f64)>> = N::SPEC
         .sites()
         .map(|(_, size, _)| alloc::vec![(0.0, 0.0); size])
         .collect();
+    let count = |counts: &mut [usize], bits: Option<&[bool]>| {
+        for (count, &bit) in counts.iter_mut().zip(bits.unwrap_or(&[])) {
+            *count += usize::from(bit);
+        }
+    };
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     for _ in 0..SAMPLES {
         let masks = net.sample_masks(&mut rng);
         for (site, counts) in kept.iter_mut().enumerate() {
-            for (count, &bit) in counts.iter_mut().zip(masks.site(site).unwrap_or(&[])) {
-                *count += usize::from(bit);
-            }
+            count(counts, masks.site(site));
             for ((sum, square), e) in sums[site].iter_mut().zip(masks.noise(site).unwrap_or(&[])) {
                 let e = e.to_f64();
                 *sum += e;
                 *square += e * e;
             }
         }
+        for (mask, counts) in weights_kept.iter_mut().enumerate() {
+            count(counts, masks.connections(mask));
+        }
     }
     let n = SAMPLES as f64;
-    for (site, (_, _, dropout)) in N::SPEC.sites().enumerate() {
+    for (site, (dropout, counts)) in sites.iter().zip(&kept).enumerate() {
         if dropout.kind() != crate::DropoutKind::Gaussian {
+            kept_at_rate::<N>(counts, dropout.keep(), SAMPLES, |unit| {
+                format!("unit {unit} of site {site}")
+            });
             continue;
         }
         // Noise from N(1, σ²): the mean within 5 standard errors of 1, the variance within 5
@@ -330,51 +362,32 @@ pub fn check_sampling<N: Network>(net: &N, seed: u64) {
             );
         }
     }
-    let bits_sites = N::SPEC
-        .sites()
-        .map(|(_, _, d)| d.kind() != crate::DropoutKind::Gaussian);
-    for ((site, counts), _) in kept
-        .iter()
-        .enumerate()
-        .zip(bits_sites)
-        .filter(|(_, bits)| *bits)
-    {
-        let keep = keeps[site];
-        let bound = 5.0 * (n * keep * (1.0 - keep)).sqrt();
-        for (unit, &count) in counts.iter().enumerate() {
-            let off = (count as f64 - n * keep).abs();
-            assert!(
-                off <= bound,
-                "{}: unit {unit} of site {site} was kept {count} times in {SAMPLES} samples; keep = {keep} allows {} ± {bound:.1}",
-                N::SPEC.name,
-                n * keep
-            );
-        }
+    for ((layer, _, _, dropout), counts) in N::SPEC.connections().zip(&weights_kept) {
+        kept_at_rate::<N>(counts, dropout.keep(), SAMPLES, |weight| {
+            format!("weight {weight} of layer `{layer}`")
+        });
     }
-    for (mask, (layer, _, _, dropout)) in N::SPEC.connections().enumerate() {
-        let keep = dropout.keep();
-        let bound = 5.0 * (n * keep * (1.0 - keep)).sqrt();
-        let mut counts =
-            alloc::vec![0_usize; N::Masks::ALL_KEPT.connections(mask).map_or(0, <[bool]>::len)];
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        for _ in 0..SAMPLES {
-            let masks = net.sample_masks(&mut rng);
-            for (count, &bit) in counts
-                .iter_mut()
-                .zip(masks.connections(mask).unwrap_or(&[]))
-            {
-                *count += usize::from(bit);
-            }
-        }
-        for (weight, &count) in counts.iter().enumerate() {
-            let off = (count as f64 - n * keep).abs();
-            assert!(
-                off <= bound,
-                "{}: weight {weight} of layer `{layer}` was kept {count} times in {SAMPLES} samples; keep = {keep} allows {} ± {bound:.1}",
-                N::SPEC.name,
-                n * keep
-            );
-        }
+}
+
+/// Each of `counts`, how often a unit or weight (`what` of its index) was kept in `samples`
+/// draws, lies within 5σ binomial bounds of `keep`.
+fn kept_at_rate<N: Network>(
+    counts: &[usize],
+    keep: f64,
+    samples: usize,
+    what: impl Fn(usize) -> String,
+) {
+    let n = samples as f64;
+    let bound = 5.0 * (n * keep * (1.0 - keep)).sqrt();
+    for (idx, &count) in counts.iter().enumerate() {
+        let off = (count as f64 - n * keep).abs();
+        assert!(
+            off <= bound,
+            "{}: {} was kept {count} times in {samples} samples; keep = {keep} allows {} ± {bound:.1}",
+            N::SPEC.name,
+            what(idx),
+            n * keep
+        );
     }
 }
 
@@ -401,23 +414,8 @@ pub fn check_weights_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
             later_sites,
             reference::training_weights::<N>(&masks),
         ));
-        let mut first: Option<N::Output> = None;
-        for _ in 0..cases.max(2) {
-            let (x, exact) = random_input::<N>(&mut rng);
-            let got = net.forward_masked(&x, &masks);
-            let what = format!(
-                "with every weight of layer `{name}` dropped, the output is not that of its biases"
-            );
-            assert_matches::<N>(&got, &want, &what, &exact);
-            if let Some(first) = &first {
-                assert!(
-                    first.as_ref() == got.as_ref(),
-                    "{}: with every weight of layer `{name}` dropped the output still depends on the input",
-                    N::SPEC.name
-                );
-            }
-            first.get_or_insert(got);
-        }
+        let weights = format!("every weight of layer `{name}`");
+        outputs_only_biases(net, &masks, &want, (cases, &mut rng), &weights, "its");
     }
 }
 
