@@ -195,20 +195,14 @@ pub fn training_weights<N: Network>(
     masks: &N::Masks,
 ) -> impl FnMut(usize, usize, usize, f64) -> f64 + '_ {
     // Per layer: the index of its mask and its factor for kept weights.
-    let layers: Vec<Option<(usize, f64)>> = N::SPEC
-        .layers
-        .iter()
-        .scan(0, |next, layer| {
-            Some(layer.dropconnect.map(|d| {
-                *next += 1;
-                let factor = match N::SPEC.scaling {
-                    Scaling::Inverted => 1.0 / d.keep(),
-                    Scaling::Classic => 1.0,
-                };
-                (*next - 1, factor)
-            }))
-        })
-        .collect();
+    let mut layers: Vec<Option<(usize, f64)>> = vec![None; N::SPEC.layers.len()];
+    for (mask, (_, layer, _, dropout)) in N::SPEC.connections().enumerate() {
+        let factor = match N::SPEC.scaling {
+            Scaling::Inverted => 1.0 / dropout.keep(),
+            Scaling::Classic => 1.0,
+        };
+        layers[layer] = Some((mask, factor));
+    }
     move |layer, neuron, input, w| {
         let Some(&Some((mask, factor))) = layers.get(layer) else {
             return w;
