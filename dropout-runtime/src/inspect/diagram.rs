@@ -102,19 +102,14 @@ impl Layout {
             }));
             site += usize::from(dropout.is_some());
         }
-        let mut mask = 0;
-        let connections: Vec<Option<(String, Option<Vec<bool>>)>> = spec
-            .layers
-            .iter()
-            .map(|layer| {
-                let d = layer.dropconnect?;
-                let bits = masks
-                    .and_then(|m| m.connections(mask))
-                    .map(<[bool]>::to_vec);
-                mask += 1;
-                Some((format!("dropconnect p = {}", d.p()), bits))
-            })
-            .collect();
+        let mut connections: Vec<Option<(String, Option<Vec<bool>>)>> =
+            alloc::vec![None; spec.layers.len()];
+        for (mask, (_, layer, _, d)) in spec.connections().enumerate() {
+            let bits = masks
+                .and_then(|m| m.connections(mask))
+                .map(<[bool]>::to_vec);
+            connections[layer] = Some((format!("dropconnect p = {}", d.p()), bits));
+        }
         let tallest = sizes.iter().copied().max().unwrap_or(1).max(1);
         let columns = u32::try_from(sizes.len()).unwrap_or(u32::MAX);
         let rows = u32::try_from(tallest).unwrap_or(u32::MAX);
