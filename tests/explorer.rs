@@ -25,14 +25,17 @@ network! {
 }
 
 network! {
-    /// The dropout family in `f64`: alpha dropout on SELU units, ELU, GELU, softplus, SiLU.
+    /// The dropout family in `f64`: alpha dropout on SELU units, ELU, GELU, ReLU6, softplus,
+    /// SiLU, hard sigmoid.
     struct Family<f64> {
         input: 3, alpha_dropout(p = 0.2),
         dense 4 selu, alpha_dropout(p = 0.3),
         dense 3 elu(0.7), dropout(p = 0.4),
         dense 3 gelu,
+        dense 3 relu6,
         dense 2 softplus,
         dense 2 silu,
+        dense 2 hard_sigmoid,
     }
 }
 

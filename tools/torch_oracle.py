@@ -2,8 +2,9 @@
 """Writes tests/torch_oracle.rs: networks built and evaluated by PyTorch, as `network!` declarations.
 
 Each network is a random `nn.Sequential` of Dropout / Linear / activation modules in float32 or
-float64, with PyTorch's default initialisation; the last twenty are of the dropout family (SELU
-with AlphaDropout, ELU, GELU, SiLU, Softplus), from a generator of their own. For several random inputs the script records
+float64, with PyTorch's default initialisation; twenty more are of the dropout family (SELU
+with AlphaDropout, ELU, GELU, SiLU, Softplus), from a generator of their own, and twelve more of
+ReLU6 and Hardsigmoid, from a third. For several random inputs the script records
 PyTorch's output in evaluation mode (`model.eval()`) and under given dropout masks, applied the
 way PyTorch's dropout applies its own: x * mask / (1 - p). The Rust file declares the same
 networks with their literal weights and turns every recorded case into a `test` block, so that
@@ -47,6 +48,11 @@ PROBABILITIES = [0.0, 0.1, 0.25, 0.5, 0.8]
 N_FAMILY = 20
 FAMILY_ACTIVATIONS = ["selu", "selu", "elu", "gelu", "silu", "softplus", "relu", "tanh"]
 FAMILY_OUTPUTS = ["identity", "selu", "elu", "gelu", "silu", "softplus"]
+# The piecewise-linear activations of quantized networks, ReLU6 and Hardsigmoid: more networks, from
+# a generator of their own (so that the ones above stay as they are).
+N_PIECEWISE = 12
+PIECEWISE_ACTIVATIONS = ["relu6", "hard_sigmoid", "relu6", "hard_sigmoid", "relu", "tanh"]
+PIECEWISE_OUTPUTS = ["relu6", "hard_sigmoid", "identity"]
 
 
 def activation_module(name, alpha):
@@ -56,6 +62,8 @@ def activation_module(name, alpha):
         "gelu": torch.nn.GELU(),
         "silu": torch.nn.SiLU(),
         "softplus": torch.nn.Softplus(),
+        "relu6": torch.nn.ReLU6(),
+        "hard_sigmoid": torch.nn.Hardsigmoid(),
         "relu": torch.nn.ReLU(),
         "leaky_relu": torch.nn.LeakyReLU(alpha),
         "sigmoid": torch.nn.Sigmoid(),
@@ -78,11 +86,13 @@ class Site:
         return f"{'alpha_dropout' if self.alpha else 'dropout'}(p = {self.p})"
 
 
-def random_network(rng, index, family=False):
+def random_network(rng, index, family=False, activations=None):
     dtype = torch.float32 if index % 2 == 0 else torch.float64
     depth = rng.randint(1, 4)
     sizes = [rng.randint(1, 12) for _ in range(depth + 1)]
     hidden, outputs = (FAMILY_ACTIVATIONS, FAMILY_OUTPUTS) if family else (HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS)
+    if activations is not None:
+        hidden, outputs = activations
     modules, layers = [], []
     input_site = (
         Site(rng.choice(PROBABILITIES[:4] if family else PROBABILITIES), family and rng.random() < 0.5)
@@ -243,6 +253,14 @@ def main():
         model, dtype, sizes, input_site, layers = random_network(family_rng, index, family=True)
         blocks.append(declaration(f"Torch{index:02}", model, dtype, sizes, input_site, layers, family_rng))
         networks.append((f"Torch{index:02}", model, dtype, sizes, input_site, layers))
+    piecewise_rng = random.Random(SEED + 4)
+    first_piecewise = N_NETWORKS + N_FAMILY
+    for index in range(first_piecewise, first_piecewise + N_PIECEWISE):
+        model, dtype, sizes, input_site, layers = random_network(
+            piecewise_rng, index, activations=(PIECEWISE_ACTIVATIONS, PIECEWISE_OUTPUTS)
+        )
+        blocks.append(declaration(f"Torch{index:02}", model, dtype, sizes, input_site, layers, piecewise_rng))
+        networks.append((f"Torch{index:02}", model, dtype, sizes, input_site, layers))
     non_finite_rng = random.Random(SEED + 1)
     non_finite_generator = torch.Generator().manual_seed(SEED + 1)
     non_finite = [
@@ -254,8 +272,15 @@ def main():
     family_non_finite_generator = torch.Generator().manual_seed(SEED + 3)
     non_finite += [
         non_finite_test(*network, family_non_finite_rng, family_non_finite_generator)
-        for index, network in enumerate(networks[N_NETWORKS:])
+        for index, network in enumerate(networks[N_NETWORKS:first_piecewise])
         if index % 4 == 0
+    ]
+    piecewise_non_finite_rng = random.Random(SEED + 5)
+    piecewise_non_finite_generator = torch.Generator().manual_seed(SEED + 5)
+    non_finite += [
+        non_finite_test(*network, piecewise_non_finite_rng, piecewise_non_finite_generator)
+        for index, network in enumerate(networks[first_piecewise:])
+        if index % 3 == 0
     ]
     header = f"""//! Networks built and evaluated by PyTorch {torch.__version__} (seed {SEED}), declared with their
 //! literal weights. Every `test` block holds PyTorch's output for one input, in evaluation mode or
@@ -284,7 +309,7 @@ use dropout::network;
     n_tests = sum(block.count("        test ") for block in blocks)
     n_non_finite = sum(test.count("expect(&") for test in non_finite)
     print(
-        f"wrote {OUT} ({N_NETWORKS + N_FAMILY} networks, {n_tests} cases, {n_non_finite} non-finite cases)",
+        f"wrote {OUT} ({N_NETWORKS + N_FAMILY + N_PIECEWISE} networks, {n_tests} cases, {n_non_finite} non-finite cases)",
         file=sys.stderr,
     )
 

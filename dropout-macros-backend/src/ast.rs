@@ -5,6 +5,7 @@
 //! at them. A syntax error inside one item is recorded and parsing resumes at the next top-level
 //! comma, so a declaration with several mistakes reports all of them in one build.
 
+use dropout_shared::DropoutKind;
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ext::IdentExt as _;
@@ -346,7 +347,10 @@ fn classify(input: ParseStream) -> ItemKind {
         "scaling" if input.peek2(Token![:]) => ItemKind::Scaling,
         // `input: dense …` is a layer named `input`, which the checker refuses with a reason.
         "input" if input.peek2(Token![:]) && !input.peek3(Ident) => ItemKind::Input,
-        "dropout" | "alpha_dropout" | "gaussian_dropout" if !input.peek2(LitInt) => {
+        keyword
+            if DropoutKind::from_keyword(keyword).is_some_and(|kind| !kind.on_weights())
+                && !input.peek2(LitInt) =>
+        {
             ItemKind::Dropout
         }
         "test" if input.peek2(Ident) || input.peek2(token::Brace) => ItemKind::Test,
@@ -421,7 +425,10 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
                 && input
                     .fork()
                     .call(Ident::parse_any)
-                    .is_ok_and(|keyword| keyword == "dropconnect") =>
+                    .is_ok_and(|keyword| {
+                        DropoutKind::from_keyword(&keyword.to_string())
+                            .is_some_and(DropoutKind::on_weights)
+                    }) =>
         {
             Err(input.error(
                 "`dropconnect(…)` masks the weights of one layer: write it on the layer, after its activation, e.g. `dense 3 relu dropconnect(p = 0.5)`",
@@ -487,9 +494,10 @@ fn parse_dense(input: ParseStream, errors: &mut Errors) -> syn::Result<DenseSpec
         &format!("expected the layer size (its number of neurons) after `{kind}`"),
     )?;
     if !input.peek(Ident::peek_any) {
-        return Err(input.error(
-            "expected an activation after the layer size: `identity`, `relu`, `leaky_relu(α)`, `elu(α)`, `selu`, `gelu`, `silu`, `softplus`, `sigmoid`, `tanh` or `softmax`",
-        ));
+        return Err(input.error(format!(
+            "expected an activation after the layer size: {}",
+            dropout_shared::Activation::list()
+        )));
     }
     let ident = input.call(Ident::parse_any)?;
     let args = if input.peek(token::Paren) {
@@ -501,7 +509,7 @@ fn parse_dense(input: ParseStream, errors: &mut Errors) -> syn::Result<DenseSpec
     };
     let dropconnect = if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
         let keyword = input.fork().call(Ident::parse_any)?;
-        if keyword != "dropconnect" {
+        if DropoutKind::from_keyword(&keyword.to_string()) != Some(DropoutKind::Connect) {
             return Err(syn::Error::new(
                 keyword.span(),
                 format!(

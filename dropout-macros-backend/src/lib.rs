@@ -1,4 +1,4 @@
-//! The `network!` macro of the [`dropout`](https://docs.rs/dropout) crate, as ordinary functions
+//! The `network!` macro of the [`dropout-nn`](https://docs.rs/dropout-nn) crate, as ordinary functions
 //! over `proc_macro2` tokens. `dropout-macros` is the thin `proc-macro` crate that calls
 //! [`expand`]; keeping the work here lets tests and benchmarks link it and run it without a
 //! compiler around it.

@@ -4,7 +4,7 @@
 //! After a failed check the model is still built from whatever was readable (missing parts get
 //! neutral defaults), so that the expansion can emit a stub with the right signatures.
 
-pub(crate) use dropout_shared::Scalar;
+pub(crate) use dropout_shared::{Activation, DropoutKind, Scalar, Scaling};
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Visibility};
 
@@ -25,12 +25,6 @@ pub(crate) struct Model {
     pub files: Vec<std::path::PathBuf>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scaling {
-    Inverted,
-    Classic,
-}
-
 /// A dropout probability: the one written and its complement, with `0 < keep ≤ 1`.
 #[derive(Clone, Copy)]
 pub(crate) struct Prob {
@@ -39,28 +33,10 @@ pub(crate) struct Prob {
     pub kind: DropoutKind,
 }
 
-/// Which keyword declared a probability.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DropoutKind {
-    /// `dropout(…)`, on units.
-    Standard,
-    /// `alpha_dropout(…)`, on units.
-    Alpha,
-    /// `dropconnect(…)`, on a layer's weights.
-    Connect,
-    /// `gaussian_dropout(…)`, multiplicative noise on units.
-    Gaussian,
-}
-
 impl Prob {
     /// The keyword that declares it.
     pub fn keyword(self) -> &'static str {
-        match self.kind {
-            DropoutKind::Standard => "dropout",
-            DropoutKind::Alpha => "alpha_dropout",
-            DropoutKind::Connect => "dropconnect",
-            DropoutKind::Gaussian => "gaussian_dropout",
-        }
+        self.kind.keyword()
     }
 }
 
@@ -79,21 +55,6 @@ pub(crate) struct Layer {
     pub dropout: Option<Prob>,
     /// DropConnect on this layer's weights.
     pub dropconnect: Option<Prob>,
-}
-
-#[derive(Clone, Copy)]
-pub(crate) enum Activation {
-    Identity,
-    Relu,
-    LeakyRelu(f64),
-    Sigmoid,
-    Tanh,
-    Softmax,
-    Selu,
-    Elu(f64),
-    Gelu,
-    Softplus,
-    Silu,
 }
 
 /// A layer's declared weights and biases.

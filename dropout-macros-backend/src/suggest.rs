@@ -45,20 +45,32 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::{did_you_mean, edit_distance};
-    use crate::check::ACTIVATIONS;
+    use dropout_shared::Activation;
+
+    fn activations() -> [&'static str; Activation::ALL.len()] {
+        Activation::ALL.map(Activation::name)
+    }
 
     #[test]
     fn near_misses_are_suggested() {
-        assert_eq!(did_you_mean("Relu", ACTIVATIONS), Some("relu"));
-        assert_eq!(did_you_mean("sigmod", ACTIVATIONS), Some("sigmoid"));
-        assert_eq!(did_you_mean("tahn", ACTIVATIONS), Some("tanh"));
-        assert_eq!(did_you_mean("leakyrelu", ACTIVATIONS), Some("leaky_relu"));
+        assert_eq!(did_you_mean("Relu", &activations()), Some("relu"));
+        assert_eq!(did_you_mean("sigmod", &activations()), Some("sigmoid"));
+        assert_eq!(did_you_mean("tahn", &activations()), Some("tanh"));
+        assert_eq!(
+            did_you_mean("leakyrelu", &activations()),
+            Some("leaky_relu")
+        );
+        assert_eq!(did_you_mean("relu_6", &activations()), Some("relu6"));
+        assert_eq!(
+            did_you_mean("hardsigmoid", &activations()),
+            Some("hard_sigmoid")
+        );
         assert_eq!(did_you_mean("Dense", &["dense"]), Some("dense"));
     }
 
     #[test]
     fn unrelated_words_are_not() {
-        assert_eq!(did_you_mean("swish", ACTIVATIONS), None);
+        assert_eq!(did_you_mean("swish", &activations()), None);
         assert_eq!(did_you_mean("conv", &["dense"]), None);
     }
 

@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::ProbabilityError;
+
 /// What went wrong in an operation whose input sizes or values are only known at run time.
 ///
 /// Everything the `network!` macro can check happens at compile time; this type covers the rest:
@@ -214,7 +216,11 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Probability { name, value } => probability(f, name, *value),
+            Error::Probability { name, value } => ProbabilityError {
+                name,
+                value: *value,
+            }
+            .fmt(f),
             Error::BatchWidth { expected, found } => write!(
                 f,
                 "expected batch rows of {expected} inputs (the network's input size), found {found} columns"
@@ -257,15 +263,9 @@ impl fmt::Display for Error {
 }
 
 /// A probability out of range, with the reason when keep is positive but too small.
-fn probability(f: &mut fmt::Formatter<'_>, name: &str, value: f64) -> fmt::Result {
-    match name {
-        "keep" if value > 0.0 && value < dropout_shared::MIN_KEEP => write!(
-            f,
-            "keep = {value} is so small that 1/keep, the training scale of kept units, overflows f32; keep must be at least {:.2e}",
-            dropout_shared::MIN_KEEP
-        ),
-        "keep" => write!(f, "keep must lie in (0, 1], found {value}"),
-        _ => write!(f, "{name} must lie in [0, 1), found {value}"),
+impl From<ProbabilityError> for Error {
+    fn from(ProbabilityError { name, value }: ProbabilityError) -> Self {
+        Error::Probability { name, value }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The runtime of the [`dropout`](https://docs.rs/dropout) crate.
+//! The runtime of the [`dropout-nn`](https://docs.rs/dropout-nn) crate.
 //!
 //! Networks declared with `dropout::network!` are structs of [`Dense`] layers; their generated
 //! methods call into this crate for every computation: affine maps, [`Activation`]s, dropout
@@ -35,7 +35,6 @@ extern crate std;
 #[cfg(feature = "ndarray")]
 pub mod batch;
 mod error;
-mod float;
 #[cfg(feature = "alloc")]
 mod inspect;
 #[cfg(feature = "serde")]
@@ -44,7 +43,6 @@ mod kernel;
 mod layer;
 mod network;
 mod private;
-mod site;
 mod spec;
 #[cfg(feature = "alloc")]
 pub mod stats;
@@ -53,8 +51,11 @@ pub mod train;
 #[cfg(feature = "alloc")]
 mod verify;
 
+pub use dropout_shared::{
+    ALPHA_PRIME, Activation, ByType, Dropout, DropoutKind, Float, Init, ProbabilityError, Scalar,
+    Scaling,
+};
 pub use error::Error;
-pub use float::{Float, Scalar};
 #[cfg(feature = "diagram")]
 pub use inspect::diagram;
 #[cfg(feature = "alloc")]
@@ -64,11 +65,10 @@ pub use inspect::source;
 #[cfg(feature = "alloc")]
 pub use inspect::trace::{Trace, TraceRow};
 pub use kernel::InstructionSet;
-pub use layer::activation::Activation;
 pub use layer::dense::Dense;
+pub use layer::site::Site;
 pub use layer::{Layer, init};
 pub use network::{Masks, Network};
-pub use site::{Dropout, DropoutKind, Scaling, Site};
 pub use spec::{LayerSpec, NetworkSpec};
 #[cfg(feature = "alloc")]
 pub use verify::reference;

@@ -7,12 +7,9 @@ use core::fmt;
 use dropout_shared::Superscript;
 
 pub use crate::layer::dense::{f32_layer_from_bytes, f64_layer_from_bytes};
-pub use crate::site::{
-    checked_alpha_dropout, checked_dropconnect, checked_dropout, checked_gaussian_dropout,
-};
 pub use crate::{
-    Activation, Dense, Dropout, Error, Float, Layer, LayerSpec, Masks, Network, NetworkSpec,
-    Scaling, Site,
+    Activation, Dense, Dropout, DropoutKind, Error, Float, Layer, LayerSpec, Masks, Network,
+    NetworkSpec, Scaling, Site,
 };
 
 #[cfg(feature = "alloc")]
@@ -25,6 +22,8 @@ pub use crate::batch::{
 pub use crate::inspect::diagram::diagram;
 #[cfg(feature = "alloc")]
 pub use crate::inspect::explorer::Explorer;
+#[cfg(feature = "ndarray")]
+pub use crate::layer::activation::apply_rows;
 #[cfg(feature = "ndarray")]
 pub use crate::ndarray;
 #[cfg(feature = "rand")]

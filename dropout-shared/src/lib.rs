@@ -1,17 +1,31 @@
 //! What `dropout-macros-backend` (which runs while a crate compiles) and `dropout-runtime` (which
-//! runs in the compiled program) must agree on, defined once for both: the order in which a
-//! layer's weights are stored, the scalar types a network can be declared over, and the notation
-//! both print.
+//! runs in the compiled program) must agree on, defined once for both: the vocabulary of a
+//! network — its [`Activation`]s (names, parameters, forward functions and derivatives), the
+//! [`DropoutKind`]s and [`Scaling`] conventions of its sites — the order in which a layer's
+//! weights are stored, the scalar types a network can be declared over and their arithmetic
+//! ([`Float`]), and the notation both print.
+//!
+//! Adding an activation means adding it here: the macro's parser and messages, the generated
+//! code, the passes, backpropagation, initialisation and the reference all read this crate.
 //!
 //! The macro embeds weights read from safetensors files as bytes already in the runtime's storage
 //! order; if the two crates disagreed on [`layout`], a network would compute with scrambled
 //! weights. Depending on this crate is what makes that impossible.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod activation;
+mod dropout;
+mod float;
 pub mod layout;
 mod scalar;
 mod superscript;
 
+pub use activation::{Activation, Init};
+pub use dropout::{ALPHA_PRIME, Dropout, DropoutKind, ProbabilityError, Scaling};
+pub use float::{ByType, Float};
 pub use scalar::Scalar;
 pub use superscript::Superscript;
 

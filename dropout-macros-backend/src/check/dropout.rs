@@ -6,7 +6,7 @@ use super::Checker;
 use super::layers::Target;
 use crate::ast::{self, DropoutSpec, Value};
 use crate::errors::SpanRange;
-use crate::model::{Activation, DropoutKind, Layer, Prob};
+use crate::model::{DropoutKind, Layer, Prob};
 use crate::suggest::did_you_mean;
 
 /// A probability as written, with the tokens of its value.
@@ -22,21 +22,21 @@ impl Checker<'_> {
     ) -> Option<Prob> {
         let site = self.dropout_site(spec, target, layers)?;
         let (p, keep) = self.dropout_args(spec)?;
-        let kind = match spec.keyword.to_string().as_str() {
-            "alpha_dropout" => DropoutKind::Alpha,
-            "gaussian_dropout" => DropoutKind::Gaussian,
-            _ => DropoutKind::Standard,
-        };
-        if kind == DropoutKind::Alpha
-            && let Target::Layer(idx) = target
-        {
+        // The parser accepts only the keywords of unit sites here.
+        let kind = DropoutKind::from_keyword(&spec.keyword.to_string())
+            .filter(|kind| !kind.on_weights())
+            .unwrap_or(DropoutKind::Standard);
+        if let (Some(needed), Target::Layer(idx)) = (kind.needs_activation(), target) {
             let layer = &layers[*idx];
-            if !matches!(layer.activation, Activation::Selu) {
+            if layer.activation != needed {
                 self.errors.at(
                     ast::join_spans(Some(spec.keyword.span()), spec.paren),
                     format!(
-                        "`alpha_dropout` keeps the mean 0 and variance 1 of SELU units; layer `{}` is not `selu`: declare it `selu`, or use `dropout(…)`",
-                        layer.name
+                        "`{}` keeps the mean 0 and variance 1 of SELU units; layer `{}` is not `{}`: declare it `{}`, or use `dropout(…)`",
+                        kind.keyword(),
+                        layer.name,
+                        needed.name(),
+                        needed.name(),
                     ),
                 );
                 return None;

@@ -5,10 +5,11 @@ use proc_macro2::Span;
 use syn::Ident;
 use syn::ext::IdentExt as _;
 
-use super::{ACTIVATION_LIST, ACTIVATIONS, Checker, Input, Names, default_name, numbers};
+use super::{Checker, Input, Names, default_name, numbers};
 use crate::ast::{DenseSpec, Item, ItemKind, Value};
 use crate::model::{Activation, Layer, Prob};
 use crate::suggest::did_you_mean;
+use dropout_shared::activation::Parameter;
 
 /// The layers of a declaration, with the dropout sites attached to them.
 #[derive(Default)]
@@ -215,69 +216,56 @@ impl Checker<'_> {
         }
     }
 
-    /// One of [`ACTIVATIONS`]; `leaky_relu` and `elu` take their α, the others nothing; `softmax` only
-    /// on the output layer.
+    /// One of [`Activation::ALL`]; those with a [`Parameter`] take their number, the others
+    /// nothing; `softmax` only on the output layer.
     fn activation(&mut self, spec: &DenseSpec, layer: &str, is_output: bool) -> Activation {
         let ident = &spec.activation.ident;
         let name = ident.to_string();
         let args = spec.activation.args.as_ref();
-        let activation = match name.as_str() {
-            "identity" => Activation::Identity,
-            "relu" => Activation::Relu,
-            "sigmoid" => Activation::Sigmoid,
-            "tanh" => Activation::Tanh,
-            "softmax" => Activation::Softmax,
-            "selu" => Activation::Selu,
-            "gelu" => Activation::Gelu,
-            "softplus" => Activation::Softplus,
-            "silu" => Activation::Silu,
-            "leaky_relu" => {
-                let slope = self.alpha(ident, args, "leaky_relu", "negative slope");
-                return Activation::LeakyRelu(slope.unwrap_or(0.01));
-            }
-            "elu" => {
-                let alpha = self.alpha(ident, args, "elu", "scale of the negative part");
-                return Activation::Elu(alpha.unwrap_or(1.0));
-            }
-            other => {
-                let hint = match other {
-                    "swish" => "did you mean `silu`? (SiLU is swish with β = 1)".to_owned(),
-                    _ => did_you_mean(other, ACTIVATIONS).map_or_else(
-                        || format!("expected {ACTIVATION_LIST}"),
-                        |s| format!("did you mean `{s}`?"),
-                    ),
-                };
-                self.errors.at(
-                    ident.span(),
-                    format!("unknown activation `{other}`; {hint}"),
-                );
-                return Activation::Identity;
-            }
+        let Some(activation) = Activation::from_name(&name) else {
+            let hint = match name.as_str() {
+                "swish" => "did you mean `silu`? (SiLU is swish with β = 1)".to_owned(),
+                other => did_you_mean(other, &Activation::ALL.map(Activation::name)).map_or_else(
+                    || format!("expected {}", Activation::list()),
+                    |s| format!("did you mean `{s}`?"),
+                ),
+            };
+            self.errors
+                .at(ident.span(), format!("unknown activation `{name}`; {hint}"));
+            return Activation::Identity;
         };
+        if let Some(parameter) = activation.parameter() {
+            let value = self.parameter(ident, args, &name, parameter);
+            return activation.with_parameter(value.unwrap_or(parameter.example));
+        }
         if let Some((span, _)) = args {
             self.errors
                 .at(*span, format!("`{name}` takes no arguments"));
         }
-        if matches!(activation, Activation::Softmax) && !is_output {
+        if !activation.is_elementwise() && !is_output {
             self.errors.at(
                 ident.span(),
-                format!("softmax normalises a whole layer and is only allowed on the output layer; `{layer}` is hidden"),
+                format!("{name} normalises a whole layer and is only allowed on the output layer; `{layer}` is hidden"),
             );
         }
         activation
     }
 
-    /// `leaky_relu(α)` or `elu(α)` (`name`): exactly one number α, finite in the scalar
-    /// type; `what` says what α is.
-    fn alpha(
+    /// The number of `leaky_relu(α)` or `elu(α)` (`name`): exactly one, finite in the scalar
+    /// type.
+    fn parameter(
         &mut self,
         ident: &Ident,
         args: Option<&(Span, Vec<Value>)>,
         name: &str,
-        what: &str,
+        parameter: Parameter,
     ) -> Option<f64> {
-        let example = if name == "elu" { "1.0" } else { "0.01" };
-        let needs = format!("`{name}` needs its {what} α, e.g. `{name}({example})`");
+        let Parameter {
+            meaning,
+            symbol,
+            example,
+        } = parameter;
+        let needs = format!("`{name}` needs its {meaning} α, e.g. `{name}({example:?})`");
         let Some((span, values)) = args else {
             self.errors.at(ident.span(), needs);
             return None;
@@ -289,11 +277,10 @@ impl Checker<'_> {
             {
                 Some(alpha) => Some(alpha),
                 None => {
-                    let quantity = if name == "elu" { "α" } else { "slope α" };
                     self.errors.spanned(
                         number,
                         format!(
-                            "the {quantity} = {} is not a finite {}",
+                            "the {symbol} = {} is not a finite {}",
                             number.text(),
                             self.scalar.name()
                         ),
@@ -303,12 +290,7 @@ impl Checker<'_> {
             },
             [Value::Invalid] => None,
             [other] => {
-                let expected = if name == "elu" {
-                    "a number for α"
-                } else {
-                    "a number for the slope α"
-                };
-                self.expected(other, expected);
+                self.expected(other, format!("a number for the {symbol}"));
                 None
             }
             [] => {
@@ -317,7 +299,7 @@ impl Checker<'_> {
             }
             _ => {
                 self.errors
-                    .at(*span, format!("`{name}` takes one number, its {what} α"));
+                    .at(*span, format!("`{name}` takes one number, its {meaning} α"));
                 None
             }
         }

@@ -26,24 +26,6 @@ mod test_blocks;
 use files::Files;
 use layers::Stack;
 
-/// The activations a layer can name, in the order error messages list them.
-pub(crate) const ACTIVATIONS: &[&str] = &[
-    "identity",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "gelu",
-    "silu",
-    "softplus",
-    "sigmoid",
-    "tanh",
-    "softmax",
-];
-
-/// How error messages list the activations.
-pub(crate) const ACTIVATION_LIST: &str = "`identity`, `relu`, `leaky_relu(α)`, `elu(α)`, `selu`, `gelu`, `silu`, `softplus`, `sigmoid`, `tanh` or `softmax`";
-
 pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
     let scalar = scalar_type(decl, errors);
     let mut checker = Checker {
@@ -120,12 +102,14 @@ impl Checker<'_> {
     }
 
     fn scaling_value(&mut self, value: &Ident) -> Scaling {
-        match value.to_string().as_str() {
-            "inverted" => Scaling::Inverted,
-            "classic" => Scaling::Classic,
-            other => {
-                let hint = did_you_mean(other, &["inverted", "classic"]).map_or_else(
-                    || "expected `inverted` or `classic`".to_owned(),
+        let name = value.to_string();
+        match Scaling::from_name(&name) {
+            Some(scaling) => scaling,
+            None => {
+                let other = name.as_str();
+                let names = Scaling::ALL.map(Scaling::name);
+                let hint = did_you_mean(other, &names).map_or_else(
+                    || format!("expected `{}` or `{}`", names[0], names[1]),
                     |s| format!("did you mean `{s}`?"),
                 );
                 self.errors

@@ -401,7 +401,7 @@ impl Gen<'_> {
             let activation = self.activation(layer.activation);
             lines.push(quote! {
                 let mut #out = #affine;
-                #activation.apply_batch(&mut #out);
+                #rt::apply_rows(#activation, &mut #out);
             });
             prev = quote!(&#out);
         }

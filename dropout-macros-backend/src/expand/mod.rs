@@ -12,9 +12,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 use syn::ext::IdentExt as _;
 
-use crate::model::{
-    Activation, DropoutKind, Layer, Model, Num, ParamValues, Prob, Scalar, Scaling,
-};
+use crate::model::{Activation, DropoutKind, Layer, Model, Num, ParamValues, Prob, Scalar};
 
 mod api;
 mod impls;
@@ -105,7 +103,7 @@ impl Gen<'_> {
             let doc = format!(
                 "Layer `{}`: {size} {} {} over {fan_in} {}.",
                 label(name),
-                activation_name(layer.activation),
+                layer.activation,
                 if *size == 1 { "neuron" } else { "neurons" },
                 if *fan_in == 1 { "input" } else { "inputs" },
             );
@@ -194,7 +192,7 @@ impl Gen<'_> {
                 " → {} {} {}",
                 label(&layer.name),
                 layer.size,
-                activation_name(layer.activation)
+                layer.activation
             );
             if let Some(prob) = layer.dropconnect {
                 let _ = write!(out, " {}(p = {:?})", prob.keyword(), prob.p);
@@ -203,11 +201,11 @@ impl Gen<'_> {
                 let _ = write!(out, " → {}(p = {:?})", prob.keyword(), prob.p);
             }
         }
-        let scaling = match model.scaling {
-            Scaling::Inverted => "inverted",
-            Scaling::Classic => "classic",
-        };
-        format!("{out}, {} ({scaling} scaling)", model.scalar.name())
+        format!(
+            "{out}, {} ({} scaling)",
+            model.scalar.name(),
+            model.scaling.name()
+        )
     }
 
     fn core_impl(&self) -> TokenStream {
@@ -390,33 +388,20 @@ impl Gen<'_> {
 
     fn activation(&self, activation: Activation) -> TokenStream {
         let rt = &self.rt;
-        match activation {
-            Activation::Identity => quote!(#rt::Activation::Identity),
-            Activation::Relu => quote!(#rt::Activation::Relu),
-            Activation::LeakyRelu(alpha) => {
-                let alpha = proc_macro2::Literal::f64_suffixed(alpha);
-                quote!(#rt::Activation::LeakyRelu(#alpha))
+        let variant = Ident::new(activation.variant(), Span::call_site());
+        match activation.parameter_value() {
+            Some(value) => {
+                let value = proc_macro2::Literal::f64_suffixed(value);
+                quote!(#rt::Activation::#variant(#value))
             }
-            Activation::Sigmoid => quote!(#rt::Activation::Sigmoid),
-            Activation::Tanh => quote!(#rt::Activation::Tanh),
-            Activation::Softmax => quote!(#rt::Activation::Softmax),
-            Activation::Selu => quote!(#rt::Activation::Selu),
-            Activation::Elu(alpha) => {
-                let alpha = proc_macro2::Literal::f64_suffixed(alpha);
-                quote!(#rt::Activation::Elu(#alpha))
-            }
-            Activation::Gelu => quote!(#rt::Activation::Gelu),
-            Activation::Softplus => quote!(#rt::Activation::Softplus),
-            Activation::Silu => quote!(#rt::Activation::Silu),
+            None => quote!(#rt::Activation::#variant),
         }
     }
 
     fn scaling(&self) -> TokenStream {
         let rt = &self.rt;
-        match self.model.scaling {
-            Scaling::Inverted => quote!(#rt::Scaling::Inverted),
-            Scaling::Classic => quote!(#rt::Scaling::Classic),
-        }
+        let variant = Ident::new(self.model.scaling.variant(), Span::call_site());
+        quote!(#rt::Scaling::#variant)
     }
 
     fn dropout(&self, prob: Option<Prob>) -> TokenStream {
@@ -433,12 +418,8 @@ impl Gen<'_> {
         let rt = &self.rt;
         let p = proc_macro2::Literal::f64_suffixed(prob.p);
         let keep = proc_macro2::Literal::f64_suffixed(prob.keep);
-        match prob.kind {
-            DropoutKind::Standard => quote!(#rt::checked_dropout(#p, #keep)),
-            DropoutKind::Alpha => quote!(#rt::checked_alpha_dropout(#p, #keep)),
-            DropoutKind::Connect => quote!(#rt::checked_dropconnect(#p, #keep)),
-            DropoutKind::Gaussian => quote!(#rt::checked_gaussian_dropout(#p, #keep)),
-        }
+        let kind = Ident::new(prob.kind.variant(), Span::call_site());
+        quote!(#rt::DropoutKind::#kind.checked(#p, #keep))
     }
 
     fn spec(&self) -> TokenStream {
@@ -658,22 +639,6 @@ fn literal(scalar: Scalar, value: f64, span: Span) -> TokenStream {
         quote_spanned!(span=> -#literal)
     } else {
         quote_spanned!(span=> #literal)
-    }
-}
-
-fn activation_name(activation: Activation) -> String {
-    match activation {
-        Activation::Identity => "identity".to_owned(),
-        Activation::Relu => "relu".to_owned(),
-        Activation::LeakyRelu(alpha) => format!("leaky_relu({alpha:?})"),
-        Activation::Sigmoid => "sigmoid".to_owned(),
-        Activation::Tanh => "tanh".to_owned(),
-        Activation::Softmax => "softmax".to_owned(),
-        Activation::Selu => "selu".to_owned(),
-        Activation::Elu(alpha) => format!("elu({alpha:?})"),
-        Activation::Gelu => "gelu".to_owned(),
-        Activation::Softplus => "softplus".to_owned(),
-        Activation::Silu => "silu".to_owned(),
     }
 }
 

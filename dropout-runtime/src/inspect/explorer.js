@@ -91,6 +91,13 @@ function activate(layer, z) {
     case "relu":
       // NaN stays NaN and −0 stays −0, as in PyTorch.
       return z.map((v) => (v < 0 ? 0 : v));
+    case "relu6":
+      return z.map((v) => (v < 0 ? 0 : v > 6 ? 6 : v));
+    case "hard_sigmoid":
+      return z.map((v) => {
+        const shifted = F(v + 3);
+        return F((shifted < 0 ? 0 : shifted > 6 ? 6 : shifted) / 6);
+      });
     case "leaky_relu": {
       const alpha = F(layer.alpha);
       return z.map((v) => (v > 0 ? v : F(alpha * v)));

@@ -19,9 +19,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use crate::site::ALPHA_PRIME;
 use crate::stats::for_each_mask;
-use crate::{Activation, DropoutKind, Error, Float, Masks, Network, Scaling};
+use crate::{ALPHA_PRIME, DropoutKind, Error, Float, Masks, Network, Scaling};
 
 /// The most droppable units whose every mask the page's data enumerates (2¹⁶ passes).
 pub const MAX_EXPLORER_UNITS: usize = 16;
@@ -201,11 +200,8 @@ impl<'a, N: Network> Explorer<'a, N> {
             let Some(layer) = self.net.layer(idx) else {
                 continue;
             };
-            let (activation, alpha) = match layer_spec.activation {
-                Activation::LeakyRelu(alpha) => ("leaky_relu", alpha),
-                Activation::Elu(alpha) => ("elu", alpha),
-                other => (other.name(), 0.0),
-            };
+            let activation = layer_spec.activation.name();
+            let alpha = layer_spec.activation.parameter_value().unwrap_or(0.0);
             let _ = write!(
                 out,
                 "    {{ name: {}, activation: {}, alpha: {}, weights: [",

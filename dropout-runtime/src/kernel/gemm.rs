@@ -23,14 +23,12 @@
     reason = "vector intrinsics and the raw pointers they take, within bounds checked once per product"
 )]
 
-use core::any::TypeId;
-
 use ndarray::{Array2, ArrayRef2};
 
 #[cfg(feature = "train")]
 use super::panels;
 use super::{InstructionSet, Kernel, PANEL, dispatch};
-use crate::Float;
+use crate::{ByType, Float};
 
 /// Steps of the inner dimension per block: a block of `B` (`KC × NR`) stays in the L1 cache
 /// while the kernel sweeps the rows of `A`.
@@ -293,13 +291,25 @@ impl<T: Float> Kernel for Product<'_, T> {
         } else {
             InstructionSet::Portable
         };
-        if TypeId::of::<T>() == TypeId::of::<f32>() {
-            // SAFETY: `T` is `f32`.
-            unsafe { self.retype::<f32>() }.run_f32(isa);
-        } else if TypeId::of::<T>() == TypeId::of::<f64>() {
-            // SAFETY: `T` is `f64`.
-            unsafe { self.retype::<f64>() }.run_f64(isa);
-        }
+        T::by_type::<RunProduct<'_>>((self, isa));
+    }
+}
+
+/// [`Product::run`] for each scalar type, reached through [`Float::by_type`].
+struct RunProduct<'a>(core::marker::PhantomData<&'a ()>);
+
+impl<'a> ByType for RunProduct<'a> {
+    type Of<T: Float> = (Product<'a, T>, InstructionSet);
+    type Output = ();
+
+    #[inline(always)]
+    fn f32((product, isa): (Product<'a, f32>, InstructionSet)) {
+        product.run_f32(isa);
+    }
+
+    #[inline(always)]
+    fn f64((product, isa): (Product<'a, f64>, InstructionSet)) {
+        product.run_f64(isa);
     }
 }
 
@@ -334,52 +344,6 @@ impl Product<'_, f64> {
             InstructionSet::Avx2 => unsafe { self.drive::<x86::F64x4, 6, 2>() },
             // SAFETY: see above.
             _ => unsafe { self.drive::<Plain<f64, 2>, 4, 2>() },
-        }
-    }
-}
-
-impl<'a, T: Float> Product<'a, T> {
-    /// The same product with its element type named.
-    ///
-    /// # Safety
-    /// `T` is `U`.
-    #[inline(always)]
-    unsafe fn retype<U: Float>(self) -> Product<'a, U> {
-        let Product { c, a, b, alpha } = self;
-        // SAFETY: `T` is `U` (the caller's promise), so each slice is a slice of `U`; the
-        // mutable borrow of `c` moves into the result.
-        let (c_data, a_data, b_data) = unsafe {
-            (
-                core::slice::from_raw_parts_mut(c.data.as_mut_ptr().cast::<U>(), c.data.len()),
-                core::slice::from_raw_parts(a.data.as_ptr().cast::<U>(), a.data.len()),
-                core::slice::from_raw_parts(b.data.as_ptr().cast::<U>(), b.data.len()),
-            )
-        };
-        Product {
-            c: ViewMut {
-                data: c_data,
-                rows: c.rows,
-                cols: c.cols,
-                row: c.row,
-            },
-            a: View {
-                data: a_data,
-                rows: a.rows,
-                cols: a.cols,
-                row: a.row,
-                col: a.col,
-                panel: a.panel,
-            },
-            b: View {
-                data: b_data,
-                rows: b.rows,
-                cols: b.cols,
-                row: b.row,
-                col: b.col,
-                panel: b.panel,
-            },
-            // Exact: `alpha` is a `U` already.
-            alpha: U::from_f64(alpha.to_f64()),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub(crate) mod activation;
 pub(crate) mod dense;
 pub mod init;
+pub(crate) mod site;
 
 use crate::Float;
 use dense::Dense;

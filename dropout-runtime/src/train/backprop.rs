@@ -18,8 +18,7 @@ use super::Loss;
 
 use crate::kernel::gemm::{bias_rows, gemm_forward, gemm_input_gradient, gemm_weight_gradient};
 use crate::kernel::{connected, offset};
-use crate::site::ALPHA_PRIME;
-use crate::{Activation, Dropout, DropoutKind, Error, Float, Masks, Network};
+use crate::{ALPHA_PRIME, Activation, Dropout, DropoutKind, Error, Float, Masks, Network};
 
 /// The gradient of a loss with respect to every parameter of a network of type `N`, in its
 /// shapes. Gradients of one network type cannot be applied to another: the types differ.
@@ -375,7 +374,7 @@ where
             }
         }
         let mut g = z.clone();
-        layer_spec.activation.apply_batch(&mut g);
+        crate::layer::activation::apply_rows(layer_spec.activation, &mut g);
         let mut out = g.clone();
         if layer_spec.dropout.is_some() {
             apply_site(&mut out, mode, site);
@@ -437,105 +436,25 @@ fn connected_backward<T: Float>(
 }
 
 /// ∂L/∂z from ∂L/∂g for one layer's activation.
+/// `dg` ← ∂L/∂z from ∂L/∂g, through the layer's activation ([`Activation::backward_in_place`]).
 fn activation_backward<T: Float>(
     activation: Activation,
     z: &Array2<T>,
     g: &Array2<T>,
     dg: &mut Array2<T>,
 ) {
-    match activation {
-        Activation::Softmax => {
-            // dz = s ⊙ (dg − ⟨dg, s⟩) per row.
-            for (mut d_row, s_row) in dg.rows_mut().into_iter().zip(g.rows()) {
-                let dot = d_row
-                    .iter()
-                    .zip(s_row)
-                    .fold(T::ZERO, |acc, (&d, &s)| acc + d * s);
-                for (d, &s) in d_row.iter_mut().zip(s_row) {
-                    *d = s * (*d - dot);
-                }
-            }
-        }
-        other => {
-            // One loop per activation, free of branches on it, so that each runs on vectors.
-            match other {
-                Activation::Relu => {
-                    times_slope(dg, z, g, |z, _| if z > T::ZERO { T::ONE } else { T::ZERO });
-                }
-                Activation::LeakyRelu(alpha) => {
-                    let alpha = T::from_f64(alpha);
-                    times_slope(dg, z, g, |z, _| if z > T::ZERO { T::ONE } else { alpha });
-                }
-                Activation::Sigmoid => times_slope(dg, z, g, |_, g| g * (T::ONE - g)),
-                Activation::Tanh => times_slope(dg, z, g, |_, g| T::ONE - g * g),
-                Activation::Selu => {
-                    // g = λα(e^z − 1) below 0, so g' = λα·e^z = g + λα.
-                    let lambda = T::from_f64(crate::layer::activation::SELU_LAMBDA);
-                    let scale = T::from_f64(
-                        crate::layer::activation::SELU_LAMBDA
-                            * crate::layer::activation::SELU_ALPHA,
-                    );
-                    times_slope(
-                        dg,
-                        z,
-                        g,
-                        |z, g| if z > T::ZERO { lambda } else { g + scale },
-                    );
-                }
-                Activation::Elu(alpha) => {
-                    let alpha = T::from_f64(alpha);
-                    times_slope(
-                        dg,
-                        z,
-                        g,
-                        |z, g| if z > T::ZERO { T::ONE } else { g + alpha },
-                    );
-                }
-                Activation::Gelu => {
-                    // Φ(z) + z·φ(z).
-                    let (half, root_half) = (
-                        T::from_f64(0.5),
-                        T::from_f64(core::f64::consts::FRAC_1_SQRT_2),
-                    );
-                    let density = T::from_f64(
-                        0.5 * core::f64::consts::FRAC_2_SQRT_PI * core::f64::consts::FRAC_1_SQRT_2,
-                    );
-                    times_slope(dg, z, g, |z, _| {
-                        half * (T::ONE + (z * root_half).erf())
-                            + z * density * (-(z * z) * half).exp()
-                    });
-                }
-                Activation::Softplus => {
-                    let threshold = T::from_f64(crate::layer::activation::SOFTPLUS_THRESHOLD);
-                    times_slope(dg, z, g, |z, _| {
-                        if z > threshold {
-                            T::ONE
-                        } else {
-                            T::ONE / (T::ONE + (-z).exp())
-                        }
-                    });
-                }
-                Activation::Silu => times_slope(dg, z, g, |z, _| {
-                    let s = T::ONE / (T::ONE + (-z).exp());
-                    s * (T::ONE + z * (T::ONE - s))
-                }),
-                _ => {}
-            }
-        }
+    let width = dg.ncols();
+    if let (Some(d), Some(z), Some(g)) = (dg.as_slice_mut(), z.as_slice(), g.as_slice()) {
+        activation.backward_in_place(d, z, g, width);
+        return;
     }
-}
-
-/// `dg ⊙= slope(z, g)`, element by element.
-fn times_slope<T: Float>(
-    dg: &mut Array2<T>,
-    z: &Array2<T>,
-    g: &Array2<T>,
-    slope: impl Fn(T, T) -> T,
-) {
-    ndarray::Zip::from(dg)
-        .and(z)
-        .and(g)
-        .for_each(|d, &z, &g| *d *= slope(z, g));
+    // Arrays with other strides (the passes here make none): through standard-layout copies.
+    let (z, g) = (z.as_standard_layout(), g.as_standard_layout());
+    let mut d = dg.as_standard_layout().into_owned();
+    if let (Some(d), Some(z), Some(g)) = (d.as_slice_mut(), z.as_slice(), g.as_slice()) {
+        activation.backward_in_place(d, z, g, width);
+    }
+    dg.assign(&d);
 }
 
 /// The loss of a recorded pass and its gradient, backpropagated to every parameter. The targets

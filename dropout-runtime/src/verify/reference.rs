@@ -3,16 +3,19 @@
 //! compare the generated passes against it.
 //!
 //! It reads the architecture from [`Network::SPEC`] and the parameters through
-//! [`Network::layer`]; the activations are written out again here rather than borrowed from
-//! [`Activation::apply`](crate::Activation::apply). What each dropout site (and DropConnect on
-//! each weight) does is up to the caller, which makes the conventions explicit in the tests that
-//! use it.
+//! [`Network::layer`]. The activations are [`Activation::apply`](crate::Activation::apply) in
+//! `f64`: what the reference checks is the layout, the kernels, the masks and the generated
+//! code, while each activation's formula is checked where it is defined, against PyTorch
+//! (`tests/torch_oracle.rs` and the unit tests of `dropout-shared`). What each dropout site (and
+//! DropConnect on each weight) does is up to the caller, which makes the conventions explicit in
+//! the tests that use it.
 
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::site::ALPHA_PRIME;
-use crate::{Activation, DropoutKind, Error, Float as _, Layer, Masks, Network, Scaling};
+use crate::{
+    ALPHA_PRIME, Activation, DropoutKind, Error, Float as _, Layer, Masks, Network, Scaling,
+};
 
 /// The output of `net` at `x`, where `site(k, values)` transforms the activations at dropout
 /// site k (in order μ⁰, μ¹, …) before the next layer reads them. Every weight is used as
@@ -245,40 +248,7 @@ fn affine<T: crate::Float>(
 }
 
 fn activate(activation: Activation, mut z: Vec<f64>) -> Vec<f64> {
-    match activation {
-        Activation::Softmax => {
-            let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = z.iter().map(|v| libm::exp(v - max)).sum();
-            for v in &mut z {
-                *v = libm::exp(*v - max) / sum;
-            }
-        }
-        other => {
-            for v in &mut z {
-                *v = match other {
-                    // `f64::max` would turn NaN into 0.
-                    Activation::Relu if v.is_nan() => *v,
-                    Activation::Relu => v.max(0.0),
-                    Activation::LeakyRelu(alpha) if *v < 0.0 => alpha * *v,
-                    Activation::Sigmoid => 1.0 / (1.0 + libm::exp(-*v)),
-                    Activation::Tanh => libm::tanh(*v),
-                    // The remaining ones as PyTorch's documentation writes them, NaN kept.
-                    _ if v.is_nan() => *v,
-                    Activation::Selu => {
-                        use crate::layer::activation::{SELU_ALPHA, SELU_LAMBDA};
-                        SELU_LAMBDA * (v.max(0.0) + (SELU_ALPHA * (libm::exp(*v) - 1.0)).min(0.0))
-                    }
-                    Activation::Elu(alpha) if *v <= 0.0 => alpha * (libm::exp(*v) - 1.0),
-                    Activation::Gelu => {
-                        0.5 * *v * (1.0 + libm::erf(*v / core::f64::consts::SQRT_2))
-                    }
-                    Activation::Softplus if *v <= 20.0 => libm::log1p(libm::exp(*v)),
-                    Activation::Silu => *v / (1.0 + libm::exp(-*v)),
-                    _ => *v,
-                };
-            }
-        }
-    }
+    activation.apply_in_place(&mut z);
     z
 }
 

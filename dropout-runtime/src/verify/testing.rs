@@ -241,7 +241,7 @@ pub fn check_site_dropped<N: Network>(net: &N, cases: usize, seed: u64) {
         let dropped = match N::SPEC.sites().nth(site).map(|(_, _, d)| d) {
             Some(d) if d.kind() == crate::DropoutKind::Alpha => {
                 let (a, b) = d.alpha_affine();
-                a * crate::site::ALPHA_PRIME + b
+                a * crate::ALPHA_PRIME + b
             }
             _ => 0.0,
         };

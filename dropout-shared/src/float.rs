@@ -1,9 +1,9 @@
-//! The scalar types a network can be declared over.
+//! The arithmetic of the scalar types a network can be declared over.
 
 use core::fmt;
 use core::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-pub use dropout_shared::Scalar;
+use crate::Scalar;
 
 /// A floating-point scalar that networks compute in: `f32` or `f64`.
 ///
@@ -12,7 +12,7 @@ pub use dropout_shared::Scalar;
 ///
 /// # Example
 /// ```
-/// use dropout::Float;
+/// use dropout_shared::Float;
 ///
 /// fn logistic<T: Float>(z: T) -> T {
 ///     T::ONE / (T::ONE + (-z).exp())
@@ -84,6 +84,46 @@ pub trait Float:
     fn is_finite(self) -> bool;
     /// Whether the value is NaN.
     fn is_nan(self) -> bool;
+
+    /// Calls [`ByType::f32`] or [`ByType::f64`], whichever names `Self`, with `value`: code
+    /// written once per concrete type (a vector kernel) is reached from generic code without a
+    /// cast.
+    fn by_type<F: ByType>(value: F::Of<Self>) -> F::Output;
+}
+
+/// An operation with one implementation per scalar type, reached from generic code through
+/// [`Float::by_type`].
+///
+/// ```
+/// use dropout_shared::{ByType, Float};
+///
+/// /// The number of mantissa bits of a slice's element type.
+/// struct MantissaBits;
+/// impl ByType for MantissaBits {
+///     type Of<T: Float> = T;
+///     type Output = u32;
+///     fn f32(_: f32) -> u32 {
+///         f32::MANTISSA_DIGITS
+///     }
+///     fn f64(_: f64) -> u32 {
+///         f64::MANTISSA_DIGITS
+///     }
+/// }
+/// fn bits<T: Float>(value: T) -> u32 {
+///     T::by_type::<MantissaBits>(value)
+/// }
+/// assert_eq!(bits(1.0_f32), 24);
+/// assert_eq!(bits(1.0_f64), 53);
+/// ```
+pub trait ByType {
+    /// What the operation takes, for scalar type `T`.
+    type Of<T: Float>;
+    /// What it returns, the same for both types.
+    type Output;
+    /// The operation on `f32`.
+    fn f32(value: Self::Of<f32>) -> Self::Output;
+    /// The operation on `f64`.
+    fn f64(value: Self::Of<f64>) -> Self::Output;
 }
 
 mod sealed {
@@ -143,6 +183,12 @@ macro_rules! impl_float {
             #[inline]
             fn is_nan(self) -> bool {
                 <$t>::is_nan(self)
+            }
+            // Always inlined: a kernel reached through it must be compiled inside its caller,
+            // which may be a function with more instruction sets enabled.
+            #[inline(always)]
+            fn by_type<F: ByType>(value: F::Of<Self>) -> F::Output {
+                F::$t(value)
             }
         }
     };
