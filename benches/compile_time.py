@@ -93,7 +93,7 @@ def make_crate(directory, name, body):
     (directory / "src").mkdir(parents=True)
     (directory / "Cargo.toml").write_text(
         f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2024"\n\n'
-        f'[dependencies]\ndropout = {{ path = "{ROOT}" }}\n'
+        f'[dependencies]\ndropout = {{ package = "dropout-nn", path = "{ROOT}" }}\n'
     )
     (directory / "src" / "main.rs").write_text(MAIN % body)
 

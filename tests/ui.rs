@@ -15,13 +15,16 @@ fn ui() {
 
 /// The cases in `tests/ui/files/` read tensor files through `file("fixtures/…")`, a path
 /// relative to the crate they are compiled in: trybuild's scratch crate,
-/// `<target>/tests/trybuild/dropout`. The fixtures are copied there, so that the cases work
+/// `<target>/tests/trybuild/<package>`. The fixtures are copied there, so that the cases work
 /// wherever the build directory is (`CARGO_TARGET_DIR` may point anywhere).
 fn copy_fixtures_beside_the_cases() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("CARGO_TARGET_TMPDIR is `<target>/tmp`");
-    let destination = target.join("tests/trybuild/dropout/fixtures");
+    let destination = target
+        .join("tests/trybuild")
+        .join(env!("CARGO_PKG_NAME"))
+        .join("fixtures");
     std::fs::create_dir_all(&destination).expect("create the fixtures directory");
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/files/fixtures");
     for entry in std::fs::read_dir(&source).expect("list the fixtures") {

@@ -1,4 +1,4 @@
-//! The `network!` procedural macro of the [`dropout`](https://docs.rs/dropout) crate.
+//! The `network!` procedural macro of the [`dropout-nn`](https://docs.rs/dropout-nn) crate.
 //!
 //! Use it through `dropout::network!`, where its grammar is documented. This crate only converts
 //! between `proc_macro` and `proc_macro2` tokens: the macro itself is `dropout-macros-backend`,
