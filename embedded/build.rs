@@ -36,7 +36,10 @@ fn main() {
     println!("cargo:rerun-if-changed=src/networks.rs");
     println!("cargo:rerun-if-changed=../tests/fixtures");
 
-    let mut expected = String::from("/// The values `networks::checks()` computes on the host.\n");
+    let mut expected = String::from(
+        "/// The values `networks::checks()` computes on the host.\n\
+         #[allow(clippy::unreadable_literal, reason = \"bit patterns, sixteen hex digits each\")]\n",
+    );
     let _ = writeln!(
         expected,
         "pub const EXPECTED: [u64; {}] = [",

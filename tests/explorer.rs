@@ -2,9 +2,11 @@
 //! the URL fragment, and what it renders is compared with the Rust passes.
 //!
 //! Needs Chromium (`apt-get install chromium`, or `DROPOUT_CHROMIUM=/path/to/chrome`). Without
-//! it these tests say so on standard error and pass, unless `DROPOUT_REQUIRE_BROWSER=1` is set —
-//! as `.ci/run` does, so that CI always runs them.
+//! it these tests print that they did not run (on the terminal, past the harness's capture) and
+//! pass, unless `DROPOUT_REQUIRE_BROWSER=1` is set — as `.ci/run` does, so that CI fails where
+//! they cannot run.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -81,11 +83,21 @@ fn chromium() -> Option<PathBuf> {
             std::env::var_os("DROPOUT_REQUIRE_BROWSER").is_none(),
             "DROPOUT_REQUIRE_BROWSER is set but no Chromium was found (apt-get install chromium)"
         );
-        eprintln!(
-            "explorer browser tests NOT RUN: no Chromium found (apt-get install chromium, or set DROPOUT_CHROMIUM)"
+        say_once(
+            "tests/explorer.rs: the browser tests did NOT RUN: no Chromium found (apt-get install chromium, or set DROPOUT_CHROMIUM)",
         );
     }
     found
+}
+
+/// Writes `message` to the terminal once per test binary. Standard error itself, not
+/// `eprintln!`, which the test harness captures and shows only for failing tests: a user
+/// running `cargo test` sees which tests did not run.
+fn say_once(message: &str) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        let _ = writeln!(std::io::stderr(), "{message}");
+    });
 }
 
 /// Where the tests write their pages.

@@ -47,6 +47,10 @@ mod panic_exit {
 /// path survives optimization, the firmware does not link.
 #[cfg(feature = "panic-never")]
 #[panic_handler]
+#[expect(
+    unsafe_code,
+    reason = "the check is a call to a function declared but defined nowhere"
+)]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     unsafe extern "C" {
         fn a_forward_pass_can_panic() -> !;
@@ -204,6 +208,10 @@ const PAINT: u32 = 0xC0DE_CAFE;
 /// deepest point the pass reached.
 #[cfg(not(measure))]
 #[inline(never)]
+#[expect(
+    unsafe_code,
+    reason = "painting the free stack writes and reads memory no Rust value owns"
+)]
 fn stack<R>(network: &str, pass: &str, run: impl FnOnce() -> R) {
     unsafe extern "C" {
         /// The end of `.bss` and `.uninit` (cortex-m-rt's linker script): the stack may grow down
