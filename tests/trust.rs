@@ -569,6 +569,13 @@ fn finding_8_mismatched_arguments_are_errors() {
     let err = Dropout::with_keep(1e-320).unwrap_err();
     assert!(err.to_string().contains("overflows f32"), "{err}");
     assert!(Dropout::with_keep(Dropout::MIN_KEEP).is_ok());
+    // A keep that is subnormal in f32: 1/keep is finite, but the all-kept pass of any unit
+    // above 1.02 overflows.
+    let err = Dropout::with_keep(3e-39).unwrap_err();
+    assert!(
+        err.to_string().starts_with("keep = 3e-39 is so small"),
+        "{err}"
+    );
     let err = reference::forward_with(&Small::new(), &[1.0, 2.0, 3.0], |_, _| {}).unwrap_err();
     assert_eq!(
         err,

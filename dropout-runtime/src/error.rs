@@ -203,17 +203,80 @@ pub enum Error {
     /// Data that is not valid saved parameters (JSON or safetensors).
     #[cfg(feature = "alloc")]
     Format(alloc::string::String),
-    /// A file could not be read or written.
-    #[cfg(feature = "alloc")]
+    /// A file could not be read or written; [`Error::source`](core::error::Error::source)
+    /// gives the operating system's error.
+    #[cfg(feature = "std")]
     Io {
         /// The file.
         path: alloc::string::String,
         /// What the operating system said.
-        message: alloc::string::String,
+        source: IoError,
     },
 }
 
+/// An operating system's error about a file, shared so that [`Error`] stays `Clone`. Two are
+/// equal when their kinds and messages are.
+///
+/// ```
+/// use std::error::Error as _;
+///
+/// let err = dropout::io::load_json::<dropout::toy::Toy>("no/such/file.json").unwrap_err();
+/// let dropout::Error::Io { source, .. } = &err else { panic!("{err}") };
+/// assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+/// assert!(err.source().is_some());
+/// ```
+#[cfg(feature = "std")]
+#[derive(Clone, Debug)]
+pub struct IoError(std::sync::Arc<std::io::Error>);
+
+#[cfg(feature = "std")]
+impl IoError {
+    /// What kind of error it is.
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.0.kind()
+    }
+
+    /// The error itself.
+    pub fn get_ref(&self) -> &std::io::Error {
+        &self.0
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<std::io::Error> for IoError {
+    fn from(err: std::io::Error) -> Self {
+        IoError(std::sync::Arc::new(err))
+    }
+}
+
+#[cfg(feature = "std")]
+impl PartialEq for IoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind()
+            && alloc::string::ToString::to_string(&self.0)
+                == alloc::string::ToString::to_string(&other.0)
+    }
+}
+
+#[cfg(feature = "std")]
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(feature = "std")]
+impl core::error::Error for IoError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 impl fmt::Display for Error {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per variant and no fallback, so that a new variant cannot compile without its message"
+    )]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Probability { name, value } => ProbabilityError {
@@ -254,26 +317,8 @@ impl fmt::Display for Error {
             Error::NoSamples => f.write_str("a Monte Carlo estimate needs at least one sample"),
             #[cfg(feature = "diagram")]
             Error::Drawing(message) => write!(f, "drawing the diagram failed: {message}"),
-            _ => match self.fmt_training(f) {
-                Some(result) => result,
-                None => self.fmt_saved(f),
-            },
-        }
-    }
-}
 
-/// A probability out of range, with the reason when keep is positive but too small.
-impl From<ProbabilityError> for Error {
-    fn from(ProbabilityError { name, value }: ProbabilityError) -> Self {
-        Error::Probability { name, value }
-    }
-}
 
-impl Error {
-    /// Writes the message of an error about training data or the trainer's settings; `None`
-    /// for other errors.
-    fn fmt_training(&self, f: &mut fmt::Formatter<'_>) -> Option<fmt::Result> {
-        Some(match self {
             Error::TargetShape { expected, found } => write!(
                 f,
                 "expected targets of shape {expected:?} (one row of outputs per sample), found {found:?}"
@@ -309,13 +354,6 @@ impl Error {
             Error::OverrideNeedsInverted => f.write_str(
                 "a dropout override needs `inverted` scaling: under `classic` scaling the evaluation pass depends on the declared probabilities",
             ),
-            _ => return None,
-        })
-    }
-
-    /// The message of an error about saved parameters.
-    fn fmt_saved(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
             #[cfg(feature = "alloc")]
             Error::NotFinite { layer } => write!(
                 f,
@@ -360,9 +398,25 @@ impl Error {
             ),
             #[cfg(feature = "alloc")]
             Error::Format(message) => write!(f, "not saved network parameters: {message}"),
-            #[cfg(feature = "alloc")]
-            Error::Io { path, message } => write!(f, "{path}: {message}"),
-            other => fmt::Debug::fmt(other, f),
+            #[cfg(feature = "std")]
+            Error::Io { path, source } => write!(f, "{path}: {source}"),
+        }
+    }
+}
+
+impl From<ProbabilityError> for Error {
+    fn from(ProbabilityError { name, value }: ProbabilityError) -> Self {
+        Error::Probability { name, value }
+    }
+}
+
+#[cfg(feature = "std")]
+impl Error {
+    /// An I/O error about the file at `path`.
+    pub(crate) fn io(path: &std::path::Path, err: std::io::Error) -> Self {
+        Error::Io {
+            path: alloc::string::ToString::to_string(&path.display()),
+            source: err.into(),
         }
     }
 }
@@ -392,4 +446,12 @@ fn layer_shape(
     write!(f, " and {bias} {}", plural(bias, "bias", "biases"))
 }
 
-impl core::error::Error for Error {}
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            #[cfg(feature = "std")]
+            Error::Io { source, .. } => Some(source.get_ref()),
+            _ => None,
+        }
+    }
+}

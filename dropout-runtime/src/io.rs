@@ -26,10 +26,13 @@ use std::path::Path;
 use serde::ser::SerializeSeq as _;
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::fs::write_atomically;
 use crate::{Error, Float, Network, Scalar};
 
-/// The saved parameters of a network.
+/// The saved parameters of a network. A key it does not know (a misspelt `"bais"`) is an error,
+/// not ignored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Saved {
     /// The struct's name when it was saved (informational).
     pub network: String,
@@ -42,6 +45,7 @@ pub struct Saved {
 
 /// The parameters of one layer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SavedLayer {
     /// The layer's name in the declaration.
     pub name: String,
@@ -57,6 +61,7 @@ pub struct SavedLayer {
 /// [`Error::NotFinite`] if a parameter is NaN or infinite (JSON cannot hold it, and a file that
 /// held it would not load).
 pub fn save<N: Network>(net: &N) -> Result<Saved, Error> {
+    crate::layer::refuse_non_finite(net)?;
     let spec = N::SPEC;
     let mut layers = Vec::with_capacity(spec.layers.len());
     for (idx, layer_spec) in spec.layers.iter().enumerate() {
@@ -71,16 +76,6 @@ pub fn save<N: Network>(net: &N) -> Result<Saved, Error> {
             })
             .collect();
         let bias: Vec<f64> = layer.biases().iter().map(|b| b.to_f64()).collect();
-        if weights
-            .iter()
-            .flatten()
-            .chain(&bias)
-            .any(|v| !v.is_finite())
-        {
-            return Err(Error::NotFinite {
-                layer: layer_spec.name.to_string(),
-            });
-        }
         layers.push(SavedLayer {
             name: layer_spec.name.to_string(),
             weights,
@@ -182,13 +177,22 @@ fn check_layer<T: Float>(
         .map(|entry| (&weights_name, entry))
         .chain(bias.map(|entry| (&bias_name, entry)))
     {
-        if !T::from_f64(value).is_finite() {
-            return Err(Error::Tensor {
-                layer: spec.name.to_string(),
-                tensor: tensor.clone(),
-                problem: format!("{value} at {at} is not a finite {}", T::NAME),
-            });
-        }
+        let stored = T::from_f64(value);
+        let problem = if !stored.is_finite() {
+            format!("{value} at {at} is not a finite {}", T::NAME)
+        } else if stored == T::ZERO && value != 0.0 {
+            format!(
+                "{value:e} at {at} is too small for {}: it would become 0",
+                T::NAME
+            )
+        } else {
+            continue;
+        };
+        return Err(Error::Tensor {
+            layer: spec.name.to_string(),
+            tensor: tensor.clone(),
+            problem,
+        });
     }
     Ok(())
 }
@@ -436,6 +440,7 @@ pub fn from_safetensors_boxed<N: Network>(bytes: &[u8]) -> Result<Box<N>, Error>
 /// # Errors
 /// As [`from_safetensors`].
 pub fn from_safetensors_into<N: Network>(net: &mut N, bytes: &[u8]) -> Result<(), Error> {
+    refuse_duplicate_names(bytes)?;
     let file = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|err| Error::Format(err.to_string()))?;
     let mut layers = Vec::with_capacity(N::SPEC.layers.len());
@@ -461,6 +466,50 @@ pub fn from_safetensors_into<N: Network>(net: &mut N, bytes: &[u8]) -> Result<()
         layers,
     };
     load_named(net, &saved, tensor_names)
+}
+
+/// A safetensors header that names a tensor twice is refused: the format's parser keeps the
+/// last of the two, so which values would load depends on the order of the entries. A header
+/// that cannot be read at all is left to the parser, whose error says why.
+fn refuse_duplicate_names(bytes: &[u8]) -> Result<(), Error> {
+    /// The keys of a JSON object, each once, or the first one repeated.
+    struct Keys;
+    impl<'de> serde::de::Visitor<'de> for Keys {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            // Every entry is read, so that the JSON parser sees the whole object.
+            let (mut seen, mut repeated) = (std::collections::HashSet::new(), None);
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                if !seen.insert(key.clone()) && repeated.is_none() {
+                    repeated = Some(key);
+                }
+            }
+            Ok(repeated)
+        }
+    }
+    struct FirstRepeated(Option<String>);
+    impl<'de> Deserialize<'de> for FirstRepeated {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_map(Keys).map(FirstRepeated)
+        }
+    }
+    let header = bytes
+        .get(..8)
+        .and_then(|len| usize::try_from(u64::from_le_bytes(len.try_into().ok()?)).ok())
+        .and_then(|len| bytes.get(8..8usize.checked_add(len)?));
+    match header.map(serde_json::from_slice::<FirstRepeated>) {
+        Some(Ok(FirstRepeated(Some(name)))) => Err(Error::Format(format!(
+            "the safetensors header names tensor `{name}` twice"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A tensor's shape and values.
@@ -571,33 +620,7 @@ pub fn load_safetensors_into<N: Network>(net: &mut N, path: impl AsRef<Path>) ->
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|err| io_error(path, &err))
-}
-
-fn io_error(path: &Path, err: &std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        message: err.to_string(),
-    }
-}
-
-/// Writes `bytes` to a new temporary file beside `path`, flushes and syncs it, then renames it
-/// over `path`: readers see the old file or the new one, never a part of either. On any error
-/// the temporary file is removed and `path` is untouched.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write as _;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|err| io_error(path, &err))?;
-    file.write_all(bytes)
-        .and_then(|()| file.flush())
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(|err| io_error(path, &err))?;
-    file.persist(path)
-        .map_err(|err| io_error(path, &err.error))?;
-    Ok(())
+    std::fs::read(path).map_err(|err| Error::io(path, err))
 }
 
 /// Serializes saved parameters with their values in the network's scalar type, so that an

@@ -35,6 +35,8 @@ extern crate std;
 #[cfg(feature = "ndarray")]
 pub mod batch;
 mod error;
+#[cfg(feature = "std")]
+mod fs;
 #[cfg(feature = "alloc")]
 mod inspect;
 #[cfg(feature = "serde")]
@@ -56,6 +58,8 @@ pub use dropout_shared::{
     Scaling,
 };
 pub use error::Error;
+#[cfg(feature = "std")]
+pub use error::IoError;
 #[cfg(feature = "diagram")]
 pub use inspect::diagram;
 #[cfg(feature = "alloc")]

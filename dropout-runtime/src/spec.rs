@@ -33,6 +33,9 @@ pub struct NetworkSpec {
     pub name: &'static str,
     /// The struct's visibility as declared: `"pub"`, `"pub(crate)"`, `""` for private.
     pub visibility: &'static str,
+    /// The doc comments and attributes written on the struct, as source lines (`/// …`,
+    /// `#[derive(Debug)]`), each ending in a newline; `""` if there are none.
+    pub attributes: &'static str,
     /// `"f32"` or `"f64"`.
     pub scalar: &'static str,
     /// The scaling convention of every dropout site.
@@ -154,6 +157,7 @@ mod tests {
     const TOY: NetworkSpec = NetworkSpec {
         name: "Toy",
         visibility: "pub",
+        attributes: "",
         scalar: "f64",
         scaling: Scaling::Classic,
         n_inputs: 2,

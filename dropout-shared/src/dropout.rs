@@ -171,7 +171,7 @@ impl Dropout {
     /// # Errors
     /// [`ProbabilityError`] unless `0 < keep ≤ 1`, and unless 1/keep, the training scale of
     /// kept units under `inverted` scaling, is finite in `f32` (keep ≥
-    /// [`Dropout::MIN_KEEP`], about 2.94e-39).
+    /// [`Dropout::MIN_KEEP`], about 1.18e-38, the smallest normal `f32`).
     pub fn with_keep(keep: f64) -> Result<Self, ProbabilityError> {
         if (Self::MIN_KEEP..=1.0).contains(&keep) {
             Ok(Dropout {
@@ -413,7 +413,7 @@ impl fmt::Display for ProbabilityError {
         match name {
             "keep" if value > 0.0 && value < crate::MIN_KEEP => write!(
                 f,
-                "keep = {value} is so small that 1/keep, the training scale of kept units, overflows f32; keep must be at least {:.2e}",
+                "keep = {value:e} is so small that 1/keep, the training scale of kept units, overflows f32 as soon as an activation reaches 4; keep must be at least {:.2e} (the smallest normal f32)",
                 crate::MIN_KEEP
             ),
             "keep" => write!(f, "keep must lie in (0, 1], found {value}"),

@@ -30,5 +30,6 @@ pub use scalar::Scalar;
 pub use superscript::Superscript;
 
 /// The smallest keep probability a dropout site may have: `inverted` scaling multiplies kept
-/// units by 1/keep, which must be finite in `f32` (1/keep ≤ `f32::MAX`, so keep ≥ 2.94e-39).
-pub const MIN_KEEP: f64 = 1.0 / f32::MAX as f64;
+/// units by 1/keep. A keep below the smallest normal `f32` (1.18e-38) would be stored with
+/// fewer bits, and its 1/keep (above 8.5e37) would overflow `f32` for activations below 4.
+pub const MIN_KEEP: f64 = f32::MIN_POSITIVE as f64;

@@ -195,14 +195,11 @@ impl Checker<'_> {
         let parsed = number.text().parse::<f64>().ok().filter(|v| v.is_finite());
         match parsed {
             Some(v) if key == "keep" && v > 0.0 && v < dropout_shared::MIN_KEEP => {
-                self.errors.spanned(
-                    number,
-                    format!(
-                        "keep = {} is so small that 1/keep, the training scale of kept units, overflows f32; keep must be at least {:.2e}",
-                        number.text(),
-                        dropout_shared::MIN_KEEP
-                    ),
-                );
+                let error = dropout_shared::ProbabilityError {
+                    name: "keep",
+                    value: v,
+                };
+                self.errors.spanned(number, error.to_string());
                 None
             }
             Some(v) if (0.0..=1.0).contains(&v) => Some(v),

@@ -164,7 +164,7 @@ impl Checker<'_> {
         };
         let mut out = Vec::with_capacity(values.len());
         for &value in values {
-            let Some(value) = round(self.scalar, value) else {
+            let Some(rounded) = round(self.scalar, value) else {
                 self.errors.at(
                     span,
                     format!(
@@ -174,6 +174,17 @@ impl Checker<'_> {
                 );
                 return None;
             };
+            if rounded == 0.0 && value != 0.0 {
+                self.errors.at(
+                    span,
+                    format!(
+                        "`{value:e}` is too small for {}: it would become 0",
+                        self.scalar.name()
+                    ),
+                );
+                return None;
+            }
+            let value = rounded;
             out.push(Num {
                 value,
                 span: span.first,

@@ -427,6 +427,11 @@ impl Gen<'_> {
         let rt = &self.rt;
         let name = model.ident.to_string();
         let visibility = visibility(&model.vis);
+        let attributes: String = model
+            .attrs
+            .iter()
+            .map(|attr| attribute_text(attr) + "\n")
+            .collect();
         let scalar = model.scalar.name();
         let scaling = self.scaling();
         let n_inputs = size(model.n_inputs);
@@ -453,7 +458,8 @@ impl Gen<'_> {
         });
         quote! {
             #rt::NetworkSpec {
-                name: #name, visibility: #visibility, scalar: #scalar, scaling: #scaling, n_inputs: #n_inputs,
+                name: #name, visibility: #visibility, attributes: #attributes, scalar: #scalar,
+                scaling: #scaling, n_inputs: #n_inputs,
                 input_dropout: #input_dropout, layers: &[#(#layers),*],
             }
         }
@@ -576,6 +582,43 @@ impl Gen<'_> {
             }
         }
     }
+}
+
+/// An attribute as source text: a doc comment as `/// …`, anything else as `#[…]` with the
+/// spacing a person writes (`#[derive(Debug, Clone)]`, not the token stream's
+/// `# [derive (Debug , Clone)]`).
+fn attribute_text(attr: &syn::Attribute) -> String {
+    if let syn::Meta::NameValue(meta) = &attr.meta
+        && meta.path.is_ident("doc")
+        && let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = &meta.value
+    {
+        return text
+            .value()
+            .lines()
+            .map(|line| format!("///{line}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    let mut text = quote!(#attr).to_string();
+    for (spaced, tight) in [
+        (" ,", ","),
+        (" )", ")"),
+        (" ]", "]"),
+        ("( ", "("),
+        ("[ ", "["),
+        (" (", "("),
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" ::", "::"),
+        ("# ", "#"),
+        (" = ", " = "),
+    ] {
+        text = text.replace(spaced, tight);
+    }
+    text
 }
 
 /// The visibility as written in source: `pub`, `pub(crate)`, `pub(in crate::a)` or nothing.

@@ -21,7 +21,9 @@ const HEADER: i32 = 70;
 /// Bias nodes are never dropped. Meant for small networks: every weight is a line.
 ///
 /// # Errors
-/// Only if drawing fails, which writing into a string does not.
+/// [`Error::NotFinite`](crate::Error::NotFinite) if a weight or bias is NaN or infinite (its
+/// line would have no width or colour); otherwise only if drawing fails, which writing into a
+/// string does not.
 ///
 /// # Example
 /// ```
@@ -40,6 +42,7 @@ const HEADER: i32 = 70;
 /// # Ok::<(), dropout::Error>(())
 /// ```
 pub fn diagram<N: Network>(net: &N, masks: Option<&N::Masks>) -> Result<String, crate::Error> {
+    crate::layer::refuse_non_finite(net)?;
     let layout = Layout::of::<N>(masks);
     let mut svg = String::new();
     {

@@ -139,16 +139,7 @@ impl<'a, N: Network> Explorer<'a, N> {
     /// cannot be written.
     #[cfg(feature = "std")]
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
-        let page = self.html()?;
-        let path = path.as_ref();
-        let mut partial = std::ffi::OsString::from(path.as_os_str());
-        partial.push(".partial");
-        let io = |err: std::io::Error| Error::Io {
-            path: format!("{}", path.display()),
-            message: format!("{err}"),
-        };
-        std::fs::write(&partial, page).map_err(io)?;
-        std::fs::rename(&partial, path).map_err(io)
+        crate::fs::write_atomically(path.as_ref(), self.html()?.as_bytes())
     }
 
     /// The network, the state and the exact distribution, as a JavaScript object literal.

@@ -568,6 +568,8 @@ pub fn gradients_batch<N: Network>(
 where
     N::Scalar: LinalgScalar,
 {
+    let classes = loss.class_targets(targets, N::SPEC.n_outputs(), "targets")?;
+    let targets = classes.as_ref().map_or(targets, |t| &**t);
     check_batch::<N>(x, targets)?;
     crate::batch::check_mask_count(x, masks)?;
     loss.check_targets(targets, "targets")?;

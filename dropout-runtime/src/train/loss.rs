@@ -38,7 +38,9 @@ pub enum Loss {
     /// [0, 1].
     BinaryCrossEntropyWithLogits,
     /// mean over rows of −Σₖ tₖ·ln softmax(y)ₖ, y being logits and each row of t a distribution
-    /// (non-negative, summing to 1; one-hot for a class label).
+    /// (non-negative, summing to 1; one-hot for a class label). As with PyTorch's
+    /// `CrossEntropyLoss`, the targets may instead be one column of class indices 0, 1, …, k − 1
+    /// for k > 1 outputs, which stand for those one-hot rows (see [`Loss::class_targets`]).
     SoftmaxCrossEntropy,
 }
 
@@ -46,6 +48,50 @@ pub enum Loss {
 const DISTRIBUTION_TOLERANCE: f64 = 1e-6;
 
 impl Loss {
+    /// For [`Loss::SoftmaxCrossEntropy`] over `n_outputs` > 1 classes and targets of one column,
+    /// the one-hot rows the column's class indices stand for; `None` for targets to use as they
+    /// are (any other loss or shape).
+    ///
+    /// # Errors
+    /// [`Error::Target`] naming the row of a class index that is not a whole number in
+    /// 0..`n_outputs`.
+    ///
+    /// ```
+    /// use dropout::train::Loss;
+    /// use dropout::ndarray::array;
+    ///
+    /// let one_hot = Loss::SoftmaxCrossEntropy.class_targets(&array![[2.0_f32], [0.0]], 3, "targets")?;
+    /// assert_eq!(one_hot, Some(array![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]));
+    /// assert!(Loss::SoftmaxCrossEntropy.class_targets(&array![[3.0_f32]], 3, "targets").is_err());
+    /// assert_eq!(Loss::MeanSquaredError.class_targets(&array![[3.0_f32]], 3, "targets")?, None);
+    /// # Ok::<(), dropout::Error>(())
+    /// ```
+    pub fn class_targets<T: Float>(
+        self,
+        t: &ArrayRef2<T>,
+        n_outputs: usize,
+        what: &'static str,
+    ) -> Result<Option<Array2<T>>, Error> {
+        if self != Loss::SoftmaxCrossEntropy || t.ncols() != 1 || n_outputs < 2 {
+            return Ok(None);
+        }
+        let mut one_hot = Array2::from_elem((t.nrows(), n_outputs), T::ZERO);
+        for (row, value) in t.iter().enumerate() {
+            let value = value.to_f64();
+            let Some(class) = (0..n_outputs).find(|&k| k as f64 == value) else {
+                return Err(Error::Target {
+                    what,
+                    row,
+                    problem: format!(
+                        "a class index must be a whole number in 0..{n_outputs}, found {value}"
+                    ),
+                });
+            };
+            one_hot[(row, class)] = T::ONE;
+        }
+        Ok(Some(one_hot))
+    }
+
     /// The loss of a batch (rows are samples) and its gradient with respect to `y`.
     ///
     /// # Errors
@@ -56,6 +102,8 @@ impl Loss {
         y: &ArrayRef2<T>,
         t: &ArrayRef2<T>,
     ) -> Result<(f64, Array2<T>), Error> {
+        let classes = self.class_targets(t, y.ncols(), "targets")?;
+        let t = classes.as_ref().map_or(t, |one_hot| &**one_hot);
         if y.dim() != t.dim() {
             return Err(Error::TargetShape {
                 expected: y.dim(),

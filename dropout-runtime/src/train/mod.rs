@@ -158,6 +158,19 @@ impl Trainer {
     where
         N::Scalar: LinalgScalar,
     {
+        let n_outputs = N::SPEC.n_outputs();
+        let train_classes = self
+            .loss
+            .class_targets(train.1, n_outputs, "training targets")?;
+        let train = (train.0, train_classes.as_ref().map_or(train.1, |t| &**t));
+        let validation_classes = match validation {
+            Some((_, t)) => self
+                .loss
+                .class_targets(t, n_outputs, "validation targets")?,
+            None => None,
+        };
+        let validation =
+            validation.map(|(x, t)| (x, validation_classes.as_ref().map_or(t, |t| &**t)));
         let objective = self.check::<N>(train, validation)?;
         let (x, targets) = train;
         let params = SiteParams::of::<N>(self.dropout);
@@ -418,6 +431,8 @@ pub fn evaluate<N: Network>(net: &N, data: Data<'_, N::Scalar>, loss: Loss) -> R
 where
     N::Scalar: LinalgScalar,
 {
+    let classes = loss.class_targets(data.1, N::SPEC.n_outputs(), "targets")?;
+    let data = (data.0, classes.as_ref().map_or(data.1, |t| &**t));
     check_data::<N>(data, loss, ["evaluation", "inputs", "targets"])?;
     let objective = Objective::new::<N>(loss)?;
     Ok(evaluate_with(
