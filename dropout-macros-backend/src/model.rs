@@ -111,7 +111,65 @@ pub(crate) struct SiteRef<'a> {
     pub prob: Prob,
 }
 
+/// One step of a forward pass: the site feeding a layer, DropConnect on it, its affine map and
+/// its activation. [`Model::steps`] builds the sequence once; every generated pass is written
+/// from it.
+pub(crate) struct Step<'a> {
+    pub layer: &'a Layer,
+    /// The site on the layer's input, if there is one.
+    pub site: Option<StepSite>,
+    /// DropConnect on the layer's weights, if declared.
+    pub connection: Option<StepConnection>,
+}
+
+/// The site of a [`Step`]: its index among the sites (μ order, `__SITES`), the field of the
+/// masks struct, and whether its masks are Gaussian noise rather than bits.
+pub(crate) struct StepSite {
+    pub index: usize,
+    pub field: Ident,
+    pub noise: bool,
+}
+
+/// The DropConnect of a [`Step`]: its index among the connections (`__CONNECTIONS`) and the
+/// field of the masks struct.
+pub(crate) struct StepConnection {
+    pub index: usize,
+    pub field: Ident,
+}
+
 impl Model {
+    /// The steps of a forward pass, layer by layer.
+    pub fn steps(&self) -> Vec<Step<'_>> {
+        let mut sites = self.sites().into_iter().enumerate().peekable();
+        let mut connections = 0;
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(idx, layer)| {
+                // The site feeding layer `idx` sits at depth `idx` (0: the input).
+                let site = sites
+                    .next_if(|(_, site)| site.depth == idx)
+                    .map(|(index, site)| StepSite {
+                        index,
+                        field: site.field(self.ident.span()),
+                        noise: site.prob.kind.is_noise(),
+                    });
+                let connection = layer.dropconnect.map(|_| {
+                    connections += 1;
+                    StepConnection {
+                        index: connections - 1,
+                        field: layer.connections_field(),
+                    }
+                });
+                Step {
+                    layer,
+                    site,
+                    connection,
+                }
+            })
+            .collect()
+    }
+
     pub fn n_outputs(&self) -> usize {
         self.layers.last().map_or(self.n_inputs, |layer| layer.size)
     }

@@ -15,15 +15,13 @@ pub use crate::{
 #[cfg(feature = "alloc")]
 pub use crate::Trace;
 #[cfg(feature = "ndarray")]
-pub use crate::batch::{
-    ForwardLanes, LANES, by_lanes, check_mask_count, check_width, prefers_lanes,
-};
+pub use crate::batch::{ForwardLanes, LANES, by_lanes, prefers_lanes};
+#[cfg(feature = "ndarray")]
+pub use crate::engine::{forward_batch, forward_batch_masked};
 #[cfg(feature = "diagram")]
 pub use crate::inspect::diagram::diagram;
 #[cfg(feature = "alloc")]
 pub use crate::inspect::explorer::Explorer;
-#[cfg(feature = "ndarray")]
-pub use crate::layer::activation::apply_rows;
 #[cfg(feature = "ndarray")]
 pub use crate::ndarray;
 #[cfg(feature = "rand")]

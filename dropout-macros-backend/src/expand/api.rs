@@ -2,9 +2,9 @@
 //! batches (`ndarray`).
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::{Gen, Mode, label, layer_const, size};
+use super::{Gen, Mode, Pass, layer_const, size};
 
 impl Gen<'_> {
     pub(super) fn rand_impl(&self) -> TokenStream {
@@ -132,8 +132,9 @@ impl Gen<'_> {
         let t = self.scalar();
         let masks = model.masks_ident();
         let (input_ty, output_ty) = (self.input_ty(), self.output_ty());
-        let masked = self.body(self.trace_body(true));
-        let eval = self.body(self.trace_body(false));
+        let masked =
+            self.body(quote!(#rt::Trace::of(self, x, ::core::option::Option::Some(masks))));
+        let eval = self.body(quote!(#rt::Trace::of(self, x, ::core::option::Option::None)));
         let moments = self.body(quote!(#rt::exact_moments(self, x)));
         let explorer = self.body(quote!(#rt::Explorer::new(self, x)));
         let monte_carlo = self.body(quote!(#rt::predict_mc(self, x, samples, rng)));
@@ -212,102 +213,14 @@ impl Gen<'_> {
         }
     }
 
-    pub(super) fn trace_body(&self, masked: bool) -> TokenStream {
-        let model = self.model;
-        let rt = &self.rt;
-        let name = model.ident.to_string();
-        let scaling = self.scaling();
-        let constructor = if masked {
-            quote!(training)
-        } else {
-            quote!(evaluation)
-        };
-        // Site values (what the next layer sees), the mask to record and the statement that
-        // records Gaussian noise, for a site index.
-        let site_output =
-            |site: Option<usize>, value: TokenStream| -> (TokenStream, TokenStream, TokenStream) {
-                let none = quote!(::core::option::Option::None);
-                match site {
-                    Some(idx) if masked && self.is_gaussian(idx) => {
-                        let field = self.site_field(idx);
-                        (
-                            quote!(Self::__SITES[#idx].noised_values(#value, &masks.#field)),
-                            none,
-                            quote!(trace.record_noise(&masks.#field);),
-                        )
-                    }
-                    Some(idx) if masked => {
-                        let field = self.site_field(idx);
-                        (
-                            quote!(Self::__SITES[#idx].masked_values(#value, &masks.#field)),
-                            quote!(::core::option::Option::Some(&masks.#field[..])),
-                            TokenStream::new(),
-                        )
-                    }
-                    Some(idx) => (
-                        quote!(Self::__SITES[#idx].eval_values(#value)),
-                        none,
-                        TokenStream::new(),
-                    ),
-                    None => (value, none, TokenStream::new()),
-                }
-            };
-        let mut lines = Vec::new();
-        let (input_out, input_mask, input_noise) = site_output(self.site_before(0), quote!(*x));
-        lines.push(quote! {
-            let o0 = #input_out;
-            trace.push_input(x, #input_mask, &o0);
-            #input_noise
-        });
-        for (idx, layer) in model.layers.iter().enumerate() {
-            let (prev, z, g, o) = (
-                format_ident!("o{idx}"),
-                format_ident!("z{}", idx + 1),
-                format_ident!("g{}", idx + 1),
-                format_ident!("o{}", idx + 1),
-            );
-            let field = &layer.name;
-            let layer_name = label(field);
-            let activation = self.activation(layer.activation);
-            let site = layer.dropout.and_then(|_| self.site_before(idx + 1));
-            let (out, mask, noise) = site_output(site, quote!(#g));
-            let affine = match self.connections_of(idx) {
-                Some(weights) if masked => {
-                    let mask = layer.connections_field();
-                    quote!(Self::__CONNECTIONS[#weights].connected(&self.#field, &#prev, &masks.#mask))
-                }
-                Some(weights) => quote!(Self::__CONNECTIONS[#weights].eval(&self.#field, &#prev)),
-                None => quote!(self.#field.affine(&#prev)),
-            };
-            let weight_mask = match self.connections_of(idx) {
-                Some(_) if masked => {
-                    let mask = layer.connections_field();
-                    quote!(trace.drop_weights(&masks.#mask);)
-                }
-                _ => TokenStream::new(),
-            };
-            lines.push(quote! {
-                let #z = #affine;
-                let #g = #activation.apply(#z);
-                let #o = #out;
-                trace.push_layer(#layer_name, &#z, &#g, #mask, &#o);
-                #noise
-                #weight_mask
-            });
-        }
-        quote! {
-            let mut trace = #rt::Trace::#constructor(#name, #scaling);
-            #(#lines)*
-            trace
-        }
-    }
-
     pub(super) fn batch_impl(&self) -> TokenStream {
         let model = self.model;
         let (ident, rt) = (&model.ident, &self.rt);
         let t = self.scalar();
         let masks = model.masks_ident();
-        let (eval, masked) = (self.batch_pass(false), self.batch_pass(true));
+        // The batched passes are the runtime's, written once over `Network`.
+        let eval = self.body(quote!(#rt::forward_batch(self, &x)));
+        let masked = self.body(quote!(#rt::forward_batch_masked(self, &x, masks)));
         // Small networks evaluate batches sample-parallel; the stub's body is `#eval` alone.
         let by_lanes = match self.mode {
             Mode::Full => quote! {
@@ -352,69 +265,6 @@ impl Gen<'_> {
         }
     }
 
-    /// The body of `forward_batch` (`masked` false) or `forward_batch_masked`: one matrix product
-    /// per layer, its site fused into it.
-    fn batch_pass(&self, masked: bool) -> TokenStream {
-        let model = self.model;
-        let rt = &self.rt;
-        let masks = model.masks_ident();
-        let n_inputs = model.n_inputs;
-        let mut lines = Vec::new();
-        let mut prev = quote!(&x);
-        for (idx, layer) in model.layers.iter().enumerate() {
-            let out = format_ident!("a{}", idx + 1);
-            let name = &layer.name;
-            let affine = match (self.site_before(idx), self.connections_of(idx)) {
-                (Some(site), None) if masked => {
-                    let field = self.site_field(site);
-                    let batch = if self.is_gaussian(site) {
-                        quote!(noised_batch)
-                    } else {
-                        quote!(masked_batch)
-                    };
-                    quote!(Self::__SITES[#site].#batch(&self.#name, #prev, masks, |m: &#masks| &m.#field)?)
-                }
-                (Some(site), None) => quote!(Self::__SITES[#site].eval_batch(&self.#name, #prev)?),
-                (None, None) => quote!(self.#name.affine_batch(#prev)?),
-                (site, Some(weights)) => {
-                    let input = match site {
-                        Some(site) if masked => {
-                            let field = self.site_field(site);
-                            let values = if self.is_gaussian(site) {
-                                quote!(noised_values_batch)
-                            } else {
-                                quote!(masked_values_batch)
-                            };
-                            quote!(&Self::__SITES[#site].#values(#prev, masks, |m: &#masks| &m.#field)?)
-                        }
-                        Some(site) => quote!(&Self::__SITES[#site].eval_values_batch(#prev)),
-                        None => prev.clone(),
-                    };
-                    if masked {
-                        let field = layer.connections_field();
-                        quote!(Self::__CONNECTIONS[#weights].connected_batch(&self.#name, #input, masks, |m: &#masks| &m.#field)?)
-                    } else {
-                        quote!(Self::__CONNECTIONS[#weights].eval_batch(&self.#name, #input)?)
-                    }
-                }
-            };
-            let activation = self.activation(layer.activation);
-            lines.push(quote! {
-                let mut #out = #affine;
-                #rt::apply_rows(#activation, &mut #out);
-            });
-            prev = quote!(&#out);
-        }
-        let last = format_ident!("a{}", model.layers.len());
-        let check_masks = masked.then(|| quote!(#rt::check_mask_count(&x, masks)?;));
-        self.body(quote! {
-            #rt::check_width(&x, #n_inputs)?;
-            #check_masks
-            #(#lines)*
-            ::core::result::Result::Ok(#last)
-        })
-    }
-
     /// The evaluation pass over `LANES` samples at once, which `forward_batch` of a small network
     /// runs on the widest vectors the CPU offers.
     fn lanes_impl(&self) -> TokenStream {
@@ -422,23 +272,7 @@ impl Gen<'_> {
         let (ident, rt) = (&model.ident, &self.rt);
         let t = self.scalar();
         let (n_inputs, n_outputs) = (size(model.n_inputs), size(model.n_outputs()));
-        let lanes =
-            self.body(
-                self.chain_with(&quote!(x), &quote!(apply_lanes), |idx, layer, prev| {
-                    let name = &layer.name;
-                    match (self.site_before(idx), self.connections_of(idx)) {
-                        (Some(site), None) => quote!(Self::__SITES[#site].eval_lanes(&self.#name, #prev)),
-                        (None, None) => quote!(self.#name.affine_lanes(#prev)),
-                        (site, Some(weights)) => {
-                            let input = match site {
-                                Some(site) => quote!(&Self::__SITES[#site].eval_values_lanes(::core::clone::Clone::clone(#prev))),
-                                None => prev.clone(),
-                            };
-                            quote!(Self::__CONNECTIONS[#weights].eval_lanes(&self.#name, #input))
-                        }
-                    }
-                }),
-            );
+        let lanes = self.body(self.chain(Pass::Lanes));
         quote! {
             #[automatically_derived]
             #[doc(hidden)]

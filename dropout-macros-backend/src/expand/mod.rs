@@ -17,6 +17,9 @@ use crate::model::{Activation, DropoutKind, Layer, Model, Num, ParamValues, Prob
 mod api;
 mod impls;
 mod layout;
+mod passes;
+
+use passes::Pass;
 
 /// Whether to emit working code or, after errors, only the API's signatures.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -224,9 +227,8 @@ impl Gen<'_> {
         let sites = self.sites_const();
         let layer_consts = self.layer_consts();
         let new = self.new_fn();
-        let forward = self.body(self.chain(&quote!(x), |idx, _, prev| self.eval_step(idx, prev)));
-        let forward_masked =
-            self.body(self.chain(&quote!(x), |idx, _, prev| self.masked_step(idx, prev)));
+        let forward = self.body(self.chain(Pass::Eval));
+        let forward_masked = self.body(self.chain(Pass::Masked));
         quote! {
             impl #ident {
                 /// The number of inputs.
@@ -276,28 +278,20 @@ impl Gen<'_> {
         }
     }
 
-    /// `let a1 = g(step(x)); let a2 = g(step(&a1)); … aN`, where `step` builds the affine part.
-    fn chain(
-        &self,
-        input: &TokenStream,
-        step: impl Fn(usize, &Layer, &TokenStream) -> TokenStream,
-    ) -> TokenStream {
-        self.chain_with(input, &quote!(apply), step)
-    }
-
-    /// [`Gen::chain`] with the activation applied by the method `apply` (`apply`, `apply_lanes`).
-    fn chain_with(
-        &self,
-        input: &TokenStream,
-        apply: &TokenStream,
-        step: impl Fn(usize, &Layer, &TokenStream) -> TokenStream,
-    ) -> TokenStream {
-        let mut prev = input.clone();
+    /// `let a1 = g(z1(x)); let a2 = g(z2(&a1)); … aN`: the steps of the model in `pass`
+    /// (one sample or lanes), each layer's affine part from [`Gen::affine`].
+    fn chain(&self, pass: Pass) -> TokenStream {
+        let apply = if pass == Pass::Lanes {
+            quote!(apply_lanes)
+        } else {
+            quote!(apply)
+        };
+        let mut prev = quote!(x);
         let mut lines = Vec::new();
-        for (idx, layer) in self.model.layers.iter().enumerate() {
+        for (idx, step) in self.model.steps().iter().enumerate() {
             let out = format_ident!("a{}", idx + 1);
-            let affine = step(idx, layer, &prev);
-            let activation = self.activation(layer.activation);
+            let affine = pass.affine(step, &prev);
+            let activation = self.activation(step.layer.activation);
             lines.push(quote!(let #out = #activation.#apply(#affine);));
             prev = quote!(&#out);
         }
@@ -307,83 +301,6 @@ impl Gen<'_> {
         } else {
             quote!(#(#lines)* #last)
         }
-    }
-
-    /// The evaluation-mode pre-activation of layer `idx` from `prev`, a reference to what the
-    /// layer before gave (before its site).
-    fn eval_step(&self, idx: usize, prev: &TokenStream) -> TokenStream {
-        let name = &self.model.layers[idx].name;
-        match (self.site_before(idx), self.connections_of(idx)) {
-            (Some(site), None) => quote!(Self::__SITES[#site].eval(&self.#name, #prev)),
-            (None, None) => quote!(self.#name.affine(#prev)),
-            (site, Some(weights)) => {
-                let input = match site {
-                    Some(site) => {
-                        quote!(&Self::__SITES[#site].eval_values(::core::clone::Clone::clone(#prev)))
-                    }
-                    None => prev.clone(),
-                };
-                quote!(Self::__CONNECTIONS[#weights].eval(&self.#name, #input))
-            }
-        }
-    }
-
-    /// The training-mode pre-activation of layer `idx` from `prev` under `masks`.
-    fn masked_step(&self, idx: usize, prev: &TokenStream) -> TokenStream {
-        let layer = &self.model.layers[idx];
-        let name = &layer.name;
-        match (self.site_before(idx), self.connections_of(idx)) {
-            (Some(site), None) => {
-                let field = self.site_field(site);
-                if self.is_gaussian(site) {
-                    quote!(Self::__SITES[#site].noised(&self.#name, #prev, &masks.#field))
-                } else {
-                    quote!(Self::__SITES[#site].masked(&self.#name, #prev, &masks.#field))
-                }
-            }
-            (None, None) => quote!(self.#name.affine(#prev)),
-            (site, Some(weights)) => {
-                let input = match site {
-                    Some(site) => {
-                        let field = self.site_field(site);
-                        let values = if self.is_gaussian(site) {
-                            quote!(noised_values)
-                        } else {
-                            quote!(masked_values)
-                        };
-                        quote!(&Self::__SITES[#site].#values(::core::clone::Clone::clone(#prev), &masks.#field))
-                    }
-                    None => prev.clone(),
-                };
-                let field = layer.connections_field();
-                quote!(Self::__CONNECTIONS[#weights].connected(&self.#name, #input, &masks.#field))
-            }
-        }
-    }
-
-    /// The index into `__CONNECTIONS` of layer `layer_idx`'s DropConnect, if it has one.
-    fn connections_of(&self, layer_idx: usize) -> Option<usize> {
-        self.model
-            .connections()
-            .position(|(idx, _, _)| idx == layer_idx)
-    }
-
-    /// The index into `__SITES` of the site feeding layer `layer_idx`, if any.
-    fn site_before(&self, layer_idx: usize) -> Option<usize> {
-        let has_site = |depth: usize| match depth {
-            0 => self.model.input_dropout.is_some(),
-            d => self.model.layers[d - 1].dropout.is_some(),
-        };
-        has_site(layer_idx).then(|| (0..layer_idx).filter(|&d| has_site(d)).count())
-    }
-
-    /// Whether site `site_idx` is Gaussian dropout, whose masks are noise.
-    fn is_gaussian(&self, site_idx: usize) -> bool {
-        self.model.sites()[site_idx].prob.kind == DropoutKind::Gaussian
-    }
-
-    fn site_field(&self, site_idx: usize) -> Ident {
-        self.model.sites()[site_idx].field(self.model.ident.span())
     }
 
     fn activation(&self, activation: Activation) -> TokenStream {

@@ -5,7 +5,24 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::{Float, Scaling};
+use alloc::vec;
+
+use crate::{Dropout, DropoutKind, Float, Masks, Network, Scaling, Site};
+
+/// What a site's mask contributes to a trace.
+enum SiteRecord<T> {
+    Bits(Vec<bool>),
+    Noise(Vec<T>),
+}
+
+impl<T> SiteRecord<T> {
+    fn bits(&self) -> Option<&[bool]> {
+        match self {
+            SiteRecord::Bits(bits) => Some(bits),
+            SiteRecord::Noise(_) => None,
+        }
+    }
+}
 
 /// Every intermediate value of one forward pass: for each layer the pre-activation z, the
 /// activation g(z), the dropout mask μ (if the layer has a dropout site) and the values the next
@@ -61,6 +78,99 @@ pub struct TraceRow<T> {
 }
 
 impl<T: Float> Trace<T> {
+    /// Every intermediate value of a pass of `net` at `x`: the training pass under `masks`, or
+    /// with `None` the evaluation pass. This is what a declared network's `trace` and `trace_eval`
+    /// call; it walks [`Network::SPEC`] and computes each layer with the same kernels, in the same
+    /// order, as the network's own `forward` and `forward_masked`, so its numbers are theirs.
+    ///
+    /// ```
+    /// use dropout::Trace;
+    /// use dropout::toy::{Toy, ToyMasks};
+    ///
+    /// let masks = ToyMasks { input: [true, true], h1: [true, false, true], h2: [true, true, false], h3: [true, true] };
+    /// let toy = Toy::new();
+    /// assert_eq!(Trace::of(&toy, &[1.0, 1.0], Some(&masks)), toy.trace(&[1.0, 1.0], &masks));
+    /// assert_eq!(Trace::of(&toy, &[1.0, 1.0], None).prediction(), Some(&toy.forward(&[1.0, 1.0])[..]));
+    /// ```
+    pub fn of<N: Network<Scalar = T>>(net: &N, x: &N::Input, masks: Option<&N::Masks>) -> Self {
+        let spec = N::SPEC;
+        let mut trace = match masks {
+            Some(_) => Self::training(spec.name, spec.scaling),
+            None => Self::evaluation(spec.name, spec.scaling),
+        };
+        let x = x.as_ref();
+        // The site of column `depth` (0: the input) transforms `values` in place; what the trace
+        // records of its mask.
+        let mut site_idx = 0;
+        let mut through_site = |dropout: Option<Dropout>, values: &mut [T]| {
+            let dropout = dropout?;
+            let site = Site::new(spec.scaling, dropout);
+            let idx = site_idx;
+            site_idx += 1;
+            let Some(masks) = masks else {
+                site.eval_in_place(values);
+                return None;
+            };
+            if dropout.kind() == DropoutKind::Gaussian {
+                let noise = masks.noise(idx).unwrap_or(&[]);
+                site.noised_in_place(values, noise);
+                Some(SiteRecord::Noise(noise.to_vec()))
+            } else {
+                let bits = masks.site(idx).unwrap_or(&[]);
+                site.masked_in_place(values, bits);
+                Some(SiteRecord::Bits(bits.to_vec()))
+            }
+        };
+        let mut values: Vec<T> = x.to_vec();
+        let record = through_site(spec.input_dropout, &mut values);
+        trace.push_input(x, record.as_ref().and_then(SiteRecord::bits), &values);
+        trace.record(record);
+        let mut connection_idx = 0;
+        for (idx, layer_spec) in spec.layers.iter().enumerate() {
+            let Some(layer) = net.layer(idx) else {
+                continue;
+            };
+            let mut z = vec![T::ZERO; layer.size()];
+            let mut dropped_weights = None;
+            match layer_spec.dropconnect {
+                None => {
+                    layer.affine_into(&values, &mut z);
+                }
+                Some(dropconnect) => {
+                    let site = Site::new(spec.scaling, dropconnect);
+                    match masks.and_then(|m| m.connections(connection_idx)) {
+                        Some(bits) => {
+                            let factor = spec.scaling.train_factor(dropconnect);
+                            layer.affine_connected_into(&values, bits, T::from_f64(factor), &mut z);
+                            dropped_weights = Some((bits, layer.fan_in()));
+                        }
+                        None => {
+                            site.eval_in_place(&mut values);
+                            layer.affine_into(&values, &mut z);
+                        }
+                    }
+                    connection_idx += 1;
+                }
+            }
+            let mut g = z.clone();
+            layer_spec.activation.apply_in_place(&mut g);
+            values.clone_from(&g);
+            let record = through_site(layer_spec.dropout, &mut values);
+            trace.push_layer(
+                layer_spec.name,
+                &z,
+                &g,
+                record.as_ref().and_then(SiteRecord::bits),
+                &values,
+            );
+            trace.record(record);
+            if let Some((bits, fan_in)) = dropped_weights {
+                trace.drop_weights_flat(bits, fan_in);
+            }
+        }
+        trace
+    }
+
     /// An empty trace of a training-mode pass (under masks) of the network called `network`.
     pub fn training(network: &'static str, scaling: Scaling) -> Self {
         Trace {
@@ -149,14 +259,30 @@ impl<T: Float> Trace<T> {
     /// assert!(trace.to_string().contains("output drops the weights (neuron ← input) 0 ← 0\n"));
     /// ```
     pub fn drop_weights<const IN: usize>(&mut self, mask: &[[bool; IN]]) {
+        self.drop_weights_flat(mask.as_flattened(), IN);
+    }
+
+    /// [`Trace::drop_weights`] with the mask as one slice, `fan_in` bits per neuron.
+    fn drop_weights_flat(&mut self, mask: &[bool], fan_in: usize) {
         if let Some(row) = self.rows.last_mut() {
-            let dropped = mask.iter().enumerate().flat_map(|(neuron, row)| {
-                row.iter()
-                    .enumerate()
-                    .filter(|(_, kept)| !**kept)
-                    .map(move |(input, _)| (neuron, input))
-            });
+            let dropped = mask
+                .chunks(fan_in.max(1))
+                .enumerate()
+                .flat_map(|(neuron, row)| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|(_, kept)| !**kept)
+                        .map(move |(input, _)| (neuron, input))
+                });
             row.dropped_weights = Some(dropped.collect());
+        }
+    }
+
+    /// Records what a site's mask was, on the row pushed last: Gaussian noise as its own
+    /// column (bits were pushed with the row).
+    fn record(&mut self, record: Option<SiteRecord<T>>) {
+        if let Some(SiteRecord::Noise(noise)) = record {
+            self.record_noise(&noise);
         }
     }
 

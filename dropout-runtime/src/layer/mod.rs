@@ -30,6 +30,14 @@ pub trait Layer<T>: sealed::Sealed {
     /// The weights in storage order, mutably (optimizers update them in place).
     #[doc(hidden)]
     fn storage_mut(&mut self) -> &mut [T];
+    /// [`Dense::affine`] on slices: `z = W·a + b`, with the same bits. `false` (and `z`
+    /// untouched) unless `a` has `fan_in` values and `z` has `size`.
+    #[doc(hidden)]
+    fn affine_into(&self, a: &[T], z: &mut [T]) -> bool;
+    /// [`Dense::affine_connected`] on slices, the mask neuron by neuron; `false` unless every
+    /// length fits.
+    #[doc(hidden)]
+    fn affine_connected_into(&self, a: &[T], mask: &[bool], scale: T, z: &mut [T]) -> bool;
 }
 
 /// [`Error::NotFinite`](crate::Error::NotFinite) naming the first layer of `net` with a NaN or
@@ -77,6 +85,29 @@ impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Dense<T, IN, OUT>
     }
     fn biases_mut(&mut self) -> &mut [T] {
         self.bias_mut()
+    }
+    fn affine_into(&self, a: &[T], z: &mut [T]) -> bool {
+        match (<&[T; IN]>::try_from(a), <&mut [T; OUT]>::try_from(z)) {
+            (Ok(a), Ok(z)) => {
+                *z = self.affine(a);
+                true
+            }
+            _ => false,
+        }
+    }
+    fn affine_connected_into(&self, a: &[T], mask: &[bool], scale: T, z: &mut [T]) -> bool {
+        let (rows, rest) = mask.as_chunks::<IN>();
+        match (
+            <&[T; IN]>::try_from(a),
+            <&[[bool; IN]; OUT]>::try_from(rows),
+            <&mut [T; OUT]>::try_from(z),
+        ) {
+            (Ok(a), Ok(mask), Ok(z)) if rest.is_empty() => {
+                *z = self.affine_connected(a, mask, scale);
+                true
+            }
+            _ => false,
+        }
     }
     fn storage(&self) -> &[T] {
         Dense::storage(self)

@@ -1,7 +1,5 @@
 //! Dropout sites fused into the next layer's affine map.
 
-#[cfg(feature = "ndarray")]
-use crate::Error;
 use crate::{ALPHA_PRIME, Dense, Dropout, DropoutKind, Float, Scaling};
 
 /// One unit after a training-mode site: `v · factor` if kept; if dropped 0, or NaN where
@@ -150,23 +148,33 @@ impl Site {
     /// The activations the next layer sees under Gaussian noise: `a ⊙ ε`.
     #[must_use]
     pub fn noised_values<T: Float, const N: usize>(self, mut a: [T; N], noise: &[T; N]) -> [T; N] {
+        self.noised_in_place(&mut a, noise);
+        a
+    }
+
+    /// [`Site::noised_values`] on a slice.
+    pub fn noised_in_place<T: Float>(self, a: &mut [T], noise: &[T]) {
         for (v, &e) in a.iter_mut().zip(noise) {
             *v *= e;
         }
-        a
     }
 
     /// The activations the next layer sees in evaluation mode: `a · eval_factor`.
     #[must_use]
     pub fn eval_values<T: Float, const N: usize>(self, mut a: [T; N]) -> [T; N] {
+        self.eval_in_place(&mut a);
+        a
+    }
+
+    /// [`Site::eval_values`] on a slice.
+    pub fn eval_in_place<T: Float>(self, a: &mut [T]) {
         let factor = self.scaling.eval_factor(self.dropout);
         if factor != 1.0 {
             let factor = T::from_f64(factor);
-            for v in &mut a {
+            for v in a {
                 *v *= factor;
             }
         }
-        a
     }
 
     /// [`Site::eval_values`] for `B` samples stored lane-wise.
@@ -265,153 +273,6 @@ impl Site {
     }
 }
 
-#[cfg(feature = "ndarray")]
-impl Site {
-    /// The evaluation-mode pass of a batch through `next`.
-    ///
-    /// # Errors
-    /// [`Error::BatchWidth`] if `a` does not have `IN` columns.
-    pub fn eval_batch<T: Float + ndarray::LinalgScalar, const IN: usize, const OUT: usize>(
-        self,
-        next: &Dense<T, IN, OUT>,
-        a: &ndarray::ArrayRef2<T>,
-    ) -> Result<ndarray::Array2<T>, Error> {
-        next.affine_batch_scaled(a, T::from_f64(self.scaling.eval_factor(self.dropout)))
-    }
-
-    /// The training-mode pass of a batch through `next`; row `r` is masked by
-    /// `select(&masks[r])`.
-    ///
-    /// # Errors
-    /// [`Error::BatchWidth`] if `a` does not have `IN` columns, [`Error::MaskCount`] if there is
-    /// not one set of masks per row.
-    ///
-    /// # Example
-    /// ```
-    /// use dropout::{Dense, Dropout, Scaling, Site};
-    /// use dropout::ndarray::array;
-    ///
-    /// let site = Site::new(Scaling::Classic, Dropout::with_p(0.5)?);
-    /// let next = Dense::<f64, 2, 1>::from_rows(&[[1.0, 1.0]], &[0.0]);
-    /// let masks = [[true, false], [false, true]];
-    /// let z = site.masked_batch(&next, &array![[1.0, 2.0], [1.0, 2.0]], &masks, |m| m)?;
-    /// assert_eq!(z, array![[1.0], [2.0]]);
-    /// # Ok::<(), dropout::Error>(())
-    /// ```
-    pub fn masked_batch<T: Float + ndarray::LinalgScalar, M, const IN: usize, const OUT: usize>(
-        self,
-        next: &Dense<T, IN, OUT>,
-        a: &ndarray::ArrayRef2<T>,
-        masks: &[M],
-        select: impl Fn(&M) -> &[bool; IN],
-    ) -> Result<ndarray::Array2<T>, Error> {
-        next.affine_batch(&self.masked_values_batch(a, masks, select)?)
-    }
-
-    /// The Gaussian-noise training pass of a batch through `next`: row `r` is multiplied by
-    /// `select(&masks[r])` (see [`Site::noised`]).
-    ///
-    /// # Errors
-    /// [`Error::BatchWidth`] if `a` does not have `IN` columns, [`Error::MaskCount`] if there is
-    /// not one set of masks per row.
-    pub fn noised_batch<T: Float + ndarray::LinalgScalar, M, const IN: usize, const OUT: usize>(
-        self,
-        next: &Dense<T, IN, OUT>,
-        a: &ndarray::ArrayRef2<T>,
-        masks: &[M],
-        select: impl Fn(&M) -> &[T; IN],
-    ) -> Result<ndarray::Array2<T>, Error> {
-        next.affine_batch(&self.noised_values_batch(a, masks, select)?)
-    }
-
-    /// [`Site::noised_values`] of every row of a batch.
-    ///
-    /// # Errors
-    /// [`Error::BatchWidth`] if `a` does not have `N` columns, [`Error::MaskCount`] if there is
-    /// not one set of masks per row.
-    pub fn noised_values_batch<T: Float, M, const N: usize>(
-        self,
-        a: &ndarray::ArrayRef2<T>,
-        masks: &[M],
-        select: impl Fn(&M) -> &[T; N],
-    ) -> Result<ndarray::Array2<T>, Error> {
-        crate::batch::check_width(a, N)?;
-        crate::batch::check_mask_count(a, masks)?;
-        let mut noised = a.to_owned();
-        for (mut row, set) in noised.rows_mut().into_iter().zip(masks) {
-            for (v, &e) in row.iter_mut().zip(select(set)) {
-                *v *= e;
-            }
-        }
-        Ok(noised)
-    }
-
-    /// [`Site::eval_values`] of every row of a batch.
-    pub fn eval_values_batch<T: Float>(self, a: &ndarray::ArrayRef2<T>) -> ndarray::Array2<T> {
-        let factor = T::from_f64(self.scaling.eval_factor(self.dropout));
-        a.mapv(|v| v * factor)
-    }
-
-    /// [`Site::masked_values`] of every row of a batch; row `r` is masked by
-    /// `select(&masks[r])`.
-    ///
-    /// # Errors
-    /// [`Error::BatchWidth`] if `a` does not have `N` columns, [`Error::MaskCount`] if there is
-    /// not one set of masks per row.
-    pub fn masked_values_batch<T: Float, M, const N: usize>(
-        self,
-        a: &ndarray::ArrayRef2<T>,
-        masks: &[M],
-        select: impl Fn(&M) -> &[bool; N],
-    ) -> Result<ndarray::Array2<T>, Error> {
-        crate::batch::check_width(a, N)?;
-        crate::batch::check_mask_count(a, masks)?;
-        let mut thinned = a.as_standard_layout().into_owned();
-        for (mut row, set) in thinned.rows_mut().into_iter().zip(masks) {
-            if let Some(values) = row.as_slice_mut() {
-                self.masked_in_place(values, select(set));
-            }
-        }
-        Ok(thinned)
-    }
-
-    /// The DropConnect training pass of a batch through `next`: row `r` uses the weight mask
-    /// `select(&masks[r])` (see [`Site::connected`]).
-    ///
-    /// # Errors
-    /// [`Error::BatchWidth`] if `a` does not have `IN` columns, [`Error::MaskCount`] if there is
-    /// not one set of masks per row.
-    pub fn connected_batch<
-        T: Float + ndarray::LinalgScalar,
-        M,
-        const IN: usize,
-        const OUT: usize,
-    >(
-        self,
-        next: &Dense<T, IN, OUT>,
-        a: &ndarray::ArrayRef2<T>,
-        masks: &[M],
-        select: impl Fn(&M) -> &[[bool; IN]; OUT],
-    ) -> Result<ndarray::Array2<T>, Error> {
-        crate::batch::check_width(a, IN)?;
-        crate::batch::check_mask_count(a, masks)?;
-        let mut z = ndarray::Array2::zeros((a.nrows(), OUT));
-        for ((mut out, row), set) in z.rows_mut().into_iter().zip(a.rows()).zip(masks) {
-            let mut values = [T::ZERO; IN];
-            for (value, &v) in values.iter_mut().zip(row) {
-                *value = v;
-            }
-            for (slot, v) in out
-                .iter_mut()
-                .zip(self.connected(next, &values, select(set)))
-            {
-                *slot = v;
-            }
-        }
-        Ok(z)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::{Dropout, Scaling, Site};
@@ -477,33 +338,5 @@ mod tests {
         let keep_all = Site::new(Scaling::Inverted, Dropout::NONE);
         let all: [bool; 64] = keep_all.sample(&mut ChaCha8Rng::seed_from_u64(7));
         assert!(all.iter().all(|&k| k));
-    }
-
-    #[cfg(feature = "ndarray")]
-    #[test]
-    fn masked_batch_matches_single_masked_pass() {
-        let layer =
-            Dense::<f64, 3, 2>::from_rows(&[[1.0, -1.0, 2.0], [0.5, 3.0, -2.0]], &[1.0, -1.0]);
-        let site = Site::new(Scaling::Inverted, Dropout::with_p(0.25).unwrap());
-        let x = ndarray::array![[2.0, 3.0, 4.0], [0.0, -1.0, 0.5]];
-        let masks = [[true, false, true], [false, true, true]];
-        let z = site.masked_batch(&layer, &x, &masks, |m| m).unwrap();
-        for (r, mask) in masks.iter().enumerate() {
-            let row = [x[[r, 0]], x[[r, 1]], x[[r, 2]]];
-            let single = site.masked(&layer, &row, mask);
-            for (got, want) in z.row(r).iter().zip(single) {
-                assert!((got - want).abs() < 1e-12);
-            }
-        }
-        let err = site
-            .masked_batch(&layer, &x, &masks[..1], |m| m)
-            .unwrap_err();
-        assert_eq!(
-            err,
-            crate::Error::MaskCount {
-                expected: 2,
-                found: 1
-            }
-        );
     }
 }

@@ -46,8 +46,9 @@ pub use backprop::{Gradients, gradients, gradients_batch};
 pub use loss::Loss;
 pub use optim::{Optimizer, OptimizerState};
 
+use crate::engine::{Effects, SiteEffect, SiteMode, SiteParams, forward_tape};
 use crate::{Dropout, DropoutKind, Error, Float, Network, Scaling, Site};
-use backprop::{Objective, SiteMode, SiteParams, check_batch, forward_tape, loss_and_gradients};
+use backprop::{Objective, check_batch, loss_and_gradients};
 
 /// A data set: inputs and targets, one sample per row.
 pub type Data<'a, T> = (&'a ArrayRef2<T>, &'a ArrayRef2<T>);
@@ -350,7 +351,7 @@ fn sample_multipliers<N: Network, R: rand::Rng>(
     rng: &mut R,
     rows: usize,
     params: &SiteParams,
-) -> backprop::Effects<N::Scalar> {
+) -> Effects<N::Scalar> {
     let sizes: Vec<usize> = N::SPEC.sites().map(|(_, size, _)| size).collect();
     let mut bits: Vec<Array2<bool>> = sizes
         .iter()
@@ -398,14 +399,14 @@ fn sample_multipliers<N: Network, R: rand::Rng>(
         .zip(noise)
         .enumerate()
         .map(|(site, (bits, noise))| match noise {
-            Some(noise) => backprop::SiteEffect {
+            Some(noise) => SiteEffect {
                 scale: noise,
                 shift: None,
             },
             None => params.effect::<N>(site, bits),
         })
         .collect();
-    backprop::Effects { sites, weights }
+    Effects { sites, weights }
 }
 
 fn evaluate_with<N: Network>(
@@ -452,8 +453,7 @@ pub fn predict<N: Network>(net: &N, x: &ArrayRef2<N::Scalar>) -> Result<Array2<N
 where
     N::Scalar: LinalgScalar,
 {
-    crate::batch::check_width(x, N::SPEC.n_inputs)?;
-    Ok(forward_tape(net, x, &SiteMode::Eval(&SiteParams::of::<N>(None))).output)
+    crate::engine::forward_batch(net, x)
 }
 
 #[cfg(test)]

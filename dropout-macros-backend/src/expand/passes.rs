@@ -1,0 +1,82 @@
+//! The affine part of every step of every generated pass, written once from the model's
+//! [`Step`]s: which site and DropConnect feed a layer is decided there, how each pass calls the
+//! runtime for them here.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::model::Step;
+
+/// The generated passes that are written step by step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pass {
+    /// `forward`: one sample, evaluation mode.
+    Eval,
+    /// `forward_masked`: one sample under `masks`.
+    Masked,
+    /// `forward_lanes`: `LANES` samples stored lane-wise, evaluation mode.
+    Lanes,
+}
+
+impl Pass {
+    fn is_masked(self) -> bool {
+        self == Pass::Masked
+    }
+
+    /// The runtime method for this pass: `base` for one sample, `base_lanes` for lanes.
+    fn method(self, base: &str) -> proc_macro2::Ident {
+        match self {
+            Pass::Eval | Pass::Masked => format_ident!("{base}"),
+            Pass::Lanes => format_ident!("{base}_lanes"),
+        }
+    }
+}
+
+impl Pass {
+    /// The pre-activation of `step`'s layer in this pass, from `prev`: a reference to what the
+    /// layer before gave, before the site between them.
+    pub(super) fn affine(self, step: &Step<'_>, prev: &TokenStream) -> TokenStream {
+        let name = &step.layer.name;
+        let mask = |field: &proc_macro2::Ident| quote!(, &masks.#field);
+        // What a site does in this pass: evaluate, or apply its bits or its noise.
+        let site_base = |noise: bool| match (self.is_masked(), noise) {
+            (false, _) => "eval",
+            (true, false) => "masked",
+            (true, true) => "noised",
+        };
+        match (&step.site, &step.connection) {
+            (None, None) => {
+                let affine = self.method("affine");
+                quote!(self.#name.#affine(#prev))
+            }
+            // The site fused into the layer's affine map.
+            (Some(site), None) => {
+                let (index, method) = (site.index, self.method(site_base(site.noise)));
+                let mask = self.is_masked().then(|| mask(&site.field));
+                quote!(Self::__SITES[#index].#method(&self.#name, #prev #mask))
+            }
+            // DropConnect masks weights, not inputs: the site's values are computed first.
+            (site, Some(connection)) => {
+                let input = match site {
+                    None => prev.clone(),
+                    Some(site) => {
+                        let index = site.index;
+                        let method = self.method(&format!("{}_values", site_base(site.noise)));
+                        let mask = self.is_masked().then(|| mask(&site.field));
+                        quote!(&Self::__SITES[#index].#method(
+                            ::core::clone::Clone::clone(#prev) #mask
+                        ))
+                    }
+                };
+                let index = connection.index;
+                let method = self.method(if self.is_masked() {
+                    "connected"
+                } else {
+                    "eval"
+                });
+                let mask = self.is_masked().then(|| mask(&connection.field));
+                quote!(Self::__CONNECTIONS[#index].#method(&self.#name, #input #mask))
+            }
+        }
+    }
+}
