@@ -86,6 +86,8 @@ pub(crate) struct Num {
 }
 
 pub(crate) struct TestCase {
+    /// The `test` keyword, where errors about the block as a whole point.
+    pub keyword: Ident,
     pub name: Ident,
     pub input: Vec<Num>,
     /// One mask per dropout site, in site order; `None` tests evaluation mode.

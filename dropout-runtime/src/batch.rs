@@ -1,5 +1,5 @@
 //! Batched passes over `ndarray` matrices, one sample per row: the checks every batched pass
-//! makes, and the sample-parallel evaluation of small networks.
+//! makes (defined in the crate's lowest stage, for layers to use too), and the sample-parallel evaluation of small networks.
 //!
 //! A dense layer over a batch is a matrix product, `Z = A·Wᵀ + 1·bᵀ`
 //! ([`Dense::affine_batch`](crate::Dense::affine_batch)); a network whose layers are all small
@@ -9,35 +9,7 @@ use ndarray::{Array2, ArrayRef2};
 
 use crate::{Error, Float};
 
-/// Checks that a batch has `n_inputs` columns.
-///
-/// # Errors
-/// [`Error::BatchWidth`] otherwise.
-pub fn check_width<T>(batch: &ArrayRef2<T>, n_inputs: usize) -> Result<(), Error> {
-    if batch.ncols() == n_inputs {
-        Ok(())
-    } else {
-        Err(Error::BatchWidth {
-            expected: n_inputs,
-            found: batch.ncols(),
-        })
-    }
-}
-
-/// Checks that a batched masked pass has one set of masks per row.
-///
-/// # Errors
-/// [`Error::MaskCount`] otherwise.
-pub fn check_mask_count<T, M>(batch: &ArrayRef2<T>, masks: &[M]) -> Result<(), Error> {
-    if batch.nrows() == masks.len() {
-        Ok(())
-    } else {
-        Err(Error::MaskCount {
-            expected: batch.nrows(),
-            found: masks.len(),
-        })
-    }
-}
+pub use crate::shape::{check_mask_count, check_width};
 
 #[doc(hidden)]
 /// Samples per lane group in [`by_lanes`]: one AVX vector of `f32`.

@@ -25,7 +25,7 @@ pub fn forward_batch<N: Network>(
 where
     N::Scalar: LinalgScalar,
 {
-    crate::batch::check_width(x, N::SPEC.n_inputs)?;
+    crate::shape::check_width(x, N::SPEC.n_inputs)?;
     Ok(forward(net, x, &SiteMode::Eval(&SiteParams::of::<N>(None))))
 }
 
@@ -42,7 +42,7 @@ pub fn forward_batch_masked<N: Network>(
 where
     N::Scalar: LinalgScalar,
 {
-    crate::batch::check_width(x, N::SPEC.n_inputs)?;
+    crate::shape::check_width(x, N::SPEC.n_inputs)?;
     crate::batch::check_mask_count(x, masks)?;
     let effects = multipliers::<N>(masks, &SiteParams::of::<N>(None));
     Ok(forward(net, x, &SiteMode::Train(&effects)))

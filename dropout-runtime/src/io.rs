@@ -61,7 +61,7 @@ pub struct SavedLayer {
 /// [`Error::NotFinite`] if a parameter is NaN or infinite (JSON cannot hold it, and a file that
 /// held it would not load).
 pub fn save<N: Network>(net: &N) -> Result<Saved, Error> {
-    crate::layer::refuse_non_finite(net)?;
+    crate::network::refuse_non_finite(net)?;
     let spec = N::SPEC;
     let mut layers = Vec::with_capacity(spec.layers.len());
     for (idx, layer_spec) in spec.layers.iter().enumerate() {

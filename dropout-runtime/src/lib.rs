@@ -47,6 +47,8 @@ mod kernel;
 mod layer;
 mod network;
 mod private;
+#[cfg(feature = "ndarray")]
+mod shape;
 mod spec;
 #[cfg(feature = "alloc")]
 pub mod stats;

@@ -136,3 +136,25 @@ pub trait Masks: Copy + Debug + PartialEq {
         Some(masks)
     }
 }
+
+/// [`Error::NotFinite`](crate::Error::NotFinite) naming the first layer of `net` with a NaN or
+/// infinite weight or bias: what cannot be saved or drawn.
+#[cfg(feature = "alloc")]
+pub(crate) fn refuse_non_finite<N: crate::Network>(net: &N) -> Result<(), crate::Error> {
+    for (idx, spec) in N::SPEC.layers.iter().enumerate() {
+        let Some(layer) = net.layer(idx) else {
+            continue;
+        };
+        if layer
+            .storage()
+            .iter()
+            .chain(layer.biases())
+            .any(|v| !v.is_finite())
+        {
+            return Err(crate::Error::NotFinite {
+                layer: alloc::string::ToString::to_string(spec.name),
+            });
+        }
+    }
+    Ok(())
+}

@@ -41,6 +41,28 @@ pub use zero_bits::ZeroBits;
 #[cfg(feature = "alloc")]
 pub use zero_bits::boxed_zeroed;
 
+/// Where a network with `test` blocks is declared: the generated check names
+/// [`AtModuleLevel`](scope::AtModuleLevel) for a declaration at module level and
+/// [`InsideAFunction`](scope::InsideAFunction) otherwise, and only the first meets the bound.
+pub mod scope {
+    /// The network is declared at module level: its tests can name it.
+    pub struct AtModuleLevel;
+    /// The network is declared inside a function body, out of its tests' reach.
+    pub struct InsideAFunction;
+
+    /// Met only by [`AtModuleLevel`].
+    #[diagnostic::on_unimplemented(
+        message = "a network with `test` blocks must be declared at module level, not inside a function",
+        label = "these tests would live in a module beside the network, which cannot see a network declared in a function body",
+        note = "move the `network!` out of the function, or move its `test` blocks into a `#[test]` of your own"
+    )]
+    pub trait DeclaredAtModuleLevel {}
+    impl DeclaredAtModuleLevel for AtModuleLevel {}
+
+    /// Compiles only for a network declared at module level.
+    pub const fn declared_at_module_level<T: DeclaredAtModuleLevel>() {}
+}
+
 #[expect(
     unsafe_code,
     reason = "networks built as all-zero bytes on the heap: a marker trait and one `assume_init`"

@@ -67,6 +67,7 @@ impl Checker<'_> {
         };
         weights_ok.then_some(())?;
         Some(TestCase {
+            keyword: block.keyword.clone(),
             name: name.clone(),
             input: input?,
             masks,

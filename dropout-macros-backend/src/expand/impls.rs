@@ -230,28 +230,36 @@ impl Gen<'_> {
     /// which only works for a declaration at module level: inside a function body the network
     /// is a local item that no module can see, and the tests could not compile (nor would the
     /// test harness collect tests nested in a function). This check makes such a declaration an
-    /// error in every build, at its tests, naming the reason.
+    /// error in every build, at its first `test` keyword, in a sentence.
+    ///
+    /// It tells the two places apart by name resolution: beside the network stands a marker
+    /// naming `AtModuleLevel`; the check module names `InsideAFunction` by the same name, and a
+    /// block inside it glob-imports its parent module. A block's glob import comes before the
+    /// enclosing module's own names, so the block sees the marker exactly when the check
+    /// module's parent is the network's module — when the network is declared at module level.
     fn module_level_check(&self, module: &Ident) -> TokenStream {
         let model = self.model;
+        let rt = &self.rt;
         let span = model
             .tests
             .first()
-            .map_or_else(|| model.ident.span(), |case| case.name.span());
-        let marker = format_ident!(
-            "{}_with_tests_must_be_declared_at_module_level",
-            label(&model.ident),
-            span = span
-        );
+            .map_or_else(|| model.ident.span(), |case| case.keyword.span());
+        let marker = format_ident!("__{}_scope", label(&model.ident), span = span);
         let check = format_ident!("{}_scope", module);
-        let import = quote_spanned!(span=> use super::#marker;);
+        let bound = quote_spanned!(span=> #rt::scope::declared_at_module_level::<#marker>);
         quote! {
             #[doc(hidden)]
-            #[allow(non_upper_case_globals)]
-            const #marker: () = ();
+            #[allow(non_camel_case_types)]
+            type #marker = #rt::scope::AtModuleLevel;
             #[doc(hidden)]
             mod #check {
-                #[allow(unused_imports)]
-                #import
+                #[allow(non_camel_case_types, unused_imports)]
+                use #rt::scope::InsideAFunction as #marker;
+                const _: () = {
+                    #[allow(unused_imports)]
+                    use super::*;
+                    #bound()
+                };
             }
         }
     }
@@ -344,6 +352,7 @@ impl Gen<'_> {
             masks,
             expect,
             tolerance,
+            keyword: _,
         } = case;
         let input = input.iter().map(|num| self.number(*num));
         let expect = expect.iter().map(|num| self.number(*num));

@@ -42,7 +42,7 @@ const HEADER: i32 = 70;
 /// # Ok::<(), dropout::Error>(())
 /// ```
 pub fn diagram<N: Network>(net: &N, masks: Option<&N::Masks>) -> Result<String, crate::Error> {
-    crate::layer::refuse_non_finite(net)?;
+    crate::network::refuse_non_finite(net)?;
     let layout = Layout::of::<N>(masks);
     let mut svg = String::new();
     {

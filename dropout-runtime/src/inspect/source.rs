@@ -27,7 +27,7 @@ use crate::{Error, Float, Network, Scaling};
 /// # Ok::<(), dropout::Error>(())
 /// ```
 pub fn declaration<N: Network>(net: &N) -> Result<String, Error> {
-    crate::layer::refuse_non_finite(net)?;
+    crate::network::refuse_non_finite(net)?;
     let spec = N::SPEC;
     let mut out = String::new();
     // Writing into a String cannot fail.

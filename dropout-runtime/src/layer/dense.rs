@@ -332,7 +332,7 @@ impl<T: Float + ndarray::LinalgScalar, const IN: usize, const OUT: usize> Dense<
         a: &ndarray::ArrayRef2<T>,
         scale: T,
     ) -> Result<ndarray::Array2<T>, crate::Error> {
-        crate::batch::check_width(a, IN)?;
+        crate::shape::check_width(a, IN)?;
         let mut z = kernel::gemm::bias_rows(self.bias(), a.nrows());
         kernel::gemm::gemm_forward(self.storage(), IN, OUT, scale, a, &mut z);
         Ok(z)

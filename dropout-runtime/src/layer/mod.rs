@@ -40,28 +40,6 @@ pub trait Layer<T>: sealed::Sealed {
     fn affine_connected_into(&self, a: &[T], mask: &[bool], scale: T, z: &mut [T]) -> bool;
 }
 
-/// [`Error::NotFinite`](crate::Error::NotFinite) naming the first layer of `net` with a NaN or
-/// infinite weight or bias: what cannot be saved or drawn.
-#[cfg(feature = "alloc")]
-pub(crate) fn refuse_non_finite<N: crate::Network>(net: &N) -> Result<(), crate::Error> {
-    for (idx, spec) in N::SPEC.layers.iter().enumerate() {
-        let Some(layer) = net.layer(idx) else {
-            continue;
-        };
-        if layer
-            .storage()
-            .iter()
-            .chain(layer.biases())
-            .any(|v| !v.is_finite())
-        {
-            return Err(crate::Error::NotFinite {
-                layer: alloc::string::ToString::to_string(spec.name),
-            });
-        }
-    }
-    Ok(())
-}
-
 mod sealed {
     pub trait Sealed {}
     impl<T, const IN: usize, const OUT: usize> Sealed for crate::Dense<T, IN, OUT> {}

@@ -319,7 +319,7 @@ pub(crate) fn check_batch<N: Network>(
     x: &ArrayRef2<N::Scalar>,
     targets: &ArrayRef2<N::Scalar>,
 ) -> Result<(), Error> {
-    crate::batch::check_width(x, N::SPEC.n_inputs)?;
+    crate::shape::check_width(x, N::SPEC.n_inputs)?;
     if targets.dim() != (x.nrows(), N::SPEC.n_outputs()) {
         return Err(Error::TargetShape {
             expected: (x.nrows(), N::SPEC.n_outputs()),
