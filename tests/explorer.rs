@@ -55,6 +55,15 @@ network! {
     }
 }
 
+network! {
+    /// Eighteen droppable units: more than the page embeds the exact distribution for.
+    struct Eighteen<f32> {
+        input: 9, dropout(p = 0.5),
+        dense 9 relu, dropout(p = 0.5),
+        dense 1 identity,
+    }
+}
+
 fn article() -> ToyMasks {
     ToyMasks {
         input: [true, true],
@@ -146,6 +155,35 @@ fn text_of(dom: &str, id: &str) -> String {
     let from = start + dom[start..].find('>').expect("a tag's end") + 1;
     let to = from + dom[from..].find("</").expect("a closing tag");
     unescape(&dom[from..to])
+}
+
+/// The text of the element with this id, its children's tags removed.
+fn inner_text(dom: &str, id: &str) -> String {
+    let open = format!("id=\"{id}\"");
+    let start = dom
+        .find(&open)
+        .unwrap_or_else(|| panic!("no #{id} in the page"));
+    let tag_start = dom[..start].rfind('<').expect("a tag's start") + 1;
+    let tag: String = dom[tag_start..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    let from = start + dom[start..].find('>').expect("a tag's end") + 1;
+    let to = from
+        + dom[from..]
+            .find(&format!("</{tag}>"))
+            .expect("a closing tag");
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in dom[from..to].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    unescape(&text)
 }
 
 fn unescape(text: &str) -> String {
@@ -278,6 +316,44 @@ fn the_toy_page_shows_the_article_numbers() {
 }
 
 #[test]
+fn the_page_opens_on_the_evaluation_pass_in_plain_sentences() {
+    let Some(browser) = chromium() else { return };
+    let toy = Toy::new();
+    let html = toy.explorer(&[1.0, 1.0]).html().unwrap();
+    let dom = render(&browser, "toy-default", &html, "", "");
+    assert_eq!(text_of(&dom, "prediction"), "prediction: (1.5625)");
+    assert_eq!(
+        text_of(&dom, "trace"),
+        toy.trace_eval(&[1.0, 1.0]).to_string()
+    );
+    let summary = inner_text(&dom, "exact-summary");
+    assert!(
+        summary.ends_with("; evaluation pass 1.5625."),
+        "the caption reads {summary:?}"
+    );
+
+    // Too many masks to enumerate and none sampled yet: the caption is one sentence and the
+    // histogram has no axis around an empty plot.
+    let wide = Eighteen::init(&mut ChaCha8Rng::seed_from_u64(3));
+    let x = [0.5; 9];
+    let html = wide.explorer(&x).html().unwrap();
+    let dom = render(&browser, "wide", &html, "", "");
+    let summary = inner_text(&dom, "exact-summary");
+    let eval = wide.forward(&x)[0];
+    assert!(
+        summary.starts_with("18 droppable units: too many masks to enumerate here (Monte Carlo only); evaluation pass ")
+            && summary.ends_with('.')
+            && !summary.contains(".;"),
+        "the caption reads {summary:?} (evaluation {eval})"
+    );
+    let open = dom.find("id=\"histogram\"").expect("the histogram");
+    let close = open + dom[open..].find("</svg>").expect("its end");
+    let histogram = &dom[open..close];
+    assert!(histogram.contains("height=\"0\""), "{histogram}");
+    assert!(!histogram.contains("<line"), "{histogram}");
+}
+
+#[test]
 fn random_passes_render_exactly_what_rust_traces() {
     let Some(browser) = chromium() else { return };
     let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -363,6 +439,43 @@ fn clicking_a_unit_toggles_its_bit() {
         toy.forward_masked(&[1.0, 1.0], &article()),
         "the clicks change the prediction"
     );
+}
+
+#[test]
+fn sampled_masks_are_the_masks_rust_draws_for_the_seed() {
+    let Some(browser) = chromium() else { return };
+    let toy = Toy::new();
+    let html = toy.explorer(&[1.0, 1.0]).seed(5).html().unwrap();
+    let press = "document.getElementById('sample').click();";
+    let dom = render(
+        &browser,
+        "toy-sample",
+        &html,
+        "",
+        &format!("{press}\n{press}"),
+    );
+    // Two presses: seeds 5 and 6 drawn, the page now on 7 and showing seed 6's pass.
+    let masks = toy.sample_masks(&mut ChaCha8Rng::seed_from_u64(6));
+    assert_ne!(masks, toy.sample_masks(&mut ChaCha8Rng::seed_from_u64(5)));
+    assert_eq!(text_of(&dom, "seed"), "7");
+    assert_eq!(
+        text_of(&dom, "trace"),
+        toy.trace(&[1.0, 1.0], &masks).to_string()
+    );
+    assert!(
+        inner_text(&dom, "monte-carlo").starts_with("Monte Carlo: 2 samples"),
+        "{}",
+        inner_text(&dom, "monte-carlo")
+    );
+
+    // Past the last draw the page holds, the button is off and says why.
+    let last = format!("seed={}", 5 + dropout::explorer::EXPLORER_DRAWS);
+    let dom = render(&browser, "toy-sample-end", &html, &last, press);
+    assert!(
+        dom.contains("this page holds the masks of seeds 5 to 1004"),
+        "{dom}"
+    );
+    assert!(inner_text(&dom, "monte-carlo").starts_with("Monte Carlo: sample masks"));
 }
 
 #[test]

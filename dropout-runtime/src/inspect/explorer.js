@@ -514,7 +514,13 @@ function drawHistogram(exact, evalValue) {
   svg.setAttribute("height", h);
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
   const values = (exact ? exact.atoms.map((a) => a[0]) : []).concat(state.samples, [evalValue]).filter(Number.isFinite);
-  if (values.length === 0) return;
+  // Nothing to draw a distribution of (no exact atoms, no samples yet, or only non-finite
+  // values): no axis, which would only frame an empty plot.
+  const distribution = (exact ? exact.atoms.map((a) => a[0]) : []).concat(state.samples).filter(Number.isFinite);
+  if (distribution.length === 0) {
+    svg.setAttribute("height", 0);
+    return;
+  }
   let [lo, hi] = [Math.min(...values), Math.max(...values)];
   if (hi - lo < 1e-12) [lo, hi] = [lo - 1, hi + 1];
   const xOf = (v) => pad + ((v - lo) / (hi - lo)) * (w - 2 * pad);
@@ -563,12 +569,12 @@ function showEnsemble(evalValue) {
       mean
     );
   } else {
-    summary.append(`${droppable.length} droppable units: too many masks to enumerate here (Monte Carlo only).`);
+    summary.append(`${droppable.length} droppable units: too many masks to enumerate here (Monte Carlo only)`);
   }
   const evaluation = document.createElement("span");
   evaluation.className = "legend-eval";
-  evaluation.textContent = `; evaluation pass ${general(evalValue)}`;
-  summary.append(evaluation);
+  evaluation.textContent = `evaluation pass ${general(evalValue)}`;
+  summary.append("; ", evaluation, ".");
   const mc = document.getElementById("monte-carlo");
   const n = state.samples.length;
   if (n === 0) {
@@ -585,27 +591,19 @@ function showEnsemble(evalValue) {
 // ---------------------------------------------------------------------------------------------
 // Controls.
 
-// A small seeded generator (mulberry32): the same seed gives the same masks in every browser.
-function generator(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function toggle(index, unit) {
   state.masks[index][unit] = !state.masks[index][unit];
   state.training = true;
   render();
 }
 
+// The masks Rust's `sample_masks` draws for this seed, which the page holds from its first seed on.
+const drawOf = (seed) => NETWORK.draws[seed - NETWORK.seed];
+
 function sample() {
-  const random = generator(state.seed);
-  state.masks = state.masks.map((mask, index) => mask.map(() => random() < NETWORK.sites[index].keep));
+  const draw = drawOf(state.seed);
+  if (draw === undefined) return;
+  state.masks = draw.split(".").map((bits) => [...bits].map((b) => b === "1"));
   state.seed += 1;
   state.training = true;
   const rows = trace(state.x, state.masks, true);
@@ -662,6 +660,13 @@ function render() {
   document.getElementById("mode-training").checked = state.training;
   document.getElementById("mode-evaluation").checked = !state.training;
   document.getElementById("seed").textContent = String(state.seed);
+  const button = document.getElementById("sample");
+  button.disabled = drawOf(state.seed) === undefined;
+  button.title = button.disabled
+    ? NETWORK.draws.length === 0
+      ? "this page was written without the rand feature: it holds no draws of masks"
+      : `this page holds the masks of seeds ${NETWORK.seed} to ${NETWORK.seed + NETWORK.draws.length - 1}`
+    : `the masks sample_masks draws from ChaCha8Rng::seed_from_u64(${state.seed})`;
   const rows = trace(state.x, state.masks, state.training);
   document.getElementById("trace").textContent = traceText(rows, state.training);
   document.getElementById("prediction").textContent = "prediction: " + vector(rows[rows.length - 1].out);

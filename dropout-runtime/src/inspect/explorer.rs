@@ -7,6 +7,9 @@
 //! the learner samples masks. The state — input, masks, mode, seed — lives in the URL fragment,
 //! so a link reproduces what the learner saw.
 //!
+//! The masks behind "sample masks" are computed here, by [`Network::sample_masks`] from
+//! seeded `ChaCha8Rng`s ([`EXPLORER_DRAWS`] of them), so a seed on the page is the seed in Rust.
+//!
 //! The page recomputes passes in JavaScript (`explorer.js`, plain and small): a second
 //! implementation, which the browser tests in `tests/explorer.rs` hold to the Rust passes
 //! number for number. `f32` networks are computed with `Math.fround` after every operation,
@@ -24,6 +27,11 @@ use crate::{ALPHA_PRIME, DropoutKind, Error, Float, Masks, Network, Scaling};
 
 /// The most droppable units whose every mask the page's data enumerates (2¹⁶ passes).
 pub const MAX_EXPLORER_UNITS: usize = 16;
+
+/// How many draws of masks the page holds: seeds `seed`, `seed + 1`, … of
+/// [`Explorer::seed`], each the masks [`Network::sample_masks`] draws from
+/// `ChaCha8Rng::seed_from_u64(seed)`.
+pub const EXPLORER_DRAWS: usize = 1000;
 
 /// The most units in one layer that the page draws.
 pub const MAX_DRAWN_UNITS: usize = 64;
@@ -55,32 +63,38 @@ pub struct Explorer<'a, N: Network> {
 }
 
 impl<'a, N: Network> Explorer<'a, N> {
-    /// A page for `net` at input `x`, opening on the training pass with every unit kept.
+    /// A page for `net` at input `x`, opening on the evaluation pass (the network as it
+    /// predicts), with every unit kept for the training pass one click away.
     pub fn new(net: &'a N, x: &'a N::Input) -> Self {
         Explorer {
             net,
             x,
             masks: N::Masks::ALL_KEPT,
-            training: true,
+            training: false,
             seed: 1,
         }
     }
 
-    /// Opens the page on these masks.
+    /// Opens the page on the training pass under these masks.
     #[must_use]
     pub fn masks(mut self, masks: &N::Masks) -> Self {
         self.masks = *masks;
+        self.training = true;
         self
     }
 
-    /// Opens the page on the evaluation pass.
+    /// Opens the page on the evaluation pass (the default; after [`masks`](Self::masks), the
+    /// masks stay set for the training pass).
     #[must_use]
     pub fn evaluation(mut self) -> Self {
         self.training = false;
         self
     }
 
-    /// The seed of the page's first "sample masks" (the page shows it, and counts up).
+    /// The seed of the page's first "sample masks" (the page shows it, and counts up). The
+    /// masks of seed `s` are those [`Network::sample_masks`] draws from
+    /// `ChaCha8Rng::seed_from_u64(s)`; the page holds [`EXPLORER_DRAWS`] of them, computed
+    /// here (without the `rand` feature it holds none and cannot sample).
     #[must_use]
     pub fn seed(mut self, seed: u32) -> Self {
         self.seed = seed;
@@ -216,22 +230,47 @@ impl<'a, N: Network> Explorer<'a, N> {
         let _ = writeln!(out, "  x: [{}],", numbers(&x));
         out.push_str("  masks: [");
         for site in 0..N::Masks::N_SITES {
-            let bits: String = self
-                .masks
-                .site(site)
-                .unwrap_or(&[])
-                .iter()
-                .map(|&kept| if kept { '1' } else { '0' })
-                .collect();
+            let bits = site_bits(&self.masks, site);
             let _ = write!(out, "{}{}", if site > 0 { ", " } else { "" }, string(&bits));
         }
         out.push_str("],\n");
+        let _ = writeln!(out, "  draws: [{}],", self.draws());
         let _ = writeln!(out, "  training: {},", self.training);
         let _ = writeln!(out, "  seed: {},", self.seed);
         let _ = writeln!(out, "  maxUnits: {MAX_EXPLORER_UNITS},");
         let _ = writeln!(out, "  exact: {},", self.exact());
         out.push('}');
         out
+    }
+
+    /// The masks of seeds `seed ..` as the page's fragment writes them, `"11.101.…"`.
+    #[cfg(feature = "rand")]
+    fn draws(&self) -> String {
+        use rand::SeedableRng as _;
+        let mut out = String::new();
+        for k in 0..EXPLORER_DRAWS {
+            let seed = u64::from(self.seed) + k as u64;
+            let masks = self
+                .net
+                .sample_masks(&mut rand::rngs::ChaCha8Rng::seed_from_u64(seed));
+            let sites: Vec<String> = (0..N::Masks::N_SITES)
+                .map(|site| site_bits(&masks, site))
+                .collect();
+            let _ = write!(
+                out,
+                "{}{}",
+                if k > 0 { ", " } else { "" },
+                string(&sites.join("."))
+            );
+        }
+        out
+    }
+
+    /// Without `rand`, no draws: the page's sampling button says why it is off.
+    #[cfg(not(feature = "rand"))]
+    #[expect(clippy::unused_self, reason = "the same signature as with `rand`")]
+    fn draws(&self) -> String {
+        String::new()
     }
 
     /// The exact distribution of every output over every mask, merged by value:
@@ -276,6 +315,16 @@ impl<'a, N: Network> Explorer<'a, N> {
         let _ = write!(out, "], mean: [{}] }}", numbers(&means));
         out
     }
+}
+
+/// The bits of one site, `1` kept and `0` dropped.
+fn site_bits<M: Masks>(masks: &M, site: usize) -> String {
+    masks
+        .site(site)
+        .unwrap_or(&[])
+        .iter()
+        .map(|&kept| if kept { '1' } else { '0' })
+        .collect()
 }
 
 /// A number as a JavaScript literal that reads back as exactly this `f64` (Rust's shortest
