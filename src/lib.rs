@@ -71,6 +71,7 @@ pub use dropout_runtime::batch;
 pub use dropout_runtime::diagram;
 #[cfg(feature = "serde")]
 pub use dropout_runtime::io;
+pub use dropout_runtime::quant;
 #[cfg(all(feature = "alloc", feature = "rand"))]
 pub use dropout_runtime::testing;
 #[cfg(feature = "train")]
@@ -80,7 +81,7 @@ pub use dropout_runtime::{
     Network, NetworkSpec, Scalar, Scaling, Site, init,
 };
 #[cfg(feature = "alloc")]
-pub use dropout_runtime::{Trace, TraceRow, explorer, reference, source, stats};
+pub use dropout_runtime::{Trace, TraceRow, explorer, int8, reference, source, stats};
 
 /// The `ndarray` crate (version 0.17) that batched passes take and return: use it to build
 /// batches of the right type.

@@ -146,6 +146,8 @@ pub enum Error {
         /// The layer's name.
         layer: alloc::string::String,
     },
+    /// The scales or zero points of an int8 layer cannot describe one: the message names which.
+    Quantization(&'static str),
     /// Saved parameters with a different number of layers.
     LayerCount {
         /// The network's number of layers.
@@ -359,6 +361,7 @@ impl fmt::Display for Error {
                 f,
                 "layer `{layer}` has a parameter that is NaN or infinite (did training diverge?)"
             ),
+            Error::Quantization(what) => write!(f, "int8 quantization: {what}"),
             Error::LayerCount { expected, found } => {
                 write!(
                     f,

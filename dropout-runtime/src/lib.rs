@@ -41,6 +41,8 @@ mod error;
 mod fs;
 #[cfg(feature = "alloc")]
 mod inspect;
+#[cfg(feature = "alloc")]
+pub mod int8;
 #[cfg(feature = "serde")]
 pub mod io;
 mod kernel;
@@ -57,6 +59,7 @@ pub mod train;
 #[cfg(feature = "alloc")]
 mod verify;
 
+pub use dropout_shared::quant;
 pub use dropout_shared::{
     ALPHA_PRIME, Activation, ByType, Dropout, DropoutKind, Float, Init, ProbabilityError, Scalar,
     Scaling,

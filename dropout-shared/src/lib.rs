@@ -20,6 +20,7 @@ pub mod activation;
 mod dropout;
 mod float;
 pub mod layout;
+pub mod quant;
 mod scalar;
 mod superscript;
 

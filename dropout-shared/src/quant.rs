@@ -1,0 +1,323 @@
+//! The integer arithmetic of int8 networks, as TFLite defines it: a real multiplier as a 32-bit
+//! fixed-point number and a shift ([`QuantizedMultiplier::new`], TFLite's `QuantizeMultiplier`),
+//! an accumulator scaled by it in one of the two ways TFLite's kernels do
+//! ([`Rounding`]), and real values quantized to the integer grid ([`quantize`]).
+//!
+//! Every function here is the integer contract of TFLite's reference kernels
+//! (`tensorflow/lite/kernels/internal/common.cc`, `quantization_util.cc`, and gemmlowp's
+//! `fixedpoint.h`), written so that results agree bit for bit, including where the C++ wraps.
+//!
+//! ```
+//! use dropout_shared::quant::{QuantizedMultiplier, Rounding};
+//!
+//! // 0.25 = 0.5 · 2⁻¹: multiplier 2³⁰ (0.5 in Q31), shift −1.
+//! let m = QuantizedMultiplier::new(0.25, Rounding::Double).unwrap();
+//! assert_eq!((m.multiplier, m.shift), (1 << 30, -1));
+//! assert_eq!(m.apply(1000, Rounding::Double), 250);
+//! assert_eq!(m.apply(-1002, Rounding::Double), -251); // −250.5: the shift rounds away from zero
+//! assert_eq!(m.apply(-1002, Rounding::Single), -250); // −250.5 + ½, floored
+//! assert_eq!(m.apply(1002, Rounding::Single), 251);
+//! ```
+
+/// How an accumulator is scaled by a [`QuantizedMultiplier`]; the two differ in the last unit
+/// on a few percent of values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Rounding {
+    /// Rounding twice: a rounding doubling high multiply, then a rounding right shift (gemmlowp).
+    /// What TFLite Micro and CMSIS-NN compute.
+    #[default]
+    Double,
+    /// Rounding once: `(x · multiplier + 2^(s − 1)) >> s` with `s = 31 − shift`. What TFLite
+    /// computes when built with `TFLITE_SINGLE_ROUNDING`.
+    Single,
+}
+
+impl Rounding {
+    /// The keyword of the declaration's `rounding:` item: `double` or `single`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Rounding::Double => "double",
+            Rounding::Single => "single",
+        }
+    }
+
+    /// The rounding with this keyword.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Rounding::Double, Rounding::Single]
+            .into_iter()
+            .find(|r| r.name() == name)
+    }
+}
+
+/// A real multiplier `M ≥ 0` as `multiplier · 2^(shift − 31)`, `multiplier` in `[2³⁰, 2³¹)`
+/// (or 0 for `M` = 0 and multipliers too small to represent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct QuantizedMultiplier {
+    /// The significand in Q31.
+    pub multiplier: i32,
+    /// The power of two: positive shifts left, negative right.
+    pub shift: i32,
+}
+
+impl QuantizedMultiplier {
+    /// TFLite's `QuantizeMultiplier`: the significand of `m` (by `frexp`) rounded to Q31, half
+    /// away from zero; multipliers below about 2⁻³¹ flush to zero. Single rounding cannot
+    /// shift left by more than 30, so there larger multipliers saturate to `(2³¹ − 1, 30)` as
+    /// TFLite saturates them.
+    ///
+    /// `None` for a negative or non-finite `m`: a multiplier of a product of scales is
+    /// positive, and anything else is a broken file, not a number to round.
+    #[must_use]
+    pub fn new(m: f64, rounding: Rounding) -> Option<Self> {
+        if !m.is_finite() || m < 0.0 {
+            return None;
+        }
+        if m == 0.0 {
+            return Some(QuantizedMultiplier {
+                multiplier: 0,
+                shift: 0,
+            });
+        }
+        let (q, mut shift) = libm::frexp(m);
+        // q in [0.5, 1): q · 2³¹ in [2³⁰, 2³¹], exactly representable after rounding.
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "q · 2³¹ ≤ 2³¹ after rounding, well inside i64"
+        )]
+        let mut fixed = libm::round(q * f64::from(1u32 << 31)) as i64;
+        if fixed == 1 << 31 {
+            fixed /= 2;
+            shift += 1;
+        }
+        if shift < -31 {
+            shift = 0;
+            fixed = 0;
+        }
+        if rounding == Rounding::Single && shift > 30 {
+            shift = 30;
+            fixed = (1 << 31) - 1;
+        }
+        Some(QuantizedMultiplier {
+            multiplier: i32::try_from(fixed).ok()?,
+            shift,
+        })
+    }
+
+    /// `x · M`, rounded as `rounding` says (TFLite's `MultiplyByQuantizedMultiplier`).
+    #[must_use]
+    pub fn apply(self, x: i32, rounding: Rounding) -> i32 {
+        match rounding {
+            Rounding::Double => {
+                let left = self.shift.max(0);
+                let right = (-self.shift).max(0);
+                // The C++ multiplies in int32 and wraps (it is compiled without the overflow
+                // sanitizer); an accumulator that overflows here is out of contract anyway.
+                let x = x.wrapping_mul(1 << left);
+                rounding_divide_by_pot(
+                    saturating_rounding_doubling_high_mul(x, self.multiplier),
+                    right.unsigned_abs(),
+                )
+            }
+            Rounding::Single => {
+                let total = 31 - self.shift.clamp(-31, 30);
+                let round = 1i64 << (total - 1);
+                let result = (i64::from(x) * i64::from(self.multiplier) + round) >> total;
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "TFLite narrows the same way; in contract the result fits"
+                )]
+                let narrowed = result as i32;
+                narrowed
+            }
+        }
+    }
+}
+
+/// gemmlowp's `SaturatingRoundingDoublingHighMul`: the high 32 bits of `2·a·b`, rounded to
+/// nearest with ties toward +∞ (its negative nudge `1 − 2³⁰` and C++'s truncating division make
+/// −2.5 round to −2, where 2.5 rounds to 3); `i32::MAX` for the one overflowing case,
+/// `a = b = i32::MIN`.
+#[must_use]
+pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
+    if a == b && a == i32::MIN {
+        return i32::MAX;
+    }
+    let ab = i64::from(a) * i64::from(b);
+    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+    // Division truncating toward zero, as C++'s.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "|a·b| ≤ 2⁶², so the quotient fits in 32 bits"
+    )]
+    let high = ((ab + nudge) / (1i64 << 31)) as i32;
+    high
+}
+
+/// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away from zero;
+/// `exponent` at most 31.
+#[must_use]
+pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
+    debug_assert!(exponent <= 31, "a shift of at most 31");
+    let exponent = exponent.min(31);
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "2^31 − 1 is i32::MAX: the mask fits"
+    )]
+    let mask = ((1i64 << exponent) - 1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + i32::from(x < 0);
+    (x >> exponent) + i32::from(remainder > threshold)
+}
+
+/// A real value on the integer grid of `scale` and `zero_point`, as TFLite's
+/// `CalculateActivationRangeQuantized` computes the bounds of fused activations:
+/// `zero_point + round(value / scale)` in `f32`, half away from zero, saturated to `i32`.
+#[must_use]
+pub fn quantize(value: f32, scale: f32, zero_point: i32) -> i32 {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a saturating conversion, what a bound needs"
+    )]
+    let steps = libm::roundf(value / scale) as i32;
+    zero_point.saturating_add(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, in exact 128-bit arithmetic: `⌊2·a·b / 2³² + ½⌋`, the nearest integer
+    /// with ties toward +∞, saturated.
+    fn high_mul_by_definition(a: i32, b: i32) -> i64 {
+        let p = 2 * i128::from(a) * i128::from(b);
+        let q = 1i128 << 32;
+        let r = (p + q / 2).div_euclid(q);
+        i64::try_from(r.min(i128::from(i32::MAX))).unwrap()
+    }
+
+    fn divide_by_definition(x: i32, exponent: u32) -> i64 {
+        let d = 1i128 << exponent;
+        let x = i128::from(x);
+        let r = (x.abs() + d / 2) / d;
+        i64::try_from(if x < 0 { -r } else { r }).unwrap()
+    }
+
+    #[test]
+    fn the_primitives_round_to_nearest_as_gemmlowp_does() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            #[expect(clippy::cast_possible_truncation, reason = "low 32 bits")]
+            let v = state as u32;
+            i32::from_ne_bytes(v.to_ne_bytes())
+        };
+        let edges = [
+            i32::MIN,
+            i32::MIN + 1,
+            -1,
+            0,
+            1,
+            i32::MAX,
+            1 << 30,
+            -(1 << 30),
+        ];
+        for &a in &edges {
+            for &b in &edges {
+                assert_eq!(
+                    i64::from(saturating_rounding_doubling_high_mul(a, b)),
+                    high_mul_by_definition(a, b),
+                    "{a} · {b}"
+                );
+            }
+        }
+        for _ in 0..100_000 {
+            let (a, b) = (next(), next());
+            assert_eq!(
+                i64::from(saturating_rounding_doubling_high_mul(a, b)),
+                high_mul_by_definition(a, b),
+                "{a} · {b}"
+            );
+            let e = next().unsigned_abs() % 32;
+            assert_eq!(
+                i64::from(rounding_divide_by_pot(a, e)),
+                divide_by_definition(a, e),
+                "{a} / 2^{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn multipliers_are_q31_significands() {
+        for (m, multiplier, shift) in [
+            (0.5, 1 << 30, 0),
+            (0.25, 1 << 30, -1),
+            (1.0, 1 << 30, 1),
+            (0.75, 3 << 29, 0),
+            (0.0, 0, 0),
+            // 1 − 2⁻⁴⁰ rounds up to 2³¹ in Q31 and is renormalised.
+            (1.0 - 2f64.powi(-40), 1 << 30, 1),
+            // Below 2⁻³², flushed to zero.
+            (2f64.powi(-33), 0, 0),
+        ] {
+            let q = QuantizedMultiplier::new(m, Rounding::Double).unwrap();
+            assert_eq!((q.multiplier, q.shift), (multiplier, shift), "{m}");
+        }
+        let big = QuantizedMultiplier::new(2f64.powi(40), Rounding::Single).unwrap();
+        assert_eq!((big.multiplier, big.shift), (i32::MAX, 30));
+        let big = QuantizedMultiplier::new(2f64.powi(40), Rounding::Double).unwrap();
+        assert_eq!((big.multiplier, big.shift), (1 << 30, 41));
+        for bad in [-0.5, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                QuantizedMultiplier::new(bad, Rounding::Double),
+                None,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn both_roundings_scale_by_the_multiplier() {
+        // Against exact rational arithmetic: both stay within one unit of x·M, and single
+        // rounding is the correctly rounded value (ties up).
+        let mut state = 12345u64;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let m =
+                f64::from(u32::try_from(state >> 40).unwrap()) / f64::from(1u32 << 24) * 0.9 + 1e-4;
+            #[expect(clippy::cast_possible_truncation, reason = "a test value")]
+            let x = ((state >> 8) as i32) >> 12;
+            let q = QuantizedMultiplier::new(m, Rounding::Single).unwrap();
+            let exact = i128::from(x) * i128::from(q.multiplier);
+            let total = 31 - q.shift;
+            let single = (exact + (1i128 << (total - 1))) >> total;
+            assert_eq!(
+                i128::from(q.apply(x, Rounding::Single)),
+                single,
+                "{x} · {m}"
+            );
+            let double = i128::from(q.apply(x, Rounding::Double));
+            assert!(
+                (double - single).abs() <= 1,
+                "{x} · {m}: {double} vs {single}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_roundings_have_names() {
+        for r in [Rounding::Double, Rounding::Single] {
+            assert_eq!(Rounding::from_name(r.name()), Some(r));
+        }
+        assert_eq!(Rounding::from_name("triple"), None);
+        assert_eq!(quantize(6.0, 0.05, -128), -8);
+        assert_eq!(quantize(0.025, 0.05, 3), 4); // a tie, away from zero
+        assert_eq!(quantize(-0.025, 0.05, 3), 2);
+        assert_eq!(quantize(1e30, 1e-30, 0), i32::MAX);
+    }
+}

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Writes dropout-runtime/src/int8/fixtures.rs: int8 MLPs quantized by TensorFlow's
+converter, with what TFLite Micro and TensorFlow's reference kernels compute for them.
+
+Each model is a Keras `Sequential` of `Dense` layers (relu, relu6 or linear hidden layers, 1 to
+64 units), trained for a few epochs on a smooth random target, then converted with full integer
+quantization (int8 weights per channel, int8 input and output, int32 bias). The script runs every
+model on inputs that include -128 and 127 in each coordinate, in two interpreters:
+
+- TFLite Micro (`tflite_micro.runtime`), whose kernels requantize with double rounding;
+- TensorFlow's interpreter with `OpResolverType.BUILTIN_REF` (the reference kernels).
+
+and records, per FULLY_CONNECTED operator, its int8 weights, int32 bias, per-channel weight
+scales, input and output scales and zero points and fused activation, plus both interpreters'
+int8 outputs. The Rust file holds them as constants; the kernel's tests recompute every output
+from the recorded integers and scales and compare bit for bit, without Python.
+
+Usage (TensorFlow and TFLite Micro install from PyPI):
+
+    python3 -m venv .venv && .venv/bin/pip install tensorflow-cpu tflite-micro numpy
+    .venv/bin/python tools/tflite_int8.py      # rewrites dropout-runtime/src/int8/fixtures.rs
+
+The output depends only on the seed below and the versions the file header records.
+"""
+
+import importlib.metadata
+import os
+import pathlib
+import subprocess
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np
+import tensorflow as tf
+from tflite_micro import runtime as micro
+
+SEED = 20261204
+OUT = pathlib.Path(__file__).resolve().parent.parent / "dropout-runtime/src/int8/fixtures.rs"
+
+# (name, inputs, [(units, activation), ...]); the last layer is linear.
+MODELS = [
+    ("sine", 1, [(16, "relu"), (16, "relu"), (1, "linear")]),
+    ("relu6", 2, [(8, "relu6"), (4, "relu6"), (1, "linear")]),
+    ("identity_hidden", 3, [(5, "linear"), (7, "relu"), (2, "linear")]),
+    ("wide", 4, [(64, "relu"), (32, "relu6"), (3, "linear")]),
+    ("one_unit", 1, [(1, "relu"), (1, "linear")]),
+    ("deep", 2, [(12, "relu"), (12, "relu6"), (12, "linear"), (12, "relu"), (4, "linear")]),
+]
+
+ACTIVATIONS = {"relu": "Relu", "relu6": "Relu6", "linear": "Linear"}
+
+
+def build(rng, inputs, layers):
+    model = tf.keras.Sequential([tf.keras.Input((inputs,))])
+    for units, activation in layers:
+        act = tf.nn.relu6 if activation == "relu6" else activation
+        model.add(tf.keras.layers.Dense(units, activation=act))
+    x = rng.uniform(-2.0, 2.0, size=(512, inputs)).astype(np.float32)
+    outputs = layers[-1][0]
+    mix = rng.normal(size=(inputs, outputs)).astype(np.float32)
+    y = np.sin(x @ mix) + 0.1 * (x @ mix) ** 2
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=8, batch_size=64, verbose=0)
+    return model, x
+
+
+def convert(model, calibration):
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def representative():
+        for row in calibration[:200]:
+            yield [row[None, :]]
+
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def fully_connected_ops(interpreter):
+    details = {t["index"]: t for t in interpreter.get_tensor_details()}
+    ops = [op for op in interpreter._get_ops_details() if op["op_name"] == "FULLY_CONNECTED"]
+    return details, ops
+
+
+def layer_records(flatbuffer, activations):
+    interpreter = tf.lite.Interpreter(
+        model_content=flatbuffer,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
+    interpreter.allocate_tensors()
+    details, ops = fully_connected_ops(interpreter)
+    all_ops = [op["op_name"] for op in interpreter._get_ops_details()]
+    if len(ops) != len(all_ops):
+        raise SystemExit(f"unexpected operators: {all_ops}")
+    records = []
+    for op, activation in zip(ops, activations):
+        x, w, b = (details[i] for i in op["inputs"][:3])
+        y = details[op["outputs"][0]]
+        weights = interpreter.get_tensor(w["index"])
+        bias = interpreter.get_tensor(b["index"])
+        wq = w["quantization_parameters"]
+        if np.any(wq["zero_points"] != 0):
+            raise SystemExit("weights with a zero point")
+        records.append(
+            {
+                "weights": weights.astype(int).tolist(),
+                "bias": bias.astype(int).tolist(),
+                "weight_scales": [float(s) for s in wq["scales"]],
+                "input_scale": float(x["quantization"][0]),
+                "input_zero_point": int(x["quantization"][1]),
+                "output_scale": float(y["quantization"][0]),
+                "output_zero_point": int(y["quantization"][1]),
+                "activation": ACTIVATIONS[activation],
+            }
+        )
+    return records
+
+
+def run_reference(flatbuffer, inputs):
+    interpreter = tf.lite.Interpreter(
+        model_content=flatbuffer,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+    )
+    interpreter.allocate_tensors()
+    inp = interpreter.get_input_details()[0]["index"]
+    out = interpreter.get_output_details()[0]["index"]
+    results = []
+    for row in inputs:
+        interpreter.set_tensor(inp, row[None, :])
+        interpreter.invoke()
+        results.append(interpreter.get_tensor(out)[0].astype(int).tolist())
+    return results
+
+
+def run_micro(flatbuffer, inputs):
+    interpreter = micro.Interpreter.from_bytes(flatbuffer)
+    results = []
+    for row in inputs:
+        interpreter.set_input(row[None, :], 0)
+        interpreter.invoke()
+        results.append(interpreter.get_output(0)[0].astype(int).tolist())
+    return results
+
+
+def test_inputs(rng, n_inputs):
+    rows = [np.full(n_inputs, v, dtype=np.int8) for v in (-128, 127, 0, -1)]
+    for k in range(n_inputs):
+        for v in (-128, 127):
+            row = rng.integers(-128, 128, size=n_inputs).astype(np.int8)
+            row[k] = v
+            rows.append(row)
+    if n_inputs == 1:
+        rows += [np.array([v], dtype=np.int8) for v in range(-128, 128)]
+    else:
+        rows += [rng.integers(-128, 128, size=n_inputs).astype(np.int8) for _ in range(60)]
+    return rows
+
+
+def rust_list(values):
+    return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+def rust_f32(v):
+    """The shortest decimal that reads back as this f32."""
+    text = np.format_float_scientific(np.float32(v), unique=True, trim="0")
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def main():
+    rng = np.random.default_rng(SEED)
+    tf.keras.utils.set_random_seed(SEED)
+    lines = [
+        "// @generated by tools/tflite_int8.py; do not edit.",
+        "#![allow(clippy::unreadable_literal)]",
+        f"// TensorFlow {tf.__version__}, tflite-micro {importlib.metadata.version('tflite-micro')}, numpy {np.__version__}.",
+        "",
+        "use super::FusedActivation::*;",
+        "use super::tests::{Fixture, Op};",
+        "",
+        "pub(super) const FIXTURES: &[Fixture] = &[",
+    ]
+    differing = 0
+    total = 0
+    for name, n_inputs, layers in MODELS:
+        model, calibration = build(rng, n_inputs, layers)
+        flatbuffer = convert(model, calibration)
+        records = layer_records(flatbuffer, [a for _, a in layers])
+        inputs = test_inputs(rng, n_inputs)
+        reference = run_reference(flatbuffer, inputs)
+        micro_out = run_micro(flatbuffer, inputs)
+        differing += sum(r != m for r, m in zip(reference, micro_out))
+        total += len(inputs)
+        lines.append("    Fixture {")
+        lines.append(f"        name: {name!r},".replace("'", '"'))
+        lines.append("        ops: &[")
+        for r in records:
+            rows = ", ".join("&" + rust_list(row) for row in r["weights"])
+            lines.append("            Op {")
+            lines.append(f"                weights: &[{rows}],")
+            lines.append(f"                bias: &{rust_list(r['bias'])},")
+            lines.append(
+                f"                weight_scales: &[{', '.join(rust_f32(s) for s in r['weight_scales'])}],"
+            )
+            lines.append(f"                input_scale: {rust_f32(r['input_scale'])},")
+            lines.append(f"                input_zero_point: {r['input_zero_point']},")
+            lines.append(f"                output_scale: {rust_f32(r['output_scale'])},")
+            lines.append(f"                output_zero_point: {r['output_zero_point']},")
+            lines.append(f"                activation: {r['activation']},")
+            lines.append("            },")
+        lines.append("        ],")
+        lines.append(f"        inputs: &[{', '.join('&' + rust_list(row.tolist()) for row in inputs)}],")
+        lines.append(f"        micro: &[{', '.join('&' + rust_list(row) for row in micro_out)}],")
+        lines.append(f"        reference: &[{', '.join('&' + rust_list(row) for row in reference)}],")
+        lines.append("    },")
+    lines.append("];")
+    lines.append("")
+    OUT.write_text("\n".join(lines))
+    subprocess.run(["rustfmt", "--edition", "2024", str(OUT)], check=True)
+    print(f"wrote {OUT}: {len(MODELS)} models, {total} inputs, {differing} where the interpreters differ", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
