@@ -1,7 +1,8 @@
 //! The goals of BENCHMARKS.md that are ratios between two passes in the same process: each
 //! single-sample pass against streaming its parameters' bytes from the L2 cache (M2, M3), the
 //! masked pass at p = 0.5 against p = 0 (D1), the declared toy against the same network written
-//! out by hand (T1).
+//! out by hand (T1), and batches of small networks against a loop of single passes over the same
+//! 100,000 rows (S1–S5, evaluation; S6, masked).
 //!
 //! ```text
 //! cargo bench --bench ratios              # a table
@@ -17,12 +18,88 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use dropout::InstructionSet;
-use rand::SeedableRng as _;
+use dropout::{InstructionSet, Network, network};
+use ndarray::{Array2, ArrayView2};
 use rand::rngs::ChaCha8Rng;
+use rand::{RngExt as _, SeedableRng as _};
 
 mod common;
 use common::{Mlp, Mnist, MnistMasks, TOY, parameter_bytes, random_rows, single, stream};
+
+network! {
+    /// 4-16-3, f32.
+    struct Small32<f32> { input: 4, dense 16 relu, dropout(p = 0.5), dense 3 identity }
+}
+network! {
+    /// 4-16-3, f64.
+    struct Small64<f64> { input: 4, dense 16 relu, dropout(p = 0.5), dense 3 identity }
+}
+network! {
+    /// 4-16-3 with softmax, f32.
+    struct Soft32<f32> { input: 4, dense 16 relu, dropout(p = 0.5), dense 3 softmax }
+}
+network! {
+    /// 4-16-3 with softmax, f64.
+    struct Soft64<f64> { input: 4, dense 16 relu, dropout(p = 0.5), dense 3 softmax }
+}
+network! {
+    /// 2-8-1, f32.
+    struct Tiny<f32> { input: 2, dense 8 relu, dropout(p = 0.5), dense 1 identity }
+}
+
+/// Rows of a small batch benchmark.
+const ROWS: usize = 100_000;
+
+/// A loop of `forward` over the rows of `x`, into a preallocated matrix: what a user writes
+/// without the batch pass.
+fn forward_loop<N, T, const IN: usize, const OUT: usize>(
+    net: &N,
+    x: &Array2<T>,
+    out: &mut Array2<T>,
+) where
+    N: Network<Scalar = T, Input = [T; IN], Output = [T; OUT]>,
+    T: Copy,
+{
+    for (row, mut target) in x.rows().into_iter().zip(out.rows_mut()) {
+        let input: [T; IN] = std::array::from_fn(|i| row[i]);
+        let y = net.forward(&input);
+        for (slot, v) in target.iter_mut().zip(y) {
+            *slot = v;
+        }
+    }
+}
+
+/// The rows of a batch benchmark, in the scalar type `T`.
+fn rows<T: dropout::Float>(cols: usize) -> Array2<T> {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    Array2::from_shape_fn((ROWS, cols), |_| T::from_f64(rng.random_range(-1.0..1.0)))
+}
+
+/// Batch against loop for one small network.
+macro_rules! batch_goal {
+    ($id:literal, $net:ident, $t:ty, $in:literal, $out:literal, $what:literal, $rounds:expr, $blocks:expr) => {{
+        let net = $net::init(&mut ChaCha8Rng::seed_from_u64(12));
+        let x: Array2<$t> = rows($in);
+        let mut out = Array2::<$t>::zeros((ROWS, $out));
+        ratio(
+            $id,
+            format!(
+                "{}, forward_batch of {ROWS} rows against a loop of forward",
+                $what
+            ),
+            1.0 / 1.5,
+            $rounds,
+            $blocks,
+            &mut || {
+                black_box(net.forward_batch(black_box(x.view())).ok());
+            },
+            &mut || {
+                forward_loop::<_, $t, $in, $out>(&net, black_box(&x), &mut out);
+                black_box(&out);
+            },
+        )
+    }};
+}
 
 /// How long a timed block of calls lasts, at least.
 const BLOCK_NS: u128 = 20_000;
@@ -99,6 +176,97 @@ fn ratio(
     }
 }
 
+/// S1–S6: batches of small networks against loops of single passes.
+fn batch_goals(test: bool) -> Vec<Goal> {
+    let mut goals = Vec::new();
+    // Each call takes milliseconds: fewer blocks.
+    let (batch_rounds, batch_blocks) = if test { (1, 1) } else { (7, 5) };
+    goals.push(batch_goal!(
+        "S1",
+        Small32,
+        f32,
+        4,
+        3,
+        "4-16-3 f32 identity",
+        batch_rounds,
+        batch_blocks
+    ));
+    goals.push(batch_goal!(
+        "S2",
+        Small64,
+        f64,
+        4,
+        3,
+        "4-16-3 f64 identity",
+        batch_rounds,
+        batch_blocks
+    ));
+    goals.push(batch_goal!(
+        "S3",
+        Soft32,
+        f32,
+        4,
+        3,
+        "4-16-3 f32 softmax",
+        batch_rounds,
+        batch_blocks
+    ));
+    goals.push(batch_goal!(
+        "S4",
+        Soft64,
+        f64,
+        4,
+        3,
+        "4-16-3 f64 softmax",
+        batch_rounds,
+        batch_blocks
+    ));
+    goals.push(batch_goal!(
+        "S5",
+        Tiny,
+        f32,
+        2,
+        1,
+        "2-8-1 f32 identity",
+        batch_rounds,
+        batch_blocks
+    ));
+    {
+        let net = Small32::init(&mut ChaCha8Rng::seed_from_u64(12));
+        let x: Array2<f32> = rows(4);
+        let mut rng = ChaCha8Rng::seed_from_u64(13);
+        let masks: Vec<Small32Masks> = (0..ROWS).map(|_| net.sample_masks(&mut rng)).collect();
+        let mut out = Array2::<f32>::zeros((ROWS, 3));
+        goals.push(ratio(
+            "S6",
+            format!(
+                "4-16-3 f32, forward_batch_masked of {ROWS} rows against a loop of forward_masked"
+            ),
+            1.0 / 1.5,
+            batch_rounds,
+            batch_blocks,
+            &mut || {
+                black_box(net.forward_batch_masked(black_box(x.view()), &masks).ok());
+            },
+            &mut || {
+                let view: ArrayView2<'_, f32> = x.view();
+                for ((row, mut target), m) in
+                    view.rows().into_iter().zip(out.rows_mut()).zip(&masks)
+                {
+                    let input: [f32; 4] = std::array::from_fn(|i| row[i]);
+                    let y = net.forward_masked(&input, m);
+                    for (slot, v) in target.iter_mut().zip(y) {
+                        *slot = v;
+                    }
+                }
+                black_box(&out);
+            },
+        ));
+    }
+
+    goals
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let test = args.iter().any(|a| a == "--test");
@@ -170,6 +338,8 @@ fn main() {
             black_box(common::toy_by_hand(black_box(&x2)));
         },
     ));
+
+    results.extend(batch_goals(test));
 
     let isa = InstructionSet::detected();
     if json {

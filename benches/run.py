@@ -197,6 +197,15 @@ def main():
         f"{'yes' if compile_time['file_extra_build_s'] <= 3 else 'no'} | — |",
     ])
 
+    small = "\n".join(
+        ["| id | workload | batch | loop of single passes | batch / loop | goal ≤ 0.67× met |", "|---|---|---|---|---|---|"]
+        + [
+            f"| {k} | {r[k]['what'].split(',')[0]} | {fmt_time(r[k]['ours_ns'])} | {fmt_time(r[k]['reference_ns'])} | "
+            f"{r[k]['ratio']:.2f}× | {'yes' if r[k]['ratio'] <= 1 / 1.5 else 'no'} |"
+            for k in ("S1", "S2", "S3", "S4", "S5", "S6")
+        ]
+    )
+
     def cells(key, peer_key=None):
         peer_key = peer_key or key
         return (f"| {fmt_time(ours[key])} | {fmt_time(ours.get(key + '/ndarray'))} | {fmt_time(t.get(peer_key))} "
@@ -262,6 +271,14 @@ mode against {compile_time['small_build_s']:.2f} s for the same crate with the t
 A crate whose 1024-1024-10 network ({compile_time['file_weights']:,} weights) is read from a safetensors file
 takes {compile_time['file_build_s']:.2f} s (peak memory {compile_time['file_max_rss_mb']} MB): the macro embeds the file's bytes in storage
 order, so the constant holding them costs one copy to evaluate.
+
+## Batches of small networks
+
+`cargo bench --bench ratios` (S1–S6): `forward_batch` (S6: `forward_batch_masked`) of 100,000 rows
+against a loop of `forward` (`forward_masked`) over the same rows into a preallocated matrix, one
+thread, median of alternating rounds. Goal: batches at least 1.5× faster than the loop.
+
+{small}
 
 ## Microcontrollers
 

@@ -337,6 +337,34 @@ fn batched_passes_agree_with_single_passes() {
 }
 
 #[test]
+fn small_networks_batch_masked_rows_as_their_single_pass_bit_for_bit() {
+    // Small enough for lanes: the masked batch runs each row through `forward_masked`, so the
+    // rows are its bits exactly, NaN and infinities included.
+    let net = Inverted::new();
+    let x = array![
+        [1.0, 2.0, 3.0],
+        [f64::NAN, -1.0, 0.5],
+        [f64::INFINITY, 2.0, -2.0],
+        [0.1, 0.2, 0.3]
+    ];
+    let masks = [
+        INVERTED_MASKS,
+        InvertedMasks::ALL_KEPT,
+        InvertedMasks {
+            input: [true, false, true],
+            hidden: [true, false],
+        },
+        INVERTED_MASKS,
+    ];
+    let masked = net.forward_batch_masked(x.view(), &masks).unwrap();
+    for (r, row) in x.rows().into_iter().enumerate() {
+        let single = net.forward_masked(&[row[0], row[1], row[2]], &masks[r]);
+        assert_eq!(masked[[r, 0]].to_bits(), single[0].to_bits(), "row {r}");
+    }
+    assert!(masked[[1, 0]].is_nan(), "a kept NaN input stays NaN");
+}
+
+#[test]
 fn batched_passes_report_shape_errors() {
     let net = Inverted::new();
     let err = net

@@ -31,6 +31,42 @@ pub const fn prefers_lanes(spec: &crate::NetworkSpec) -> bool {
 }
 
 #[doc(hidden)]
+/// The training pass of a batch of a small network, row by row: row `r` through the network's
+/// own `forward_masked` under `masks[r]`, so each row's output is bit for bit the single pass's.
+/// For networks that [`prefer lanes`](prefers_lanes), matrices cost more than they save (measured
+/// in `benches/ratios.rs`, S6).
+///
+/// # Errors
+/// [`Error::BatchWidth`] if `x` does not have the network's input width, [`Error::MaskCount`]
+/// unless there is one set of masks per row.
+pub fn by_rows_masked<N: crate::Network>(
+    net: &N,
+    x: &ArrayRef2<N::Scalar>,
+    masks: &[N::Masks],
+) -> Result<Array2<N::Scalar>, Error> {
+    let (n_in, n_out) = (N::SPEC.n_inputs, N::SPEC.n_outputs());
+    check_width(x, n_in)?;
+    check_mask_count(x, masks)?;
+    let mut out = Array2::from_elem((x.nrows(), n_out), N::Scalar::ZERO);
+    let mut input = N::Input::try_from(&alloc::vec![N::Scalar::ZERO; n_in][..]).map_err(|_| {
+        Error::BatchWidth {
+            expected: n_in,
+            found: n_in,
+        }
+    })?;
+    for ((row, mut target), row_masks) in x.rows().into_iter().zip(out.rows_mut()).zip(masks) {
+        for (slot, &v) in input.as_mut().iter_mut().zip(row.iter()) {
+            *slot = v;
+        }
+        let y = net.forward_masked(&input, row_masks);
+        for (slot, &v) in target.iter_mut().zip(y.as_ref()) {
+            *slot = v;
+        }
+    }
+    Ok(out)
+}
+
+#[doc(hidden)]
 /// A network's evaluation pass over [`LANES`] samples stored lane-wise (`x[i][s]` is input `i`
 /// of sample `s`). `network!` implements it for small networks, always inlined, so that
 /// [`by_lanes`] compiles it for the instruction set chosen at run time.

@@ -15,7 +15,7 @@ pub use crate::{
 #[cfg(feature = "alloc")]
 pub use crate::Trace;
 #[cfg(feature = "ndarray")]
-pub use crate::batch::{ForwardLanes, LANES, by_lanes, prefers_lanes};
+pub use crate::batch::{ForwardLanes, LANES, by_lanes, by_rows_masked, prefers_lanes};
 #[cfg(feature = "ndarray")]
 pub use crate::engine::{forward_batch, forward_batch_masked};
 #[cfg(feature = "diagram")]

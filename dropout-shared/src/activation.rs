@@ -320,8 +320,14 @@ impl Activation {
     }
 
     /// Applies the activation to `B` samples stored lane-wise (`z[j][s]` is unit `j` of sample
-    /// `s`), with the same results as [`Activation::apply`] on each sample.
-    #[inline]
+    /// `s`), with the same results as [`Activation::apply`] on each sample. Always inlined, so
+    /// that it is compiled inside the lane pass's instruction-set dispatch rather than called
+    /// as a function built for baseline vectors.
+    #[expect(
+        clippy::inline_always,
+        reason = "inlined into the lane pass's function per instruction set"
+    )]
+    #[inline(always)]
     #[must_use]
     pub fn apply_lanes<T: Float, const B: usize, const N: usize>(
         self,

@@ -222,13 +222,20 @@ impl Gen<'_> {
         let eval = self.body(quote!(#rt::forward_batch(self, &x)));
         let masked = self.body(quote!(#rt::forward_batch_masked(self, &x, masks)));
         // Small networks evaluate batches sample-parallel; the stub's body is `#eval` alone.
-        let by_lanes = match self.mode {
-            Mode::Full => quote! {
-                if const { #rt::prefers_lanes(&Self::SPEC) } {
-                    return #rt::by_lanes(self, &x);
-                }
-            },
-            Mode::Stub => TokenStream::new(),
+        let (by_lanes, by_rows) = match self.mode {
+            Mode::Full => (
+                quote! {
+                    if const { #rt::prefers_lanes(&Self::SPEC) } {
+                        return #rt::by_lanes(self, &x);
+                    }
+                },
+                quote! {
+                    if const { #rt::prefers_lanes(&Self::SPEC) } {
+                        return #rt::by_rows_masked(self, &x, masks);
+                    }
+                },
+            ),
+            Mode::Stub => (TokenStream::new(), TokenStream::new()),
         };
         let lanes = self.lanes_impl();
         quote! {
@@ -256,6 +263,7 @@ impl Gen<'_> {
                         x: #rt::ndarray::ArrayView2<'_, #t>,
                         masks: &[#masks],
                     ) -> ::core::result::Result<#rt::ndarray::Array2<#t>, #rt::Error> {
+                        #by_rows
                         #masked
                     }
                 }
