@@ -48,6 +48,8 @@ pub fn by_rows_masked<N: crate::Network>(
     check_width(x, n_in)?;
     check_mask_count(x, masks)?;
     let mut out = Array2::from_elem((x.nrows(), n_out), N::Scalar::ZERO);
+    // `Input` is `[T; n_inputs]`, so this conversion succeeds; were a hand-written `Network`
+    // to disagree with its own `SPEC`, that is a width mismatch.
     let mut input = N::Input::try_from(&alloc::vec![N::Scalar::ZERO; n_in][..]).map_err(|_| {
         Error::BatchWidth {
             expected: n_in,

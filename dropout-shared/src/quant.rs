@@ -110,14 +110,16 @@ impl QuantizedMultiplier {
     pub fn apply(self, x: i32, rounding: Rounding) -> i32 {
         match rounding {
             Rounding::Double => {
-                let left = self.shift.max(0);
-                let right = (-self.shift).max(0);
+                // Shifts beyond ±31 (which `new` never gives for double rounding below 2³¹)
+                // act as ±31: the C++ is undefined there, and this must not panic.
+                let left = self.shift.clamp(0, 31).unsigned_abs();
+                let right = (-self.shift).clamp(0, 31).unsigned_abs();
                 // The C++ multiplies in int32 and wraps (it is compiled without the overflow
                 // sanitizer); an accumulator that overflows here is out of contract anyway.
-                let x = x.wrapping_mul(1 << left);
+                let x = x.wrapping_mul(1i32.wrapping_shl(left));
                 rounding_divide_by_pot(
                     saturating_rounding_doubling_high_mul(x, self.multiplier),
-                    right.unsigned_abs(),
+                    right,
                 )
             }
             Rounding::Single => {
@@ -156,10 +158,9 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
 }
 
 /// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away from zero;
-/// `exponent` at most 31.
+/// exponents above 31 (where gemmlowp asserts) act as 31.
 #[must_use]
 pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
-    debug_assert!(exponent <= 31, "a shift of at most 31");
     let exponent = exponent.min(31);
     #[expect(
         clippy::cast_possible_truncation,
@@ -307,6 +308,26 @@ mod tests {
                 "{x} · {m}: {double} vs {single}"
             );
         }
+    }
+
+    #[test]
+    fn any_multiplier_applies_without_panicking() {
+        let edges = [i32::MIN, -1, 0, 1, i32::MAX];
+        for shift in [-1000, -32, -31, 0, 30, 31, 32, 41, 1000] {
+            for multiplier in edges {
+                let m = QuantizedMultiplier { multiplier, shift };
+                for x in edges {
+                    let _ = (m.apply(x, Rounding::Double), m.apply(x, Rounding::Single));
+                }
+            }
+        }
+        // From `new`: a large multiplier under double rounding shifts left by 41.
+        let big = QuantizedMultiplier::new(2f64.powi(40), Rounding::Double).unwrap();
+        assert_eq!(big.apply(0, Rounding::Double), 0);
+        assert_eq!(
+            rounding_divide_by_pot(-7, 40),
+            rounding_divide_by_pot(-7, 31)
+        );
     }
 
     #[test]
