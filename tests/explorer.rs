@@ -146,19 +146,8 @@ fn render(browser: &Path, name: &str, html: &str, fragment: &str, extra: &str) -
     String::from_utf8(out.stdout).expect("a UTF-8 DOM")
 }
 
-/// The text of the element with `id` in a dumped DOM, unescaped.
+/// The text of the element with `id` in a dumped DOM, its children's tags removed, unescaped.
 fn text_of(dom: &str, id: &str) -> String {
-    let open = format!("id=\"{id}\"");
-    let start = dom
-        .find(&open)
-        .unwrap_or_else(|| panic!("no #{id} in the page"));
-    let from = start + dom[start..].find('>').expect("a tag's end") + 1;
-    let to = from + dom[from..].find("</").expect("a closing tag");
-    unescape(&dom[from..to])
-}
-
-/// The text of the element with this id, its children's tags removed.
-fn inner_text(dom: &str, id: &str) -> String {
     let open = format!("id=\"{id}\"");
     let start = dom
         .find(&open)
@@ -326,7 +315,7 @@ fn the_page_opens_on_the_evaluation_pass_in_plain_sentences() {
         text_of(&dom, "trace"),
         toy.trace_eval(&[1.0, 1.0]).to_string()
     );
-    let summary = inner_text(&dom, "exact-summary");
+    let summary = text_of(&dom, "exact-summary");
     assert!(
         summary.ends_with("; evaluation pass 1.5625."),
         "the caption reads {summary:?}"
@@ -338,7 +327,7 @@ fn the_page_opens_on_the_evaluation_pass_in_plain_sentences() {
     let x = [0.5; 9];
     let html = wide.explorer(&x).html().unwrap();
     let dom = render(&browser, "wide", &html, "", "");
-    let summary = inner_text(&dom, "exact-summary");
+    let summary = text_of(&dom, "exact-summary");
     let eval = wide.forward(&x)[0];
     assert!(
         summary.starts_with("18 droppable units: too many masks to enumerate here (Monte Carlo only); evaluation pass ")
@@ -463,9 +452,9 @@ fn sampled_masks_are_the_masks_rust_draws_for_the_seed() {
         toy.trace(&[1.0, 1.0], &masks).to_string()
     );
     assert!(
-        inner_text(&dom, "monte-carlo").starts_with("Monte Carlo: 2 samples"),
+        text_of(&dom, "monte-carlo").starts_with("Monte Carlo: 2 samples"),
         "{}",
-        inner_text(&dom, "monte-carlo")
+        text_of(&dom, "monte-carlo")
     );
 
     // Past the last draw the page holds, the button is off and says why.
@@ -475,7 +464,7 @@ fn sampled_masks_are_the_masks_rust_draws_for_the_seed() {
         dom.contains("this page holds the masks of seeds 5 to 1004"),
         "{dom}"
     );
-    assert!(inner_text(&dom, "monte-carlo").starts_with("Monte Carlo: sample masks"));
+    assert!(text_of(&dom, "monte-carlo").starts_with("Monte Carlo: sample masks"));
 }
 
 #[test]

@@ -117,11 +117,9 @@ fn re_exports() -> BTreeMap<String, String> {
             continue;
         };
         let module = first_segment(path).expect("a path");
-        let tail = path.rsplit("::{").next().unwrap_or(path);
-        let tail = if path.contains("::{") {
-            tail
-        } else {
-            path.rsplit("::").next().unwrap_or(path)
+        let tail = match path.split_once("::{") {
+            Some((_, group)) => group,
+            None => path.rsplit("::").next().unwrap_or(path),
         };
         for name in tail.trim_end_matches('}').split(',') {
             let name = name.trim();

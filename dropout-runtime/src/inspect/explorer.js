@@ -513,10 +513,10 @@ function drawHistogram(exact, evalValue) {
   svg.setAttribute("width", w);
   svg.setAttribute("height", h);
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
-  const values = (exact ? exact.atoms.map((a) => a[0]) : []).concat(state.samples, [evalValue]).filter(Number.isFinite);
+  const distribution = (exact ? exact.atoms.map((a) => a[0]) : []).concat(state.samples).filter(Number.isFinite);
+  const values = Number.isFinite(evalValue) ? distribution.concat([evalValue]) : distribution;
   // Nothing to draw a distribution of (no exact atoms, no samples yet, or only non-finite
   // values): no axis, which would only frame an empty plot.
-  const distribution = (exact ? exact.atoms.map((a) => a[0]) : []).concat(state.samples).filter(Number.isFinite);
   if (distribution.length === 0) {
     svg.setAttribute("height", 0);
     return;
