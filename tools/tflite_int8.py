@@ -15,6 +15,11 @@ scales, input and output scales and zero points and fused activation, plus both 
 int8 outputs. The Rust file holds them as constants; the kernel's tests recompute every output
 from the recorded integers and scales and compare bit for bit, without Python.
 
+It also writes each converted model to `models/<name>.tflite` (two more: float input and output
+through QUANTIZE/DEQUANTIZE, and per-tensor weight scales) and both interpreters' outputs for
+them to `tests/fixtures/tflite_outputs.rs`, against which `tests/int8.rs` holds networks that
+`network!` imports from those files.
+
 Usage (TensorFlow and TFLite Micro install from PyPI):
 
     python3 -m venv .venv && .venv/bin/pip install tensorflow-cpu tflite-micro numpy
@@ -37,7 +42,12 @@ import tensorflow as tf
 from tflite_micro import runtime as micro
 
 SEED = 20261204
-OUT = pathlib.Path(__file__).resolve().parent.parent / "dropout-runtime/src/int8/fixtures.rs"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / "dropout-runtime/src/int8/fixtures.rs"
+# The converted models, which `network!` imports with `from: tflite("models/….tflite")`, and
+# what both interpreters compute for them.
+MODELS_DIR = ROOT / "models"
+OUTPUTS = ROOT / "tests/fixtures/tflite_outputs.rs"
 
 # (name, inputs, [(units, activation), ...]); the last layer is linear.
 MODELS = [
@@ -47,6 +57,14 @@ MODELS = [
     ("wide", 4, [(64, "relu"), (32, "relu6"), (3, "linear")]),
     ("one_unit", 1, [(1, "relu"), (1, "linear")]),
     ("deep", 2, [(12, "relu"), (12, "relu6"), (12, "linear"), (12, "relu"), (4, "linear")]),
+]
+# Models converted with other options: (name, inputs, layers, {"float_io", "per_tensor"}).
+VARIANTS = [
+    ("sine_float_io", 1, [(16, "relu"), (16, "relu"), (1, "linear")], {"float_io"}),
+    ("per_tensor", 3, [(8, "relu"), (6, "relu6"), (2, "linear")], {"per_tensor"}),
+    # A sigmoid output converts to FULLY_CONNECTED + LOGISTIC: only the file is written, for the
+    # error an unsupported operator gives.
+    ("sigmoid_output", 2, [(4, "relu"), (1, "sigmoid")], {"model_only"}),
 ]
 
 ACTIVATIONS = {"relu": "Relu", "relu6": "Relu6", "linear": "Linear"}
@@ -66,9 +84,11 @@ def build(rng, inputs, layers):
     return model, x
 
 
-def convert(model, calibration):
+def convert(model, calibration, options=frozenset()):
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if "per_tensor" in options:
+        converter._experimental_disable_per_channel = True
 
     def representative():
         for row in calibration[:200]:
@@ -76,14 +96,18 @@ def convert(model, calibration):
 
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
+    if "float_io" not in options:
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
     return converter.convert()
 
 
 def fully_connected_ops(interpreter):
     details = {t["index"]: t for t in interpreter.get_tensor_details()}
     ops = [op for op in interpreter._get_ops_details() if op["op_name"] == "FULLY_CONNECTED"]
+    ends = {"QUANTIZE", "DEQUANTIZE"}
+    if any(op["op_name"] not in ends | {"FULLY_CONNECTED"} for op in interpreter._get_ops_details()):
+        raise SystemExit("unexpected operators")
     return details, ops
 
 
@@ -94,9 +118,6 @@ def layer_records(flatbuffer, activations):
     )
     interpreter.allocate_tensors()
     details, ops = fully_connected_ops(interpreter)
-    all_ops = [op["op_name"] for op in interpreter._get_ops_details()]
-    if len(ops) != len(all_ops):
-        raise SystemExit(f"unexpected operators: {all_ops}")
     records = []
     for op, activation in zip(ops, activations):
         x, w, b = (details[i] for i in op["inputs"][:3])
@@ -133,7 +154,7 @@ def run_reference(flatbuffer, inputs):
     for row in inputs:
         interpreter.set_tensor(inp, row[None, :])
         interpreter.invoke()
-        results.append(interpreter.get_tensor(out)[0].astype(int).tolist())
+        results.append(interpreter.get_tensor(out)[0].tolist())
     return results
 
 
@@ -143,7 +164,7 @@ def run_micro(flatbuffer, inputs):
     for row in inputs:
         interpreter.set_input(row[None, :], 0)
         interpreter.invoke()
-        results.append(interpreter.get_output(0)[0].astype(int).tolist())
+        results.append(interpreter.get_output(0)[0].tolist())
     return results
 
 
@@ -161,6 +182,14 @@ def test_inputs(rng, n_inputs):
     return rows
 
 
+def float_inputs(rng):
+    """Float inputs for a one-input model: the quantizer's clamps, its rounding ties, zero, and
+    values across the training range."""
+    values = [-1000.0, 1000.0, 0.0, -0.0, 1e-8, -3.4e38, 3.4e38]
+    values += list(rng.uniform(-2.5, 2.5, size=120))
+    return [np.array([v], dtype=np.float32) for v in values]
+
+
 def rust_list(values):
     return "[" + ", ".join(str(v) for v in values) + "]"
 
@@ -172,30 +201,74 @@ def rust_f32(v):
     return f"{mantissa}e{int(exponent)}"
 
 
+def rust_outputs(name, inputs, micro_out, reference, scalar):
+    def rows(values):
+        return ", ".join("&" + rust_list(row) for row in values)
+
+    if scalar == "f32":
+        def rust_list_f(values):
+            return "[" + ", ".join(rust_f32(v) for v in values) + "]"
+
+        def rows(values):  # noqa: F811
+            return ", ".join("&" + rust_list_f(row) for row in values)
+
+    return [
+        f"pub const {name.upper()}: Outputs<{scalar}> = Outputs {{",
+        f"    inputs: &[{rows([row.tolist() for row in inputs])}],",
+        f"    micro: &[{rows(micro_out)}],",
+        f"    reference: &[{rows(reference)}],",
+        "};",
+    ]
+
+
 def main():
     rng = np.random.default_rng(SEED)
     tf.keras.utils.set_random_seed(SEED)
+    versions = f"// TensorFlow {tf.__version__}, tflite-micro {importlib.metadata.version('tflite-micro')}, numpy {np.__version__}."
     lines = [
         "// @generated by tools/tflite_int8.py; do not edit.",
         "#![allow(clippy::unreadable_literal)]",
-        f"// TensorFlow {tf.__version__}, tflite-micro {importlib.metadata.version('tflite-micro')}, numpy {np.__version__}.",
+        versions,
         "",
         "use super::FusedActivation::*;",
         "use super::tests::{Fixture, Op};",
         "",
         "pub(super) const FIXTURES: &[Fixture] = &[",
     ]
+    outputs = [
+        "// @generated by tools/tflite_int8.py; do not edit.",
+        versions,
+        "//! What TFLite Micro and TensorFlow's reference kernels compute for the models in `models/`.",
+        "#![allow(clippy::unreadable_literal, dead_code)]",
+        "",
+        "/// Inputs of one model and both interpreters' outputs for them.",
+        "pub struct Outputs<T: 'static> {",
+        "    pub inputs: &'static [&'static [T]],",
+        "    pub micro: &'static [&'static [T]],",
+        "    pub reference: &'static [&'static [T]],",
+        "}",
+        "",
+    ]
+    MODELS_DIR.mkdir(exist_ok=True)
     differing = 0
     total = 0
-    for name, n_inputs, layers in MODELS:
+    for name, n_inputs, layers, options in [(*m, set()) for m in MODELS] + VARIANTS:
         model, calibration = build(rng, n_inputs, layers)
-        flatbuffer = convert(model, calibration)
+        flatbuffer = convert(model, calibration, options)
+        (MODELS_DIR / f"{name}.tflite").write_bytes(flatbuffer)
+        if "model_only" in options:
+            continue
         records = layer_records(flatbuffer, [a for _, a in layers])
-        inputs = test_inputs(rng, n_inputs)
+        float_io = "float_io" in options
+        inputs = float_inputs(rng) if float_io else test_inputs(rng, n_inputs)
         reference = run_reference(flatbuffer, inputs)
         micro_out = run_micro(flatbuffer, inputs)
+        outputs += rust_outputs(name, inputs, micro_out, reference, "f32" if float_io else "i8")
+        outputs.append("")
         differing += sum(r != m for r, m in zip(reference, micro_out))
         total += len(inputs)
+        if float_io:
+            continue
         lines.append("    Fixture {")
         lines.append(f"        name: {name!r},".replace("'", '"'))
         lines.append("        ops: &[")
@@ -221,8 +294,10 @@ def main():
     lines.append("];")
     lines.append("")
     OUT.write_text("\n".join(lines))
-    subprocess.run(["rustfmt", "--edition", "2024", str(OUT)], check=True)
-    print(f"wrote {OUT}: {len(MODELS)} models, {total} inputs, {differing} where the interpreters differ", file=sys.stderr)
+    OUTPUTS.write_text("\n".join(outputs))
+    for path in (OUT, OUTPUTS):
+        subprocess.run(["rustfmt", "--edition", "2024", str(path)], check=True)
+    print(f"wrote {OUT}, {OUTPUTS} and {len(MODELS) + len(VARIANTS)} models: {total} inputs, {differing} where the interpreters differ", file=sys.stderr)
 
 
 if __name__ == "__main__":

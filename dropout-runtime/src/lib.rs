@@ -41,7 +41,6 @@ mod error;
 mod fs;
 #[cfg(feature = "alloc")]
 mod inspect;
-#[cfg(feature = "alloc")]
 pub mod int8;
 #[cfg(feature = "serde")]
 pub mod io;

@@ -172,6 +172,56 @@ pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
     (x >> exponent) + i32::from(remainder > threshold)
 }
 
+/// The activation fused into an int8 layer: a clamp of the output's integer range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FusedActivation {
+    /// No clamp beyond int8's range.
+    Linear,
+    /// Real values below 0 clamp to 0 (the zero point).
+    Relu,
+    /// Real values clamp to [0, 6].
+    Relu6,
+}
+
+impl FusedActivation {
+    /// The activation of a declared layer that an int8 layer fuses: `identity`, `relu` and
+    /// `relu6`; `None` for the others (which need a table of their values).
+    #[must_use]
+    pub const fn of(activation: crate::Activation) -> Option<Self> {
+        match activation {
+            crate::Activation::Identity => Some(FusedActivation::Linear),
+            crate::Activation::Relu => Some(FusedActivation::Relu),
+            crate::Activation::Relu6 => Some(FusedActivation::Relu6),
+            _ => None,
+        }
+    }
+
+    /// The declared activation it stands for.
+    #[must_use]
+    pub const fn activation(self) -> crate::Activation {
+        match self {
+            FusedActivation::Linear => crate::Activation::Identity,
+            FusedActivation::Relu => crate::Activation::Relu,
+            FusedActivation::Relu6 => crate::Activation::Relu6,
+        }
+    }
+
+    /// The integer range of an output of this scale and zero point, as TFLite's
+    /// `CalculateActivationRangeQuantized` computes it.
+    #[must_use]
+    pub fn range(self, scale: f32, zero_point: i32) -> (i32, i32) {
+        let (min, max) = (i32::from(i8::MIN), i32::from(i8::MAX));
+        match self {
+            FusedActivation::Linear => (min, max),
+            FusedActivation::Relu => (min.max(quantize(0.0, scale, zero_point)), max),
+            FusedActivation::Relu6 => (
+                min.max(quantize(0.0, scale, zero_point)),
+                max.min(quantize(6.0, scale, zero_point)),
+            ),
+        }
+    }
+}
+
 /// A real value on the integer grid of `scale` and `zero_point`, as TFLite's
 /// `CalculateActivationRangeQuantized` computes the bounds of fused activations:
 /// `zero_point + round(value / scale)` in `f32`, half away from zero, saturated to `i32`.

@@ -25,47 +25,28 @@
 //! let mut y = [0i8; 2];
 //! layer.apply(&[9], &[50, -50], &[100, 0], Rounding::Double, &mut y)?;
 //! // acc = (50·10 + 100, −50·10) = (600, −500): reals 3.0 and −5.0. 3.0 is 12 quarter steps
-// past the zero point 3; −5.0 clamps to the zero point (ReLU).
+//! // past the zero point 3; −5.0 clamps to the zero point (ReLU).
 //! assert_eq!(y, [15, 3]);
 //! # Ok::<(), dropout::Error>(())
 //! ```
 
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
-use dropout_shared::quant::{QuantizedMultiplier, Rounding, quantize};
+pub use dropout_shared::quant::FusedActivation;
+#[cfg(feature = "alloc")]
+use dropout_shared::quant::{QuantizedMultiplier, Rounding};
 
+#[cfg(feature = "alloc")]
 use crate::Error;
 
-/// The activation fused into an int8 layer: a clamp of the output's integer range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FusedActivation {
-    /// No clamp beyond int8's range.
-    Linear,
-    /// Real values below 0 clamp to 0 (the zero point).
-    Relu,
-    /// Real values clamp to [0, 6].
-    Relu6,
-}
+mod dense;
 
-impl FusedActivation {
-    /// The integer range of an output of this scale and zero point, as TFLite's
-    /// `CalculateActivationRangeQuantized` computes it.
-    #[must_use]
-    pub fn range(self, scale: f32, zero_point: i32) -> (i32, i32) {
-        let (min, max) = (i32::from(i8::MIN), i32::from(i8::MAX));
-        match self {
-            FusedActivation::Linear => (min, max),
-            FusedActivation::Relu => (min.max(quantize(0.0, scale, zero_point)), max),
-            FusedActivation::Relu6 => (
-                min.max(quantize(0.0, scale, zero_point)),
-                max.min(quantize(6.0, scale, zero_point)),
-            ),
-        }
-    }
-}
+pub use dense::{Dense, Frame, Quantization, Requantization, through_integers};
 
 /// The requantization of one int8 layer: its input's zero point, one multiplier per output
 /// channel under each rounding, its output's zero point and range.
+#[cfg(feature = "alloc")]
 #[derive(Clone, Debug, PartialEq)]
 pub struct FullyConnected {
     input_zero_point: i32,
@@ -75,6 +56,7 @@ pub struct FullyConnected {
     range: (i32, i32),
 }
 
+#[cfg(feature = "alloc")]
 impl FullyConnected {
     /// The layer's requantization from the scales and zero points a `.tflite` file records.
     ///

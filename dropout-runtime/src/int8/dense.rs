@@ -1,0 +1,251 @@
+//! The fixed-shape int8 layer that `network!` generates for a network declared over `i8`, and
+//! the quantization of its float input and output.
+
+use dropout_shared::quant::{QuantizedMultiplier, Rounding};
+
+/// A tensor's int8 quantization, `real = scale · (q − zero_point)`, with TFLite's `QUANTIZE` and
+/// `DEQUANTIZE` as [`quantize`](Self::quantize) and [`dequantize`](Self::dequantize).
+///
+/// ```
+/// use dropout::int8::Quantization;
+///
+/// let q = Quantization { scale: 0.5, zero_point: -3 };
+/// assert_eq!(q.quantize(1.0), -1);
+/// assert_eq!(q.quantize(1.25), 0); // round(2.5) = 3, half away from zero: −3 + 3 = 0
+/// assert_eq!(q.quantize(1e9), 127); // saturates
+/// assert_eq!(q.dequantize(-1), 1.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quantization {
+    /// A positive finite scale.
+    pub scale: f32,
+    /// The zero point, inside int8.
+    pub zero_point: i32,
+}
+
+impl Quantization {
+    /// TFLite's `AffineQuantize`: `zero_point + round(value / scale)` in `f32`, half away from
+    /// zero, clamped to int8. A NaN quantizes to the zero point; the float passes of int8
+    /// networks give NaN for it before it gets here.
+    #[must_use]
+    pub fn quantize(self, value: f32) -> i8 {
+        let q = dropout_shared::quant::quantize(value, self.scale, self.zero_point);
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "clamped to int8 first, as TFLite clamps"
+        )]
+        let narrowed = q.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8;
+        narrowed
+    }
+
+    /// TFLite's `Dequantize`: `scale · (q − zero_point)` computed in `f64` (its parameters hold
+    /// the scale as a double), then rounded to `f32`.
+    #[must_use]
+    pub fn dequantize(self, q: i8) -> f32 {
+        (f64::from(self.scale) * f64::from(i32::from(q) - self.zero_point)) as f32
+    }
+}
+
+/// The bias and requantization multipliers of one pass of a layer: the file's own, or, for a
+/// layer fed by a dropout site, those with the site's scale factor folded into its input scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requantization<const OUT: usize> {
+    /// One int32 bias per output channel.
+    pub bias: [i32; OUT],
+    /// One multiplier per output channel (all equal for per-tensor weight scales).
+    pub multipliers: [QuantizedMultiplier; OUT],
+}
+
+/// One int8 fully connected layer with its fused activation, as TFLite's `FULLY_CONNECTED`:
+/// `y = clamp(requantize(bias + W·(x − z_in)) + z_out, min, max)`.
+///
+/// A layer that a dropout site feeds has two [`Requantization`]s: `eval` for the evaluation
+/// pass and `train` for the masked pass, where a dropped input unit contributes nothing (it
+/// takes the zero point, real 0) and the scale factor of the kept ones (1/keep under inverted
+/// scaling) is part of the multipliers and the bias. Without a site the two are the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dense<const IN: usize, const OUT: usize> {
+    weights: [[i8; IN]; OUT],
+    input_zero_point: i32,
+    output_zero_point: i32,
+    range: (i8, i8),
+    rounding: Rounding,
+    eval: Requantization<OUT>,
+    train: Requantization<OUT>,
+}
+
+/// The fixed parts of a [`Dense`] layer: its input and output zero points, the output range of
+/// its fused activation, and the rounding of its requantization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// The input's zero point.
+    pub input_zero_point: i32,
+    /// The output's zero point.
+    pub output_zero_point: i32,
+    /// The fused activation's integer range, `min ≤ max`.
+    pub range: (i8, i8),
+    /// How the accumulator is requantized.
+    pub rounding: Rounding,
+}
+
+impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
+    /// The layer from its weights (`[out][in]`, as TFLite stores them), its frame and the two
+    /// requantizations. Evaluated at compile time by the generated `new()`.
+    #[must_use]
+    pub const fn new(
+        weights: [[i8; IN]; OUT],
+        frame: Frame,
+        eval: Requantization<OUT>,
+        train: Requantization<OUT>,
+    ) -> Self {
+        Dense {
+            weights,
+            input_zero_point: frame.input_zero_point,
+            output_zero_point: frame.output_zero_point,
+            range: frame.range,
+            rounding: frame.rounding,
+            eval,
+            train,
+        }
+    }
+
+    /// The int8 weights, one row per output channel.
+    pub const fn weights(&self) -> &[[i8; IN]; OUT] {
+        &self.weights
+    }
+
+    /// The evaluation pass's bias and multipliers.
+    pub const fn eval(&self) -> &Requantization<OUT> {
+        &self.eval
+    }
+
+    /// The masked pass's bias and multipliers.
+    pub const fn train(&self) -> &Requantization<OUT> {
+        &self.train
+    }
+
+    /// The evaluation pass: bit for bit TFLite's `FULLY_CONNECTED` when the layer is the
+    /// file's.
+    #[must_use]
+    pub fn forward(&self, x: &[i8; IN]) -> [i8; OUT] {
+        let shifted = x.map(|v| i32::from(v) - self.input_zero_point);
+        self.finish(&shifted, &self.eval)
+    }
+
+    /// The masked pass: a unit with a `false` bit contributes as its zero point would (real 0);
+    /// the rest go through the `train` requantization.
+    #[must_use]
+    pub fn forward_masked(&self, x: &[i8; IN], keep: &[bool; IN]) -> [i8; OUT] {
+        let mut shifted = [0i32; IN];
+        for ((s, &v), &kept) in shifted.iter_mut().zip(x).zip(keep) {
+            *s = if kept {
+                i32::from(v) - self.input_zero_point
+            } else {
+                0
+            };
+        }
+        self.finish(&shifted, &self.train)
+    }
+
+    /// The masked pass of a layer no site feeds (its `train` requantization is its `eval` one,
+    /// or the one a classic-scaling network trains with).
+    #[must_use]
+    pub fn forward_train(&self, x: &[i8; IN]) -> [i8; OUT] {
+        let shifted = x.map(|v| i32::from(v) - self.input_zero_point);
+        self.finish(&shifted, &self.train)
+    }
+
+    fn finish(&self, shifted: &[i32; IN], requantization: &Requantization<OUT>) -> [i8; OUT] {
+        let (lo, hi) = (i32::from(self.range.0), i32::from(self.range.1));
+        let mut y = [0i8; OUT];
+        for (c, out) in y.iter_mut().enumerate() {
+            // TFLite accumulates in int32 and wraps on overflow.
+            let acc = self.weights[c]
+                .iter()
+                .zip(shifted)
+                .fold(0i32, |acc, (&w, &s)| {
+                    acc.wrapping_add(i32::from(w).wrapping_mul(s))
+                })
+                .wrapping_add(requantization.bias[c]);
+            let scaled = requantization.multipliers[c]
+                .apply(acc, self.rounding)
+                .saturating_add(self.output_zero_point);
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "clamped to the activation's range, inside int8"
+            )]
+            let narrowed = scaled.clamp(lo, hi) as i8;
+            *out = narrowed;
+        }
+        y
+    }
+}
+
+/// The float view of an int8 pass: `NaN` anywhere in `x` gives NaN everywhere (no int8 value
+/// stands for it, and a number would look plausible); otherwise each input is quantized as the
+/// network's input, `pass` runs in integers and each output is dequantized.
+pub fn through_integers<const N: usize, const M: usize>(
+    x: &[f32; N],
+    input: Quantization,
+    output: Quantization,
+    pass: impl FnOnce(&[i8; N]) -> [i8; M],
+) -> [f32; M] {
+    if x.iter().any(|v| v.is_nan()) {
+        return [f32::NAN; M];
+    }
+    let q = x.map(|v| input.quantize(v));
+    pass(&q).map(|v| output.dequantize(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(rounding: Rounding) -> Dense<2, 2> {
+        let m = QuantizedMultiplier::new(0.5, rounding).unwrap();
+        let eval = Requantization {
+            bias: [10, -10],
+            multipliers: [m; 2],
+        };
+        let train = Requantization {
+            bias: [5, -5],
+            multipliers: [QuantizedMultiplier::new(1.0, rounding).unwrap(); 2],
+        };
+        let frame = Frame {
+            input_zero_point: -2,
+            output_zero_point: 1,
+            range: (1, 127),
+            rounding,
+        };
+        Dense::new([[1, 2], [-3, 4]], frame, eval, train)
+    }
+
+    #[test]
+    fn passes_compute_the_integer_formula() {
+        for rounding in [Rounding::Double, Rounding::Single] {
+            let layer = layer(rounding);
+            // x − z = (4, 8): acc = (4 + 16 + 10, −12 + 32 − 10) = (30, 10); × 0.5 = (15, 5); + 1.
+            assert_eq!(layer.forward(&[2, 6]), [16, 6]);
+            // Unit 1 dropped: (4, 0): acc = (4 + 5, −12 − 5) = (9, −17); × 1 + 1 = (10, −16),
+            // clamped below at the ReLU's zero point 1.
+            assert_eq!(layer.forward_masked(&[2, 6], &[true, false]), [10, 1]);
+            // Without a mask the train requantization sees every unit: (4 + 16 + 5, −12 + 32 − 5) + 1.
+            assert_eq!(layer.forward_train(&[2, 6]), [26, 16]);
+        }
+    }
+
+    #[test]
+    fn nan_stays_nan_and_infinities_saturate() {
+        let io = Quantization {
+            scale: 0.25,
+            zero_point: 0,
+        };
+        let pass = |q: &[i8; 2]| *q;
+        let y = through_integers(&[1.0, f32::NAN], io, io, pass);
+        assert!(y.iter().all(|v| v.is_nan()), "{y:?}");
+        assert_eq!(
+            through_integers(&[f32::INFINITY, f32::NEG_INFINITY], io, io, pass),
+            [127.0 * 0.25, -128.0 * 0.25]
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! The converter's models read as chains of layers, and broken files are errors, not panics.
+
+use std::path::PathBuf;
+
+use dropout_tflite::{Error, FusedActivation, read};
+
+fn model(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../models/{name}.tflite"));
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+#[test]
+fn the_sine_model_reads_as_three_layers() {
+    let model = read(&model("sine")).unwrap();
+    let shapes: Vec<_> = model
+        .layers
+        .iter()
+        .map(|fc| (fc.operator, fc.inputs, fc.outputs, fc.activation))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            (0, 1, 16, FusedActivation::Relu),
+            (1, 16, 16, FusedActivation::Relu),
+            (2, 16, 1, FusedActivation::Linear),
+        ]
+    );
+    assert!(!model.input.float && !model.output.float);
+    for fc in &model.layers {
+        assert_eq!(fc.weights.len(), fc.inputs * fc.outputs);
+        assert_eq!(fc.bias.len(), fc.outputs);
+        // Per channel: one scale per output.
+        assert_eq!(fc.weight_scales.len(), fc.outputs);
+    }
+    // Each layer's input is quantized as the previous layer's output.
+    for pair in model.layers.windows(2) {
+        assert_eq!(pair[0].output, pair[1].input);
+    }
+    assert_eq!(model.input.quantization, model.layers[0].input);
+}
+
+#[test]
+fn float_io_and_per_tensor_models_read() {
+    let float_io = read(&model("sine_float_io")).unwrap();
+    assert!(float_io.input.float && float_io.output.float);
+    assert_eq!(float_io.layers.len(), 3);
+    let per_tensor = read(&model("per_tensor")).unwrap();
+    assert!(
+        per_tensor
+            .layers
+            .iter()
+            .all(|fc| fc.weight_scales.len() == 1)
+    );
+    assert_eq!(per_tensor.layers[1].activation, FusedActivation::Relu6);
+}
+
+#[test]
+fn truncated_and_corrupted_files_are_errors_never_panics() {
+    let bytes = model("sine");
+    for len in 0..bytes.len() {
+        // Truncation can leave every table the reader follows intact (the end of a file is
+        // often padding), so only the absence of a panic is asserted for each length…
+        let _ = read(&bytes[..len]);
+    }
+    // …and that losing the header is an error.
+    assert!(matches!(read(&bytes[..7]), Err(Error::Malformed(_))));
+    let mut errors = 0;
+    for idx in 0..bytes.len() {
+        for flip in [0x01, 0x80, 0xff] {
+            let mut corrupted = bytes.clone();
+            corrupted[idx] ^= flip;
+            errors += usize::from(read(&corrupted).is_err());
+        }
+    }
+    // Most corruptions of offsets, types and shapes are caught; a flipped weight is not one.
+    assert!(errors > bytes.len() / 2, "{errors} errors");
+}
+
+#[test]
+fn an_operator_outside_the_chain_is_named() {
+    let err = read(&model("sigmoid_output")).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Unsupported {
+            // dense 4 relu, dense 1, then the sigmoid.
+            operator: 2,
+            name: "LOGISTIC".to_owned()
+        }
+    );
+    assert!(
+        err.to_string().starts_with("operator 2 is `LOGISTIC`"),
+        "{err}"
+    );
+}
