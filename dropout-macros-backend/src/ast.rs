@@ -40,6 +40,10 @@ pub(crate) enum Item {
     Test(TestBlock),
     /// `tests: auto`
     Tests { key: Ident, value: Ident },
+    /// `from: tflite("model.tflite")`: where an imported network's parameters come from.
+    From { key: Ident, value: Value },
+    /// `rounding: single`: how an int8 network requantizes.
+    Rounding { key: Ident, value: Ident },
     /// An item whose syntax error has been recorded; `kind` is what it was meant to be.
     Invalid(ItemKind),
 }
@@ -53,6 +57,8 @@ pub(crate) enum ItemKind {
     Dense,
     Test,
     Tests,
+    From,
+    Rounding,
     Unknown,
 }
 
@@ -66,6 +72,8 @@ impl Item {
             Item::Dense(_) => ItemKind::Dense,
             Item::Test(_) => ItemKind::Test,
             Item::Tests { .. } => ItemKind::Tests,
+            Item::From { .. } => ItemKind::From,
+            Item::Rounding { .. } => ItemKind::Rounding,
             Item::Invalid(kind) => *kind,
         }
     }
@@ -345,6 +353,8 @@ fn classify(input: ParseStream) -> ItemKind {
     };
     match lead.to_string().as_str() {
         "scaling" if input.peek2(Token![:]) => ItemKind::Scaling,
+        "rounding" if input.peek2(Token![:]) => ItemKind::Rounding,
+        "from" if input.peek2(Token![:]) => ItemKind::From,
         // `input: dense …` is a layer named `input`, which the checker refuses with a reason.
         "input" if input.peek2(Token![:]) && !input.peek3(Ident) => ItemKind::Input,
         keyword
@@ -392,6 +402,21 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
         ItemKind::Tests => {
             let (key, value) = parse_setting(input, "`auto`")?;
             Ok(Item::Tests { key, value })
+        }
+        ItemKind::Rounding => {
+            let (key, value) = parse_setting(input, "`double` or `single`")?;
+            Ok(Item::Rounding { key, value })
+        }
+        ItemKind::From => {
+            let key = input.call(Ident::parse_any)?;
+            input.parse::<Token![:]>()?;
+            if input.is_empty() || input.peek(Token![,]) {
+                return Err(input.error(
+                    "expected where the network comes from after `from:`, e.g. `from: tflite(\"model.tflite\")`",
+                ));
+            }
+            let value = parse_value(input, errors);
+            Ok(Item::From { key, value })
         }
         ItemKind::Test => {
             let keyword = input.call(Ident::parse_any)?;

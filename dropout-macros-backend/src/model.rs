@@ -4,6 +4,7 @@
 //! After a failed check the model is still built from whatever was readable (missing parts get
 //! neutral defaults), so that the expansion can emit a stub with the right signatures.
 
+pub(crate) use dropout_shared::quant::{QuantizedMultiplier, Rounding};
 pub(crate) use dropout_shared::{Activation, DropoutKind, Scalar, Scaling};
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Visibility};
@@ -23,6 +24,47 @@ pub(crate) struct Model {
     pub auto_tests: bool,
     /// Every file the declaration reads; the generated code depends on them.
     pub files: Vec<std::path::PathBuf>,
+    /// For a network declared over `i8`: its integer parameters. Its float view (the input and
+    /// output of `forward`) is `f32`, the model's `scalar`.
+    pub int8: Option<Int8>,
+}
+
+/// The integer side of an int8 network, as imported and checked.
+pub(crate) struct Int8 {
+    /// The path as written in `from: tflite("…")`.
+    pub file: String,
+    pub rounding: Rounding,
+    pub input: Quantization,
+    pub output: Quantization,
+    /// One per declared layer, in order; empty after an error.
+    pub layers: Vec<Int8Layer>,
+}
+
+/// `real = scale · (q − zero_point)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Quantization {
+    pub scale: f32,
+    pub zero_point: i32,
+}
+
+pub(crate) struct Int8Layer {
+    /// Row-major, one row of `fan_in` per output channel.
+    pub weights: Vec<i8>,
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
+    /// The fused activation's output range.
+    pub range: (i8, i8),
+    /// Whether the file gives one weight scale per output channel.
+    pub per_channel: bool,
+    /// The evaluation pass's bias and multipliers.
+    pub eval: Requantization,
+    /// The masked pass's: the evaluation pass's unless a dropout site feeds the layer.
+    pub train: Requantization,
+}
+
+pub(crate) struct Requantization {
+    pub bias: Vec<i32>,
+    pub multipliers: Vec<QuantizedMultiplier>,
 }
 
 /// A dropout probability: the one written and its complement, with `0 < keep ≤ 1`.

@@ -75,23 +75,30 @@ pub trait Network {
     /// then each weight of each layer with DropConnect, layers in order, neuron by neuron.
     #[cfg(feature = "rand")]
     fn sample_masks<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Self::Masks {
-        let mut masks = Self::Masks::ALL_KEPT;
-        for (idx, (_, _, dropout)) in Self::SPEC.sites().enumerate() {
-            let site = crate::Site::new(Self::SPEC.scaling, dropout);
-            if let Some(bits) = masks.site_mut(idx) {
-                site.sample_into(rng, bits);
-            } else if let Some(noise) = masks.noise_mut(idx) {
-                site.sample_noise_into(rng, noise);
-            }
-        }
-        for (idx, (_, _, _, dropout)) in Self::SPEC.connections().enumerate() {
-            let site = crate::Site::new(Self::SPEC.scaling, dropout);
-            if let Some(bits) = masks.connections_mut(idx) {
-                site.sample_into(rng, bits);
-            }
-        }
-        masks
+        sample_masks(&Self::SPEC, rng)
     }
+}
+
+/// Masks for the network `spec` describes, drawn as [`Network::sample_masks`] draws them (for
+/// networks that are not a [`Network`], such as int8 ones).
+#[cfg(feature = "rand")]
+pub fn sample_masks<M: Masks, R: rand::Rng + ?Sized>(spec: &NetworkSpec, rng: &mut R) -> M {
+    let mut masks = M::ALL_KEPT;
+    for (idx, (_, _, dropout)) in spec.sites().enumerate() {
+        let site = crate::Site::new(spec.scaling, dropout);
+        if let Some(bits) = masks.site_mut(idx) {
+            site.sample_into(rng, bits);
+        } else if let Some(noise) = masks.noise_mut(idx) {
+            site.sample_noise_into(rng, noise);
+        }
+    }
+    for (idx, (_, _, _, dropout)) in spec.connections().enumerate() {
+        let site = crate::Site::new(spec.scaling, dropout);
+        if let Some(bits) = masks.connections_mut(idx) {
+            site.sample_into(rng, bits);
+        }
+    }
+    masks
 }
 
 /// The mask bits of every dropout site of one network (the noise of Gaussian-dropout sites, and

@@ -6,11 +6,17 @@ use core::fmt;
 
 use dropout_shared::Superscript;
 
+pub use crate::int8;
 pub use crate::layer::dense::{f32_layer_from_bytes, f64_layer_from_bytes};
+#[cfg(feature = "rand")]
+pub use crate::network::sample_masks;
+#[cfg(feature = "alloc")]
+pub use crate::stats::monte_carlo;
 pub use crate::{
     Activation, Dense, Dropout, DropoutKind, Error, Float, Layer, LayerSpec, Masks, Network,
     NetworkSpec, Scaling, Site,
 };
+pub use dropout_shared::quant::{QuantizedMultiplier, Rounding};
 
 #[cfg(feature = "alloc")]
 pub use crate::Trace;

@@ -267,14 +267,30 @@ pub fn predict_mc<N: Network, R: rand::Rng + ?Sized>(
     samples: usize,
     rng: &mut R,
 ) -> Result<Moments<N::Output>, Error> {
+    monte_carlo(net.forward(x), samples, || {
+        let masks = net.sample_masks(rng);
+        net.forward_masked(x, &masks)
+    })
+}
+
+/// The mean and sample standard deviation of `samples` outputs of `pass` (each called once, in
+/// order); `like` gives the output's type and length. [`predict_mc`] is this over a network's
+/// masked passes; int8 networks' `predict_mc` is this over their dequantized ones.
+///
+/// # Errors
+/// [`Error::NoSamples`] if `samples` is zero.
+pub fn monte_carlo<T: Float, O: Copy + AsRef<[T]> + AsMut<[T]>>(
+    like: O,
+    samples: usize,
+    mut pass: impl FnMut() -> O,
+) -> Result<Moments<O>, Error> {
     if samples == 0 {
         return Err(Error::NoSamples);
     }
-    let mut mean = net.forward(x);
+    let mut mean = like;
     let mut accumulator = Accumulator::new(mean.as_ref().len());
     for _ in 0..samples {
-        let masks = net.sample_masks(rng);
-        accumulator.add(1.0, net.forward_masked(x, &masks).as_ref());
+        accumulator.add(1.0, pass().as_ref());
     }
     let mut std_dev = mean;
     accumulator.finish(mean.as_mut(), std_dev.as_mut(), 1.0);

@@ -14,6 +14,8 @@ use crate::model::Scalar;
 #[derive(Default)]
 pub(super) struct Files {
     loaded: HashMap<PathBuf, Result<Loaded, String>>,
+    /// Files read whole (models), by path.
+    read: Vec<PathBuf>,
 }
 
 enum Loaded {
@@ -112,6 +114,15 @@ impl Files {
         }
     }
 
+    /// The bytes of the file written as `written` (a model, read by its own reader). The error
+    /// is a complete message naming the file.
+    pub fn bytes(&mut self, written: &str) -> Result<Vec<u8>, String> {
+        let path = resolve(written);
+        let bytes = std::fs::read(&path).map_err(|err| cannot_read(written, &err))?;
+        self.read.push(path);
+        Ok(bytes)
+    }
+
     /// Every file read, to make the generated code depend on it.
     pub fn paths(&self) -> Vec<PathBuf> {
         let mut paths: Vec<PathBuf> = self
@@ -119,6 +130,7 @@ impl Files {
             .iter()
             .filter(|(_, l)| l.is_ok())
             .map(|(p, _)| p.clone())
+            .chain(self.read.iter().cloned())
             .collect();
         paths.sort();
         paths
@@ -162,15 +174,17 @@ fn resolve(written: &str) -> PathBuf {
     path
 }
 
+fn cannot_read(written: &str, err: &std::io::Error) -> String {
+    let relative = if Path::new(written).is_absolute() {
+        ""
+    } else {
+        " (a path relative to the directory of the crate's Cargo.toml)"
+    };
+    format!("cannot read `{written}`{relative}: {err}")
+}
+
 fn load(written: &str, path: &Path) -> Result<Loaded, String> {
-    let bytes = std::fs::read(path).map_err(|err| {
-        let relative = if Path::new(written).is_absolute() {
-            ""
-        } else {
-            " (a path relative to the directory of the crate's Cargo.toml)"
-        };
-        format!("cannot read `{written}`{relative}: {err}")
-    })?;
+    let bytes = std::fs::read(path).map_err(|err| cannot_read(written, &err))?;
     let is_json = path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));

@@ -51,6 +51,12 @@ fn dropout_target(previous: Option<&Item>, layer: usize) -> Target {
         Some(Item::Test(_)) => {
             Target::Nothing("`dropout(…)` must follow `input: N` or a layer, not a test")
         }
+        Some(Item::From { .. }) => {
+            Target::Nothing("`dropout(…)` must follow `input: N` or a layer, not `from`")
+        }
+        Some(Item::Rounding { .. }) => {
+            Target::Nothing("`dropout(…)` must follow `input: N` or a layer, not `rounding`")
+        }
         Some(Item::Invalid(_)) => Target::Unknown,
     }
 }
@@ -100,7 +106,12 @@ impl Checker<'_> {
                         fan_in = None;
                     }
                 }
-                Item::Input { .. } | Item::Scaling { .. } | Item::Test(_) | Item::Tests { .. } => {}
+                Item::Input { .. }
+                | Item::Scaling { .. }
+                | Item::Test(_)
+                | Item::Tests { .. }
+                | Item::From { .. }
+                | Item::Rounding { .. } => {}
             }
         }
         self.weight_mask_fields(items, &stack);

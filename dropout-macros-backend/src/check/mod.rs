@@ -18,6 +18,7 @@ use crate::suggest::did_you_mean;
 
 mod dropout;
 mod files;
+mod int8;
 mod layers;
 mod numbers;
 mod params;
@@ -27,7 +28,7 @@ use files::Files;
 use layers::Stack;
 
 pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
-    let scalar = scalar_type(decl, errors);
+    let (scalar, is_int8) = scalar_type(decl, errors);
     let mut checker = Checker {
         errors,
         scalar,
@@ -40,6 +41,7 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
     let stack = checker.layers(items, &input);
     checker.at_least_one_layer(decl, &stack);
     checker.no_dropout_after_output(items, &stack);
+    let int8 = checker.int8(decl, is_int8, &stack, scaling);
     let mut model = Model {
         attrs: decl.attrs.clone(),
         vis: decl.vis.clone(),
@@ -52,26 +54,32 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
         tests: Vec::new(),
         auto_tests,
         files: checker.files.paths(),
+        int8,
     };
-    model.tests = checker.tests(&model, items);
+    // An int8 network's `test` blocks are reported by its own checks.
+    if !is_int8 {
+        model.tests = checker.tests(&model, items);
+    }
     model
 }
 
-/// `struct Net<f32>`: the scalar is `f32` (the default) or `f64`.
-fn scalar_type(decl: &Declaration, errors: &mut Errors) -> Scalar {
+/// `struct Net<f32>`: the scalar is `f32` (the default), `f64`, or `i8` for an imported int8
+/// network, whose float view is `f32` (the second value says whether it is int8).
+fn scalar_type(decl: &Declaration, errors: &mut Errors) -> (Scalar, bool) {
     let Some(ty) = &decl.scalar else {
-        return Scalar::F32;
+        return (Scalar::F32, false);
     };
     let name = ty.to_string();
     match name.as_str() {
-        "f32" => Scalar::F32,
-        "f64" => Scalar::F64,
+        "f32" => (Scalar::F32, false),
+        "f64" => (Scalar::F64, false),
+        "i8" => (Scalar::F32, true),
         _ => {
             errors.spanned(
                 ty,
-                format!("unsupported scalar type `{name}`; the supported scalar types are `f32` and `f64`"),
+                format!("unsupported scalar type `{name}`; the supported scalar types are `f32`, `f64` and `i8` (imported int8 networks)"),
             );
-            Scalar::F32
+            (Scalar::F32, false)
         }
     }
 }
@@ -143,7 +151,10 @@ impl Checker<'_> {
     ) -> Option<T> {
         let mut last = None;
         for item in items.iter().filter(|item| item.kind() == kind) {
-            let (Item::Scaling { key, value } | Item::Tests { key, value }) = item else {
+            let (Item::Scaling { key, value }
+            | Item::Tests { key, value }
+            | Item::Rounding { key, value }) = item
+            else {
                 continue;
             };
             if last.is_some() {

@@ -132,7 +132,7 @@ impl Gen<'_> {
     }
 
     /// `impl Masks for NetMasks`: the sites' bits and the weight masks as slices.
-    fn masks_trait_impl(&self) -> TokenStream {
+    pub(super) fn masks_trait_impl(&self) -> TokenStream {
         let model = self.model;
         let (ident, rt) = (&model.ident, &self.rt);
         let masks = model.masks_ident();

@@ -16,6 +16,7 @@ use crate::model::{Activation, DropoutKind, Layer, Model, Num, ParamValues, Prob
 
 mod api;
 mod impls;
+mod int8;
 mod layout;
 mod passes;
 
@@ -36,6 +37,9 @@ pub(crate) fn network(model: &Model, mode: Mode) -> TokenStream {
         mode,
         rt: quote!(::dropout::__private),
     };
+    if let Some(int8) = &model.int8 {
+        return generator.int8_network(int8);
+    }
     let structs = generator.structs();
     let core_impl = generator.core_impl();
     let rand_impl = generator.rand_impl();
@@ -73,6 +77,16 @@ impl Gen<'_> {
         scalar_tokens(self.model.scalar, Span::call_site())
     }
 
+    /// The declared scalar type: `f32`, `f64`, or `i8` for an int8 network (whose float view
+    /// is `f32`).
+    fn scalar_name(&self) -> &'static str {
+        if self.model.int8.is_some() {
+            "i8"
+        } else {
+            self.model.scalar.name()
+        }
+    }
+
     fn input_ty(&self) -> TokenStream {
         let (t, n) = (self.scalar(), size(self.model.n_inputs));
         quote!([#t; #n])
@@ -97,8 +111,8 @@ impl Gen<'_> {
         } = self.model;
         let rt = &self.rt;
         let t = self.scalar();
-        let masks = self.model.masks_ident();
         let summary = format!("Architecture: `{}`.", self.summary());
+        let masks_struct = self.masks_struct();
         let layer_fields = self.model.layers.iter().map(|layer| {
             let Layer {
                 name, fan_in, size, ..
@@ -113,6 +127,23 @@ impl Gen<'_> {
             let (fan_in, size) = (self::size(*fan_in), self::size(*size));
             quote!(#[doc = #doc] pub #name: #rt::Dense<#t, #fan_in, #size>,)
         });
+        quote! {
+            #(#attrs)*
+            #[doc = ""]
+            #[doc = #summary]
+            #vis struct #ident {
+                #(#layer_fields)*
+            }
+
+            #masks_struct
+        }
+    }
+
+    /// The struct of one mask per dropout site (and per layer with DropConnect).
+    fn masks_struct(&self) -> TokenStream {
+        let Model { vis, ident, .. } = self.model;
+        let t = self.scalar();
+        let masks = self.model.masks_ident();
         let masks_doc = format!(
             "Dropout masks of [`{ident}`]: one bit per unit of each dropout site (a multiplier per unit of a Gaussian-dropout site){}, `true` keeps it.",
             if self.model.connections().next().is_some() {
@@ -164,13 +195,6 @@ impl Gen<'_> {
         let exact_derives = (!self.model.has_gaussian_sites())
             .then(|| quote!(#[derive(::core::cmp::Eq, ::core::hash::Hash)]));
         quote! {
-            #(#attrs)*
-            #[doc = ""]
-            #[doc = #summary]
-            #vis struct #ident {
-                #(#layer_fields)*
-            }
-
             #[doc = #masks_doc]
             #[derive(Clone, Copy, Debug, PartialEq)]
             #exact_derives
@@ -206,7 +230,7 @@ impl Gen<'_> {
         }
         format!(
             "{out}, {} ({} scaling)",
-            model.scalar.name(),
+            self.scalar_name(),
             model.scaling.name()
         )
     }
@@ -349,7 +373,7 @@ impl Gen<'_> {
             .iter()
             .map(|attr| attribute_text(attr) + "\n")
             .collect();
-        let scalar = model.scalar.name();
+        let scalar = self.scalar_name();
         let scaling = self.scaling();
         let n_inputs = size(model.n_inputs);
         let input_dropout = self.dropout(model.input_dropout);

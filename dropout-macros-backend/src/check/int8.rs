@@ -1,0 +1,420 @@
+//! Int8 networks: `struct Name<i8> { …, from: tflite("model.tflite") }`. The file is read with
+//! `dropout-tflite`, every declared layer is checked against its operator (size, fused
+//! activation) and the requantization of each pass is computed here, at compile time: the
+//! evaluation pass's from the file's scales, the masked pass's with the scale factor of the
+//! dropout site feeding the layer folded into its input scale.
+
+use dropout_shared::quant::{FusedActivation, QuantizedMultiplier, Rounding};
+use dropout_tflite::FullyConnected;
+use syn::Ident;
+
+use super::Checker;
+use super::layers::Stack;
+use crate::ast::{Declaration, DenseSpec, Item, ItemKind, Value};
+use crate::errors::SpanRange;
+use crate::model::{
+    DropoutKind, Int8, Int8Layer, Layer, Prob, Quantization, Requantization, Scaling,
+};
+use crate::suggest::did_you_mean;
+
+impl Checker<'_> {
+    /// The int8 side of the network (with no layers after an error in the import), or `None`
+    /// for a float network, on which `from:` and `rounding:` are errors.
+    pub(super) fn int8(
+        &mut self,
+        decl: &Declaration,
+        is_int8: bool,
+        stack: &Stack,
+        scaling: Scaling,
+    ) -> Option<Int8> {
+        let items = &decl.items;
+        if !is_int8 {
+            self.float_network_items(items);
+            return None;
+        }
+        let rounding = self
+            .setting(items, ItemKind::Rounding, Self::rounding_value)
+            .unwrap_or_default();
+        self.int8_items(items);
+        let unit = Quantization {
+            scale: 1.0,
+            zero_point: 0,
+        };
+        Some(self.import(decl, stack, scaling, rounding).unwrap_or(Int8 {
+            file: String::new(),
+            rounding,
+            input: unit,
+            output: unit,
+            layers: Vec::new(),
+        }))
+    }
+
+    /// Reads `from: tflite("…")` and matches the declaration's layers with the file's.
+    fn import(
+        &mut self,
+        decl: &Declaration,
+        stack: &Stack,
+        scaling: Scaling,
+        rounding: Rounding,
+    ) -> Option<Int8> {
+        let items = &decl.items;
+        let (written, span) = self.source_file(decl)?;
+        let bytes = match self.files.bytes(&written) {
+            Ok(bytes) => bytes,
+            Err(message) => {
+                self.errors.at(span, message);
+                return None;
+            }
+        };
+        let file = match dropout_tflite::read(&bytes) {
+            Ok(file) => file,
+            Err(err) => {
+                self.errors.at(span, format!("`{written}`: {err}"));
+                return None;
+            }
+        };
+        let specs: Vec<&DenseSpec> = items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Dense(spec) => Some(&**spec),
+                _ => None,
+            })
+            .collect();
+        // A layer item that did not parse is already reported; matching the rest against the
+        // file's operators would misalign them.
+        if specs.len() != stack.layers.len()
+            || items
+                .iter()
+                .any(|item| matches!(item, Item::Invalid(ItemKind::Dense)))
+        {
+            return None;
+        }
+        if file.layers.len() != stack.layers.len() {
+            self.errors.at(
+                span,
+                format!(
+                    "`{written}` has {} `FULLY_CONNECTED` operators; the declaration has {} layers",
+                    file.layers.len(),
+                    stack.layers.len()
+                ),
+            );
+            return None;
+        }
+        let mut matched = true;
+        if let Some(input_span) = input_span(items)
+            && stack
+                .layers
+                .first()
+                .is_some_and(|first| first.fan_in != file.input.size)
+        {
+            self.errors.at(
+                input_span,
+                format!(
+                    "`input: {}` does not match `{written}`: operator {} (`FULLY_CONNECTED`) takes {}",
+                    stack.layers[0].fan_in,
+                    file.layers[0].operator,
+                    count(file.input.size, "input", "inputs"),
+                ),
+            );
+            matched = false;
+        }
+        for ((layer, spec), fc) in stack.layers.iter().zip(&specs).zip(&file.layers) {
+            matched &= self.layer_matches(layer, spec, fc, &written);
+        }
+        if !matched {
+            return None;
+        }
+        let mut site_before = stack.input_dropout;
+        let layers = stack
+            .layers
+            .iter()
+            .zip(&file.layers)
+            .map(|(layer, fc)| {
+                let int8 = int8_layer(fc, site_before, scaling, rounding);
+                site_before = layer.dropout;
+                int8
+            })
+            .collect::<Option<Vec<_>>>();
+        let Some(layers) = layers else {
+            self.errors.at(
+                span,
+                format!("`{written}` has a scale that gives no requantization multiplier"),
+            );
+            return None;
+        };
+        let quantization = |q: dropout_tflite::Quantization| Quantization {
+            scale: q.scale,
+            zero_point: q.zero_point,
+        };
+        Some(Int8 {
+            file: written,
+            rounding,
+            input: quantization(file.input.quantization),
+            output: quantization(file.output.quantization),
+            layers,
+        })
+    }
+
+    fn rounding_value(&mut self, value: &Ident) -> Rounding {
+        let name = value.to_string();
+        Rounding::from_name(&name).unwrap_or_else(|| {
+            let names = [Rounding::Double.name(), Rounding::Single.name()];
+            let hint = did_you_mean(&name, &names).map_or_else(
+                || {
+                    "expected `double` (TFLite Micro's, the default) or `single` (TensorFlow's)"
+                        .to_owned()
+                },
+                |s| format!("did you mean `{s}`?"),
+            );
+            self.errors
+                .at(value.span(), format!("unknown rounding `{name}`; {hint}"));
+            Rounding::Double
+        })
+    }
+
+    /// `from:` and `rounding:` belong to int8 networks.
+    fn float_network_items(&mut self, items: &[Item]) {
+        for item in items {
+            match item {
+                Item::From { key, .. } => self.errors.at(
+                    key.span(),
+                    "`from: tflite(…)` imports an int8 network: declare it over `i8`, e.g. `struct Sine<i8> { … }`",
+                ),
+                Item::Rounding { key, .. } => self.errors.at(
+                    key.span(),
+                    "`rounding` is how an int8 network requantizes: it applies to networks declared over `i8`",
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    /// What an int8 network's items may not have: weights in the declaration, DropConnect,
+    /// dropout other than `dropout(…)`, activations that are not fused, `test` blocks.
+    fn int8_items(&mut self, items: &[Item]) {
+        for item in items {
+            match item {
+                Item::Dense(spec) => {
+                    if let Some(body) = &spec.body {
+                        self.errors.at(
+                            body.span,
+                            "an imported layer's weights and biases come from the file given by `from:`; remove this `{ … }`",
+                        );
+                    }
+                    if let Some(dropconnect) = &spec.dropconnect {
+                        self.errors.at(
+                            dropconnect.keyword.span(),
+                            "DropConnect is not available on int8 networks: their weights are the file's",
+                        );
+                    }
+                }
+                Item::Dropout(spec) if spec.keyword != "dropout" => self.errors.at(
+                    spec.keyword.span(),
+                    format!(
+                        "`{}` is not available on int8 networks; `dropout(p = …)` is (a dropped unit takes the zero point)",
+                        spec.keyword
+                    ),
+                ),
+                Item::Test(test) => self.errors.at(
+                    test.keyword.span(),
+                    "`test` blocks are for float networks; an int8 network is checked against its interpreter's outputs",
+                ),
+                Item::Tests { key, .. } => self.errors.at(
+                    key.span(),
+                    "`tests: auto` is for float networks; an int8 network is checked against its interpreter's outputs",
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    /// The path of `from: tflite("…")` and the span of the call, given exactly once.
+    fn source_file(&mut self, decl: &Declaration) -> Option<(String, SpanRange)> {
+        let mut found = None;
+        for item in &decl.items {
+            let Item::From { key, value } = item else {
+                continue;
+            };
+            if found.is_some() {
+                self.errors.at(key.span(), "`from` is given twice");
+                continue;
+            }
+            found = Some(self.tflite_call(value));
+        }
+        match found {
+            Some(call) => call,
+            None => {
+                if !decl
+                    .items
+                    .iter()
+                    .any(|item| matches!(item, Item::Invalid(ItemKind::From)))
+                {
+                    self.errors.at(
+                        decl.body_span,
+                        format!(
+                            "an int8 network imports its weights: add `from: tflite(\"model.tflite\")` to `{}`",
+                            decl.ident
+                        ),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn tflite_call(&mut self, value: &Value) -> Option<(String, SpanRange)> {
+        if let Value::Call(call) = value
+            && call.func == "tflite"
+        {
+            if let [Value::Str(path)] = &call.args[..] {
+                return Some((path.value(), call.span_range()));
+            }
+            self.errors.at(
+                call.span_range(),
+                "expected one path, e.g. `tflite(\"models/sine.tflite\")` (relative to the crate's Cargo.toml)",
+            );
+            return None;
+        }
+        self.expected(value, "`tflite(\"….tflite\")`");
+        None
+    }
+
+    /// The layer's size and activation against the operator's.
+    fn layer_matches(
+        &mut self,
+        layer: &Layer,
+        spec: &DenseSpec,
+        fc: &FullyConnected,
+        written: &str,
+    ) -> bool {
+        let operator = format!("operator {} (`FULLY_CONNECTED`)", fc.operator);
+        let mut matched = true;
+        if layer.size != fc.outputs {
+            if layer.size > 0 {
+                self.errors.at(
+                    spec.size.span_range(),
+                    format!(
+                        "`{} {}` does not match `{written}`: {operator} has {}",
+                        spec.kind,
+                        layer.size,
+                        count(fc.outputs, "output", "outputs")
+                    ),
+                );
+            }
+            matched = false;
+        }
+        match FusedActivation::of(layer.activation) {
+            Some(fused) if fused == fc.activation => {}
+            Some(_) => {
+                self.errors.at(
+                    spec.activation.ident.span(),
+                    format!(
+                        "`{}` does not match `{written}`: {operator} fuses {}, declared as `{}`",
+                        layer.activation,
+                        tflite_name(fc.activation),
+                        fc.activation.activation()
+                    ),
+                );
+                matched = false;
+            }
+            None => {
+                self.errors.at(
+                    spec.activation.ident.span(),
+                    format!(
+                        "`{}` is not available on an int8 layer, which fuses `identity`, `relu` or `relu6` into its requantization; {operator} of `{written}` fuses {}",
+                        layer.activation,
+                        tflite_name(fc.activation)
+                    ),
+                );
+                matched = false;
+            }
+        }
+        matched
+    }
+}
+
+/// The span of `N` in `input: N`.
+fn input_span(items: &[Item]) -> Option<SpanRange> {
+    items.iter().find_map(|item| match item {
+        Item::Input { size, .. } => Some(size.span_range()),
+        _ => None,
+    })
+}
+
+fn tflite_name(activation: FusedActivation) -> &'static str {
+    match activation {
+        FusedActivation::Linear => "NONE",
+        FusedActivation::Relu => "RELU",
+        FusedActivation::Relu6 => "RELU6",
+    }
+}
+
+fn count(n: usize, singular: &str, plural: &str) -> String {
+    super::count(n, singular, plural)
+}
+
+/// The factor by which the site before a layer scales its kept units in the evaluation and in
+/// the masked pass.
+fn factors(site: Option<Prob>, scaling: Scaling) -> (f64, f64) {
+    match (site, scaling) {
+        (None, _) => (1.0, 1.0),
+        (Some(prob), Scaling::Inverted) => (1.0, 1.0 / prob.keep),
+        (Some(prob), Scaling::Classic) => (prob.keep, 1.0),
+    }
+}
+
+/// A layer's integer parameters, with both passes' requantizations; `None` if a multiplier does
+/// not exist (the reader has checked that every scale is positive and finite, so only an
+/// overflowing quotient gets here).
+fn int8_layer(
+    fc: &FullyConnected,
+    site: Option<Prob>,
+    scaling: Scaling,
+    rounding: Rounding,
+) -> Option<Int8Layer> {
+    debug_assert!(site.is_none_or(|prob| prob.kind == DropoutKind::Standard));
+    let (eval, train) = factors(site, scaling);
+    let range = fc.activation.range(fc.output.scale, fc.output.zero_point);
+    let narrow = |v: i32| i8::try_from(v).ok();
+    Some(Int8Layer {
+        weights: fc.weights.clone(),
+        input_zero_point: fc.input.zero_point,
+        output_zero_point: fc.output.zero_point,
+        range: (narrow(range.0)?, narrow(range.1)?),
+        per_channel: fc.weight_scales.len() > 1,
+        eval: requantization(fc, eval, rounding)?,
+        train: requantization(fc, train, rounding)?,
+    })
+}
+
+/// The bias and multipliers of a pass whose input units are scaled by `factor`: the input scale
+/// becomes `s_in · factor`, so `M = s_in · factor · s_w / s_out` and the bias, quantized at
+/// `s_in · factor · s_w`, is the file's divided by `factor` (rounded half away from zero). With
+/// `factor` 1 both are the file's, bit for bit.
+fn requantization(fc: &FullyConnected, factor: f64, rounding: Rounding) -> Option<Requantization> {
+    let scale = |c: usize| fc.weight_scales[if fc.weight_scales.len() == 1 { 0 } else { c }];
+    let multipliers = (0..fc.outputs)
+        .map(|c| {
+            let m = f64::from(fc.input.scale) * factor * f64::from(scale(c))
+                / f64::from(fc.output.scale);
+            QuantizedMultiplier::new(m, rounding)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let bias = fc
+        .bias
+        .iter()
+        .map(|&b| {
+            if factor == 1.0 {
+                b
+            } else {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "a saturating conversion of a rounded value"
+                )]
+                let scaled = (f64::from(b) / factor).round() as i32;
+                scaled
+            }
+        })
+        .collect();
+    Some(Requantization { bias, multipliers })
+}

@@ -1,0 +1,264 @@
+//! The items of an int8 network: a struct of [`int8::Dense`] layers whose `new()` is a constant
+//! of the imported integers, its passes in integers (`forward_quantized`,
+//! `forward_quantized_masked`) and their float views (`forward`, `forward_masked`,
+//! `predict_mc`), and the same masks struct a float network has.
+//!
+//! [`int8::Dense`]: https://docs.rs/dropout-nn/latest/dropout/int8/struct.Dense.html
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{Gen, label, size};
+use crate::model::{Int8, Int8Layer, Quantization, QuantizedMultiplier, Requantization, Rounding};
+
+impl Gen<'_> {
+    pub(super) fn int8_network(&self, int8: &Int8) -> TokenStream {
+        let model = self.model;
+        let (attrs, vis, ident, rt) = (&model.attrs, &model.vis, &model.ident, &self.rt);
+        let (n_inputs, n_outputs) = (size(model.n_inputs), size(model.n_outputs()));
+        let masks = model.masks_ident();
+        let summary = format!(
+            "Architecture: `{}`, imported from `{}` ({} rounding).",
+            self.summary(),
+            int8.file,
+            int8.rounding.name()
+        );
+        let fields = model.layers.iter().enumerate().map(|(idx, layer)| {
+            let (name, fan_in, n) = (&layer.name, size(layer.fan_in), size(layer.size));
+            let scales = match int8.layers.get(idx) {
+                Some(q) if q.per_channel => ", a weight scale per channel",
+                Some(_) => ", one weight scale",
+                None => "",
+            };
+            let doc = format!(
+                "Layer `{}`: {} int8 {} over {}{scales}, `{}` fused.",
+                label(name),
+                layer.size,
+                if layer.size == 1 {
+                    "channel"
+                } else {
+                    "channels"
+                },
+                layer.fan_in,
+                layer.activation
+            );
+            quote!(#[doc = #doc] pub #name: #rt::int8::Dense<#fan_in, #n>,)
+        });
+        let masks_struct = self.masks_struct();
+        let masks_impl = self.masks_impl();
+        let masks_trait = self.masks_trait_impl();
+        let spec = self.spec();
+        let (input_q, output_q) = (quantization(rt, int8.input), quantization(rt, int8.output));
+        let new = self.body(self.int8_new(int8));
+        let forward_quantized = self.body(self.int8_chain(false));
+        let forward_quantized_masked = self.body(self.int8_chain(true));
+        let forward = self.body(quote! {
+            #rt::int8::through_integers(x, Self::INPUT, Self::OUTPUT, |q| self.forward_quantized(q))
+        });
+        let forward_masked = self.body(quote! {
+            #rt::int8::through_integers(x, Self::INPUT, Self::OUTPUT, |q| self.forward_quantized_masked(q, masks))
+        });
+        let sampling = self.int8_sampling();
+        let file_dependencies = self.file_dependencies();
+        let rounding_doc = match int8.rounding {
+            Rounding::Double => "double rounding, as TFLite Micro and CMSIS-NN",
+            Rounding::Single => "single rounding, as TensorFlow's reference kernels",
+        };
+        let forward_quantized_doc = format!(
+            "The evaluation pass in integers, bit for bit the interpreter's ({rounding_doc})."
+        );
+        quote! {
+            #(#attrs)*
+            #[doc = ""]
+            #[doc = #summary]
+            #vis struct #ident {
+                #(#fields)*
+            }
+
+            #masks_struct
+
+            impl #ident {
+                /// The number of inputs.
+                pub const N_INPUTS: usize = #n_inputs;
+                /// The number of outputs.
+                pub const N_OUTPUTS: usize = #n_outputs;
+                /// The architecture as declared, with scalar `i8`.
+                pub const SPEC: #rt::NetworkSpec = #spec;
+                /// The quantization of the input: `forward` quantizes with it.
+                pub const INPUT: #rt::int8::Quantization = #input_q;
+                /// The quantization of the output: `forward` dequantizes with it.
+                pub const OUTPUT: #rt::int8::Quantization = #output_q;
+
+                /// The network with the file's weights, biases and requantization, evaluated at
+                /// compile time: `static NET: Net = Net::new();` keeps it in flash.
+                #[must_use]
+                pub const fn new() -> Self {
+                    #new
+                }
+
+                #[doc = #forward_quantized_doc]
+                #[must_use]
+                pub fn forward_quantized(&self, x: &[i8; #n_inputs]) -> [i8; #n_outputs] {
+                    #forward_quantized
+                }
+
+                /// The training-mode pass in integers under `masks`: a dropped unit takes its
+                /// zero point (real 0), and the scale factor of the kept ones is folded into the
+                /// next layer's requantization.
+                #[must_use]
+                pub fn forward_quantized_masked(&self, x: &[i8; #n_inputs], masks: &#masks) -> [i8; #n_outputs] {
+                    #forward_quantized_masked
+                }
+
+                /// [`forward_quantized`](Self::forward_quantized) on the quantized input,
+                /// dequantized; an input with a NaN gives NaN outputs.
+                #[must_use]
+                pub fn forward(&self, x: &[f32; #n_inputs]) -> [f32; #n_outputs] {
+                    #forward
+                }
+
+                /// [`forward_quantized_masked`](Self::forward_quantized_masked) on the quantized
+                /// input, dequantized; an input with a NaN gives NaN outputs.
+                #[must_use]
+                pub fn forward_masked(&self, x: &[f32; #n_inputs], masks: &#masks) -> [f32; #n_outputs] {
+                    #forward_masked
+                }
+            }
+
+            #sampling
+            #masks_impl
+            #masks_trait
+            #file_dependencies
+        }
+    }
+
+    /// `sample_masks` and `predict_mc`, as the features allow.
+    fn int8_sampling(&self) -> TokenStream {
+        let model = self.model;
+        let (ident, rt) = (&model.ident, &self.rt);
+        let (n_inputs, n_outputs) = (size(model.n_inputs), size(model.n_outputs()));
+        let masks = model.masks_ident();
+        let sample = self.body(quote!(#rt::sample_masks(&Self::SPEC, rng)));
+        let predict_mc = self.body(quote! {
+            #rt::monte_carlo(self.forward(x), samples, || {
+                let masks = self.sample_masks(rng);
+                self.forward_masked(x, &masks)
+            })
+        });
+        quote! {
+            ::dropout::__if_rand! {
+                impl #ident {
+                    /// Draws one mask per dropout site, each unit kept with its site's keep
+                    /// probability, sites in order μ⁰, μ¹, … (as a float network draws them).
+                    pub fn sample_masks<R: #rt::rand::Rng + ?::core::marker::Sized>(&self, rng: &mut R) -> #masks {
+                        #sample
+                    }
+                }
+            }
+
+            ::dropout::__if_alloc_rand! {
+                impl #ident {
+                    /// Monte Carlo dropout in integers: the mean and sample standard deviation of
+                    /// `samples` dequantized masked passes at `x`, masks drawn from `rng`.
+                    ///
+                    /// # Errors
+                    /// [`Error::NoSamples`](::dropout::Error::NoSamples) if `samples` is zero.
+                    pub fn predict_mc<R: #rt::rand::Rng + ?::core::marker::Sized>(
+                        &self,
+                        x: &[f32; #n_inputs],
+                        samples: usize,
+                        rng: &mut R,
+                    ) -> ::core::result::Result<#rt::Moments<[f32; #n_outputs]>, #rt::Error> {
+                        #predict_mc
+                    }
+                }
+            }
+
+        }
+    }
+
+    /// `Self { h1: Dense::new(…), … }` from the imported integers.
+    fn int8_new(&self, int8: &Int8) -> TokenStream {
+        let rt = &self.rt;
+        let fields = self
+            .model
+            .layers
+            .iter()
+            .zip(&int8.layers)
+            .map(|(layer, q)| {
+                let name = &layer.name;
+                let value = int8_layer(rt, q, layer.fan_in, int8.rounding);
+                quote!(#name: #value,)
+            });
+        quote!(Self { #(#fields)* })
+    }
+
+    /// `let a1 = self.h1.forward(x); …`, or the masked pass: the layer a site feeds takes its
+    /// mask, the others their `train` requantization.
+    fn int8_chain(&self, masked: bool) -> TokenStream {
+        let mut prev = quote!(x);
+        let mut lines = Vec::new();
+        for (idx, step) in self.model.steps().iter().enumerate() {
+            let (out, name) = (format_ident!("a{}", idx + 1), &step.layer.name);
+            let call = match (&step.site, masked) {
+                (_, false) => quote!(self.#name.forward(#prev)),
+                (Some(site), true) => {
+                    let field = &site.field;
+                    quote!(self.#name.forward_masked(#prev, &masks.#field))
+                }
+                (None, true) => quote!(self.#name.forward_train(#prev)),
+            };
+            lines.push(quote!(let #out = #call;));
+            prev = quote!(&#out);
+        }
+        let last = format_ident!("a{}", self.model.layers.len());
+        if masked && self.model.sites().is_empty() {
+            lines.insert(0, quote!(let _ = masks;));
+        }
+        quote!(#(#lines)* #last)
+    }
+}
+
+fn quantization(rt: &TokenStream, q: Quantization) -> TokenStream {
+    let scale = Literal::f32_suffixed(q.scale);
+    let zero_point = q.zero_point;
+    quote!(#rt::int8::Quantization { scale: #scale, zero_point: #zero_point })
+}
+
+fn int8_layer(rt: &TokenStream, q: &Int8Layer, fan_in: usize, rounding: Rounding) -> TokenStream {
+    let rows = q.weights.chunks(fan_in.max(1)).map(|row| {
+        let values = row.iter().map(|&w| Literal::i8_unsuffixed(w));
+        quote!([#(#values),*])
+    });
+    let (z_in, z_out) = (q.input_zero_point, q.output_zero_point);
+    let (lo, hi) = (
+        Literal::i8_unsuffixed(q.range.0),
+        Literal::i8_unsuffixed(q.range.1),
+    );
+    let rounding = match rounding {
+        Rounding::Double => quote!(#rt::Rounding::Double),
+        Rounding::Single => quote!(#rt::Rounding::Single),
+    };
+    let (eval, train) = (requantization(rt, &q.eval), requantization(rt, &q.train));
+    quote! {
+        #rt::int8::Dense::new(
+            [#(#rows),*],
+            #rt::int8::Frame {
+                input_zero_point: #z_in,
+                output_zero_point: #z_out,
+                range: (#lo, #hi),
+                rounding: #rounding,
+            },
+            #eval,
+            #train,
+        )
+    }
+}
+
+fn requantization(rt: &TokenStream, r: &Requantization) -> TokenStream {
+    let bias = &r.bias;
+    let multipliers = r.multipliers.iter().map(|QuantizedMultiplier { multiplier, shift }| {
+        quote!(#rt::QuantizedMultiplier { multiplier: #multiplier, shift: #shift })
+    });
+    quote!(#rt::int8::Requantization { bias: [#(#bias),*], multipliers: [#(#multipliers),*] })
+}
