@@ -13,21 +13,27 @@ fn ui() {
     cases.compile_fail("tests/ui/*/*.rs");
 }
 
-/// The cases in `tests/ui/files/` read tensor files through `file("fixtures/…")`, a path
-/// relative to the crate they are compiled in: trybuild's scratch crate,
-/// `<target>/tests/trybuild/<package>`. The fixtures are copied there, so that the cases work
-/// wherever the build directory is (`CARGO_TARGET_DIR` may point anywhere).
+/// The cases in `tests/ui/files/` read tensor files through `file("fixtures/…")`, and those in
+/// `tests/ui/int8/` models through `tflite("models/…")`, paths relative to the crate they are
+/// compiled in: trybuild's scratch crate, `<target>/tests/trybuild/<package>`. Both directories
+/// are copied there, so that the cases work wherever the build directory is
+/// (`CARGO_TARGET_DIR` may point anywhere).
 fn copy_fixtures_beside_the_cases() {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("CARGO_TARGET_TMPDIR is `<target>/tmp`");
-    let destination = target
-        .join("tests/trybuild")
-        .join(env!("CARGO_PKG_NAME"))
-        .join("fixtures");
-    std::fs::create_dir_all(&destination).expect("create the fixtures directory");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/files/fixtures");
-    for entry in std::fs::read_dir(&source).expect("list the fixtures") {
+    let scratch = target.join("tests/trybuild").join(env!("CARGO_PKG_NAME"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(
+        &root.join("tests/ui/files/fixtures"),
+        &scratch.join("fixtures"),
+    );
+    copy_dir(&root.join("models"), &scratch.join("models"));
+}
+
+fn copy_dir(source: &Path, destination: &Path) {
+    std::fs::create_dir_all(destination).expect("create the fixtures directory");
+    for entry in std::fs::read_dir(source).expect("list the fixtures") {
         let path = entry.expect("a fixture").path();
         let name = path.file_name().expect("a file name");
         std::fs::copy(&path, destination.join(name)).expect("copy a fixture");

@@ -12,9 +12,7 @@ use super::Checker;
 use super::layers::Stack;
 use crate::ast::{Declaration, DenseSpec, Item, ItemKind, Value};
 use crate::errors::SpanRange;
-use crate::model::{
-    DropoutKind, Int8, Int8Layer, Layer, Prob, Quantization, Requantization, Scaling,
-};
+use crate::model::{Int8, Int8Layer, Layer, Prob, Quantization, Requantization, Scaling};
 use crate::suggest::did_you_mean;
 
 impl Checker<'_> {
@@ -372,7 +370,6 @@ fn int8_layer(
     scaling: Scaling,
     rounding: Rounding,
 ) -> Option<Int8Layer> {
-    debug_assert!(site.is_none_or(|prob| prob.kind == DropoutKind::Standard));
     let (eval, train) = factors(site, scaling);
     let range = fc.activation.range(fc.output.scale, fc.output.zero_point);
     let narrow = |v: i32| i8::try_from(v).ok();

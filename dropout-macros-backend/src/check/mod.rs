@@ -32,6 +32,7 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
     let mut checker = Checker {
         errors,
         scalar,
+        is_int8,
         files: Files::default(),
     };
     let items = &decl.items;
@@ -92,6 +93,9 @@ fn has_kind(items: &[Item], kind: ItemKind) -> bool {
 struct Checker<'e> {
     errors: &'e mut Errors,
     scalar: Scalar,
+    /// Declared over `i8`: the layers' parameters come from a file, and a `{ … }` body is
+    /// reported as such, not read.
+    is_int8: bool,
     /// The tensor files the declaration reads, loaded once each.
     files: Files,
 }

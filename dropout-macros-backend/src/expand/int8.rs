@@ -8,7 +8,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{Gen, label, size};
+use super::{Gen, Mode, label, size};
 use crate::model::{Int8, Int8Layer, Quantization, QuantizedMultiplier, Requantization, Rounding};
 
 impl Gen<'_> {
@@ -49,7 +49,18 @@ impl Gen<'_> {
         let masks_trait = self.masks_trait_impl();
         let spec = self.spec();
         let (input_q, output_q) = (quantization(rt, int8.input), quantization(rt, int8.output));
-        let new = self.body(self.int8_new(int8));
+        // After an error, a network of zeros: `static NET: Net = Net::new()` then compiles, and
+        // only the declaration's errors show.
+        let new = match self.mode {
+            Mode::Full => self.int8_new(int8),
+            Mode::Stub => {
+                let fields = model.layers.iter().map(|layer| {
+                    let name = &layer.name;
+                    quote!(#name: #rt::int8::Dense::zeroed(),)
+                });
+                quote!(Self { #(#fields)* })
+            }
+        };
         let forward_quantized = self.body(self.int8_chain(false));
         let forward_quantized_masked = self.body(self.int8_chain(true));
         let forward = self.body(quote! {
@@ -226,10 +237,10 @@ fn quantization(rt: &TokenStream, q: Quantization) -> TokenStream {
 }
 
 fn int8_layer(rt: &TokenStream, q: &Int8Layer, fan_in: usize, rounding: Rounding) -> TokenStream {
-    let rows = q.weights.chunks(fan_in.max(1)).map(|row| {
-        let values = row.iter().map(|&w| Literal::i8_unsuffixed(w));
-        quote!([#(#values),*])
-    });
+    let bytes: Vec<u8> = q.weights.iter().map(|w| w.cast_unsigned()).collect();
+    let bytes = Literal::byte_string(&bytes);
+    let size = size(q.weights.len() / fan_in.max(1));
+    let fan_in = super::size(fan_in);
     let (z_in, z_out) = (q.input_zero_point, q.output_zero_point);
     let (lo, hi) = (
         Literal::i8_unsuffixed(q.range.0),
@@ -242,7 +253,7 @@ fn int8_layer(rt: &TokenStream, q: &Int8Layer, fan_in: usize, rounding: Rounding
     let (eval, train) = (requantization(rt, &q.eval), requantization(rt, &q.train));
     quote! {
         #rt::int8::Dense::new(
-            [#(#rows),*],
+            #rt::int8::weights_from_bytes::<#fan_in, #size>(#bytes),
             #rt::int8::Frame {
                 input_zero_point: #z_in,
                 output_zero_point: #z_out,

@@ -109,6 +109,26 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
         }
     }
 
+    /// A layer whose weights, biases and multipliers are all zero: every output is its zero
+    /// point 0, clamped to int8.
+    #[must_use]
+    pub const fn zeroed() -> Self {
+        let requantization = Requantization {
+            bias: [0; OUT],
+            multipliers: [QuantizedMultiplier {
+                multiplier: 0,
+                shift: 0,
+            }; OUT],
+        };
+        let frame = Frame {
+            input_zero_point: 0,
+            output_zero_point: 0,
+            range: (i8::MIN, i8::MAX),
+            rounding: Rounding::Double,
+        };
+        Dense::new([[0; IN]; OUT], frame, requantization, requantization)
+    }
+
     /// The int8 weights, one row per output channel.
     pub const fn weights(&self) -> &[[i8; IN]; OUT] {
         &self.weights
@@ -181,6 +201,31 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
     }
 }
 
+/// `OUT` rows of `IN` int8 weights from their bytes (two's complement, row after row), at
+/// compile time: `network!` embeds an imported layer's weights as one byte string, which the
+/// compiler evaluates in one step where a literal per weight would take it minutes for large
+/// layers.
+///
+/// # Panics
+/// If `bytes` is not `IN · OUT` long — at compile time, where the generated code calls it.
+#[must_use]
+pub const fn weights_from_bytes<const IN: usize, const OUT: usize>(
+    bytes: &[u8],
+) -> [[i8; IN]; OUT] {
+    assert!(bytes.len() == IN * OUT, "the weights are IN · OUT bytes");
+    let mut weights = [[0i8; IN]; OUT];
+    let mut row = 0;
+    while row < OUT {
+        let mut col = 0;
+        while col < IN {
+            weights[row][col] = bytes[row * IN + col].cast_signed();
+            col += 1;
+        }
+        row += 1;
+    }
+    weights
+}
+
 /// The float view of an int8 pass: `NaN` anywhere in `x` gives NaN everywhere (no int8 value
 /// stands for it, and a number would look plausible); otherwise each input is quantized as the
 /// network's input, `pass` runs in integers and each output is dequantized.
@@ -232,6 +277,12 @@ mod tests {
             // Without a mask the train requantization sees every unit: (4 + 16 + 5, −12 + 32 − 5) + 1.
             assert_eq!(layer.forward_train(&[2, 6]), [26, 16]);
         }
+    }
+
+    #[test]
+    fn weights_read_from_bytes_row_by_row() {
+        const W: [[i8; 3]; 2] = weights_from_bytes(&[1, 0xff, 0x80, 127, 0, 2]);
+        assert_eq!(W, [[1, -1, -128], [127, 0, 2]]);
     }
 
     #[test]

@@ -42,7 +42,7 @@ use crate::Error;
 
 mod dense;
 
-pub use dense::{Dense, Frame, Quantization, Requantization, through_integers};
+pub use dense::{Dense, Frame, Quantization, Requantization, through_integers, weights_from_bytes};
 
 /// The requantization of one int8 layer: its input's zero point, one multiplier per output
 /// channel under each rounding, its output's zero point and range.

@@ -1,0 +1,14 @@
+use dropout::network;
+
+// `tests/ui.rs` copies `models/` beside the crate trybuild compiles these cases in.
+network! {
+    pub struct Sine<i8> {
+        input: 2,
+        dense 16 relu,
+        dense 16 relu,
+        dense 1 identity,
+        from: tflite("models/sine.tflite"),
+    }
+}
+
+fn main() {}
