@@ -49,18 +49,7 @@ impl Gen<'_> {
         let masks_trait = self.masks_trait_impl();
         let spec = self.spec();
         let (input_q, output_q) = (quantization(rt, int8.input), quantization(rt, int8.output));
-        // After an error, a network of zeros: `static NET: Net = Net::new()` then compiles, and
-        // only the declaration's errors show.
-        let new = match self.mode {
-            Mode::Full => self.int8_new(int8),
-            Mode::Stub => {
-                let fields = model.layers.iter().map(|layer| {
-                    let name = &layer.name;
-                    quote!(#name: #rt::int8::Dense::zeroed(),)
-                });
-                quote!(Self { #(#fields)* })
-            }
-        };
+        let new = self.int8_new(int8);
         let forward_quantized = self.body(self.int8_chain(false));
         let forward_quantized_masked = self.body(self.int8_chain(true));
         let forward = self.body(quote! {
@@ -188,9 +177,18 @@ impl Gen<'_> {
         }
     }
 
-    /// `Self { h1: Dense::new(…), … }` from the imported integers.
+    /// `Self { h1: Dense::new(…), … }` from the imported integers; after an error, a network of
+    /// zeros, so that `static NET: Net = Net::new()` compiles and only the declaration's errors
+    /// show.
     fn int8_new(&self, int8: &Int8) -> TokenStream {
         let rt = &self.rt;
+        if self.mode == Mode::Stub {
+            let fields = self.model.layers.iter().map(|layer| {
+                let name = &layer.name;
+                quote!(#name: #rt::int8::Dense::zeroed(),)
+            });
+            return quote!(Self { #(#fields)* });
+        }
         let fields = self
             .model
             .layers
