@@ -63,3 +63,38 @@ pub fn wide_eval(net: &Wide, x: &[f64; 16]) -> [f64; 3] {
 pub fn wide_masked(net: &Wide, x: &[f64; 16], masks: &WideMasks) -> [f64; 3] {
     net.forward_masked(x, masks)
 }
+
+network! {
+    /// The int8 sine model, imported from its `.tflite` file, with dropout on its hidden layers.
+    pub struct SineI8<i8> {
+        input: 1,
+        dense 16 relu, dropout(p = 0.2),
+        dense 16 relu, dropout(p = 0.2),
+        dense 1 identity,
+        from: tflite("../../models/sine.tflite"),
+    }
+}
+
+/// The int8 sine model in flash.
+pub static SINE: SineI8 = SineI8::new();
+
+/// The integer evaluation pass of [`SineI8`].
+#[cfg_attr(feature = "no-panic", no_panic)]
+#[must_use]
+pub fn sine_quantized(x: &[i8; 1]) -> [i8; 1] {
+    SINE.forward_quantized(x)
+}
+
+/// The integer masked pass of [`SineI8`].
+#[cfg_attr(feature = "no-panic", no_panic)]
+#[must_use]
+pub fn sine_quantized_masked(x: &[i8; 1], masks: &SineI8Masks) -> [i8; 1] {
+    SINE.forward_quantized_masked(x, masks)
+}
+
+/// The float view of [`SineI8`]: quantize, integer pass, dequantize.
+#[cfg_attr(feature = "no-panic", no_panic)]
+#[must_use]
+pub fn sine_float(x: &[f32; 1]) -> [f32; 1] {
+    SINE.forward(x)
+}

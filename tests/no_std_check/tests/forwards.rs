@@ -3,7 +3,8 @@
 
 use dropout::Dense;
 use dropout_no_std_check::{
-    Toy, ToyMasks, Wide, WideMasks, toy_eval, toy_masked, wide_eval, wide_masked,
+    SINE, SineI8, SineI8Masks, Toy, ToyMasks, Wide, WideMasks, sine_float, sine_quantized,
+    sine_quantized_masked, toy_eval, toy_masked, wide_eval, wide_masked,
 };
 
 #[test]
@@ -96,4 +97,29 @@ fn wide_forwards_match_a_plain_reference() {
             );
         }
     }
+}
+
+#[test]
+fn the_int8_sine_runs_in_integers() {
+    // Every layer by hand, with the layers' own single-layer passes.
+    for x in -128..=127_i8 {
+        let h1 = SINE.h1.forward(&[x]);
+        let h2 = SINE.h2.forward(&h1);
+        assert_eq!(sine_quantized(&[x]), SINE.output.forward(&h2));
+        let masks = SineI8Masks {
+            h1: core::array::from_fn(|i| i % 3 != 0),
+            h2: core::array::from_fn(|i| i % 2 == 0),
+        };
+        let h1 = SINE.h1.forward_train(&[x]);
+        let h2 = SINE.h2.forward_masked(&h1, &masks.h1);
+        assert_eq!(
+            sine_quantized_masked(&[x], &masks),
+            SINE.output.forward_masked(&h2, &masks.h2)
+        );
+    }
+    let q = SineI8::INPUT.quantize(0.5);
+    assert_eq!(
+        sine_float(&[0.5]),
+        [SineI8::OUTPUT.dequantize(sine_quantized(&[q])[0])]
+    );
 }
