@@ -286,8 +286,11 @@ Measured by `cargo test --test firmware` (the firmware in `embedded/`, built for
 run in QEMU; the numbers do not depend on this machine). Flash and RAM are what a network's
 `forward` and `forward_masked` add to a program with none (code, weights, `libm` and float
 routines); the stack is the deepest a pass reaches below its caller, found by painting the stack.
-A network with declared weights keeps them in flash: no RAM.
+A network with declared weights keeps them in flash: no RAM. `sine-f32` and `sine-i8` are one
+model before and after TensorFlow's int8 quantization (`tools/tflite_int8.py`): the int8 one
+computes bit for bit what the host computes, and what TFLite Micro computes for the file.
 {footprint}
+
 How the kernels reach these numbers, and what was measured on the way, is in docs/DESIGN.md
 ("Performance work").
 """

@@ -18,7 +18,8 @@ from the recorded integers and scales and compare bit for bit, without Python.
 It also writes each converted model to `models/<name>.tflite` (two more: float input and output
 through QUANTIZE/DEQUANTIZE, and per-tensor weight scales) and both interpreters' outputs for
 them to `tests/fixtures/tflite_outputs.rs`, against which `tests/int8.rs` holds networks that
-`network!` imports from those files.
+`network!` imports from those files. The sine model's float weights go to
+`models/sine.safetensors`, for its f32 twin in the firmware's footprint comparison.
 
 Usage (TensorFlow and TFLite Micro install from PyPI):
 
@@ -190,6 +191,28 @@ def float_inputs(rng):
     return [np.array([v], dtype=np.float32) for v in values]
 
 
+def write_safetensors(path, model):
+    """The Keras model's float weights as safetensors, PyTorch's names and layout: `k.weight`
+    [out, in] and `k.bias` for the k-th Dense layer (the f32 twin of the int8 model)."""
+    import json
+    import struct
+
+    tensors = {}
+    for k, layer in enumerate(model.layers):
+        kernel, bias = layer.get_weights()
+        tensors[f"{k}.weight"] = np.ascontiguousarray(kernel.T, dtype="<f4")
+        tensors[f"{k}.bias"] = np.ascontiguousarray(bias, dtype="<f4")
+    header, offset, blobs = {}, 0, []
+    for name in sorted(tensors):
+        data = tensors[name].tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
 def rust_list(values):
     return "[" + ", ".join(str(v) for v in values) + "]"
 
@@ -256,6 +279,8 @@ def main():
         model, calibration = build(rng, n_inputs, layers)
         flatbuffer = convert(model, calibration, options)
         (MODELS_DIR / f"{name}.tflite").write_bytes(flatbuffer)
+        if name == "sine":
+            write_safetensors(MODELS_DIR / "sine.safetensors", model)
         if "model_only" in options:
             continue
         records = layer_records(flatbuffer, [a for _, a in layers])

@@ -112,6 +112,22 @@ fn measure() {
             black_box(&networks::FormulaMasks::ALL_KEPT),
         ));
     }
+    #[cfg(any(feature = "measure-sine-i8", feature = "measure-all"))]
+    {
+        black_box(networks::SINE_I8.forward_quantized(black_box(&[-3])));
+        black_box(networks::SINE_I8.forward_quantized_masked(
+            black_box(&[-3]),
+            black_box(&networks::SineI8Masks::ALL_KEPT),
+        ));
+    }
+    #[cfg(any(feature = "measure-sine-f32", feature = "measure-all"))]
+    {
+        black_box(networks::SINE_F32.forward(black_box(&[0.5])));
+        black_box(networks::SINE_F32.forward_masked(
+            black_box(&[0.5]),
+            black_box(&networks::SineF32Masks::ALL_KEPT),
+        ));
+    }
 }
 
 /// Every value against the host's, then each network's stack use; the exit status.
@@ -124,6 +140,16 @@ fn checks() -> debug::ExitStatus {
     hprintln!("weights wide {}", weight_bytes::<networks::Wide>());
     hprintln!("weights torch {}", weight_bytes::<networks::TorchModel>());
     hprintln!("weights formula {}", weight_bytes::<networks::Formula>());
+    hprintln!("weights sine-f32 {}", weight_bytes::<networks::SineF32>());
+    // Int8: a byte per weight, four per bias.
+    hprintln!(
+        "weights sine-i8 {}",
+        networks::SineI8::SPEC
+            .layers
+            .iter()
+            .map(|l| (l.fan_in + 4) * l.size)
+            .sum::<usize>()
+    );
     let masked = networks::TOY.forward_masked(&[1.0, 1.0], &networks::ARTICLE)[0];
     let eval = networks::TOY.forward(&[1.0, 1.0])[0];
     hprintln!("toy: masked {} eval {}", masked, eval);
@@ -180,12 +206,117 @@ fn checks() -> debug::ExitStatus {
             black_box(&networks::FormulaMasks::ALL_KEPT),
         ))
     });
+    let sine_i8_masks = networks::SineI8Masks::ALL_KEPT;
+    stack("sine-i8", "forward", || {
+        black_box(networks::SINE_I8.forward_quantized(black_box(&[-3])))
+    });
+    stack("sine-i8", "forward_masked", || {
+        black_box(networks::SINE_I8.forward_quantized_masked(black_box(&[-3]), &sine_i8_masks))
+    });
+    let sine_f32_masks = networks::SineF32Masks::ALL_KEPT;
+    stack("sine-f32", "forward", || {
+        black_box(networks::SINE_F32.forward(black_box(&[0.5])))
+    });
+    stack("sine-f32", "forward_masked", || {
+        black_box(networks::SINE_F32.forward_masked(black_box(&[0.5]), &sine_f32_masks))
+    });
+    instructions::report();
     if failed == 0 {
         hprintln!("PASS {} values", networks::VALUES);
         debug::EXIT_SUCCESS
     } else {
         hprintln!("FAIL {} of {} groups", failed, networks::GROUPS.len());
         debug::EXIT_FAILURE
+    }
+}
+
+/// Instructions per inference, counted with SysTick under QEMU's `-icount` (which advances the
+/// virtual clock by the same time per instruction, so the core clock's ticks count
+/// instructions): each measurement is calibrated against a loop of known length.
+#[cfg(not(measure))]
+mod instructions {
+    use core::hint::black_box;
+
+    use cortex_m::peripheral::syst::SystClkSource;
+    use cortex_m_semihosting::hprintln;
+
+    use crate::networks;
+
+    /// How many inferences one measurement runs.
+    const RUNS: u32 = 50;
+    /// The calibration loop's iterations (two instructions each).
+    const LOOP: u32 = 200_000;
+
+    /// SysTick ticks that `run` takes, counting down from 2²⁴ − 1 (`None` without SysTick, or
+    /// if the count wrapped).
+    fn ticks(syst: &mut cortex_m::peripheral::SYST, run: impl FnOnce()) -> Option<u32> {
+        syst.set_reload(0x00FF_FFFF);
+        syst.clear_current();
+        syst.enable_counter();
+        // The counter starts at 0 and loads the reload value at its first tick; reading the
+        // control register clears the flag that this first load may set.
+        while cortex_m::peripheral::SYST::get_current() == 0 {}
+        let _ = syst.has_wrapped();
+        let start = cortex_m::peripheral::SYST::get_current();
+        run();
+        let end = cortex_m::peripheral::SYST::get_current();
+        let wrapped = syst.has_wrapped();
+        syst.disable_counter();
+        (!wrapped && end <= start).then(|| start - end)
+    }
+
+    /// `subs; bne` `LOOP` times: 2 · `LOOP` instructions, written out so that the compiler can
+    /// neither unroll nor fold them.
+    #[expect(unsafe_code, reason = "a counted loop of two known instructions")]
+    fn known_loop() {
+        let mut n = black_box(LOOP);
+        // SAFETY: the assembly only decrements a register the compiler gave it.
+        unsafe {
+            core::arch::asm!("2:", "subs {n}, {n}, #1", "bne 2b", n = inout(reg) n);
+        }
+        black_box(n);
+    }
+
+    pub fn report() {
+        let Some(mut peripherals) = cortex_m::Peripherals::take() else {
+            hprintln!("instructions: no SysTick");
+            return;
+        };
+        let syst = &mut peripherals.SYST;
+        syst.set_clock_source(SystClkSource::Core);
+        let Some(calibration) = ticks(syst, known_loop).filter(|&t| t > 0) else {
+            hprintln!("instructions: SysTick does not count");
+            return;
+        };
+        let mut measure = |name: &str, run: &dyn Fn()| {
+            let count = ticks(syst, || {
+                for _ in 0..RUNS {
+                    run();
+                }
+            });
+            // count · (2 · LOOP / calibration) / RUNS, rounded.
+            let scale = u64::from(calibration) * u64::from(RUNS);
+            match count {
+                Some(count) => hprintln!(
+                    "instructions {} {}",
+                    name,
+                    (u64::from(count) * u64::from(2 * LOOP) + scale / 2) / scale
+                ),
+                None => hprintln!("instructions {}: the count wrapped", name),
+            }
+        };
+        measure("sine-i8 forward_quantized", &|| {
+            black_box(networks::SINE_I8.forward_quantized(black_box(&[-3])));
+        });
+        measure("sine-i8 forward", &|| {
+            black_box(networks::SINE_I8.forward(black_box(&[0.5])));
+        });
+        measure("sine-f32 forward", &|| {
+            black_box(networks::SINE_F32.forward(black_box(&[0.5])));
+        });
+        measure("toy forward", &|| {
+            black_box(networks::TOY.forward(black_box(&[1.0, 1.0])));
+        });
     }
 }
 

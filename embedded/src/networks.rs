@@ -55,6 +55,45 @@ network! {
     }
 }
 
+network! {
+    /// The int8 sine model converted by TensorFlow (`tools/tflite_int8.py`), imported from its
+    /// `.tflite` file, with dropout declared on its hidden layers for Monte Carlo dropout in
+    /// integers.
+    pub struct SineI8<i8> {
+        input: 1,
+        dense 16 relu, dropout(p = 0.2),
+        dense 16 relu, dropout(p = 0.2),
+        dense 1 identity,
+        from: tflite("../models/sine.tflite"),
+    }
+}
+
+network! {
+    /// The same model before quantization: its float weights, for the footprint comparison.
+    pub struct SineF32<f32> {
+        input: 1,
+        dense 16 relu {
+            weights: file("../models/sine.safetensors", "0.weight"),
+            bias: file("../models/sine.safetensors", "0.bias"),
+        }, dropout(p = 0.2),
+        dense 16 relu {
+            weights: file("../models/sine.safetensors", "1.weight"),
+            bias: file("../models/sine.safetensors", "1.bias"),
+        }, dropout(p = 0.2),
+        dense 1 identity {
+            weights: file("../models/sine.safetensors", "2.weight"),
+            bias: file("../models/sine.safetensors", "2.bias"),
+        },
+    }
+}
+
+/// As [`TOY`].
+pub static SINE_I8: SineI8 = SineI8::new();
+/// As [`TOY`].
+pub static SINE_F32: SineF32 = SineF32::new();
+/// The float inputs of the sine checks.
+pub const SINE_X: [f32; 4] = [-2.0, -0.3, 0.5, 1.75];
+
 /// Declared weights are `const` data: in flash, never copied to RAM.
 pub static TOY: Toy = Toy::new();
 /// As [`TOY`].
@@ -85,7 +124,7 @@ pub fn wide() -> Wide {
 }
 
 /// The groups of checked values, in order, with how many values each has.
-pub const GROUPS: [(&str, usize); 14] = [
+pub const GROUPS: [(&str, usize); 20] = [
     ("toy, training pass, the article's masks", 1),
     ("toy, evaluation pass", 1),
     ("toy, masks sampled from ChaCha8 seed 7", 1),
@@ -100,6 +139,18 @@ pub const GROUPS: [(&str, usize); 14] = [
     ("formula fixture, evaluation pass", 2),
     ("formula fixture, masks sampled from ChaCha8 seed 13", 3),
     ("formula fixture, training pass under them", 2),
+    ("int8 sine, forward_quantized at every int8 input", 32),
+    ("int8 sine, forward at four floats", 4),
+    ("int8 sine, masks sampled from ChaCha8 seed 17", 1),
+    (
+        "int8 sine, forward_quantized_masked under them at 8 inputs",
+        1,
+    ),
+    (
+        "int8 sine, MC dropout: mean of 64 dequantized passes, ChaCha8 seed 19",
+        1,
+    ),
+    ("f32 sine, evaluation pass at four floats", 4),
 ];
 
 /// The number of checked values.
@@ -130,6 +181,17 @@ impl Values {
     fn f32s(&mut self, values: &[f32]) {
         for v in values {
             self.push(u64::from(v.to_bits()));
+        }
+    }
+
+    /// Int8 values, 8 to a value.
+    fn i8s(&mut self, values: &[i8]) {
+        for chunk in values.chunks(8) {
+            let mut word = [0_u8; 8];
+            for (byte, v) in word.iter_mut().zip(chunk) {
+                *byte = v.cast_unsigned();
+            }
+            self.push(u64::from_le_bytes(word));
         }
     }
 
@@ -194,5 +256,37 @@ pub fn checks() -> [u64; VALUES] {
     let m = FORMULA.sample_masks(&mut ChaCha8Rng::seed_from_u64(13));
     v.masks(&[&m.hidden]);
     v.f32s(&FORMULA.forward_masked(&FORMULA_X, &m));
+
+    let mut every = [0_i8; 256];
+    for (slot, x) in every.iter_mut().zip(-128..=127_i8) {
+        *slot = SINE_I8.forward_quantized(&[x])[0];
+    }
+    v.i8s(&every);
+    for x in SINE_X {
+        v.f32s(&SINE_I8.forward(&[x]));
+    }
+    let m = SINE_I8.sample_masks(&mut ChaCha8Rng::seed_from_u64(17));
+    v.masks(&[&m.h1, &m.h2]);
+    // Inputs −128, −96, …, 96.
+    let masked: [i8; 8] = core::array::from_fn(|k| {
+        let x = i8::MIN.wrapping_add_unsigned(32 * k as u8);
+        SINE_I8.forward_quantized_masked(&[x], &m)[0]
+    });
+    v.i8s(&masked);
+    v.f32s(&[sine_mc(&mut ChaCha8Rng::seed_from_u64(19))]);
+    for x in SINE_X {
+        v.f32s(&SINE_F32.forward(&[x]));
+    }
     v.bits
+}
+
+/// Monte Carlo dropout in integers without an allocator: the mean of 64 dequantized masked
+/// passes of the int8 sine model at 0.5.
+pub fn sine_mc(rng: &mut ChaCha8Rng) -> f32 {
+    let mut sum = 0.0_f32;
+    for _ in 0..64 {
+        let masks = SINE_I8.sample_masks(rng);
+        sum += SINE_I8.forward_masked(&[0.5], &masks)[0];
+    }
+    sum / 64.0
 }
