@@ -52,6 +52,7 @@
 //! | `train` | no | `dropout::train`: gradients, optimizers, a trainer with an `indicatif` progress bar (implies `std`, `rand`, `ndarray`) |
 //! | `diagram` | no | `diagram` on every network: SVG through `plotters` |
 //! | `serde` | no | `dropout::io`: JSON through `serde_json`, safetensors through `safetensors` |
+//! | `tflite` | no | `dropout::io::to_tflite`: int8 networks as TensorFlow Lite models (implies `std`) |
 //!
 //! Without default features the crate is `#![no_std]` and needs no allocator: float functions
 //! come from `libm`, and `forward` and `forward_masked` use only `core`.
@@ -69,9 +70,8 @@ pub use dropout_macros::network;
 pub use dropout_runtime::batch;
 #[cfg(feature = "diagram")]
 pub use dropout_runtime::diagram;
-#[cfg(feature = "serde")]
+#[cfg(any(feature = "serde", feature = "tflite"))]
 pub use dropout_runtime::io;
-pub use dropout_runtime::quant;
 #[cfg(all(feature = "alloc", feature = "rand"))]
 pub use dropout_runtime::testing;
 #[cfg(feature = "train")]
@@ -81,7 +81,8 @@ pub use dropout_runtime::{
     Network, NetworkSpec, Scalar, Scaling, Site, init,
 };
 #[cfg(feature = "alloc")]
-pub use dropout_runtime::{Trace, TraceRow, explorer, int8, reference, source, stats};
+pub use dropout_runtime::{Trace, TraceRow, explorer, reference, source, stats};
+pub use dropout_runtime::{int8, quant};
 
 /// The `ndarray` crate (version 0.17) that batched passes take and return: use it to build
 /// batches of the right type.

@@ -328,3 +328,89 @@ fn the_spec_says_i8_and_the_sites() {
     let masks = SineMcMasks::ALL_KEPT;
     assert_eq!(masks.h1.len(), 16);
 }
+
+#[test]
+fn the_committed_exports_are_what_to_tflite_writes() {
+    // `tools/tflite_int8.py` writes them with `examples/export_tflite.rs` and runs TFLite Micro
+    // on them; a change to the writer must be followed by running it again.
+    for (name, bytes) in [
+        ("sine", dropout::io::to_tflite(&Sine::new())),
+        // The example declares a dropout site on this one: the file holds the evaluation pass.
+        ("sine_float_io", dropout::io::to_tflite(&SineFloatIo::new())),
+        (
+            "per_tensor",
+            dropout::io::to_tflite(&PerTensorDouble::new()),
+        ),
+    ] {
+        let committed = std::fs::read(format!(
+            "{}/models/exported/{name}.tflite",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert!(
+            bytes.unwrap() == committed,
+            "{name}: run tools/tflite_int8.py again"
+        );
+    }
+}
+
+#[test]
+fn tflite_micro_runs_the_exported_files_with_our_outputs() {
+    let (double, single) = (Sine::new(), SineSingle::new());
+    check(
+        &outputs::EXPORTED_SINE,
+        |x| double.forward_quantized(x),
+        |x| single.forward_quantized(x),
+    );
+    let (double, single) = (PerTensorDouble::new(), PerTensorSingle::new());
+    check(
+        &outputs::EXPORTED_PER_TENSOR,
+        |x| double.forward_quantized(x),
+        |x| single.forward_quantized(x),
+    );
+    let net = SineFloatIo::new();
+    let exported = &outputs::EXPORTED_SINE_FLOAT_IO;
+    let mut compared = 0;
+    for (x, micro) in exported.inputs.iter().zip(exported.micro) {
+        // As above: past i32 the C++ conversion is undefined.
+        if (x[0] / SineFloatIo::INPUT.scale).abs() < 2.0_f32.powi(31) {
+            assert_eq!(
+                net.forward(&[x[0]])[0].to_bits(),
+                micro[0].to_bits(),
+                "{x:?}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 100);
+}
+
+#[test]
+fn an_exported_network_reads_as_the_file_it_came_from() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (name, bytes) in [
+        ("sine", dropout::io::to_tflite(&Sine::new()).unwrap()),
+        (
+            "sine_float_io",
+            dropout::io::to_tflite(&SineFloatIo::new()).unwrap(),
+        ),
+        ("wide", dropout::io::to_tflite(&WideDouble::new()).unwrap()),
+        ("deep", dropout::io::to_tflite(&DeepDouble::new()).unwrap()),
+    ] {
+        let original = std::fs::read(format!("{root}/models/{name}.tflite")).unwrap();
+        assert_eq!(
+            dropout_tflite::read(&bytes).unwrap(),
+            dropout_tflite::read(&original).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn classic_scaling_with_a_site_does_not_export() {
+    let err = dropout::io::to_tflite(&SineMcClassic::new()).unwrap_err();
+    assert!(matches!(err, dropout::Error::Quantization(_)), "{err}");
+    assert!(err.to_string().contains("classic scaling"), "{err}");
+    // Inverted scaling's evaluation pass is the file's: it exports.
+    assert!(dropout::io::to_tflite(&SineMc::new()).is_ok());
+}

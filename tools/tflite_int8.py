@@ -244,6 +244,32 @@ def rust_outputs(name, inputs, micro_out, reference, scalar):
     ]
 
 
+def exported_outputs(fixture_inputs):
+    """Runs `cargo run --example export_tflite`, which writes the networks that `network!`
+    imports from `models/` back out with `dropout::io::to_tflite`, and TFLite Micro and
+    TensorFlow on those files; their outputs must be the originals'."""
+    exported = MODELS_DIR / "exported"
+    subprocess.run(
+        ["cargo", "run", "--quiet", "--example", "export_tflite", "--", str(exported)],
+        cwd=ROOT,
+        check=True,
+    )
+    lines = []
+    for path in sorted(exported.glob("*.tflite")):
+        name = path.stem
+        inputs = fixture_inputs[name]
+        flatbuffer = path.read_bytes()
+        original = (MODELS_DIR / f"{name}.tflite").read_bytes()
+        micro_out = run_micro(flatbuffer, inputs)
+        reference = run_reference(flatbuffer, inputs)
+        if micro_out != run_micro(original, inputs) or reference != run_reference(original, inputs):
+            raise SystemExit(f"{path}: the interpreters compute other outputs than for the original")
+        scalar = "f32" if isinstance(micro_out[0][0], float) else "i8"
+        lines += rust_outputs(f"exported_{name}", inputs, micro_out, reference, scalar)
+        lines.append("")
+    return lines
+
+
 def main():
     rng = np.random.default_rng(SEED)
     tf.keras.utils.set_random_seed(SEED)
@@ -273,6 +299,7 @@ def main():
         "",
     ]
     MODELS_DIR.mkdir(exist_ok=True)
+    fixture_inputs = {}
     differing = 0
     total = 0
     for name, n_inputs, layers, options in [(*m, set()) for m in MODELS] + VARIANTS:
@@ -286,6 +313,7 @@ def main():
         records = layer_records(flatbuffer, [a for _, a in layers])
         float_io = "float_io" in options
         inputs = float_inputs(rng) if float_io else test_inputs(rng, n_inputs)
+        fixture_inputs[name] = inputs
         reference = run_reference(flatbuffer, inputs)
         micro_out = run_micro(flatbuffer, inputs)
         outputs += rust_outputs(name, inputs, micro_out, reference, "f32" if float_io else "i8")
@@ -318,6 +346,7 @@ def main():
         lines.append("    },")
     lines.append("];")
     lines.append("")
+    outputs += exported_outputs(fixture_inputs)
     OUT.write_text("\n".join(lines))
     OUTPUTS.write_text("\n".join(outputs))
     for path in (OUT, OUTPUTS):

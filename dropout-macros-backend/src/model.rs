@@ -4,7 +4,7 @@
 //! After a failed check the model is still built from whatever was readable (missing parts get
 //! neutral defaults), so that the expansion can emit a stub with the right signatures.
 
-pub(crate) use dropout_shared::quant::{QuantizedMultiplier, Rounding};
+pub(crate) use dropout_shared::quant::{FusedActivation, QuantizedMultiplier, Rounding};
 pub(crate) use dropout_shared::{Activation, DropoutKind, Scalar, Scaling};
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Visibility};
@@ -36,6 +36,8 @@ pub(crate) struct Int8 {
     pub rounding: Rounding,
     pub input: Quantization,
     pub output: Quantization,
+    /// Whether the file's graph takes and gives `float32` (`QUANTIZE`, `DEQUANTIZE`).
+    pub float_io: (bool, bool),
     /// One per declared layer, in order; empty after an error.
     pub layers: Vec<Int8Layer>,
 }
@@ -54,8 +56,11 @@ pub(crate) struct Int8Layer {
     pub output_zero_point: i32,
     /// The fused activation's output range.
     pub range: (i8, i8),
-    /// Whether the file gives one weight scale per output channel.
-    pub per_channel: bool,
+    /// One weight scale, or one per output channel.
+    pub weight_scales: Vec<f32>,
+    pub input: Quantization,
+    pub output: Quantization,
+    pub activation: FusedActivation,
     /// The evaluation pass's bias and multipliers.
     pub eval: Requantization,
     /// The masked pass's: the evaluation pass's unless a dropout site feeds the layer.

@@ -42,7 +42,7 @@ mod fs;
 #[cfg(feature = "alloc")]
 mod inspect;
 pub mod int8;
-#[cfg(feature = "serde")]
+#[cfg(any(feature = "serde", feature = "tflite"))]
 pub mod io;
 mod kernel;
 mod layer;

@@ -16,7 +16,7 @@ pub use crate::{
     Activation, Dense, Dropout, DropoutKind, Error, Float, Layer, LayerSpec, Masks, Network,
     NetworkSpec, Scaling, Site,
 };
-pub use dropout_shared::quant::{QuantizedMultiplier, Rounding};
+pub use dropout_shared::quant::{FusedActivation, QuantizedMultiplier, Rounding};
 
 #[cfg(feature = "alloc")]
 pub use crate::Trace;

@@ -96,6 +96,220 @@ pub struct FullyConnected {
     pub activation: FusedActivation,
 }
 
+/// The version of `FULLY_CONNECTED` that int8 per-channel layers need (what TensorFlow's
+/// converter writes for them).
+const FULLY_CONNECTED_VERSION: i32 = 4;
+
+/// Writes `model` as a `.tflite` flatbuffer that [`read`] reads back as `model`: one subgraph
+/// `main` of int8 `FULLY_CONNECTED` operators (each weight tensor with its scales along
+/// dimension 0, each bias int32 at scale `s_in · s_w[c]`), with `QUANTIZE` and `DEQUANTIZE` at
+/// the ends where [`Io::float`] says so, as TensorFlow's converter writes them.
+///
+/// ```
+/// let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/sine.tflite"))?;
+/// let model = dropout_tflite::read(&bytes)?;
+/// assert_eq!(dropout_tflite::read(&dropout_tflite::write(&model))?, model);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn write(model: &Model) -> Vec<u8> {
+    let mut graph = Written::default();
+    let fc_code = graph.code(fb::BuiltinOperator::FullyConnected, FULLY_CONNECTED_VERSION);
+    let input = graph.activation("input", model.input.size, model.input.quantization);
+    let mut current = input;
+    let graph_input = if model.input.float {
+        let float = graph.float("input_float", model.input.size);
+        let code = graph.code(fb::BuiltinOperator::Quantize, 1);
+        graph.op(code, vec![float], input, None);
+        float
+    } else {
+        input
+    };
+    for (k, layer) in model.layers.iter().enumerate() {
+        let weights = graph.constant(
+            format!("fc{k}/weights"),
+            vec![dim(layer.outputs), dim(layer.inputs)],
+            fb::TensorType::Int8,
+            layer.weights.iter().map(|w| w.cast_unsigned()).collect(),
+            fb::QuantizationParameters {
+                scale: Some(layer.weight_scales.clone()),
+                zero_point: Some(vec![0; layer.weight_scales.len()]),
+                ..Default::default()
+            },
+        );
+        let bias_scales = (0..layer.outputs)
+            .map(|c| {
+                let s_w = layer.weight_scales[if layer.weight_scales.len() == 1 { 0 } else { c }];
+                layer.input.scale * s_w
+            })
+            .collect::<Vec<f32>>();
+        let bias = graph.constant(
+            format!("fc{k}/bias"),
+            vec![dim(layer.outputs)],
+            fb::TensorType::Int32,
+            layer.bias.iter().flat_map(|b| b.to_le_bytes()).collect(),
+            fb::QuantizationParameters {
+                zero_point: Some(vec![0; bias_scales.len()]),
+                scale: Some(bias_scales),
+                ..Default::default()
+            },
+        );
+        let output = graph.activation(&format!("fc{k}/output"), layer.outputs, layer.output);
+        let options = fb::FullyConnectedOptions {
+            fused_activation_function: match layer.activation {
+                FusedActivation::Linear => fb::ActivationFunctionType::None,
+                FusedActivation::Relu => fb::ActivationFunctionType::Relu,
+                FusedActivation::Relu6 => fb::ActivationFunctionType::Relu6,
+            },
+            ..Default::default()
+        };
+        graph.op(
+            fc_code,
+            vec![current, weights, bias],
+            output,
+            Some(fb::BuiltinOptions::FullyConnectedOptions(Box::new(options))),
+        );
+        current = output;
+    }
+    let graph_output = if model.output.float {
+        let float = graph.float("output_float", model.output.size);
+        let code = graph.code(fb::BuiltinOperator::Dequantize, 1);
+        graph.op(code, vec![current], float, None);
+        float
+    } else {
+        current
+    };
+    graph.finish(graph_input, graph_output)
+}
+
+fn dim(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// A model being written: its tensors, buffers (buffer 0 empty, by convention), operator codes
+/// and operators.
+#[derive(Default)]
+struct Written {
+    tensors: Vec<fb::Tensor>,
+    buffers: Vec<fb::Buffer>,
+    codes: Vec<fb::OperatorCode>,
+    operators: Vec<fb::Operator>,
+}
+
+impl Written {
+    fn code(&mut self, op: fb::BuiltinOperator, version: i32) -> u32 {
+        let index = self.codes.len();
+        self.codes.push(fb::OperatorCode {
+            // The old byte field holds codes below 127, as the converter writes it.
+            deprecated_builtin_code: i8::try_from(i32::from(op)).unwrap_or(127),
+            custom_code: None,
+            version,
+            builtin_code: op,
+        });
+        u32::try_from(index).unwrap_or(u32::MAX)
+    }
+
+    fn tensor(&mut self, tensor: fb::Tensor) -> i32 {
+        self.tensors.push(tensor);
+        dim(self.tensors.len() - 1)
+    }
+
+    fn activation(&mut self, name: &str, width: usize, q: Quantization) -> i32 {
+        self.tensor(fb::Tensor {
+            shape: Some(vec![1, dim(width)]),
+            type_: fb::TensorType::Int8,
+            buffer: 0,
+            name: Some(name.to_owned()),
+            quantization: Some(Box::new(fb::QuantizationParameters {
+                scale: Some(vec![q.scale]),
+                zero_point: Some(vec![i64::from(q.zero_point)]),
+                ..Default::default()
+            })),
+        })
+    }
+
+    fn float(&mut self, name: &str, width: usize) -> i32 {
+        self.tensor(fb::Tensor {
+            shape: Some(vec![1, dim(width)]),
+            type_: fb::TensorType::Float32,
+            buffer: 0,
+            name: Some(name.to_owned()),
+            quantization: None,
+        })
+    }
+
+    fn constant(
+        &mut self,
+        name: String,
+        shape: Vec<i32>,
+        ty: fb::TensorType,
+        data: Vec<u8>,
+        quantization: fb::QuantizationParameters,
+    ) -> i32 {
+        if self.buffers.is_empty() {
+            self.buffers.push(fb::Buffer::default());
+        }
+        self.buffers.push(fb::Buffer {
+            data: Some(data),
+            ..Default::default()
+        });
+        let buffer = u32::try_from(self.buffers.len() - 1).unwrap_or(u32::MAX);
+        self.tensor(fb::Tensor {
+            shape: Some(shape),
+            type_: ty,
+            buffer,
+            name: Some(name),
+            quantization: Some(Box::new(quantization)),
+        })
+    }
+
+    fn op(
+        &mut self,
+        code: u32,
+        inputs: Vec<i32>,
+        output: i32,
+        options: Option<fb::BuiltinOptions>,
+    ) {
+        self.operators.push(fb::Operator {
+            opcode_index: code,
+            inputs: Some(inputs),
+            outputs: Some(vec![output]),
+            builtin_options: options,
+        });
+    }
+
+    fn finish(mut self, input: i32, output: i32) -> Vec<u8> {
+        if self.buffers.is_empty() {
+            self.buffers.push(fb::Buffer::default());
+        }
+        let model = fb::Model {
+            version: 3,
+            operator_codes: Some(self.codes),
+            subgraphs: Some(vec![fb::SubGraph {
+                tensors: Some(self.tensors),
+                inputs: Some(vec![input]),
+                outputs: Some(vec![output]),
+                operators: Some(self.operators),
+                name: Some("main".to_owned()),
+            }]),
+            description: Some("written by dropout-nn".to_owned()),
+            buffers: Some(self.buffers),
+        };
+        let mut bytes = planus::Builder::new()
+            .finish(&model, Some(*b"TFL3"))
+            .to_vec();
+        // planus 1.3 writes the file identifier before the root offset, where the format (and
+        // every reader) has it after: the root offset is the first word. Swapped here, the
+        // offset moves 4 bytes back and grows by 4 to point at the same table.
+        if bytes.len() >= 8 && bytes[..4] == *b"TFL3" {
+            let root = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) + 4;
+            bytes[..4].copy_from_slice(&root.to_le_bytes());
+            bytes[4..8].copy_from_slice(b"TFL3");
+        }
+        bytes
+    }
+}
+
 /// Why a file cannot be read as a model of int8 fully connected layers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -92,3 +92,24 @@ fn an_operator_outside_the_chain_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn every_model_writes_back_as_itself() {
+    for name in [
+        "sine",
+        "relu6",
+        "identity_hidden",
+        "wide",
+        "one_unit",
+        "deep",
+        "per_tensor",
+        "sine_float_io",
+    ] {
+        let model = read(&model(name)).unwrap();
+        let written = dropout_tflite::write(&model);
+        assert_eq!(&written[4..8], b"TFL3", "{name}");
+        assert_eq!(read(&written).unwrap(), model, "{name}");
+        // Deterministic: the same model gives the same bytes.
+        assert_eq!(dropout_tflite::write(&model), written, "{name}");
+    }
+}

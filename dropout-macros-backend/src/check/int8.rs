@@ -43,6 +43,7 @@ impl Checker<'_> {
             rounding,
             input: unit,
             output: unit,
+            float_io: (false, false),
             layers: Vec::new(),
         }))
     }
@@ -140,15 +141,12 @@ impl Checker<'_> {
             );
             return None;
         };
-        let quantization = |q: dropout_tflite::Quantization| Quantization {
-            scale: q.scale,
-            zero_point: q.zero_point,
-        };
         Some(Int8 {
             file: written,
             rounding,
             input: quantization(file.input.quantization),
             output: quantization(file.output.quantization),
+            float_io: (file.input.float, file.output.float),
             layers,
         })
     }
@@ -339,6 +337,13 @@ fn input_span(items: &[Item]) -> Option<SpanRange> {
     })
 }
 
+fn quantization(q: dropout_tflite::Quantization) -> Quantization {
+    Quantization {
+        scale: q.scale,
+        zero_point: q.zero_point,
+    }
+}
+
 fn tflite_name(activation: FusedActivation) -> &'static str {
     match activation {
         FusedActivation::Linear => "NONE",
@@ -378,7 +383,10 @@ fn int8_layer(
         input_zero_point: fc.input.zero_point,
         output_zero_point: fc.output.zero_point,
         range: (narrow(range.0)?, narrow(range.1)?),
-        per_channel: fc.weight_scales.len() > 1,
+        weight_scales: fc.weight_scales.clone(),
+        input: quantization(fc.input),
+        output: quantization(fc.output),
+        activation: fc.activation,
         eval: requantization(fc, eval, rounding)?,
         train: requantization(fc, train, rounding)?,
     })

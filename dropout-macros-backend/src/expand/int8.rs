@@ -26,7 +26,7 @@ impl Gen<'_> {
         let fields = model.layers.iter().enumerate().map(|(idx, layer)| {
             let (name, fan_in, n) = (&layer.name, size(layer.fan_in), size(layer.size));
             let scales = match int8.layers.get(idx) {
-                Some(q) if q.per_channel => ", a weight scale per channel",
+                Some(q) if q.weight_scales.len() > 1 => ", a weight scale per channel",
                 Some(_) => ", one weight scale",
                 None => "",
             };
@@ -59,6 +59,7 @@ impl Gen<'_> {
             #rt::int8::through_integers(x, Self::INPUT, Self::OUTPUT, |q| self.forward_quantized_masked(q, masks))
         });
         let sampling = self.int8_sampling();
+        let quantized_network = self.quantized_network(int8);
         let file_dependencies = self.file_dependencies();
         let rounding_doc = match int8.rounding {
             Rounding::Double => "double rounding, as TFLite Micro and CMSIS-NN",
@@ -126,9 +127,53 @@ impl Gen<'_> {
             }
 
             #sampling
+            #quantized_network
             #masks_impl
             #masks_trait
             #file_dependencies
+        }
+    }
+
+    /// `impl QuantizedNetwork`: the architecture and each layer's integers and scales, for
+    /// generic code such as `io::to_tflite`.
+    fn quantized_network(&self, int8: &Int8) -> TokenStream {
+        let (ident, rt) = (&self.model.ident, &self.rt);
+        let arms =
+            self.model
+                .layers
+                .iter()
+                .zip(&int8.layers)
+                .enumerate()
+                .map(|(idx, (layer, q))| {
+                    let name = &layer.name;
+                    let scales = q.weight_scales.iter().map(|&s| Literal::f32_suffixed(s));
+                    let (input, output) = (quantization(rt, q.input), quantization(rt, q.output));
+                    let activation = format_ident!("{}", format!("{:?}", q.activation));
+                    quote! {
+                        #idx => ::core::option::Option::Some(#rt::int8::LayerParts {
+                            weights: self.#name.weights().as_flattened(),
+                            bias: &self.#name.eval().bias,
+                            weight_scales: &[#(#scales),*],
+                            input: #input,
+                            output: #output,
+                            activation: #rt::FusedActivation::#activation,
+                        }),
+                    }
+                });
+        let (float_in, float_out) = int8.float_io;
+        let body = self.body(quote!(match idx { #(#arms)* _ => ::core::option::Option::None }));
+        quote! {
+            #[automatically_derived]
+            impl #rt::int8::QuantizedNetwork for #ident {
+                const SPEC: #rt::NetworkSpec = #ident::SPEC;
+                const INPUT: #rt::int8::Quantization = #ident::INPUT;
+                const OUTPUT: #rt::int8::Quantization = #ident::OUTPUT;
+                const FLOAT_IO: (bool, bool) = (#float_in, #float_out);
+
+                fn layer(&self, idx: usize) -> ::core::option::Option<#rt::int8::LayerParts<'_>> {
+                    #body
+                }
+            }
         }
     }
 

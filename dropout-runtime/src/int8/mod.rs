@@ -41,8 +41,10 @@ use dropout_shared::quant::{QuantizedMultiplier, Rounding};
 use crate::Error;
 
 mod dense;
+mod network;
 
 pub use dense::{Dense, Frame, Quantization, Requantization, through_integers, weights_from_bytes};
+pub use network::{LayerParts, QuantizedNetwork};
 
 /// The requantization of one int8 layer: its input's zero point, one multiplier per output
 /// channel under each rounding, its output's zero point and range.

@@ -1,0 +1,40 @@
+//! What every int8 network that `network!` generates gives generic code: its architecture, the
+//! quantization of its ends, and each layer's integers and scales.
+
+use dropout_shared::quant::FusedActivation;
+
+use super::Quantization;
+use crate::NetworkSpec;
+
+/// An int8 network declared over `i8` (`struct Net<i8> { …, from: tflite("…") }`).
+pub trait QuantizedNetwork {
+    /// The architecture as declared; its scalar is `"i8"`.
+    const SPEC: NetworkSpec;
+    /// The quantization of the input.
+    const INPUT: Quantization;
+    /// The quantization of the output.
+    const OUTPUT: Quantization;
+    /// Whether the imported file's graph takes (first) and gives (second) `float32`, through
+    /// `QUANTIZE` and `DEQUANTIZE`.
+    const FLOAT_IO: (bool, bool);
+
+    /// Layer `idx` (0 is the first), as its evaluation pass computes it.
+    fn layer(&self, idx: usize) -> Option<LayerParts<'_>>;
+}
+
+/// One int8 layer's parameters: what a `FULLY_CONNECTED` operator holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerParts<'a> {
+    /// `outputs` rows of `inputs` weights, row-major.
+    pub weights: &'a [i8],
+    /// The evaluation pass's bias, one per output channel.
+    pub bias: &'a [i32],
+    /// One weight scale (per tensor) or one per output channel.
+    pub weight_scales: &'a [f32],
+    /// The input's quantization.
+    pub input: Quantization,
+    /// The output's quantization.
+    pub output: Quantization,
+    /// The fused activation.
+    pub activation: FusedActivation,
+}
