@@ -36,7 +36,11 @@ fn copy_dir(source: &Path, destination: &Path) {
     for entry in std::fs::read_dir(source).expect("list the fixtures") {
         let path = entry.expect("a fixture").path();
         let name = path.file_name().expect("a file name");
-        std::fs::copy(&path, destination.join(name)).expect("copy a fixture");
+        if path.is_dir() {
+            copy_dir(&path, &destination.join(name));
+        } else {
+            std::fs::copy(&path, destination.join(name)).expect("copy a fixture");
+        }
     }
 }
 

@@ -18,8 +18,9 @@ from the recorded integers and scales and compare bit for bit, without Python.
 It also writes each converted model to `models/<name>.tflite` (two more: float input and output
 through QUANTIZE/DEQUANTIZE, and per-tensor weight scales) and both interpreters' outputs for
 them to `tests/fixtures/tflite_outputs.rs`, against which `tests/int8.rs` holds networks that
-`network!` imports from those files. The sine model's float weights go to
-`models/sine.safetensors`, for its f32 twin in the firmware's footprint comparison.
+`network!` imports from those files. Each model's float weights and the 200 rows it was
+calibrated with go to `models/float/<name>.safetensors` (`k.weight`, `k.bias`, `x`): the
+firmware's f32 sine and the int8 twins that `network!` quantizes itself use them.
 
 Usage (TensorFlow and TFLite Micro install from PyPI):
 
@@ -191,13 +192,14 @@ def float_inputs(rng):
     return [np.array([v], dtype=np.float32) for v in values]
 
 
-def write_safetensors(path, model):
+def write_safetensors(path, model, calibration):
     """The Keras model's float weights as safetensors, PyTorch's names and layout: `k.weight`
-    [out, in] and `k.bias` for the k-th Dense layer (the f32 twin of the int8 model)."""
+    [out, in] and `k.bias` for the k-th Dense layer, and the calibration rows as `x`."""
     import json
     import struct
 
-    tensors = {}
+    path.parent.mkdir(exist_ok=True)
+    tensors = {"x": np.ascontiguousarray(calibration, dtype="<f4")}
     for k, layer in enumerate(model.layers):
         kernel, bias = layer.get_weights()
         tensors[f"{k}.weight"] = np.ascontiguousarray(kernel.T, dtype="<f4")
@@ -306,8 +308,9 @@ def main():
         model, calibration = build(rng, n_inputs, layers)
         flatbuffer = convert(model, calibration, options)
         (MODELS_DIR / f"{name}.tflite").write_bytes(flatbuffer)
-        if name == "sine":
-            write_safetensors(MODELS_DIR / "sine.safetensors", model)
+        # The float model and the rows the converter calibrated with, for the int8 twins that
+        # `network!` quantizes itself (`quantize: int8 as …`), checked against the converter.
+        write_safetensors(MODELS_DIR / "float" / f"{name}.safetensors", model, calibration[:200])
         if "model_only" in options:
             continue
         records = layer_records(flatbuffer, [a for _, a in layers])

@@ -44,6 +44,14 @@ pub(crate) enum Item {
     From { key: Ident, value: Value },
     /// `rounding: single`: how an int8 network requantizes.
     Rounding { key: Ident, value: Ident },
+    /// `quantize: int8 as Twin`: an int8 twin of a float network.
+    Quantize {
+        key: Ident,
+        format: Ident,
+        name: Ident,
+    },
+    /// `calibrate: file("rows.safetensors", "x")`: the twin's calibration rows.
+    Calibrate { key: Ident, value: Value },
     /// An item whose syntax error has been recorded; `kind` is what it was meant to be.
     Invalid(ItemKind),
 }
@@ -59,6 +67,8 @@ pub(crate) enum ItemKind {
     Tests,
     From,
     Rounding,
+    Quantize,
+    Calibrate,
     Unknown,
 }
 
@@ -74,6 +84,8 @@ impl Item {
             Item::Tests { .. } => ItemKind::Tests,
             Item::From { .. } => ItemKind::From,
             Item::Rounding { .. } => ItemKind::Rounding,
+            Item::Quantize { .. } => ItemKind::Quantize,
+            Item::Calibrate { .. } => ItemKind::Calibrate,
             Item::Invalid(kind) => *kind,
         }
     }
@@ -355,6 +367,8 @@ fn classify(input: ParseStream) -> ItemKind {
         "scaling" if input.peek2(Token![:]) => ItemKind::Scaling,
         "rounding" if input.peek2(Token![:]) => ItemKind::Rounding,
         "from" if input.peek2(Token![:]) => ItemKind::From,
+        "quantize" if input.peek2(Token![:]) => ItemKind::Quantize,
+        "calibrate" if input.peek2(Token![:]) => ItemKind::Calibrate,
         // `input: dense …` is a layer named `input`, which the checker refuses with a reason.
         "input" if input.peek2(Token![:]) && !input.peek3(Ident) => ItemKind::Input,
         keyword
@@ -403,20 +417,8 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
             let (key, value) = parse_setting(input, "`auto`")?;
             Ok(Item::Tests { key, value })
         }
-        ItemKind::Rounding => {
-            let (key, value) = parse_setting(input, "`double` or `single`")?;
-            Ok(Item::Rounding { key, value })
-        }
-        ItemKind::From => {
-            let key = input.call(Ident::parse_any)?;
-            input.parse::<Token![:]>()?;
-            if input.is_empty() || input.peek(Token![,]) {
-                return Err(input.error(
-                    "expected where the network comes from after `from:`, e.g. `from: tflite(\"model.tflite\")`",
-                ));
-            }
-            let value = parse_value(input, errors);
-            Ok(Item::From { key, value })
+        ItemKind::Rounding | ItemKind::Quantize | ItemKind::Calibrate | ItemKind::From => {
+            parse_int8_item(input, kind, errors)
         }
         ItemKind::Test => {
             let keyword = input.call(Ident::parse_any)?;
@@ -460,6 +462,53 @@ fn parse_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::R
             ))
         }
         ItemKind::Unknown => Err(input.error(EXPECTED_ITEM)),
+    }
+}
+
+/// The items of int8 networks and twins: `rounding`, `quantize`, `calibrate`, `from`.
+fn parse_int8_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> syn::Result<Item> {
+    match kind {
+        ItemKind::Rounding => {
+            let (key, value) = parse_setting(input, "`double` or `single`")?;
+            Ok(Item::Rounding { key, value })
+        }
+        ItemKind::Quantize => {
+            let (key, format) = parse_setting(input, "`int8 as Name`")?;
+            if !input.peek(Token![as]) {
+                return Err(input.error(format!(
+                    "expected `as` and the twin's name, e.g. `{key}: {format} as NetI8`"
+                )));
+            }
+            input.parse::<Token![as]>()?;
+            // A strict parse: the name becomes a struct name.
+            let name: Ident = input
+                .parse()
+                .map_err(|_| input.error("expected the twin's name after `as`, e.g. `NetI8`"))?;
+            Ok(Item::Quantize { key, format, name })
+        }
+        ItemKind::Calibrate => {
+            let key = input.call(Ident::parse_any)?;
+            input.parse::<Token![:]>()?;
+            if input.is_empty() || input.peek(Token![,]) {
+                return Err(input.error(
+                    "expected the calibration rows after `calibrate:`, e.g. `calibrate: file(\"rows.safetensors\", \"x\")`",
+                ));
+            }
+            let value = parse_value(input, errors);
+            Ok(Item::Calibrate { key, value })
+        }
+        ItemKind::From => {
+            let key = input.call(Ident::parse_any)?;
+            input.parse::<Token![:]>()?;
+            if input.is_empty() || input.peek(Token![,]) {
+                return Err(input.error(
+                    "expected where the network comes from after `from:`, e.g. `from: tflite(\"model.tflite\")`",
+                ));
+            }
+            let value = parse_value(input, errors);
+            Ok(Item::From { key, value })
+        }
+        _ => Err(input.error("expected `rounding`, `quantize`, `calibrate` or `from`")),
     }
 }
 

@@ -9,6 +9,7 @@ pub(crate) use dropout_shared::{Activation, DropoutKind, Scalar, Scaling};
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Visibility};
 
+#[derive(Clone)]
 pub(crate) struct Model {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
@@ -24,15 +25,31 @@ pub(crate) struct Model {
     pub auto_tests: bool,
     /// Every file the declaration reads; the generated code depends on them.
     pub files: Vec<std::path::PathBuf>,
-    /// For a network declared over `i8`: its integer parameters. Its float view (the input and
-    /// output of `forward`) is `f32`, the model's `scalar`.
+    /// For a network declared over `i8` (or a twin): its integer parameters. Its float view
+    /// (the input and output of `forward`) is `f32`, the model's `scalar`.
     pub int8: Option<Int8>,
+    /// `quantize: int8 as Twin`: the int8 twin of this float network.
+    pub twin: Option<Twin>,
+}
+
+/// The int8 twin of a float network.
+#[derive(Clone)]
+pub(crate) struct Twin {
+    pub ident: Ident,
+    /// The twin's integers when `calibrate:` gives rows at compile time (its `new()`), with
+    /// `layers` empty otherwise.
+    pub int8: Int8,
 }
 
 /// The integer side of an int8 network, as imported and checked.
+#[derive(Clone)]
 pub(crate) struct Int8 {
-    /// The path as written in `from: tflite("…")`.
-    pub file: String,
+    /// Where the integers come from, for the documentation: `` `models/sine.tflite` ``.
+    pub source: String,
+    /// Whether they are known at compile time: `new()`, `INPUT` and `OUTPUT` exist.
+    pub constant: bool,
+    /// The float network a twin quantizes at run time (`quantize`).
+    pub twin_of: Option<Ident>,
     pub rounding: Rounding,
     pub input: Quantization,
     pub output: Quantization,
@@ -49,11 +66,10 @@ pub(crate) struct Quantization {
     pub zero_point: i32,
 }
 
+#[derive(Clone)]
 pub(crate) struct Int8Layer {
     /// Row-major, one row of `fan_in` per output channel.
     pub weights: Vec<i8>,
-    pub input_zero_point: i32,
-    pub output_zero_point: i32,
     /// The fused activation's output range.
     pub range: (i8, i8),
     /// One weight scale, or one per output channel.
@@ -67,6 +83,7 @@ pub(crate) struct Int8Layer {
     pub train: Requantization,
 }
 
+#[derive(Clone)]
 pub(crate) struct Requantization {
     pub bias: Vec<i32>,
     pub multipliers: Vec<QuantizedMultiplier>,
@@ -87,6 +104,7 @@ impl Prob {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Layer {
     /// The field name; a default (`h1`, `output`) carries the span of the layer's kind keyword.
     pub name: Ident,
@@ -105,6 +123,7 @@ pub(crate) struct Layer {
 }
 
 /// A layer's declared weights and biases.
+#[derive(Clone)]
 pub(crate) struct Params {
     pub values: ParamValues,
     /// The tensor the weights were read from, if a file gives them.
@@ -113,6 +132,7 @@ pub(crate) struct Params {
     pub bias_tensor: Option<String>,
 }
 
+#[derive(Clone)]
 pub(crate) enum ParamValues {
     /// Literal values (written, or read from a JSON file): one row per neuron, `fan_in` values
     /// each, and one bias per neuron.
@@ -132,6 +152,7 @@ pub(crate) struct Num {
     pub span: Span,
 }
 
+#[derive(Clone)]
 pub(crate) struct TestCase {
     /// The `test` keyword, where errors about the block as a whole point.
     pub keyword: Ident,
@@ -144,6 +165,7 @@ pub(crate) struct TestCase {
 }
 
 /// The mask of one site in a `test` block.
+#[derive(Clone)]
 pub(crate) enum SiteMask {
     Bits(Vec<bool>),
     /// The multipliers of a Gaussian-dropout site.

@@ -34,6 +34,8 @@ extern crate std;
 
 #[cfg(feature = "ndarray")]
 pub mod batch;
+#[cfg(feature = "alloc")]
+pub mod calibrate;
 #[cfg(feature = "ndarray")]
 mod engine;
 mod error;

@@ -6,6 +6,8 @@ use core::fmt;
 
 use dropout_shared::Superscript;
 
+#[cfg(feature = "alloc")]
+pub use crate::calibrate;
 pub use crate::int8;
 pub use crate::layer::dense::{f32_layer_from_bytes, f64_layer_from_bytes};
 #[cfg(feature = "rand")]

@@ -18,7 +18,7 @@ const STAGES: &[&[&str]] = &[
     &["spec"],
     &["layer"],
     &["batch", "network"],
-    &["engine", "stats", "verify", "io"],
+    &["engine", "stats", "verify", "io", "calibrate"],
     &["inspect", "train"],
 ];
 

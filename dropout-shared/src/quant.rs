@@ -235,6 +235,269 @@ pub fn quantize(value: f32, scale: f32, zero_point: i32) -> i32 {
     zero_point.saturating_add(steps)
 }
 
+/// The quantization TensorFlow's converter chooses for an activation tensor whose calibrated
+/// values lie in `[min, max]` (TFLite's `GetAsymmetricQuantizationParams`, in `f32`): the range
+/// widened to include 0, `scale = (max − min) / 255`, `zero_point = round(−128 − min / scale)`
+/// clamped to int8.
+///
+/// A range of only 0 (a layer that is never positive after ReLU, say) has no width to divide:
+/// it gets scale 1 and zero point −128, which represent 0 exactly. `None` for a non-finite
+/// bound.
+///
+/// ```
+/// use dropout_shared::quant::activation_quantization;
+///
+/// assert_eq!(activation_quantization(0.5, 255.0), Some((1.0, -128))); // 0 joins the range
+/// // −128 + 127.5, rounded half away from zero:
+/// assert_eq!(activation_quantization(-1.0, 1.0), Some((2.0 / 255.0, -1)));
+/// assert_eq!(activation_quantization(0.0, 0.0), Some((1.0, -128)));
+/// assert_eq!(activation_quantization(f32::NAN, 1.0), None);
+/// ```
+#[must_use]
+pub fn activation_quantization(min: f32, max: f32) -> Option<(f32, i32)> {
+    if !min.is_finite() || !max.is_finite() {
+        return None;
+    }
+    let (qmin, qmax) = (f32::from(i8::MIN), f32::from(i8::MAX));
+    let (min, max) = (min.min(0.0), max.max(0.0));
+    let scale = (max - min) / (qmax - qmin);
+    if scale == 0.0 || !scale.is_finite() {
+        return (scale == 0.0).then_some((1.0, i32::from(i8::MIN)));
+    }
+    let from_min = qmin - min / scale;
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "rounded and inside int8 once clamped"
+    )]
+    let zero_point = libm::roundf(from_min.clamp(qmin, qmax)) as i32;
+    Some((scale, zero_point))
+}
+
+/// The symmetric scale of int8 weights whose largest magnitude is `max_abs` (per output
+/// channel, or per tensor): `max_abs / 127`, as TensorFlow's converter; an all-zero channel
+/// gets scale 1 (its weights quantize to 0 at any scale). `None` for a non-finite magnitude.
+#[must_use]
+pub fn weight_scale(max_abs: f32) -> Option<f32> {
+    if !max_abs.is_finite() {
+        return None;
+    }
+    Some(if max_abs == 0.0 {
+        1.0
+    } else {
+        max_abs / f32::from(i8::MAX)
+    })
+}
+
+/// A weight at a symmetric `scale`: `round(w / scale)`, half away from zero, clamped to
+/// ±127 (TFLite's weights never take −128).
+#[must_use]
+pub fn quantize_weight(w: f32, scale: f32) -> i8 {
+    let q = libm::roundf(w / scale).clamp(-f32::from(i8::MAX), f32::from(i8::MAX));
+    #[expect(clippy::cast_possible_truncation, reason = "clamped to ±127 first")]
+    let narrowed = q as i8;
+    narrowed
+}
+
+/// A bias at the scale `input_scale · weight_scale` (computed in `f32`, as the converter
+/// records it): `round(b / scale)`, half away from zero, saturated to `i32`.
+#[must_use]
+pub fn quantize_bias(b: f32, input_scale: f32, weight_scale: f32) -> i32 {
+    #[expect(clippy::cast_possible_truncation, reason = "a saturating conversion")]
+    let q = libm::roundf(b / (input_scale * weight_scale)) as i32;
+    q
+}
+
+/// A float layer's weights and biases in int8, per output channel, as TensorFlow's converter
+/// quantizes them: channel `c`'s scale is its largest magnitude over 127 ([`weight_scale`]), its
+/// weights [`quantize_weight`], its bias [`quantize_bias`] at `input_scale · scale`.
+/// `out_weights` is row-major (`bias.len()` rows of `inputs`); `out_bias` and `out_scales` have a
+/// value per output. Returns `false` for a non-finite weight or mismatched lengths.
+#[must_use]
+pub fn quantize_layer(
+    weight: impl Fn(usize, usize) -> f32,
+    bias: &[f32],
+    inputs: usize,
+    input_scale: f32,
+    out_weights: &mut [i8],
+    out_bias: &mut [i32],
+    out_scales: &mut [f32],
+) -> bool {
+    let n = bias.len();
+    if Some(out_weights.len()) != n.checked_mul(inputs)
+        || out_bias.len() != n
+        || out_scales.len() != n
+    {
+        return false;
+    }
+    for c in 0..n {
+        let mut max_abs = 0.0_f32;
+        for i in 0..inputs {
+            let w = weight(c, i);
+            if !w.is_finite() {
+                return false;
+            }
+            max_abs = max_abs.max(w.abs());
+        }
+        let Some(scale) = weight_scale(max_abs).filter(|_| bias[c].is_finite()) else {
+            return false;
+        };
+        for i in 0..inputs {
+            out_weights[c * inputs + i] = quantize_weight(weight(c, i), scale);
+        }
+        out_scales[c] = scale;
+        out_bias[c] = quantize_bias(bias[c], input_scale, scale);
+    }
+    true
+}
+
+/// The factors by which a dropout site scales the units it keeps, in the evaluation pass and
+/// in the masked pass: `(1, 1/keep)` under inverted scaling, `(keep, 1)` under classic, `(1, 1)`
+/// without a site. An int8 layer folds its input site's factor into its requantization
+/// ([`fold`]).
+#[must_use]
+pub fn site_factors(keep: Option<f64>, scaling: crate::Scaling) -> (f64, f64) {
+    match (keep, scaling) {
+        (None, _) => (1.0, 1.0),
+        (Some(keep), crate::Scaling::Inverted) => (1.0, 1.0 / keep),
+        (Some(keep), crate::Scaling::Classic) => (keep, 1.0),
+    }
+}
+
+/// A layer's bias and multipliers when its input units are scaled by `factor`: the input scale
+/// becomes `s_in · factor`, so `M[c] = s_in · factor · s_w[c] / s_out` (in `f64` from the `f32`
+/// scales, as TFLite computes it) and the bias, quantized at `s_in · factor · s_w[c]`, is
+/// `bias[c] / factor`, rounded half away from zero. With `factor` 1 both are TFLite's own, bit
+/// for bit. `weight_scales` holds one scale (per tensor) or one per output; `bias`, `out_bias`
+/// and `out_multipliers` one value per output.
+///
+/// Returns `false`, leaving the outputs unspecified, if a multiplier does not exist (a scale
+/// that is not positive and finite) or the lengths do not fit.
+#[must_use]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the scales of one layer, as TFLite names them"
+)]
+pub fn fold(
+    input_scale: f32,
+    weight_scales: &[f32],
+    output_scale: f32,
+    bias: &[i32],
+    factor: f64,
+    rounding: Rounding,
+    out_bias: &mut [i32],
+    out_multipliers: &mut [QuantizedMultiplier],
+) -> bool {
+    let n = bias.len();
+    if out_bias.len() != n
+        || out_multipliers.len() != n
+        || !(weight_scales.len() == 1 || weight_scales.len() == n)
+    {
+        return false;
+    }
+    for c in 0..n {
+        let s_w = weight_scales[if weight_scales.len() == 1 { 0 } else { c }];
+        let m = f64::from(input_scale) * factor * f64::from(s_w) / f64::from(output_scale);
+        let Some(multiplier) = QuantizedMultiplier::new(m, rounding) else {
+            return false;
+        };
+        out_multipliers[c] = multiplier;
+        out_bias[c] = if factor == 1.0 {
+            bias[c]
+        } else {
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "a saturating conversion of a rounded value"
+            )]
+            let scaled = libm::round(f64::from(bias[c]) / factor) as i32;
+            scaled
+        };
+    }
+    true
+}
+
+/// The calibrated range of one tensor: the least and greatest value seen. A NaN makes it NaN
+/// for good, so that [`Range::quantization`] refuses it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Range {
+    /// The least value seen (+∞ before any).
+    pub min: f32,
+    /// The greatest value seen (−∞ before any).
+    pub max: f32,
+}
+
+impl Range {
+    /// No value seen.
+    pub const EMPTY: Range = Range {
+        min: f32::INFINITY,
+        max: f32::NEG_INFINITY,
+    };
+
+    /// Takes `values` into the range.
+    pub fn widen(&mut self, values: &[f32]) {
+        for &v in values {
+            if v.is_nan() {
+                *self = Range {
+                    min: f32::NAN,
+                    max: f32::NAN,
+                };
+            } else if !self.min.is_nan() {
+                self.min = self.min.min(v);
+                self.max = self.max.max(v);
+            }
+        }
+    }
+
+    /// [`activation_quantization`] of the range: `(scale, zero_point)`, or `None` if it is not
+    /// finite (or empty).
+    #[must_use]
+    pub fn quantization(self) -> Option<(f32, i32)> {
+        activation_quantization(self.min, self.max)
+    }
+}
+
+/// One float layer's evaluation for calibration: `out = g(b + Σᵢ w(c, i) · f·x[i])` in `f32`,
+/// summed in input order, with `f` the factor of the site before the layer in the evaluation
+/// pass (exactly `x[i]` for `f` = 1) and `g` one of the activations an int8 layer fuses. The
+/// macro (at compile time) and `quantize` (at run time) both calibrate with it, so both see the
+/// same ranges and build the same twin.
+pub fn calibration_layer(
+    weight: impl Fn(usize, usize) -> f32,
+    bias: &[f32],
+    activation: FusedActivation,
+    factor: f64,
+    x: &[f32],
+    out: &mut [f32],
+) {
+    let input = |v: f32| {
+        if factor == 1.0 {
+            v
+        } else {
+            #[expect(clippy::cast_possible_truncation, reason = "the pass is in f32")]
+            let scaled = (f64::from(v) * factor) as f32;
+            scaled
+        }
+    };
+    for (c, (o, &b)) in out.iter_mut().zip(bias).enumerate() {
+        let mut z = b;
+        for (i, &v) in x.iter().enumerate() {
+            z += weight(c, i) * input(v);
+        }
+        *o = match activation {
+            FusedActivation::Linear => z,
+            // NaN stays NaN: `max` would drop it.
+            FusedActivation::Relu => {
+                if z < 0.0 {
+                    0.0
+                } else {
+                    z
+                }
+            }
+            // `clamp` keeps NaN.
+            FusedActivation::Relu6 => z.clamp(0.0, 6.0),
+        };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,16 +73,16 @@ network! {
     pub struct SineF32<f32> {
         input: 1,
         dense 16 relu {
-            weights: file("../models/sine.safetensors", "0.weight"),
-            bias: file("../models/sine.safetensors", "0.bias"),
+            weights: file("../models/float/sine.safetensors", "0.weight"),
+            bias: file("../models/float/sine.safetensors", "0.bias"),
         }, dropout(p = 0.2),
         dense 16 relu {
-            weights: file("../models/sine.safetensors", "1.weight"),
-            bias: file("../models/sine.safetensors", "1.bias"),
+            weights: file("../models/float/sine.safetensors", "1.weight"),
+            bias: file("../models/float/sine.safetensors", "1.bias"),
         }, dropout(p = 0.2),
         dense 1 identity {
-            weights: file("../models/sine.safetensors", "2.weight"),
-            bias: file("../models/sine.safetensors", "2.bias"),
+            weights: file("../models/float/sine.safetensors", "2.weight"),
+            bias: file("../models/float/sine.safetensors", "2.bias"),
         },
     }
 }

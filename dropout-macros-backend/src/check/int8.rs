@@ -4,7 +4,7 @@
 //! evaluation pass's from the file's scales, the masked pass's with the scale factor of the
 //! dropout site feeding the layer folded into its input scale.
 
-use dropout_shared::quant::{FusedActivation, QuantizedMultiplier, Rounding};
+use dropout_shared::quant::{self, FusedActivation, QuantizedMultiplier, Rounding};
 use dropout_tflite::FullyConnected;
 use syn::Ident;
 
@@ -39,7 +39,9 @@ impl Checker<'_> {
             zero_point: 0,
         };
         Some(self.import(decl, stack, scaling, rounding).unwrap_or(Int8 {
-            file: String::new(),
+            source: String::new(),
+            constant: true,
+            twin_of: None,
             rounding,
             input: unit,
             output: unit,
@@ -142,7 +144,9 @@ impl Checker<'_> {
             return None;
         };
         Some(Int8 {
-            file: written,
+            source: format!("imported from `{written}`"),
+            constant: true,
+            twin_of: None,
             rounding,
             input: quantization(file.input.quantization),
             output: quantization(file.output.quantization),
@@ -151,7 +155,7 @@ impl Checker<'_> {
         })
     }
 
-    fn rounding_value(&mut self, value: &Ident) -> Rounding {
+    pub(super) fn rounding_value(&mut self, value: &Ident) -> Rounding {
         let name = value.to_string();
         Rounding::from_name(&name).unwrap_or_else(|| {
             let names = [Rounding::Double.name(), Rounding::Single.name()];
@@ -168,15 +172,16 @@ impl Checker<'_> {
         })
     }
 
-    /// `from:` and `rounding:` belong to int8 networks.
+    /// `from:` belongs to int8 networks, and `rounding:` to them and to int8 twins.
     fn float_network_items(&mut self, items: &[Item]) {
+        let twin = items.iter().any(|item| item.kind() == ItemKind::Quantize);
         for item in items {
             match item {
                 Item::From { key, .. } => self.errors.at(
                     key.span(),
                     "`from: tflite(…)` imports an int8 network: declare it over `i8`, e.g. `struct Sine<i8> { … }`",
                 ),
-                Item::Rounding { key, .. } => self.errors.at(
+                Item::Rounding { key, .. } if !twin => self.errors.at(
                     key.span(),
                     "`rounding` is how an int8 network requantizes: it applies to networks declared over `i8`",
                 ),
@@ -337,7 +342,7 @@ fn input_span(items: &[Item]) -> Option<SpanRange> {
     })
 }
 
-fn quantization(q: dropout_tflite::Quantization) -> Quantization {
+pub(super) fn quantization(q: dropout_tflite::Quantization) -> Quantization {
     Quantization {
         scale: q.scale,
         zero_point: q.zero_point,
@@ -356,70 +361,48 @@ fn count(n: usize, singular: &str, plural: &str) -> String {
     super::count(n, singular, plural)
 }
 
-/// The factor by which the site before a layer scales its kept units in the evaluation and in
-/// the masked pass.
-fn factors(site: Option<Prob>, scaling: Scaling) -> (f64, f64) {
-    match (site, scaling) {
-        (None, _) => (1.0, 1.0),
-        (Some(prob), Scaling::Inverted) => (1.0, 1.0 / prob.keep),
-        (Some(prob), Scaling::Classic) => (prob.keep, 1.0),
-    }
-}
-
-/// A layer's integer parameters, with both passes' requantizations; `None` if a multiplier does
-/// not exist (the reader has checked that every scale is positive and finite, so only an
-/// overflowing quotient gets here).
-fn int8_layer(
+/// A layer's integer parameters, with both passes' requantizations (the site before it folded
+/// into the masked pass's, or under classic scaling into the evaluation pass's); `None` if a
+/// multiplier does not exist (the reader has checked that every scale is positive and finite,
+/// so only an overflowing quotient gets here).
+pub(super) fn int8_layer(
     fc: &FullyConnected,
     site: Option<Prob>,
     scaling: Scaling,
     rounding: Rounding,
 ) -> Option<Int8Layer> {
-    let (eval, train) = factors(site, scaling);
+    let (eval, train) = quant::site_factors(site.map(|prob| prob.keep), scaling);
     let range = fc.activation.range(fc.output.scale, fc.output.zero_point);
     let narrow = |v: i32| i8::try_from(v).ok();
+    let requantization = |factor: f64| {
+        let zero = QuantizedMultiplier {
+            multiplier: 0,
+            shift: 0,
+        };
+        let mut r = Requantization {
+            bias: vec![0; fc.outputs],
+            multipliers: vec![zero; fc.outputs],
+        };
+        quant::fold(
+            fc.input.scale,
+            &fc.weight_scales,
+            fc.output.scale,
+            &fc.bias,
+            factor,
+            rounding,
+            &mut r.bias,
+            &mut r.multipliers,
+        )
+        .then_some(r)
+    };
     Some(Int8Layer {
         weights: fc.weights.clone(),
-        input_zero_point: fc.input.zero_point,
-        output_zero_point: fc.output.zero_point,
         range: (narrow(range.0)?, narrow(range.1)?),
         weight_scales: fc.weight_scales.clone(),
         input: quantization(fc.input),
         output: quantization(fc.output),
         activation: fc.activation,
-        eval: requantization(fc, eval, rounding)?,
-        train: requantization(fc, train, rounding)?,
+        eval: requantization(eval)?,
+        train: requantization(train)?,
     })
-}
-
-/// The bias and multipliers of a pass whose input units are scaled by `factor`: the input scale
-/// becomes `s_in · factor`, so `M = s_in · factor · s_w / s_out` and the bias, quantized at
-/// `s_in · factor · s_w`, is the file's divided by `factor` (rounded half away from zero). With
-/// `factor` 1 both are the file's, bit for bit.
-fn requantization(fc: &FullyConnected, factor: f64, rounding: Rounding) -> Option<Requantization> {
-    let scale = |c: usize| fc.weight_scales[if fc.weight_scales.len() == 1 { 0 } else { c }];
-    let multipliers = (0..fc.outputs)
-        .map(|c| {
-            let m = f64::from(fc.input.scale) * factor * f64::from(scale(c))
-                / f64::from(fc.output.scale);
-            QuantizedMultiplier::new(m, rounding)
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let bias = fc
-        .bias
-        .iter()
-        .map(|&b| {
-            if factor == 1.0 {
-                b
-            } else {
-                #[expect(
-                    clippy::cast_possible_truncation,
-                    reason = "a saturating conversion of a rounded value"
-                )]
-                let scaled = (f64::from(b) / factor).round() as i32;
-                scaled
-            }
-        })
-        .collect();
-    Some(Requantization { bias, multipliers })
 }

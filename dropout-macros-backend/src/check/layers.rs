@@ -57,6 +57,9 @@ fn dropout_target(previous: Option<&Item>, layer: usize) -> Target {
         Some(Item::Rounding { .. }) => {
             Target::Nothing("`dropout(…)` must follow `input: N` or a layer, not `rounding`")
         }
+        Some(Item::Quantize { .. } | Item::Calibrate { .. }) => Target::Nothing(
+            "`dropout(…)` must follow `input: N` or a layer, not `quantize` or `calibrate`",
+        ),
         Some(Item::Invalid(_)) => Target::Unknown,
     }
 }
@@ -111,7 +114,9 @@ impl Checker<'_> {
                 | Item::Test(_)
                 | Item::Tests { .. }
                 | Item::From { .. }
-                | Item::Rounding { .. } => {}
+                | Item::Rounding { .. }
+                | Item::Quantize { .. }
+                | Item::Calibrate { .. } => {}
             }
         }
         self.weight_mask_fields(items, &stack);

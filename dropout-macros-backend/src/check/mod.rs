@@ -23,6 +23,7 @@ mod layers;
 mod numbers;
 mod params;
 mod test_blocks;
+mod twin;
 
 use files::Files;
 use layers::Stack;
@@ -54,9 +55,12 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
         layers: stack.layers,
         tests: Vec::new(),
         auto_tests,
-        files: checker.files.paths(),
+        files: Vec::new(),
         int8,
+        twin: None,
     };
+    model.twin = checker.twin(decl, &model);
+    model.files = checker.files.paths();
     // An int8 network's `test` blocks are reported by its own checks.
     if !is_int8 {
         model.tests = checker.tests(&model, items);

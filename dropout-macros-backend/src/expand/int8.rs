@@ -18,9 +18,9 @@ impl Gen<'_> {
         let (n_inputs, n_outputs) = (size(model.n_inputs), size(model.n_outputs()));
         let masks = model.masks_ident();
         let summary = format!(
-            "Architecture: `{}`, imported from `{}` ({} rounding).",
+            "Architecture: `{}`, {} ({} rounding).",
             self.summary(),
-            int8.file,
+            int8.source,
             int8.rounding.name()
         );
         let fields = model.layers.iter().enumerate().map(|(idx, layer)| {
@@ -48,15 +48,20 @@ impl Gen<'_> {
         let masks_impl = self.masks_impl();
         let masks_trait = self.masks_trait_impl();
         let spec = self.spec();
-        let (input_q, output_q) = (quantization(rt, int8.input), quantization(rt, int8.output));
-        let new = self.int8_new(int8);
+        let constant = int8.constant.then(|| self.int8_constant(int8));
+        let quantize = self.twin_quantize(int8);
+        let (first, last) = match (model.layers.first(), model.layers.last()) {
+            (Some(first), Some(last)) => (first.name.clone(), last.name.clone()),
+            _ => (ident.clone(), ident.clone()),
+        };
         let forward_quantized = self.body(self.int8_chain(false));
         let forward_quantized_masked = self.body(self.int8_chain(true));
+        let io = quote!(self.#first.frame().input, self.#last.frame().output);
         let forward = self.body(quote! {
-            #rt::int8::through_integers(x, Self::INPUT, Self::OUTPUT, |q| self.forward_quantized(q))
+            #rt::int8::through_integers(x, #io, |q| self.forward_quantized(q))
         });
         let forward_masked = self.body(quote! {
-            #rt::int8::through_integers(x, Self::INPUT, Self::OUTPUT, |q| self.forward_quantized_masked(q, masks))
+            #rt::int8::through_integers(x, #io, |q| self.forward_quantized_masked(q, masks))
         });
         let sampling = self.int8_sampling();
         let quantized_network = self.quantized_network(int8);
@@ -85,17 +90,7 @@ impl Gen<'_> {
                 pub const N_OUTPUTS: usize = #n_outputs;
                 /// The architecture as declared, with scalar `i8`.
                 pub const SPEC: #rt::NetworkSpec = #spec;
-                /// The quantization of the input: `forward` quantizes with it.
-                pub const INPUT: #rt::int8::Quantization = #input_q;
-                /// The quantization of the output: `forward` dequantizes with it.
-                pub const OUTPUT: #rt::int8::Quantization = #output_q;
-
-                /// The network with the file's weights, biases and requantization, evaluated at
-                /// compile time: `static NET: Net = Net::new();` keeps it in flash.
-                #[must_use]
-                pub const fn new() -> Self {
-                    #new
-                }
+                #constant
 
                 #[doc = #forward_quantized_doc]
                 #[must_use]
@@ -128,9 +123,83 @@ impl Gen<'_> {
 
             #sampling
             #quantized_network
+            #quantize
             #masks_impl
             #masks_trait
             #file_dependencies
+        }
+    }
+
+    /// `INPUT`, `OUTPUT` and `new()`, for integers known at compile time.
+    fn int8_constant(&self, int8: &Int8) -> TokenStream {
+        let rt = &self.rt;
+        let (input, output) = (quantization(rt, int8.input), quantization(rt, int8.output));
+        let new = self.int8_new(int8);
+        quote! {
+            /// The quantization of the input: `forward` quantizes with it.
+            pub const INPUT: #rt::int8::Quantization = #input;
+            /// The quantization of the output: `forward` dequantizes with it.
+            pub const OUTPUT: #rt::int8::Quantization = #output;
+
+            /// The network with its weights, biases and requantization, evaluated at compile
+            /// time: `static NET: Net = Net::new();` keeps it in flash.
+            #[must_use]
+            pub const fn new() -> Self {
+                #new
+            }
+        }
+    }
+
+    /// A twin's `quantize`: its float network calibrated on rows and quantized as TensorFlow's
+    /// converter would, at run time.
+    fn twin_quantize(&self, int8: &Int8) -> TokenStream {
+        let Some(float) = &int8.twin_of else {
+            return TokenStream::new();
+        };
+        let model = self.model;
+        let (ident, rt) = (&model.ident, &self.rt);
+        let n_inputs = size(model.n_inputs);
+        let mut site_before = model.input_dropout;
+        let fields = model.layers.iter().enumerate().map(|(k, layer)| {
+            let name = &layer.name;
+            let (eval, train) =
+                dropout_shared::quant::site_factors(site_before.map(|p| p.keep), model.scaling);
+            site_before = layer.dropout;
+            let (eval, train) = (Literal::f64_suffixed(eval), Literal::f64_suffixed(train));
+            let activation = fused(
+                rt,
+                dropout_shared::quant::FusedActivation::of(layer.activation),
+            );
+            let rounding = rounding(rt, int8.rounding);
+            let next = k + 1;
+            quote! {
+                #name: #rt::calibrate::quantized_layer(
+                    &net.#name, q(#k)?, q(#next)?, #activation, (#eval, #train), #rounding,
+                )?,
+            }
+        });
+        let body = self.body(quote! {
+            let ranges = #rt::calibrate::calibrate(net, rows)?;
+            let q = |k: usize| #rt::calibrate::quantization(#rt::calibrate::range(&ranges, k)?);
+            ::core::result::Result::Ok(Self { #(#fields)* })
+        });
+        let doc = format!(
+            "[`{float}`] in int8: its input and every layer's output calibrated on `rows` (min and max, widened to include 0), weights per channel, as TensorFlow's converter chooses them."
+        );
+        quote! {
+            ::dropout::__if_alloc! {
+                impl #ident {
+                    #[doc = #doc]
+                    ///
+                    /// # Errors
+                    /// [`Error::NoSamples`](::dropout::Error::NoSamples) without rows;
+                    /// [`Error::Quantization`](::dropout::Error::Quantization) if a weight, bias
+                    /// or calibrated range is not finite.
+                    pub fn quantize(net: &#float, rows: &[[f32; #n_inputs]]) -> ::core::result::Result<Self, #rt::Error> {
+                        #body
+                    }
+                }
+            }
         }
     }
 
@@ -138,36 +207,16 @@ impl Gen<'_> {
     /// generic code such as `io::to_tflite`.
     fn quantized_network(&self, int8: &Int8) -> TokenStream {
         let (ident, rt) = (&self.model.ident, &self.rt);
-        let arms =
-            self.model
-                .layers
-                .iter()
-                .zip(&int8.layers)
-                .enumerate()
-                .map(|(idx, (layer, q))| {
-                    let name = &layer.name;
-                    let scales = q.weight_scales.iter().map(|&s| Literal::f32_suffixed(s));
-                    let (input, output) = (quantization(rt, q.input), quantization(rt, q.output));
-                    let activation = format_ident!("{}", format!("{:?}", q.activation));
-                    quote! {
-                        #idx => ::core::option::Option::Some(#rt::int8::LayerParts {
-                            weights: self.#name.weights().as_flattened(),
-                            bias: &self.#name.eval().bias,
-                            weight_scales: &[#(#scales),*],
-                            input: #input,
-                            output: #output,
-                            activation: #rt::FusedActivation::#activation,
-                        }),
-                    }
-                });
+        let arms = self.model.layers.iter().enumerate().map(|(idx, layer)| {
+            let name = &layer.name;
+            quote!(#idx => ::core::option::Option::Some(self.#name.parts()),)
+        });
         let (float_in, float_out) = int8.float_io;
         let body = self.body(quote!(match idx { #(#arms)* _ => ::core::option::Option::None }));
         quote! {
             #[automatically_derived]
             impl #rt::int8::QuantizedNetwork for #ident {
                 const SPEC: #rt::NetworkSpec = #ident::SPEC;
-                const INPUT: #rt::int8::Quantization = #ident::INPUT;
-                const OUTPUT: #rt::int8::Quantization = #ident::OUTPUT;
                 const FLOAT_IO: (bool, bool) = (#float_in, #float_out);
 
                 fn layer(&self, idx: usize) -> ::core::option::Option<#rt::int8::LayerParts<'_>> {
@@ -279,27 +328,31 @@ fn quantization(rt: &TokenStream, q: Quantization) -> TokenStream {
     quote!(#rt::int8::Quantization { scale: #scale, zero_point: #zero_point })
 }
 
-fn int8_layer(rt: &TokenStream, q: &Int8Layer, fan_in: usize, rounding: Rounding) -> TokenStream {
+fn int8_layer(rt: &TokenStream, q: &Int8Layer, fan_in: usize, rounding_: Rounding) -> TokenStream {
     let bytes: Vec<u8> = q.weights.iter().map(|w| w.cast_unsigned()).collect();
     let bytes = Literal::byte_string(&bytes);
-    let size = size(q.weights.len() / fan_in.max(1));
-    let fan_in = super::size(fan_in);
-    let (z_in, z_out) = (q.input_zero_point, q.output_zero_point);
+    let n = q.weights.len() / fan_in.max(1);
+    // One scale per channel: a per-tensor scale repeated.
+    let scales = (0..n).map(|c| {
+        Literal::f32_suffixed(q.weight_scales[if q.weight_scales.len() == 1 { 0 } else { c }])
+    });
+    let (size, fan_in) = (size(n), size(fan_in));
+    let (input, output) = (quantization(rt, q.input), quantization(rt, q.output));
     let (lo, hi) = (
         Literal::i8_unsuffixed(q.range.0),
         Literal::i8_unsuffixed(q.range.1),
     );
-    let rounding = match rounding {
-        Rounding::Double => quote!(#rt::Rounding::Double),
-        Rounding::Single => quote!(#rt::Rounding::Single),
-    };
+    let activation = fused(rt, Some(q.activation));
+    let rounding = rounding(rt, rounding_);
     let (eval, train) = (requantization(rt, &q.eval), requantization(rt, &q.train));
     quote! {
         #rt::int8::Dense::new(
             #rt::int8::weights_from_bytes::<#fan_in, #size>(#bytes),
+            [#(#scales),*],
             #rt::int8::Frame {
-                input_zero_point: #z_in,
-                output_zero_point: #z_out,
+                input: #input,
+                output: #output,
+                activation: #activation,
                 range: (#lo, #hi),
                 rounding: #rounding,
             },
@@ -307,6 +360,27 @@ fn int8_layer(rt: &TokenStream, q: &Int8Layer, fan_in: usize, rounding: Rounding
             #train,
         )
     }
+}
+
+fn rounding(rt: &TokenStream, rounding: Rounding) -> TokenStream {
+    match rounding {
+        Rounding::Double => quote!(#rt::Rounding::Double),
+        Rounding::Single => quote!(#rt::Rounding::Single),
+    }
+}
+
+/// The fused activation's variant; `Linear` where none applies (an error already reported).
+fn fused(
+    rt: &TokenStream,
+    activation: Option<dropout_shared::quant::FusedActivation>,
+) -> TokenStream {
+    use dropout_shared::quant::FusedActivation;
+    let variant = match activation {
+        Some(FusedActivation::Relu) => quote!(Relu),
+        Some(FusedActivation::Relu6) => quote!(Relu6),
+        Some(FusedActivation::Linear) | None => quote!(Linear),
+    };
+    quote!(#rt::FusedActivation::#variant)
 }
 
 fn requantization(rt: &TokenStream, r: &Requantization) -> TokenStream {

@@ -40,6 +40,20 @@ pub(crate) fn network(model: &Model, mode: Mode) -> TokenStream {
     if let Some(int8) = &model.int8 {
         return generator.int8_network(int8);
     }
+    let twin = model.twin.as_ref().map(|twin| {
+        let twin_model = Model {
+            // The twin has no declaration of its own to derive from.
+            attrs: vec![syn::parse_quote!(#[derive(Clone, Debug, PartialEq)])],
+            ident: twin.ident.clone(),
+            tests: Vec::new(),
+            auto_tests: false,
+            files: Vec::new(),
+            int8: Some(twin.int8.clone()),
+            twin: None,
+            ..model.clone()
+        };
+        network(&twin_model, mode)
+    });
     let structs = generator.structs();
     let core_impl = generator.core_impl();
     let rand_impl = generator.rand_impl();
@@ -63,6 +77,7 @@ pub(crate) fn network(model: &Model, mode: Mode) -> TokenStream {
         #trait_impls
         #file_dependencies
         #tests
+        #twin
     }
 }
 

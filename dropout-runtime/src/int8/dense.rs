@@ -1,7 +1,7 @@
 //! The fixed-shape int8 layer that `network!` generates for a network declared over `i8`, and
 //! the quantization of its float input and output.
 
-use dropout_shared::quant::{QuantizedMultiplier, Rounding};
+use dropout_shared::quant::{FusedActivation, QuantizedMultiplier, Rounding};
 
 /// A tensor's int8 quantization, `real = scale · (q − zero_point)`, with TFLite's `QUANTIZE` and
 /// `DEQUANTIZE` as [`quantize`](Self::quantize) and [`dequantize`](Self::dequantize).
@@ -63,50 +63,64 @@ pub struct Requantization<const OUT: usize> {
 /// pass and `train` for the masked pass, where a dropped input unit contributes nothing (it
 /// takes the zero point, real 0) and the scale factor of the kept ones (1/keep under inverted
 /// scaling) is part of the multipliers and the bias. Without a site the two are the same.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// It keeps the scales it was quantized with (its input's, its output's, one per weight
+/// channel) beside the integers: the passes do not read them, export does.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Dense<const IN: usize, const OUT: usize> {
     weights: [[i8; IN]; OUT],
-    input_zero_point: i32,
-    output_zero_point: i32,
-    range: (i8, i8),
-    rounding: Rounding,
+    weight_scales: [f32; OUT],
+    frame: Frame,
     eval: Requantization<OUT>,
     train: Requantization<OUT>,
 }
 
-/// The fixed parts of a [`Dense`] layer: its input and output zero points, the output range of
-/// its fused activation, and the rounding of its requantization.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The fixed parts of a [`Dense`] layer: its input's and output's quantization, its fused
+/// activation with the integer range it clamps to, and the rounding of its requantization.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Frame {
-    /// The input's zero point.
-    pub input_zero_point: i32,
-    /// The output's zero point.
-    pub output_zero_point: i32,
-    /// The fused activation's integer range, `min ≤ max`.
+    /// The input's quantization.
+    pub input: Quantization,
+    /// The output's quantization.
+    pub output: Quantization,
+    /// The fused activation.
+    pub activation: FusedActivation,
+    /// The fused activation's integer range for the output's quantization, `min ≤ max`
+    /// ([`FusedActivation::range`]).
     pub range: (i8, i8),
     /// How the accumulator is requantized.
     pub rounding: Rounding,
 }
 
 impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
-    /// The layer from its weights (`[out][in]`, as TFLite stores them), its frame and the two
+    /// The layer from its weights (`[out][in]`, as TFLite stores them) and their scales (one
+    /// per output channel; all equal for a per-tensor scale), its frame and the two
     /// requantizations. Evaluated at compile time by the generated `new()`.
     #[must_use]
     pub const fn new(
         weights: [[i8; IN]; OUT],
+        weight_scales: [f32; OUT],
         frame: Frame,
         eval: Requantization<OUT>,
         train: Requantization<OUT>,
     ) -> Self {
         Dense {
             weights,
-            input_zero_point: frame.input_zero_point,
-            output_zero_point: frame.output_zero_point,
-            range: frame.range,
-            rounding: frame.rounding,
+            weight_scales,
+            frame,
             eval,
             train,
         }
+    }
+
+    /// The weight scale of each output channel.
+    pub const fn weight_scales(&self) -> &[f32; OUT] {
+        &self.weight_scales
+    }
+
+    /// The input's and output's quantization, the fused activation and the rounding.
+    pub const fn frame(&self) -> &Frame {
+        &self.frame
     }
 
     /// A layer whose weights, biases and multipliers are all zero: every output is its zero
@@ -120,13 +134,24 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
                 shift: 0,
             }; OUT],
         };
+        let unit = Quantization {
+            scale: 1.0,
+            zero_point: 0,
+        };
         let frame = Frame {
-            input_zero_point: 0,
-            output_zero_point: 0,
+            input: unit,
+            output: unit,
+            activation: FusedActivation::Linear,
             range: (i8::MIN, i8::MAX),
             rounding: Rounding::Double,
         };
-        Dense::new([[0; IN]; OUT], frame, requantization, requantization)
+        Dense::new(
+            [[0; IN]; OUT],
+            [1.0; OUT],
+            frame,
+            requantization,
+            requantization,
+        )
     }
 
     /// The int8 weights, one row per output channel.
@@ -148,7 +173,8 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
     /// file's.
     #[must_use]
     pub fn forward(&self, x: &[i8; IN]) -> [i8; OUT] {
-        let shifted = x.map(|v| i32::from(v) - self.input_zero_point);
+        let z = self.frame.input.zero_point;
+        let shifted = x.map(|v| i32::from(v) - z);
         self.finish(&shifted, &self.eval)
     }
 
@@ -156,13 +182,10 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
     /// the rest go through the `train` requantization.
     #[must_use]
     pub fn forward_masked(&self, x: &[i8; IN], keep: &[bool; IN]) -> [i8; OUT] {
+        let z = self.frame.input.zero_point;
         let mut shifted = [0i32; IN];
         for ((s, &v), &kept) in shifted.iter_mut().zip(x).zip(keep) {
-            *s = if kept {
-                i32::from(v) - self.input_zero_point
-            } else {
-                0
-            };
+            *s = if kept { i32::from(v) - z } else { 0 };
         }
         self.finish(&shifted, &self.train)
     }
@@ -171,12 +194,14 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
     /// or the one a classic-scaling network trains with).
     #[must_use]
     pub fn forward_train(&self, x: &[i8; IN]) -> [i8; OUT] {
-        let shifted = x.map(|v| i32::from(v) - self.input_zero_point);
+        let z = self.frame.input.zero_point;
+        let shifted = x.map(|v| i32::from(v) - z);
         self.finish(&shifted, &self.train)
     }
 
     fn finish(&self, shifted: &[i32; IN], requantization: &Requantization<OUT>) -> [i8; OUT] {
-        let (lo, hi) = (i32::from(self.range.0), i32::from(self.range.1));
+        let (lo, hi) = (i32::from(self.frame.range.0), i32::from(self.frame.range.1));
+        let (rounding, z_out) = (self.frame.rounding, self.frame.output.zero_point);
         let mut y = [0i8; OUT];
         for (c, out) in y.iter_mut().enumerate() {
             // TFLite accumulates in int32 and wraps on overflow.
@@ -188,8 +213,8 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
                 })
                 .wrapping_add(requantization.bias[c]);
             let scaled = requantization.multipliers[c]
-                .apply(acc, self.rounding)
-                .saturating_add(self.output_zero_point);
+                .apply(acc, rounding)
+                .saturating_add(z_out);
             #[expect(
                 clippy::cast_possible_truncation,
                 reason = "clamped to the activation's range, inside int8"
@@ -257,12 +282,19 @@ mod tests {
             multipliers: [QuantizedMultiplier::new(1.0, rounding).unwrap(); 2],
         };
         let frame = Frame {
-            input_zero_point: -2,
-            output_zero_point: 1,
+            input: Quantization {
+                scale: 0.5,
+                zero_point: -2,
+            },
+            output: Quantization {
+                scale: 0.25,
+                zero_point: 1,
+            },
+            activation: FusedActivation::Relu,
             range: (1, 127),
             rounding,
         };
-        Dense::new([[1, 2], [-3, 4]], frame, eval, train)
+        Dense::new([[1, 2], [-3, 4]], [0.25; 2], frame, eval, train)
     }
 
     #[test]

@@ -3,23 +3,31 @@
 
 use dropout_shared::quant::FusedActivation;
 
-use super::Quantization;
+use super::{Dense, Quantization};
 use crate::NetworkSpec;
 
-/// An int8 network declared over `i8` (`struct Net<i8> { …, from: tflite("…") }`).
+/// An int8 network: declared over `i8` (`struct Net<i8> { …, from: tflite("…") }`) or the twin
+/// of a float network (`quantize: int8 as Twin`).
 pub trait QuantizedNetwork {
     /// The architecture as declared; its scalar is `"i8"`.
     const SPEC: NetworkSpec;
-    /// The quantization of the input.
-    const INPUT: Quantization;
-    /// The quantization of the output.
-    const OUTPUT: Quantization;
     /// Whether the imported file's graph takes (first) and gives (second) `float32`, through
     /// `QUANTIZE` and `DEQUANTIZE`.
     const FLOAT_IO: (bool, bool);
 
     /// Layer `idx` (0 is the first), as its evaluation pass computes it.
     fn layer(&self, idx: usize) -> Option<LayerParts<'_>>;
+
+    /// The quantization of the input: the first layer's.
+    fn input_quantization(&self) -> Option<Quantization> {
+        self.layer(0).map(|layer| layer.input)
+    }
+
+    /// The quantization of the output: the last layer's.
+    fn output_quantization(&self) -> Option<Quantization> {
+        self.layer(Self::SPEC.layers.len().checked_sub(1)?)
+            .map(|layer| layer.output)
+    }
 }
 
 /// One int8 layer's parameters: what a `FULLY_CONNECTED` operator holds.
@@ -37,4 +45,19 @@ pub struct LayerParts<'a> {
     pub output: Quantization,
     /// The fused activation.
     pub activation: FusedActivation,
+}
+
+impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
+    /// The layer's parameters as its evaluation pass uses them.
+    pub fn parts(&self) -> LayerParts<'_> {
+        let frame = self.frame();
+        LayerParts {
+            weights: self.weights().as_flattened(),
+            bias: &self.eval().bias,
+            weight_scales: self.weight_scales(),
+            input: frame.input,
+            output: frame.output,
+            activation: frame.activation,
+        }
+    }
 }

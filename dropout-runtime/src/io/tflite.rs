@@ -45,27 +45,39 @@ pub fn to_tflite<N: QuantizedNetwork>(net: &N) -> Result<Vec<u8>, Error> {
         let parts = net.layer(idx).ok_or(Error::Quantization(
             "the network has fewer layers than its specification",
         ))?;
+        // A per-tensor scale is one scale for every channel.
+        let scales = match parts.weight_scales {
+            [first, rest @ ..] if rest.iter().all(|s| s.to_bits() == first.to_bits()) => {
+                alloc::vec![*first]
+            }
+            scales => scales.to_vec(),
+        };
         layers.push(dropout_tflite::FullyConnected {
             operator: idx + usize::from(N::FLOAT_IO.0),
             inputs: spec.fan_in,
             outputs: spec.size,
             weights: parts.weights.to_vec(),
             bias: parts.bias.to_vec(),
-            weight_scales: parts.weight_scales.to_vec(),
+            weight_scales: scales,
             input: q(parts.input),
             output: q(parts.output),
             activation: parts.activation,
         });
     }
+    let (Some(first), Some(last)) = (layers.first(), layers.last()) else {
+        return Err(Error::Quantization(
+            "a network without layers has no .tflite form",
+        ));
+    };
     let model = dropout_tflite::Model {
         input: dropout_tflite::Io {
-            size: N::SPEC.n_inputs,
-            quantization: q(N::INPUT),
+            size: first.inputs,
+            quantization: first.input,
             float: N::FLOAT_IO.0,
         },
         output: dropout_tflite::Io {
-            size: layers.last().map_or(N::SPEC.n_inputs, |l| l.outputs),
-            quantization: q(N::OUTPUT),
+            size: last.outputs,
+            quantization: last.output,
             float: N::FLOAT_IO.1,
         },
         layers,
