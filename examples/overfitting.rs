@@ -33,6 +33,8 @@ network! {
         dense 64 relu, dropout(p = 0.5),
         dense 64 relu, dropout(p = 0.5),
         dense 1 identity,
+        // Its int8 twin, quantized after training with the training rows as calibration.
+        quantize: int8 as ProgressionI8,
     }
 }
 
@@ -61,7 +63,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     );
     println!("{}\n", Progression::SPEC);
 
-    let (plain, dropped) = train_twice(seed, (&train_x, &train_y), (&val_x, &val_y))?;
+    let (plain, dropped, trained) = train_twice(seed, (&train_x, &train_y), (&val_x, &val_y))?;
 
     println!(
         "Mean squared error of the standardised target, evaluation mode (every {every}th epoch):\n"
@@ -87,6 +89,12 @@ fn run() -> Result<(), Box<dyn Error>> {
         );
     }
 
+    let (float, int8) = quantized(&trained, &train_x, (&val_x, &val_y))?;
+    println!(
+        "\nThe network trained with dropout, in f32 and as its int8 twin (calibrated on the training rows):"
+    );
+    println!("  validation MSE, f32 {float:.4}, int8 {int8:.4}");
+
     let out = output::path("overfitting.svg")?;
     draw(&out, &plain, &dropped)?;
     println!("\nwrote {}", out.display());
@@ -103,13 +111,37 @@ fn data(seed: u64) -> Result<Split, Box<dyn Error>> {
     Ok(split_and_standardise(&x, &y, TRAIN_SIZE, seed))
 }
 
+/// The validation MSE of `net` in evaluation mode and of its int8 twin, quantized with the
+/// training rows as calibration.
+fn quantized(
+    net: &Progression,
+    train_x: &Array2<f32>,
+    validation: (&Array2<f32>, &Array2<f32>),
+) -> Result<(f64, f64), Box<dyn Error>> {
+    let rows = |x: &Array2<f32>| -> Vec<[f32; 10]> {
+        x.rows()
+            .into_iter()
+            .map(|row| std::array::from_fn(|i| row[i]))
+            .collect()
+    };
+    let twin = ProgressionI8::quantize(net, &rows(train_x))?;
+    let (mut float, mut int8) = (0.0, 0.0);
+    let val_rows = rows(validation.0);
+    for (x, y) in val_rows.iter().zip(validation.1.iter()) {
+        float += f64::from(net.forward(x)[0] - y).powi(2);
+        int8 += f64::from(twin.forward(x)[0] - y).powi(2);
+    }
+    let n = val_rows.len() as f64;
+    Ok((float / n, int8 / n))
+}
+
 /// The same initial weights trained twice with the same seed: without dropout, then with the
-/// declared dropout. Returns both histories.
+/// declared dropout. Returns both histories and the network trained with dropout.
 fn train_twice(
     seed: u64,
     train: (&Array2<f32>, &Array2<f32>),
     validation: (&Array2<f32>, &Array2<f32>),
-) -> Result<(Vec<EpochReport>, Vec<EpochReport>), dropout::Error> {
+) -> Result<(Vec<EpochReport>, Vec<EpochReport>, Progression), dropout::Error> {
     let initial = Progression::init(&mut ChaCha8Rng::seed_from_u64(seed));
     let trainer = Trainer::new(Optimizer::adam(LEARNING_RATE), Loss::MeanSquaredError)
         .epochs(EPOCHS)
@@ -129,7 +161,7 @@ fn train_twice(
         Some((validation.0, validation.1)),
         |_| {},
     )?;
-    Ok((plain, dropped))
+    Ok((plain, dropped, dropout_net))
 }
 
 /// The final training and validation losses, the best validation loss and its epoch.
@@ -341,13 +373,14 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
 
 #[cfg(test)]
 mod tests {
-    use super::{data, summary, train_twice};
+    use super::{data, quantized, summary, train_twice};
 
     /// README.md's table of this experiment is what a run with seed 0 computes.
     #[test]
     fn the_readme_table_is_what_the_example_computes() {
         let (train_x, train_y, val_x, val_y) = data(0).unwrap();
-        let (plain, dropped) = train_twice(0, (&train_x, &train_y), (&val_x, &val_y)).unwrap();
+        let (plain, dropped, trained) =
+            train_twice(0, (&train_x, &train_y), (&val_x, &val_y)).unwrap();
         let readme = include_str!("../README.md");
         for (name, history) in [("without dropout", &plain), ("with dropout", &dropped)] {
             let (train, validation, best, epoch) = summary(history).unwrap();
@@ -355,5 +388,8 @@ mod tests {
                 format!("| {name} | {train:.4} | {validation:.4} | {best:.4} (epoch {epoch}) |");
             assert!(readme.contains(&row), "README.md lacks the row\n{row}");
         }
+        let (float, int8) = quantized(&trained, &train_x, (&val_x, &val_y)).unwrap();
+        let row = format!("| validation MSE | {float:.4} | {int8:.4} |");
+        assert!(readme.contains(&row), "README.md lacks the row\n{row}");
     }
 }

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 /// `InstructionSet`, the kernel returns `Error`.
 const STAGES: &[&[&str]] = &[
     &["dropout_shared"],
-    &["error", "kernel", "fs", "shape", "int8"],
+    &["error", "kernel", "fs", "shape"],
     &["spec"],
-    &["layer"],
+    &["layer", "int8"],
     &["batch", "network"],
     &["engine", "stats", "verify", "io", "calibrate"],
     &["inspect", "train"],
