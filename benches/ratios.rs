@@ -24,7 +24,7 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt as _, SeedableRng as _};
 
 mod common;
-use common::{Mlp, Mnist, MnistMasks, TOY, parameter_bytes, random_rows, single, stream};
+use common::{Mlp, Mnist, MnistI8, MnistMasks, TOY, parameter_bytes, random_rows, single, stream};
 
 network! {
     /// 4-16-3, f32.
@@ -267,6 +267,53 @@ fn batch_goals(test: bool) -> Vec<Goal> {
     goals
 }
 
+/// The int8 twin of 784-128-10 against the f32 network: one sample (Q2) and a batch of 1024
+/// rows (QB; the twin's rows one after another, the f32 network's `forward_batch`).
+fn int8_goals(mnist: &Mnist, rounds: usize, blocks: usize) -> Vec<Goal> {
+    let batch = random_rows(1024, 784, 3);
+    let rows: Vec<[f32; 784]> = batch
+        .rows()
+        .into_iter()
+        .map(|row| std::array::from_fn(|i| row[i]))
+        .collect();
+    let twin = Box::new(MnistI8::quantize(mnist, &rows).expect("finite rows"));
+    let input = twin.h1.frame().input;
+    let quantized: Vec<[i8; 784]> = rows.iter().map(|r| r.map(|v| input.quantize(v))).collect();
+    let mut out = vec![[0i8; 10]; quantized.len()];
+    let x784 = rows[0];
+    vec![
+        ratio(
+            "Q2",
+            "784-128-10 int8 twin, one forward_quantized, against the f32 forward".into(),
+            0.4,
+            rounds,
+            blocks,
+            &mut || {
+                black_box(twin.forward_quantized(black_box(&quantized[0])));
+            },
+            &mut || {
+                black_box(mnist.forward(black_box(&x784)));
+            },
+        ),
+        ratio(
+            "QB",
+            "784-128-10 int8 twin, 1024 rows of forward_quantized, against the f32 forward_batch"
+                .into(),
+            0.5,
+            rounds,
+            blocks.min(31),
+            &mut || {
+                twin.forward_quantized_batch(black_box(&quantized), &mut out)
+                    .ok();
+                black_box(&out);
+            },
+            &mut || {
+                black_box(mnist.forward_batch(black_box(batch.view())).ok());
+            },
+        ),
+    ]
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let test = args.iter().any(|a| a == "--test");
@@ -339,6 +386,7 @@ fn main() {
         },
     ));
 
+    results.extend(int8_goals(&mnist, rounds, blocks));
     results.extend(batch_goals(test));
 
     let isa = InstructionSet::detected();

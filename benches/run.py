@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs every benchmark of this repository and its peers in one go and writes BENCHMARKS.md.
 
-    python3 -m venv .venv && .venv/bin/pip install torch numpy threadpoolctl
+    python3 -m venv .venv && .venv/bin/pip install torch numpy threadpoolctl onnx onnxruntime
     .venv/bin/python benches/run.py                      # everything: about fifteen minutes
 
 Steps, all on one CPU (the first this process may use), one thread each:
@@ -9,7 +9,9 @@ Steps, all on one CPU (the first this process may use), one thread each:
 1. `cargo bench --bench workloads` (criterion): the median of every workload, ours and the
    plain-ndarray baseline; `cargo bench --bench ratios -- --json`: the ratio goals within one
    process (M2, M3 against streaming their bytes; D1; T1 against the toy written by hand).
-2. The peers (benches/peers/torch_peer.py, benches/peers/numpy_peer.py) on every workload.
+2. The peers (benches/peers/torch_peer.py, benches/peers/numpy_peer.py) on every workload, and
+   onnxruntime (benches/peers/onnxruntime_peer.py) on the int8 ones, with its default threads
+   (it widens its affinity to every core again) and with one.
 3. The goals against peers (B1 against numpy and PyTorch, TR against PyTorch) in ROUNDS
    rounds, each timing ours (criterion) and then the peers; the ratio of a goal is the median
    of its rounds' ratios, because this machine's speed drifts between minutes.
@@ -138,6 +140,9 @@ def main():
     ratios = json.loads(run(["cargo", "bench", "--bench", "ratios", "--", "--json"], capture_output=True).stdout)
     torch = peer("torch_peer.py")
     numpy = peer("numpy_peer.py")
+    onnx_result = peer("onnxruntime_peer.py") or {}
+    onnx = onnx_result.get("median_ns", {})
+    onnx_version = onnx_result.get("onnxruntime", "—")
     t = (torch or {}).get("median_ns", {})
     n = (numpy or {}).get("median_ns", {})
     rounds = peer_rounds()
@@ -195,6 +200,25 @@ def main():
         f"| C1/file | {compile_time['file_weights']:,} weights from a safetensors file | ≤ 3 s extra release build | "
         f"{compile_time['file_extra_build_s']:.2f} s | benches/compile_time.py | "
         f"{'yes' if compile_time['file_extra_build_s'] <= 3 else 'no'} | — |",
+    ])
+
+    def ns(key):
+        return onnx.get(key)
+
+    int8 = "\n".join([
+        "| id | workload | ours | against | ratio | goal | goal met |",
+        "|---|---|---|---|---|---|---|",
+        f"| Q2 | 784-128-10, one sample, `forward_quantized` | {fmt_time(r['Q2']['ours_ns'])} | "
+        f"f32 `forward`, {fmt_time(r['Q2']['reference_ns'])} | {r['Q2']['ratio']:.2f}× | ≤ 0.4× | "
+        f"{'yes' if r['Q2']['ratio'] <= 0.4 else 'no'} |",
+        f"| QB | 784-128-10, batch of 1024, `forward_quantized_batch` | {fmt_time(r['QB']['ours_ns'])} | "
+        f"f32 `forward_batch`, {fmt_time(r['QB']['reference_ns'])} | {1 / r['QB']['ratio']:.2f}× the throughput | ≥ 2× | "
+        f"{'yes' if r['QB']['ratio'] <= 0.5 else 'no'} |",
+        f"| QB/ort | the same batch in onnxruntime int8, its default threads | {fmt_time(r['QB']['ours_ns'])} (one thread) | "
+        f"{fmt_time(ns('int8 batch 1024, default'))} | {speedup(r['QB']['ours_ns'], ns('int8 batch 1024, default'))} | ≥ 1.0× | "
+        f"{'yes' if ns('int8 batch 1024, default') and ns('int8 batch 1024, default') >= r['QB']['ours_ns'] else 'no'} |",
+        f"| QB/ort1 | the same, onnxruntime on one thread | {fmt_time(r['QB']['ours_ns'])} | "
+        f"{fmt_time(ns('int8 batch 1024, 1 thread'))} | {speedup(r['QB']['ours_ns'], ns('int8 batch 1024, 1 thread'))} | — | — |",
     ])
 
     small = "\n".join(
@@ -279,6 +303,16 @@ against a loop of `forward` (`forward_masked`) over the same rows into a preallo
 thread, median of alternating rounds. Goal: batches at least 1.5× faster than the loop.
 
 {small}
+
+## Int8 on the host
+
+`cargo bench --bench ratios` (Q2, QB: the int8 twin of 784-128-10, quantized from the f32
+network with 1024 random rows, against that f32 network in the same run) and
+`benches/peers/onnxruntime_peer.py` (onnxruntime {onnx_version}: the same shape in f32 and as a QDQ
+int8 model from `quantize_static`, per-channel weights, MLAS kernels; run right after).
+Kernels: {isa}; the int8 dot products use AVX-512 VNNI (`vpdpbusd`) where the CPU has it.
+
+{int8}
 
 ## Microcontrollers
 

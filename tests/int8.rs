@@ -414,3 +414,27 @@ fn classic_scaling_with_a_site_does_not_export() {
     // Inverted scaling's evaluation pass is the file's: it exports.
     assert!(dropout::io::to_tflite(&SineMc::new()).is_ok());
 }
+
+#[test]
+fn the_batch_pass_is_the_single_pass_row_by_row() {
+    let net = WideDouble::new();
+    let rows: Vec<[i8; 4]> = outputs::WIDE
+        .inputs
+        .iter()
+        .map(|x| (*x).try_into().unwrap())
+        .collect();
+    // Not a multiple of four: the rows left over take the single pass.
+    let rows = &rows[..rows.len() / 4 * 4 - 1];
+    let mut y = vec![[0i8; 3]; rows.len()];
+    net.forward_quantized_batch(rows, &mut y).unwrap();
+    for (x, y) in rows.iter().zip(&y) {
+        assert_eq!(*y, net.forward_quantized(x), "{x:?}");
+    }
+    let mut short = vec![[7i8; 3]; 2];
+    let err = net.forward_quantized_batch(rows, &mut short).unwrap_err();
+    assert!(
+        matches!(err, dropout::Error::OutputRows { found: 2, .. }),
+        "{err}"
+    );
+    assert_eq!(short, [[7; 3]; 2], "left as it was");
+}

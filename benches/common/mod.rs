@@ -13,6 +13,8 @@ network! {
         input: 784, dropout(p = 0.5),
         dense 128 relu, dropout(p = 0.5),
         dense 10 identity,
+        // Its int8 twin, quantized in the benchmarks (Q2, QB).
+        quantize: int8 as MnistI8,
     }
 }
 

@@ -22,7 +22,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from torch_peer import median_ns  # noqa: E402  (the same timing loop; torch is not imported by it)
+from timing import median_ns  # noqa: E402  (the timing loop every peer shares)
 
 
 def network(sizes, rng):

@@ -11,35 +11,17 @@ own initialisation (timings do not depend on the values).
 """
 
 import json
+import os
 import platform
 import sys
-import time
 
 import torch
 
+sys.path.insert(0, os.path.dirname(__file__))
+from timing import median_ns  # noqa: E402
+
 torch.set_num_threads(1)
 torch.manual_seed(0)
-
-
-def median_ns(fn, blocks=25, target_s=0.02):
-    fn()
-    calls = 1
-    while True:
-        start = time.perf_counter_ns()
-        for _ in range(calls):
-            fn()
-        elapsed = time.perf_counter_ns() - start
-        if elapsed > target_s * 1e9 or calls > 1 << 22:
-            break
-        calls *= 2
-    samples = []
-    for _ in range(blocks):
-        start = time.perf_counter_ns()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter_ns() - start) / calls)
-    samples.sort()
-    return samples[len(samples) // 2]
 
 
 def mlp(sizes, p=0.0, input_p=None):

@@ -39,6 +39,13 @@ pub enum Error {
         /// The number of mask sets given.
         found: usize,
     },
+    /// A batch pass given an output slice of another length than its input.
+    OutputRows {
+        /// The number of input rows.
+        expected: usize,
+        /// The number of output rows given.
+        found: usize,
+    },
     /// Exact moments asked of a network with too many droppable units to enumerate.
     TooManyUnits {
         /// The network's number of droppable units.
@@ -296,6 +303,10 @@ impl fmt::Display for Error {
             Error::MaskCount { expected, found } => write!(
                 f,
                 "expected one set of masks per batch row ({expected}), found {found}"
+            ),
+            Error::OutputRows { expected, found } => write!(
+                f,
+                "expected one output row per input row ({expected}), found {found}"
             ),
             Error::TooManyUnits { found, max } => write!(
                 f,

@@ -107,6 +107,7 @@ impl QuantizedMultiplier {
 
     /// `x · M`, rounded as `rounding` says (TFLite's `MultiplyByQuantizedMultiplier`).
     #[must_use]
+    #[inline]
     pub fn apply(self, x: i32, rounding: Rounding) -> i32 {
         match rounding {
             Rounding::Double => {
@@ -142,6 +143,7 @@ impl QuantizedMultiplier {
 /// −2.5 round to −2, where 2.5 rounds to 3); `i32::MAX` for the one overflowing case,
 /// `a = b = i32::MIN`.
 #[must_use]
+#[inline]
 pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == b && a == i32::MIN {
         return i32::MAX;
@@ -160,6 +162,7 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
 /// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest, ties away from zero;
 /// exponents above 31 (where gemmlowp asserts) act as 31.
 #[must_use]
+#[inline]
 pub fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
     let exponent = exponent.min(31);
     #[expect(

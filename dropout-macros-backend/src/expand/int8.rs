@@ -56,6 +56,7 @@ impl Gen<'_> {
         };
         let forward_quantized = self.body(self.int8_chain(false));
         let forward_quantized_masked = self.body(self.int8_chain(true));
+        let batch = self.int8_batch();
         let io = quote!(self.#first.frame().input, self.#last.frame().output);
         let forward = self.body(quote! {
             #rt::int8::through_integers(x, #io, |q| self.forward_quantized(q))
@@ -123,10 +124,46 @@ impl Gen<'_> {
 
             #sampling
             #quantized_network
+            #batch
             #quantize
             #masks_impl
             #masks_trait
             #file_dependencies
+        }
+    }
+
+    /// `forward_quantized4` and the batch pass built on it.
+    fn int8_batch(&self) -> TokenStream {
+        let (ident, rt) = (&self.model.ident, &self.rt);
+        let (n_inputs, n_outputs) = (size(self.model.n_inputs), size(self.model.n_outputs()));
+        let forward4 = self.body(self.int8_chain4());
+        let forward_quantized_batch = self.body(quote! {
+            #rt::int8::batch(x, y, |rows| self.forward_quantized4(rows), |row| self.forward_quantized(row))
+        });
+        quote! {
+            impl #ident {
+                /// [`forward_quantized`](Self::forward_quantized) of four inputs at once, as the
+                /// batch pass runs them (each weight loaded once for the four where the CPU has
+                /// AVX-512 VNNI).
+                #[must_use]
+                pub fn forward_quantized4(&self, x: &[[i8; #n_inputs]; 4]) -> [[i8; #n_outputs]; 4] {
+                    #forward4
+                }
+
+                /// [`forward_quantized`](Self::forward_quantized) of each row of `x` into the same
+                /// row of `y`.
+                ///
+                /// # Errors
+                /// [`Error::OutputRows`](::dropout::Error::OutputRows) if `y` is not as long as
+                /// `x`; `y` is then left as it was.
+                pub fn forward_quantized_batch(
+                    &self,
+                    x: &[[i8; #n_inputs]],
+                    y: &mut [[i8; #n_outputs]],
+                ) -> ::core::result::Result<(), #rt::Error> {
+                    #forward_quantized_batch
+                }
+            }
         }
     }
 
@@ -294,6 +331,19 @@ impl Gen<'_> {
                 quote!(#name: #value,)
             });
         quote!(Self { #(#fields)* })
+    }
+
+    /// `let a1 = self.h1.forward4(x); …`: four inputs through every layer.
+    fn int8_chain4(&self) -> TokenStream {
+        let mut prev = quote!(x);
+        let mut lines = Vec::new();
+        for (idx, layer) in self.model.layers.iter().enumerate() {
+            let (out, name) = (format_ident!("a{}", idx + 1), &layer.name);
+            lines.push(quote!(let #out = self.#name.forward4(#prev);));
+            prev = quote!(&#out);
+        }
+        let last = format_ident!("a{}", self.model.layers.len());
+        quote!(#(#lines)* #last)
     }
 
     /// `let a1 = self.h1.forward(x); …`, or the masked pass: the layer a site feeds takes its

@@ -43,7 +43,9 @@ use crate::Error;
 mod dense;
 mod network;
 
-pub use dense::{Dense, Frame, Quantization, Requantization, through_integers, weights_from_bytes};
+pub use dense::{
+    Dense, Frame, Quantization, Requantization, batch, through_integers, weights_from_bytes,
+};
 pub use network::{LayerParts, QuantizedNetwork};
 
 /// The requantization of one int8 layer: its input's zero point, one multiplier per output

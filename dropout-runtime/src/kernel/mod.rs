@@ -11,6 +11,7 @@
 //! - `gemm`: the matrix products of batches, shared by batched inference and training.
 
 pub(crate) mod accumulate;
+pub(crate) mod int8;
 mod isa;
 mod mask;
 pub(crate) use accumulate::{Accumulate, AllRows, ListedRows, Rows, accumulate};
