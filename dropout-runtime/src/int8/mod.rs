@@ -16,6 +16,14 @@
 //! MLPs with TensorFlow's converter and records TFLite Micro's and TensorFlow's outputs
 //! (`int8/fixtures.rs`), and every output is recomputed here from the recorded integers.
 //!
+//! Two forms of the layer:
+//!
+//! - [`Dense`]: fixed-shape, `const`-constructible, what `network!` generates for networks
+//!   declared over `i8` (`from: tflite("…")`) and for int8 twins (`quantize: int8 as …`); with
+//!   its scales, both passes' requantizations (dropout sites folded in) and the vector kernels
+//!   of the host. [`QuantizedNetwork`] is what every such network gives generic code.
+//! - [`FullyConnected`]: over slices (feature `alloc`), from the scales a file records.
+//!
 //! ```
 //! use dropout::int8::{FullyConnected, FusedActivation};
 //! use dropout::quant::Rounding;
