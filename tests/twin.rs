@@ -24,6 +24,9 @@ network! {
         },
         quantize: int8 as SineTwin,
         calibrate: file("models/float/sine.safetensors", "x"),
+        // The float outputs, and the twin within four of its output quanta of them.
+        test half { input: [0.5], expect: [-0.02657267], twin_tolerance: 4 },
+        test left { input: [-1.25], expect: [0.98274374], twin_tolerance: 4 },
     }
 }
 

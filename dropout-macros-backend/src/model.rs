@@ -162,6 +162,8 @@ pub(crate) struct TestCase {
     pub masks: Option<Vec<SiteMask>>,
     pub expect: Vec<Num>,
     pub tolerance: f64,
+    /// `twin_tolerance`: the int8 twin's output against this network's, in output units.
+    pub twin_tolerance: Option<f64>,
 }
 
 /// The mask of one site in a `test` block.

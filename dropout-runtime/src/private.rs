@@ -189,6 +189,32 @@ pub fn assert_close<T: Float>(got: &[T], want: &[T], tolerance: f64, test: &str)
     );
 }
 
+/// What a `test` block with `twin_tolerance` checks: the int8 twin's outputs within
+/// `tolerance` output units (`scale`) of the float network's, and it reports the error on
+/// standard error (shown by `cargo test -- --nocapture`).
+///
+/// # Panics
+/// If an output is further off, or not finite, naming the test and both vectors.
+#[track_caller]
+pub fn assert_twin_close(int8: &[f32], float: &[f32], tolerance: f64, scale: f32, test: &str) {
+    let units = int8
+        .iter()
+        .zip(float)
+        .map(|(&q, &f)| f64::from((q - f).abs()) / f64::from(scale))
+        .fold(
+            0.0,
+            |worst: f64, e| if e.is_nan() || e > worst { e } else { worst },
+        );
+    #[cfg(feature = "std")]
+    std::eprintln!(
+        "test `{test}`: the int8 twin is {units:.3} output units from the float network"
+    );
+    assert!(
+        units <= tolerance,
+        "test `{test}`: the int8 twin computed {int8:?}, the float network {float:?}: {units:.3} output units apart (twin_tolerance {tolerance})"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::{SiteMask, fmt_masks, is_close};
@@ -202,6 +228,24 @@ mod tests {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             fmt_masks(f, self.0, self.1)
         }
+    }
+
+    #[test]
+    fn a_twin_within_its_tolerance_passes() {
+        // 0.05 apart at an output scale of 0.1: half a unit.
+        super::assert_twin_close(&[1.0, 2.05], &[1.0, 2.0], 0.5, 0.1, "t");
+    }
+
+    #[test]
+    #[should_panic(expected = "output units apart (twin_tolerance 0.4)")]
+    fn a_twin_beyond_its_tolerance_fails() {
+        super::assert_twin_close(&[1.0, 2.05], &[1.0, 2.0], 0.4, 0.1, "t");
+    }
+
+    #[test]
+    #[should_panic(expected = "NaN output units apart")]
+    fn a_twin_that_gives_nan_fails() {
+        super::assert_twin_close(&[f32::NAN], &[1.0], 1e9, 0.1, "t");
     }
 
     #[test]

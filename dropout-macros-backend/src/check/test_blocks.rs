@@ -38,7 +38,7 @@ impl Checker<'_> {
         let owner = format!("test `{name}`");
         let fields = self.fields(
             &block.body,
-            &["input", "masks", "expect", "tolerance"],
+            &["input", "masks", "expect", "tolerance", "twin_tolerance"],
             &owner,
         );
         if let Some(layer) = model.layers.iter().find(|layer| !layer.declared) {
@@ -60,6 +60,7 @@ impl Checker<'_> {
             Some(field) => self.tolerance(&field.value),
             None => Some(model.scalar.test_tolerance()),
         };
+        let twin_tolerance = fields[4].and_then(|field| self.twin_tolerance(model, field));
         let weights_ok = model.layers.iter().all(|layer| layer.params.is_some());
         let masks = match masks {
             Some(checked) => Some(checked?),
@@ -73,7 +74,28 @@ impl Checker<'_> {
             masks,
             expect: expect?,
             tolerance: tolerance?,
+            twin_tolerance,
         })
+    }
+
+    /// `twin_tolerance: N`: how far the int8 twin's output may be from the float network's, in
+    /// units of the twin's output scale; only on a network whose twin is calibrated at compile
+    /// time (the test builds it with `new()`).
+    fn twin_tolerance(&mut self, model: &Model, field: &ast::Field) -> Option<f64> {
+        let calibrated = model.twin.as_ref().is_some_and(|twin| twin.int8.constant);
+        if !calibrated {
+            let why = if model.twin.is_some() {
+                "the twin is built by the test with `new()`: give its calibration rows with `calibrate: file(…)`"
+            } else {
+                "declare one with `quantize: int8 as NetI8` and `calibrate: file(…)`"
+            };
+            self.errors.at(
+                field.key.span(),
+                format!("`twin_tolerance` checks the int8 twin against this network; {why}"),
+            );
+            return None;
+        }
+        self.tolerance(&field.value)
     }
 
     /// The `input` or `expect` field of a test: required, and as long as the network's input or

@@ -352,14 +352,16 @@ impl Gen<'_> {
             masks,
             expect,
             tolerance,
+            twin_tolerance,
             keyword: _,
         } = case;
         let input = input.iter().map(|num| self.number(*num));
         let expect = expect.iter().map(|num| self.number(*num));
         let label = name.to_string();
         let tolerance = proc_macro2::Literal::f64_suffixed(*tolerance);
-        let output = match masks {
-            Some(masks) => {
+        let input: Vec<TokenStream> = input.collect();
+        let masks_value = |masks_ident: &Ident| {
+            masks.as_ref().map(|masks| {
                 let fields = model.sites().into_iter().zip(masks).map(|(site, mask)| {
                     let field = site.field(name.span());
                     match mask {
@@ -375,13 +377,33 @@ impl Gen<'_> {
                     .connections()
                     .next()
                     .map(|_| quote!(..super::#masks_ident::ALL_KEPT));
-                quote! {
-                    let masks = super::#masks_ident { #(#fields)* #weights };
-                    net.forward_masked(&[#(#input),*], &masks)
-                }
-            }
-            None => quote!(net.forward(&[#(#input),*])),
+                quote!(super::#masks_ident { #(#fields)* #weights })
+            })
         };
+        let pass = |net: TokenStream, masks_ident: &Ident| match masks_value(masks_ident) {
+            Some(masks) => quote! {
+                let masks = #masks;
+                #net.forward_masked(&[#(#input),*], &masks)
+            },
+            None => quote!(#net.forward(&[#(#input),*])),
+        };
+        let output = pass(quote!(net), &masks_ident);
+        let twin_check = twin_tolerance
+            .zip(model.twin.as_ref())
+            .map(|(tolerance, twin)| {
+                let twin_ident = &twin.ident;
+                let twin_masks = format_ident!("{}Masks", twin_ident);
+                let twin_output = pass(quote!(twin), &twin_masks);
+                let last = model.layers.last().map(|layer| &layer.name);
+                let tolerance = proc_macro2::Literal::f64_suffixed(tolerance);
+                quote_spanned! {name.span()=>
+                    let twin = super::#twin_ident::new();
+                    let int8 = { #twin_output };
+                    ::dropout::__private::assert_twin_close(
+                        &int8, &got, #tolerance, twin.#last.frame().output.scale, #label,
+                    );
+                }
+            });
         // The assertion carries the test name's span, so a failure points at the `test` block.
         let assert_close = quote_spanned! {name.span()=>
             ::dropout::__private::assert_close(&got, &[#(#expect),*], #tolerance, #label)
@@ -393,6 +415,7 @@ impl Gen<'_> {
                 let net = super::#ident::new();
                 let got = { #output };
                 #assert_close;
+                #twin_check
             }
         }
     }

@@ -37,6 +37,15 @@ network! {
     }
 }
 
+network! {
+    pub struct Untested<f32> {
+        input: 1,
+        dense 1 identity { weights: [[1.0]], bias: [0.0] },
+        quantize: int8 as UntestedI8,
+        test one { input: [1.0], expect: [1.0], twin_tolerance: 1 },
+    }
+}
+
 fn main() {
     // A twin without calibration rows has no `new()`, only `quantize`.
     let _ = UntrainedI8::quantize;
