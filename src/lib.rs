@@ -81,7 +81,9 @@ pub use dropout_runtime::{
     Network, NetworkSpec, Scalar, Scaling, Site, init,
 };
 #[cfg(feature = "alloc")]
-pub use dropout_runtime::{Trace, TraceRow, calibrate, explorer, reference, source, stats};
+pub use dropout_runtime::{
+    Trace, TraceRow, calibrate, explorer, reference, source, stats, uncertainty,
+};
 pub use dropout_runtime::{int8, quant};
 
 /// The `ndarray` crate (version 0.17) that batched passes take and return: use it to build

@@ -155,6 +155,8 @@ pub enum Error {
     },
     /// The scales or zero points of an int8 layer cannot describe one: the message names which.
     Quantization(&'static str),
+    /// An uncertainty measure given arguments that do not fit (lengths, labels, bins, τ).
+    Uncertainty(&'static str),
     /// Saved parameters with a different number of layers.
     LayerCount {
         /// The network's number of layers.
@@ -373,6 +375,7 @@ impl fmt::Display for Error {
                 "layer `{layer}` has a parameter that is NaN or infinite (did training diverge?)"
             ),
             Error::Quantization(what) => write!(f, "int8 quantization: {what}"),
+            Error::Uncertainty(what) => write!(f, "uncertainty measure: {what}"),
             Error::LayerCount { expected, found } => {
                 write!(
                     f,

@@ -58,6 +58,8 @@ pub mod stats;
 #[cfg(feature = "train")]
 pub mod train;
 #[cfg(feature = "alloc")]
+pub mod uncertainty;
+#[cfg(feature = "alloc")]
 mod verify;
 
 pub use dropout_shared::quant;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// `InstructionSet`, the kernel returns `Error`.
 const STAGES: &[&[&str]] = &[
     &["dropout_shared"],
-    &["error", "kernel", "fs", "shape"],
+    &["error", "kernel", "fs", "shape", "uncertainty"],
     &["spec"],
     &["layer", "int8"],
     &["batch", "network"],
