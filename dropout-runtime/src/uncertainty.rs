@@ -17,10 +17,14 @@
 //! | [`accuracy`] | `(1/N) Σᵢ [argmax p̄ᵢ = yᵢ]` |
 //! | [`negative_log_likelihood`] | `−(1/N) Σᵢ ln p̄ᵢ,yᵢ` |
 //! | [`brier_score`] | `(1/N) Σᵢ Σₖ (p̄ᵢₖ − [k = yᵢ])²` |
+//! | [`auroc`] | `P(score(out of distribution) > score(in distribution))`, ties ½ |
 //! | [`expected_calibration_error`] | `Σ_b (n_b/N) · |acc_b − conf_b|` over equal-width bins of confidence `maxₖ p̄ᵢₖ` (Guo et al. 2017 use 15) |
 //!
 //! [`reliability`] gives each bin's count, mean confidence and accuracy: the data of a
-//! reliability diagram.
+//! reliability diagram. [`auroc`] measures how well a score (entropy, mutual information)
+//! separates in-distribution inputs from out-of-distribution ones: the probability that a
+//! random out-of-distribution input scores higher than a random in-distribution one, ties
+//! counting one half (the Mann–Whitney statistic).
 //!
 //! **Regression** (Gal & Ghahramani 2016). For one input, `samples` holds the T outputs ŷₜ:
 //!
@@ -277,6 +281,30 @@ pub fn expected_calibration_error(
         .sum())
 }
 
+/// The area under the ROC curve of `positive` scores against `negative` ones: the fraction of
+/// (positive, negative) pairs in which the positive scores higher, ties counting ½.
+///
+/// # Errors
+/// [`Error::NoSamples`] if either side is empty; [`Error::Uncertainty`] for a NaN score.
+pub fn auroc(negative: &[f64], positive: &[f64]) -> Result<f64, Error> {
+    if negative.is_empty() || positive.is_empty() {
+        return Err(Error::NoSamples);
+    }
+    if negative.iter().chain(positive).any(|v| v.is_nan()) {
+        return Err(invalid("a score is NaN"));
+    }
+    let mut sorted = negative.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    // For each positive score: the negatives below it, and half of those equal to it.
+    let mut wins = 0.0;
+    for &p in positive {
+        let below = sorted.partition_point(|&n| n < p);
+        let equal = sorted[below..].partition_point(|&n| n <= p);
+        wins += below as f64 + 0.5 * equal as f64;
+    }
+    Ok(wins / (negative.len() as f64 * positive.len() as f64))
+}
+
 /// The predictive mean and variance of T regression samples under model precision `tau`:
 /// `mean = (1/T) Σ ŷₜ`, `variance = 1/τ + (1/T) Σ ŷₜ² − mean²`.
 ///
@@ -424,6 +452,17 @@ mod tests {
         assert!(test_log_likelihood(&[&[1.0][..]], &[1.0], f64::NAN).is_err());
         assert!(root_mean_squared_error(&[1.0], &[]).is_err());
         assert!(reliability(&rows(&[[1.5, -0.5]]), &[0], 10).is_err());
+    }
+
+    #[test]
+    fn auroc_counts_ordered_pairs() {
+        assert_eq!(auroc(&[0.1, 0.2], &[0.3, 0.4]).unwrap(), 1.0);
+        assert_eq!(auroc(&[0.3, 0.4], &[0.1, 0.2]).unwrap(), 0.0);
+        assert_eq!(auroc(&[0.5, 0.5], &[0.5]).unwrap(), 0.5);
+        // Pairs: (0.2 > 0.1) (0.2 < 0.3) (0.3 = 0.3): 1 + 0 + ½ + 1 over 4.
+        assert_eq!(auroc(&[0.1, 0.3], &[0.2, 0.3]).unwrap(), 0.625);
+        assert!(auroc(&[], &[1.0]).is_err());
+        assert!(auroc(&[f64::NAN], &[1.0]).is_err());
     }
 
     #[test]
