@@ -4,7 +4,8 @@
 //! and with MC dropout (T = 100 sampled masks): accuracy, negative log-likelihood, Brier score,
 //! expected calibration error (15 bins), and how well predictive entropy and mutual
 //! information tell test digits from inputs of another distribution (uniform noise; digits
-//! flipped left to right), as AUROC.
+//! flipped left to right), as AUROC. Its int8 twin (`quantize: int8 as DigitsI8`), quantized
+//! after training with the training rows, is measured the same way, with MC dropout in integers.
 //!
 //! ```text
 //! cargo run --release --example uncertainty   # writes uncertainty.svg and uncertainty.csv beside the executable
@@ -36,6 +37,8 @@ network! {
         dense 128 relu, dropout(p = 0.5),
         dense 128 relu, dropout(p = 0.5),
         dense 10 identity,
+        // Its int8 twin, quantized after training with the training rows as calibration.
+        quantize: int8 as DigitsI8,
     }
 }
 
@@ -59,8 +62,9 @@ fn main() -> ExitCode {
 
 /// The results the example prints and the README quotes.
 struct Report {
-    /// (accuracy, NLL, Brier, ECE) of the deterministic pass, then of MC dropout.
-    scores: [[f64; 4]; 2],
+    /// (accuracy, NLL, Brier, ECE) of the deterministic pass, of MC dropout, and of the int8
+    /// twin's deterministic pass and MC dropout in integers.
+    scores: [[f64; 4]; 4],
     /// AUROC of (entropy, mutual information) against (noise, flipped digits).
     auroc: [[f64; 2]; 2],
     /// Per test sample: label, deterministic and MC probabilities.
@@ -89,10 +93,13 @@ fn run() -> Result<(), Box<dyn Error>> {
 fn table(report: &Report) -> String {
     let mut out =
         String::from("| pass | accuracy | NLL | Brier | ECE (15 bins) |\n|---|---|---|---|---|\n");
-    for (name, s) in ["deterministic", &format!("MC dropout, T = {PASSES}")]
-        .iter()
-        .zip(&report.scores)
-    {
+    let names = [
+        "deterministic".to_owned(),
+        format!("MC dropout, T = {PASSES}"),
+        "int8 twin, deterministic".to_owned(),
+        format!("int8 twin, MC dropout in integers, T = {PASSES}"),
+    ];
+    for (name, s) in names.iter().zip(&report.scores) {
         let _ = writeln!(
             out,
             "| {name} | {:.4} | {:.4} | {:.4} | {:.4} |",
@@ -153,7 +160,7 @@ fn experiment() -> Result<Report, Box<dyn Error>> {
         .iter()
         .map(|passes| u::mean_probabilities(&views(passes)))
         .collect::<Result<_, _>>()?;
-    let scores = [scores(&det, &test_y)?, scores(&mc_mean, &test_y)?];
+
     let measures = |passes: &[Vec<Vec<f64>>]| -> Result<(Vec<f64>, Vec<f64>), dropout::Error> {
         let mut entropy = Vec::new();
         let mut information = Vec::new();
@@ -169,6 +176,24 @@ fn experiment() -> Result<Report, Box<dyn Error>> {
         let (h_out, mi_out) = measures(&mc(ood))?;
         auroc[k] = [u::auroc(&h_in, &h_out)?, u::auroc(&mi_in, &mi_out)?];
     }
+    // The twin, and its passes (its MC dropout masks units in integers).
+    let twin = DigitsI8::quantize(&net, &rows_of(train, &x))?;
+    let twin_det: Vec<Vec<f64>> = test_x.iter().map(|x| softmax(&twin.forward(x))).collect();
+    let twin_mc: Vec<Vec<f64>> = test_x
+        .iter()
+        .map(|x| {
+            let passes: Vec<Vec<f64>> = (0..PASSES)
+                .map(|_| softmax(&twin.forward_masked(x, &twin.sample_masks(&mut rng))))
+                .collect();
+            u::mean_probabilities(&views(&passes))
+        })
+        .collect::<Result<_, _>>()?;
+    let scores = [
+        scores(&det, &test_y)?,
+        scores(&mc_mean, &test_y)?,
+        scores(&twin_det, &test_y)?,
+        scores(&twin_mc, &test_y)?,
+    ];
     let bins = [
         u::reliability(&views(&det), &test_y, BINS)?,
         u::reliability(&views(&mc_mean), &test_y, BINS)?,
@@ -185,6 +210,10 @@ fn experiment() -> Result<Report, Box<dyn Error>> {
         rows,
         bins,
     })
+}
+
+fn rows_of(idx: &[usize], x: &[[f32; 64]]) -> Vec<[f32; 64]> {
+    idx.iter().map(|&i| x[i]).collect()
 }
 
 fn views(rows: &[Vec<f64>]) -> Vec<&[f64]> {
