@@ -11,17 +11,18 @@
 //! cargo run --release --example overfitting -- --every 1     # a table row for every epoch
 //! ```
 
+#[path = "data/mod.rs"]
+mod datasets;
 mod output;
 
 use std::error::Error;
 use std::path::Path;
 use std::process::ExitCode;
 
-use dropout::ndarray::{Array2, Axis, s};
+use dropout::ndarray::Array2;
 use dropout::network;
 use dropout::rand::SeedableRng as _;
 use dropout::rand::rngs::ChaCha8Rng;
-use dropout::rand::seq::SliceRandom as _;
 use dropout::train::{EpochReport, Loss, Optimizer, Trainer};
 use plotters::prelude::*;
 
@@ -106,9 +107,8 @@ type Split = (Array2<f32>, Array2<f32>, Array2<f32>, Array2<f32>);
 
 /// The diabetes data, split with `seed` and standardised.
 fn data(seed: u64) -> Result<Split, Box<dyn Error>> {
-    let (x, y) =
-        load_csv(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/diabetes.csv"))?;
-    Ok(split_and_standardise(&x, &y, TRAIN_SIZE, seed))
+    let (x, y) = datasets::diabetes()?;
+    Ok(datasets::split_and_standardise(&x, &y, TRAIN_SIZE, seed))
 }
 
 /// The validation MSE of `net` in evaluation mode and of its int8 twin, quantized with the
@@ -185,70 +185,6 @@ fn best_epoch(history: &[EpochReport]) -> &EpochReport {
                 .total_cmp(&b.validation_loss.unwrap_or(f64::INFINITY))
         })
         .unwrap_or(&history[0])
-}
-
-/// Reads `diabetes.csv`: a header row, then ten features and the target per line.
-fn load_csv(path: &Path) -> Result<(Array2<f32>, Vec<f32>), Box<dyn Error>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    let mut features = Vec::new();
-    let mut targets = Vec::new();
-    for (line_no, line) in text.lines().enumerate().skip(1) {
-        let values: Vec<f32> = line
-            .split(',')
-            .map(|field| field.trim().parse::<f32>())
-            .collect::<Result<_, _>>()
-            .map_err(|err| format!("{}:{}: {err}", path.display(), line_no + 1))?;
-        let [row @ .., target] = values.as_slice() else {
-            continue;
-        };
-        if row.len() != 10 {
-            return Err(format!(
-                "{}:{}: expected 11 columns, found {}",
-                path.display(),
-                line_no + 1,
-                values.len()
-            )
-            .into());
-        }
-        features.extend_from_slice(row);
-        targets.push(*target);
-    }
-    Ok((
-        Array2::from_shape_vec((targets.len(), 10), features)?,
-        targets,
-    ))
-}
-
-/// Shuffles the patients with `seed`, keeps `train_size` for training, and standardises
-/// features and target with the training set's mean and standard deviation.
-fn split_and_standardise(
-    x: &Array2<f32>,
-    y: &[f32],
-    train_size: usize,
-    seed: u64,
-) -> (Array2<f32>, Array2<f32>, Array2<f32>, Array2<f32>) {
-    let mut order: Vec<usize> = (0..x.nrows()).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    let (train_idx, val_idx) = order.split_at(train_size.min(order.len()));
-    let targets = Array2::from_shape_fn((y.len(), 1), |(r, _)| y[r]);
-    let (mut train_x, mut val_x) = (x.select(Axis(0), train_idx), x.select(Axis(0), val_idx));
-    let (mut train_y, mut val_y) = (
-        targets.select(Axis(0), train_idx),
-        targets.select(Axis(0), val_idx),
-    );
-    for (train, val) in [(&mut train_x, &mut val_x), (&mut train_y, &mut val_y)] {
-        for col in 0..train.ncols() {
-            let mean = train.column(col).mean().unwrap_or(0.0);
-            let std = train.column(col).std(0.0).max(1e-6);
-            train
-                .slice_mut(s![.., col])
-                .mapv_inplace(|v| (v - mean) / std);
-            val.slice_mut(s![.., col])
-                .mapv_inplace(|v| (v - mean) / std);
-        }
-    }
-    (train_x, train_y, val_x, val_y)
 }
 
 fn draw(path: &Path, plain: &[EpochReport], dropped: &[EpochReport]) -> Result<(), Box<dyn Error>> {

@@ -14,6 +14,8 @@
 //! `uncertainty.csv` has one row per test sample: the label, the 10 deterministic
 //! probabilities, then the 10 MC mean probabilities, so that the table can be recomputed.
 
+#[path = "data/mod.rs"]
+mod datasets;
 mod output;
 
 use std::error::Error;
@@ -117,8 +119,7 @@ fn table(report: &Report) -> String {
 }
 
 fn experiment() -> Result<Report, Box<dyn Error>> {
-    let (x, labels) =
-        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.csv"))?;
+    let (x, labels) = datasets::digits()?;
     let mut order: Vec<usize> = (0..labels.len()).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(SEED));
     let (train, test) = order.split_at(TRAIN_SIZE.min(order.len()));
@@ -238,30 +239,6 @@ fn softmax(logits: &[f32; 10]) -> Vec<f64> {
     let exp: Vec<f64> = logits.iter().map(|&v| (f64::from(v) - top).exp()).collect();
     let sum: f64 = exp.iter().sum();
     exp.iter().map(|e| e / sum).collect()
-}
-
-/// Images with their pixels scaled to [0, 1], and their digits.
-type Data = (Vec<[f32; 64]>, Vec<usize>);
-
-/// Reads `digits.csv`: a header, then 64 grey levels (0–16) and the digit per line; the grey
-/// levels scaled to [0, 1].
-fn load(path: &Path) -> Result<Data, Box<dyn Error>> {
-    let text = std::fs::read_to_string(path)?;
-    let mut x = Vec::new();
-    let mut y = Vec::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        let fields: Vec<&str> = line.split(',').collect();
-        if fields.len() != 65 {
-            return Err(format!("line {}: {} fields, not 65", n + 1, fields.len()).into());
-        }
-        let mut row = [0.0f32; 64];
-        for (slot, field) in row.iter_mut().zip(&fields) {
-            *slot = field.trim().parse::<f32>()? / 16.0;
-        }
-        x.push(row);
-        y.push(fields[64].trim().parse()?);
-    }
-    Ok((x, y))
 }
 
 fn csv_text(report: &Report) -> String {
