@@ -71,9 +71,13 @@ impl Gen<'_> {
             Rounding::Double => "double rounding, as TFLite Micro and CMSIS-NN",
             Rounding::Single => "single rounding, as TensorFlow's reference kernels",
         };
-        let forward_quantized_doc = format!(
-            "The evaluation pass in integers, bit for bit the interpreter's ({rounding_doc})."
-        );
+        let forward_quantized_doc = if int8.twin_of.is_some() {
+            format!("The evaluation pass in integers, requantized with {rounding_doc}.")
+        } else {
+            format!(
+                "The evaluation pass in integers, bit for bit the interpreter's ({rounding_doc})."
+            )
+        };
         quote! {
             #(#attrs)*
             #[doc = ""]
