@@ -71,6 +71,11 @@ pub struct Bin {
     pub accuracy: f64,
 }
 
+/// `x²`. (Float functions come from `libm`: the module works without `std`.)
+fn square(x: f64) -> f64 {
+    x * x
+}
+
 fn invalid(what: &'static str) -> Error {
     Error::Uncertainty(what)
 }
@@ -104,7 +109,7 @@ pub fn mean_probabilities(passes: &[&[f64]]) -> Result<Vec<f64>, Error> {
 /// `−Σₖ pₖ ln pₖ`, with `0 ln 0 = 0`.
 fn entropy(p: &[f64]) -> f64 {
     p.iter()
-        .map(|&v| if v == 0.0 { 0.0 } else { -v * v.ln() })
+        .map(|&v| if v == 0.0 { 0.0 } else { -v * libm::log(v) })
         .sum()
 }
 
@@ -201,7 +206,11 @@ pub fn accuracy(probs: &[&[f64]], labels: &[usize]) -> Result<f64, Error> {
 /// As [`accuracy`].
 pub fn negative_log_likelihood(probs: &[&[f64]], labels: &[usize]) -> Result<f64, Error> {
     data_set(probs, labels)?;
-    let sum: f64 = probs.iter().zip(labels).map(|(p, &y)| -p[y].ln()).sum();
+    let sum: f64 = probs
+        .iter()
+        .zip(labels)
+        .map(|(p, &y)| -libm::log(p[y]))
+        .sum();
     Ok(sum / probs.len() as f64)
 }
 
@@ -217,7 +226,7 @@ pub fn brier_score(probs: &[&[f64]], labels: &[usize]) -> Result<f64, Error> {
         .map(|(p, &y)| {
             p.iter()
                 .enumerate()
-                .map(|(k, &v)| (v - f64::from(u8::from(k == y))).powi(2))
+                .map(|(k, &v)| square(v - f64::from(u8::from(k == y))))
                 .sum::<f64>()
         })
         .sum();
@@ -338,9 +347,9 @@ pub fn root_mean_squared_error(predictions: &[f64], targets: &[f64]) -> Result<f
     let sum: f64 = predictions
         .iter()
         .zip(targets)
-        .map(|(p, y)| (p - y).powi(2))
+        .map(|(p, y)| square(p - y))
         .sum();
-    Ok((sum / predictions.len() as f64).sqrt())
+    Ok(libm::sqrt(sum / predictions.len() as f64))
 }
 
 /// Gal's test log-likelihood: for each target `yᵢ` with T samples `ŷᵢₜ`,
@@ -364,10 +373,11 @@ pub fn test_log_likelihood(samples: &[&[f64]], targets: &[f64], tau: f64) -> Res
         return Err(invalid("the model precision τ must be positive and finite"));
     }
     let t = first.len() as f64;
-    let constant = -t.ln() - 0.5 * (2.0 * core::f64::consts::PI).ln() + 0.5 * tau.ln();
+    let constant =
+        -libm::log(t) - 0.5 * libm::log(2.0 * core::f64::consts::PI) + 0.5 * libm::log(tau);
     let mut total = 0.0;
     for (s, &y) in samples.iter().zip(targets) {
-        let terms = s.iter().map(|&yhat| -0.5 * tau * (y - yhat).powi(2));
+        let terms = s.iter().map(|&yhat| -0.5 * tau * square(y - yhat));
         // logsumexp, shifted by the largest term; NaN stays NaN (`fold` with `max` would
         // drop it).
         let top = terms.clone().fold(
@@ -379,7 +389,7 @@ pub fn test_log_likelihood(samples: &[&[f64]], targets: &[f64], tau: f64) -> Res
         } else if top == f64::NEG_INFINITY {
             f64::NEG_INFINITY
         } else {
-            top + terms.map(|v| (v - top).exp()).sum::<f64>().ln()
+            top + libm::log(terms.map(|v| libm::exp(v - top)).sum::<f64>())
         };
         total += lse + constant;
     }
