@@ -67,17 +67,7 @@ impl Gen<'_> {
         let sampling = self.int8_sampling();
         let quantized_network = self.quantized_network(int8);
         let file_dependencies = self.file_dependencies();
-        let rounding_doc = match int8.rounding {
-            Rounding::Double => "double rounding, as TFLite Micro and CMSIS-NN",
-            Rounding::Single => "single rounding, as TensorFlow's reference kernels",
-        };
-        let forward_quantized_doc = if int8.twin_of.is_some() {
-            format!("The evaluation pass in integers, requantized with {rounding_doc}.")
-        } else {
-            format!(
-                "The evaluation pass in integers, bit for bit the interpreter's ({rounding_doc})."
-            )
-        };
+        let forward_quantized_doc = forward_quantized_doc(int8);
         quote! {
             #(#attrs)*
             #[doc = ""]
@@ -373,6 +363,20 @@ impl Gen<'_> {
             lines.insert(0, quote!(let _ = masks;));
         }
         quote!(#(#lines)* #last)
+    }
+}
+
+/// What `forward_quantized` computes: the interpreter's bits for an imported network, the
+/// rounding for a twin.
+fn forward_quantized_doc(int8: &Int8) -> String {
+    let rounding_doc = match int8.rounding {
+        Rounding::Double => "double rounding, as TFLite Micro and CMSIS-NN",
+        Rounding::Single => "single rounding, as TensorFlow's reference kernels",
+    };
+    if int8.twin_of.is_some() {
+        format!("The evaluation pass in integers, requantized with {rounding_doc}.")
+    } else {
+        format!("The evaluation pass in integers, bit for bit the interpreter's ({rounding_doc}).")
     }
 }
 
