@@ -1,0 +1,520 @@
+//! [`Graph`]: a fully connected network written as ONNX nodes, node by node.
+
+use prost::Message as _;
+
+use dropout_shared::Activation;
+use dropout_shared::activation::{SELU_ALPHA, SELU_LAMBDA, SOFTPLUS_THRESHOLD};
+
+use crate::proto::{
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto,
+    attribute_proto::AttributeType,
+    tensor_shape_proto::{Dimension, dimension},
+    type_proto,
+};
+use crate::{Error, Precision};
+
+/// The version of ONNX's default operator set that [`Graph`] writes: 17, the oldest that
+/// onnxruntime, TensorRT and tract all run with every operator used here, and the default of
+/// PyTorch's TorchScript exporter.
+pub const OPSET: i64 = 17;
+
+/// The IR version written with [`OPSET`] (ONNX 1.12's).
+const IR_VERSION: i64 = 8;
+
+/// The name of the dynamic first dimension of every input and output.
+const BATCH: &str = "batch";
+
+/// A tensor of the graph being written, returned by each of [`Graph`]'s nodes and passed to the
+/// next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Value(String);
+
+impl Value {
+    /// The tensor's name in the graph.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An ONNX graph of dense layers, activations and element-wise products, written as a
+/// `ModelProto` (opset [`OPSET`]) with every tensor's first dimension the dynamic `batch`.
+///
+/// Parameters are given as `f64` and stored in the graph's [`Precision`] (an `f32` network's
+/// values, widened to `f64`, are stored exactly). Where an operator's attribute is a 32-bit
+/// float (`LeakyRelu`'s α, `Elu`'s α, `Selu`'s constants) and a `double` graph's parameter is not
+/// an `f32` value, the activation is written with constant tensors instead, so that a `double`
+/// graph computes with the network's own parameters.
+///
+/// ```
+/// use dropout_onnx::{Activation, Graph, Precision};
+///
+/// let mut graph = Graph::new(Precision::F32);
+/// let x = graph.input("x", 2)?;
+/// let h = graph.dense(&x, "h", 2, 1, &[1.0, -1.0], &[0.5])?;
+/// let y = graph.activation(&h, Activation::Relu)?;
+/// let bytes = graph.finish(&y, 1)?;
+/// let model = dropout_onnx::read(&bytes)?;
+/// assert_eq!((model.input, model.layers[0].activation), (2, Activation::Relu));
+/// # Ok::<(), dropout_onnx::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Graph {
+    precision: Precision,
+    nodes: Vec<NodeProto>,
+    initializers: Vec<TensorProto>,
+    inputs: Vec<ValueInfoProto>,
+    /// How many tensors the graph has named, for fresh names.
+    names: usize,
+}
+
+impl Graph {
+    /// An empty graph whose tensors hold `precision` values.
+    pub fn new(precision: Precision) -> Self {
+        Graph {
+            precision,
+            nodes: Vec::new(),
+            initializers: Vec::new(),
+            inputs: Vec::new(),
+            names: 0,
+        }
+    }
+
+    /// An input of shape `[batch, width]`.
+    ///
+    /// # Errors
+    /// If the graph already has a tensor named `name`, or `width` is 0.
+    pub fn input(&mut self, name: &str, width: usize) -> Result<Value, Error> {
+        self.check_name(name)?;
+        self.inputs
+            .push(self.value_info(name, &[Some(width)], "input")?);
+        Ok(Value(name.to_owned()))
+    }
+
+    /// An input of fixed shape `dims` (no batch dimension), such as a DropConnect mask shared by
+    /// every row of a batch.
+    ///
+    /// # Errors
+    /// As [`input`](Self::input).
+    pub fn fixed_input(&mut self, name: &str, dims: &[usize]) -> Result<Value, Error> {
+        self.check_name(name)?;
+        let dims: Vec<_> = dims.iter().map(|&d| Some(d)).collect();
+        let info = self.value_info_dims(name, &dims, "input")?;
+        self.inputs.push(info);
+        Ok(Value(name.to_owned()))
+    }
+
+    /// A dense layer `x · Wᵀ + b` as a `Gemm` with `transB = 1`, its weights (`size` rows of
+    /// `fan_in` values, one row per neuron, PyTorch's `Linear.weight`) and biases stored as the
+    /// initializers `{name}.weight` and `{name}.bias`.
+    ///
+    /// # Errors
+    /// If the slices do not have `size · fan_in` and `size` values, or the names are taken.
+    pub fn dense(
+        &mut self,
+        x: &Value,
+        name: &str,
+        fan_in: usize,
+        size: usize,
+        weights: &[f64],
+        bias: &[f64],
+    ) -> Result<Value, Error> {
+        let w = self.weights(name, fan_in, size, weights)?;
+        self.dense_with(x, name, &w, size, bias)
+    }
+
+    /// A dense layer as [`dense`](Self::dense), whose weights are the tensor `weights` of shape
+    /// `[size, fan_in]` (say, stored weights times a DropConnect mask).
+    ///
+    /// # Errors
+    /// If `bias` does not have `size` values, or the names are taken.
+    pub fn dense_with(
+        &mut self,
+        x: &Value,
+        name: &str,
+        weights: &Value,
+        size: usize,
+        bias: &[f64],
+    ) -> Result<Value, Error> {
+        if bias.len() != size {
+            return Err(Error::new(format!(
+                "layer `{name}` has {size} neurons and {} biases",
+                bias.len()
+            )));
+        }
+        let b = self.initializer(&format!("{name}.bias"), &[size], bias)?;
+        let y = self.fresh(&format!("{name}.z"));
+        let mut node = self.node("Gemm", name, &[x, weights, &b], &y);
+        node.attribute.push(int_attribute("transB", 1));
+        self.nodes.push(node);
+        Ok(y)
+    }
+
+    /// The stored weights of a dense layer (the initializer `{name}.weight`, `[size, fan_in]`),
+    /// for [`dense_with`](Self::dense_with).
+    ///
+    /// # Errors
+    /// If `weights` does not have `size · fan_in` values, or the name is taken.
+    pub fn weights(
+        &mut self,
+        name: &str,
+        fan_in: usize,
+        size: usize,
+        weights: &[f64],
+    ) -> Result<Value, Error> {
+        if Some(weights.len()) != size.checked_mul(fan_in) {
+            return Err(Error::new(format!(
+                "layer `{name}` has {size} neurons of {fan_in} inputs and {} weights",
+                weights.len()
+            )));
+        }
+        self.initializer(&format!("{name}.weight"), &[size, fan_in], weights)
+    }
+
+    /// `activation` applied to `x`: one node, or the nodes PyTorch's exporter writes for it
+    /// (GELU's erf form, SiLU's `Sigmoid` and `Mul`, softplus with its threshold as `Softplus`,
+    /// `Greater` and `Where`, ReLU6 as `Clip(0, 6)`), or none for the identity.
+    ///
+    /// # Errors
+    /// If a constant's name is taken.
+    pub fn activation(&mut self, x: &Value, activation: Activation) -> Result<Value, Error> {
+        let name = format!("{}.{}", x.0, activation.name());
+        let precision = self.precision;
+        let exact = |v: f64| precision == Precision::F32 || f64::from(v as f32) == v;
+        let y = match activation {
+            Activation::Identity => return Ok(x.clone()),
+            Activation::Relu => self.unary("Relu", &name, x),
+            Activation::Sigmoid => self.unary("Sigmoid", &name, x),
+            Activation::Tanh => self.unary("Tanh", &name, x),
+            Activation::LeakyRelu(alpha) if exact(alpha) => {
+                let y = self.unary("LeakyRelu", &name, x);
+                self.last()
+                    .attribute
+                    .push(float_attribute("alpha", alpha as f32));
+                y
+            }
+            Activation::Elu(alpha) if exact(alpha) => {
+                let y = self.unary("Elu", &name, x);
+                self.last()
+                    .attribute
+                    .push(float_attribute("alpha", alpha as f32));
+                y
+            }
+            Activation::LeakyRelu(alpha) => {
+                // z for z > 0, α·z otherwise.
+                let scaled = self.scale(x, alpha)?;
+                self.positive_or(x, &name, x, &scaled)?
+            }
+            Activation::Elu(alpha) => {
+                let negative = self.exp_minus_one(x, &name, alpha)?;
+                self.positive_or(x, &name, x, &negative)?
+            }
+            Activation::Selu if self.precision == Precision::F32 => {
+                let y = self.unary("Selu", &name, x);
+                let node = self.last();
+                node.attribute
+                    .push(float_attribute("alpha", SELU_ALPHA as f32));
+                node.attribute
+                    .push(float_attribute("gamma", SELU_LAMBDA as f32));
+                y
+            }
+            Activation::Selu => {
+                let positive = self.scale(x, SELU_LAMBDA)?;
+                let negative = self.exp_minus_one(x, &name, SELU_LAMBDA * SELU_ALPHA)?;
+                self.positive_or(x, &name, &positive, &negative)?
+            }
+            Activation::HardSigmoid if self.precision == Precision::F32 => {
+                let y = self.unary("HardSigmoid", &name, x);
+                let node = self.last();
+                node.attribute.push(float_attribute("alpha", 1.0 / 6.0));
+                node.attribute.push(float_attribute("beta", 0.5));
+                y
+            }
+            Activation::HardSigmoid => {
+                // min(max(z + 3, 0), 6) / 6.
+                let three = self.constant(&format!("{name}.three"), 3.0)?;
+                let shifted = self.binary("Add", &name, x, &three);
+                let clipped = self.clip(&shifted, &name)?;
+                let six = self.constant(&format!("{name}.six"), 6.0)?;
+                self.binary("Div", &name, &clipped, &six)
+            }
+            Activation::Relu6 => self.clip(x, &name)?,
+            Activation::Softmax => {
+                let y = self.unary("Softmax", &name, x);
+                self.last().attribute.push(int_attribute("axis", -1));
+                y
+            }
+            Activation::Gelu => {
+                // z · ½ · (1 + erf(z / √2)), as PyTorch's TorchScript exporter writes it.
+                let sqrt2 = self.constant(&format!("{name}.sqrt2"), core::f64::consts::SQRT_2)?;
+                let scaled = self.binary("Div", &name, x, &sqrt2);
+                let erf = self.unary("Erf", &name, &scaled);
+                let one = self.constant(&format!("{name}.one"), 1.0)?;
+                let shifted = self.binary("Add", &name, &erf, &one);
+                let product = self.binary("Mul", &name, x, &shifted);
+                let half = self.constant(&format!("{name}.half"), 0.5)?;
+                self.binary("Mul", &name, &product, &half)
+            }
+            Activation::Softplus => {
+                // ln(1 + e^z), and z itself above the threshold, as PyTorch's default exporter.
+                let softplus = self.unary("Softplus", &name, x);
+                let threshold = self.constant(&format!("{name}.threshold"), SOFTPLUS_THRESHOLD)?;
+                let above = self.fresh(&format!("{name}.above"));
+                let node = self.node("Greater", &name, &[x, &threshold], &above);
+                self.nodes.push(node);
+                let y = self.fresh(&name);
+                let node = self.node("Where", &name, &[&above, x, &softplus], &y);
+                self.nodes.push(node);
+                y
+            }
+            Activation::Silu => {
+                let sigmoid = self.unary("Sigmoid", &name, x);
+                self.binary("Mul", &name, x, &sigmoid)
+            }
+        };
+        Ok(y)
+    }
+
+    /// `x · factor` (a `Mul` by a scalar constant), or `x` itself when `factor` is 1.
+    ///
+    /// # Errors
+    /// If the constant's name is taken.
+    pub fn scale(&mut self, x: &Value, factor: f64) -> Result<Value, Error> {
+        if factor == 1.0 {
+            return Ok(x.clone());
+        }
+        let c = self.constant(&format!("{}.factor", x.0), factor)?;
+        Ok(self.binary("Mul", &x.0.clone(), x, &c))
+    }
+
+    /// `x + offset` (an `Add` of a scalar constant), or `x` itself when `offset` is 0.
+    ///
+    /// # Errors
+    /// If the constant's name is taken.
+    pub fn offset(&mut self, x: &Value, offset: f64) -> Result<Value, Error> {
+        if offset == 0.0 {
+            return Ok(x.clone());
+        }
+        let c = self.constant(&format!("{}.offset", x.0), offset)?;
+        Ok(self.binary("Add", &x.0.clone(), x, &c))
+    }
+
+    /// The element-wise product `x ⊙ y` (`Mul`, broadcasting as ONNX does).
+    pub fn mul(&mut self, x: &Value, y: &Value) -> Value {
+        self.binary("Mul", &x.0.clone(), x, y)
+    }
+
+    /// The model: the graph with `output` (of shape `[batch, width]`) as its output, encoded.
+    ///
+    /// # Errors
+    /// If the graph has no input, or `width` is 0.
+    pub fn finish(self, output: &Value, width: usize) -> Result<Vec<u8>, Error> {
+        if self.inputs.is_empty() {
+            return Err(Error::new("the graph has no input"));
+        }
+        let output = self.value_info(&output.0, &[Some(width)], "output")?;
+        let graph = GraphProto {
+            name: "network".to_owned(),
+            node: self.nodes,
+            initializer: self.initializers,
+            input: self.inputs,
+            output: vec![output],
+            ..GraphProto::default()
+        };
+        let model = ModelProto {
+            ir_version: IR_VERSION,
+            opset_import: vec![OperatorSetIdProto {
+                domain: String::new(),
+                version: OPSET,
+            }],
+            producer_name: "dropout-nn".to_owned(),
+            producer_version: env!("CARGO_PKG_VERSION").to_owned(),
+            graph: Some(graph),
+            ..ModelProto::default()
+        };
+        Ok(model.encode_to_vec())
+    }
+
+    fn check_name(&self, name: &str) -> Result<(), Error> {
+        let taken = self.inputs.iter().any(|i| i.name == name)
+            || self.initializers.iter().any(|i| i.name == name)
+            || self
+                .nodes
+                .iter()
+                .any(|n| n.output.iter().any(|o| o == name));
+        if taken || name.is_empty() {
+            return Err(Error::new(format!(
+                "the graph already has a tensor named `{name}`"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A name not used before, starting with `stem`.
+    fn fresh(&mut self, stem: &str) -> Value {
+        self.names += 1;
+        Value(format!("{stem}#{}", self.names))
+    }
+
+    fn node(&self, op: &str, name: &str, inputs: &[&Value], output: &Value) -> NodeProto {
+        NodeProto {
+            input: inputs.iter().map(|v| v.0.clone()).collect(),
+            output: vec![output.0.clone()],
+            name: format!("{name}/{op}#{}", self.nodes.len()),
+            op_type: op.to_owned(),
+            ..NodeProto::default()
+        }
+    }
+
+    fn last(&mut self) -> &mut NodeProto {
+        self.nodes
+            .last_mut()
+            .expect("called right after a node was pushed")
+    }
+
+    fn unary(&mut self, op: &str, name: &str, x: &Value) -> Value {
+        let y = self.fresh(name);
+        let node = self.node(op, name, &[x], &y);
+        self.nodes.push(node);
+        y
+    }
+
+    fn binary(&mut self, op: &str, name: &str, x: &Value, y: &Value) -> Value {
+        let z = self.fresh(name);
+        let node = self.node(op, name, &[x, y], &z);
+        self.nodes.push(node);
+        z
+    }
+
+    /// `Clip(x, 0, 6)`.
+    fn clip(&mut self, x: &Value, name: &str) -> Result<Value, Error> {
+        let low = self.constant(&format!("{name}.min"), 0.0)?;
+        let high = self.constant(&format!("{name}.max"), 6.0)?;
+        let y = self.fresh(name);
+        let node = self.node("Clip", name, &[x, &low, &high], &y);
+        self.nodes.push(node);
+        Ok(y)
+    }
+
+    /// `factor · (e^x − 1)`.
+    fn exp_minus_one(&mut self, x: &Value, name: &str, factor: f64) -> Result<Value, Error> {
+        let exp = self.unary("Exp", name, x);
+        let one = self.constant(&format!("{name}.one"), 1.0)?;
+        let shifted = self.binary("Sub", name, &exp, &one);
+        self.scale(&shifted, factor)
+    }
+
+    /// `positive` where `x > 0`, `otherwise` elsewhere (and where `x` is NaN).
+    fn positive_or(
+        &mut self,
+        x: &Value,
+        name: &str,
+        positive: &Value,
+        otherwise: &Value,
+    ) -> Result<Value, Error> {
+        let zero = self.constant(&format!("{name}.zero"), 0.0)?;
+        let above = self.fresh(&format!("{name}.positive"));
+        let node = self.node("Greater", name, &[x, &zero], &above);
+        self.nodes.push(node);
+        let y = self.fresh(name);
+        let node = self.node("Where", name, &[&above, positive, otherwise], &y);
+        self.nodes.push(node);
+        Ok(y)
+    }
+
+    fn constant(&mut self, name: &str, value: f64) -> Result<Value, Error> {
+        self.initializer(name, &[], &[value])
+    }
+
+    fn initializer(&mut self, name: &str, dims: &[usize], values: &[f64]) -> Result<Value, Error> {
+        self.check_name(name)?;
+        let raw_data = match self.precision {
+            Precision::F32 => values
+                .iter()
+                .flat_map(|&v| (v as f32).to_le_bytes())
+                .collect(),
+            Precision::F64 => values.iter().flat_map(|&v| v.to_le_bytes()).collect(),
+        };
+        self.initializers.push(TensorProto {
+            dims: dims.iter().map(|&d| dim(d)).collect(),
+            data_type: self.precision.data_type(),
+            name: name.to_owned(),
+            raw_data,
+            ..TensorProto::default()
+        });
+        Ok(Value(name.to_owned()))
+    }
+
+    fn value_info(
+        &self,
+        name: &str,
+        width: &[Option<usize>],
+        role: &str,
+    ) -> Result<ValueInfoProto, Error> {
+        let mut dims = vec![None];
+        dims.extend_from_slice(width);
+        self.value_info_dims(name, &dims, role)
+    }
+
+    /// A tensor's type: `None` dimensions are the dynamic batch.
+    fn value_info_dims(
+        &self,
+        name: &str,
+        dims: &[Option<usize>],
+        role: &str,
+    ) -> Result<ValueInfoProto, Error> {
+        let dim = dims
+            .iter()
+            .map(|d| {
+                let value = match *d {
+                    None => dimension::Value::DimParam(BATCH.to_owned()),
+                    Some(0) => {
+                        return Err(Error::new(format!(
+                            "the {role} `{name}` would have a dimension of 0"
+                        )));
+                    }
+                    Some(n) => dimension::Value::DimValue(dim(n)),
+                };
+                Ok(Dimension {
+                    value: Some(value),
+                    ..Dimension::default()
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let tensor = type_proto::Tensor {
+            elem_type: self.precision.data_type(),
+            shape: Some(TensorShapeProto { dim }),
+        };
+        Ok(ValueInfoProto {
+            name: name.to_owned(),
+            r#type: Some(TypeProto {
+                value: Some(type_proto::Value::TensorType(tensor)),
+                ..TypeProto::default()
+            }),
+            ..ValueInfoProto::default()
+        })
+    }
+}
+
+fn int_attribute(name: &str, value: i64) -> AttributeProto {
+    AttributeProto {
+        name: name.to_owned(),
+        r#type: AttributeType::Int as i32,
+        i: value,
+        ..AttributeProto::default()
+    }
+}
+
+fn float_attribute(name: &str, value: f32) -> AttributeProto {
+    AttributeProto {
+        name: name.to_owned(),
+        r#type: AttributeType::Float as i32,
+        f: value,
+        ..AttributeProto::default()
+    }
+}
+
+/// A dimension as ONNX stores it; sizes of a network's tensors are far below `i64::MAX`.
+fn dim(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""Writes the ONNX models in models/onnx/ and tests/fixtures/onnx_outputs.rs: what onnxruntime
+computes for them.
+
+Imports. PyTorch `nn.Sequential` MLPs (with `Dropout` layers, which evaluation-mode exports
+leave out) are exported with both of PyTorch's exporters: TorchScript (`dynamo=False`, opset 17)
+and the default one (`dynamo=True`, opset 20), each with a dynamic batch dimension:
+
+- `classifier`: 4-16-8-3, relu, tanh, identity (the README's example);
+- `zoo`: 3 inputs, then one layer of 6 for every activation PyTorch exports (leaky_relu(0.2),
+  elu(0.7), selu, sigmoid, hard_sigmoid, gelu, softplus, silu, relu6, tanh) and softmax(4);
+- `matmul`: a module computing `x @ W + b` (TorchScript writes `MatMul` and `Add`);
+- `regressor_f64`: 2-8-1 tanh in double precision;
+- `classifier_external`: `classifier`'s TorchScript file saved again with its initializers as
+  external data (`classifier_external.onnx.data`).
+
+onnxruntime runs every file on inputs that include zeros and values beyond softplus's
+threshold; `tests/onnx.rs` checks `forward` against the outputs (1e-5 relative for f32).
+
+Exports. The script then runs `cargo run --example export_onnx -- models/onnx/exported` (the
+networks `to_onnx` and `to_onnx_masked` write), checks each written file with `onnx.checker`
+(full check, with shape inference) and records onnxruntime's outputs for them, with the masks
+it drew for the masked ones; `tests/onnx.rs` checks that the committed files are what the
+library writes today and that its passes agree with onnxruntime on them.
+
+Usage (PyTorch, onnx and onnxruntime install from PyPI):
+
+    python3 -m venv .venv && .venv/bin/pip install torch onnx onnxruntime onnxscript numpy
+    .venv/bin/python tools/onnx_fixtures.py
+
+The output depends only on the seed below and the versions the file header records.
+"""
+
+import contextlib
+import importlib.metadata
+import io
+import logging
+import pathlib
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from torch import nn
+
+SEED = 20261204
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models/onnx"
+EXPORTED = MODELS / "exported"
+OUT = ROOT / "tests/fixtures/onnx_outputs.rs"
+
+
+def sequential(sizes, activations, dropout=0.0):
+    layers = []
+    for fan_in, size, activation in zip(sizes, sizes[1:], activations):
+        layers.append(nn.Linear(fan_in, size))
+        if activation is not None:
+            layers.append(activation)
+        if dropout and size != sizes[-1]:
+            layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+class MatMul(nn.Module):
+    """x @ W + b, twice: TorchScript writes `MatMul` and `Add` for each layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(3, 5) * 0.5)
+        self.b1 = nn.Parameter(torch.randn(5) * 0.1)
+        self.w2 = nn.Parameter(torch.randn(5, 2) * 0.5)
+        self.b2 = nn.Parameter(torch.randn(2) * 0.1)
+
+    def forward(self, x):
+        return torch.relu(x @ self.w1 + self.b1) @ self.w2 + self.b2
+
+
+def export(module, example, path, dynamo):
+    module.eval()
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dynamo:
+            torch.onnx.export(
+                module,
+                (example,),
+                str(path),
+                dynamo=True,
+                opset_version=20,
+                input_names=["x"],
+                dynamic_shapes=({0: torch.export.Dim("batch")},),
+                external_data=False,
+            )
+        else:
+            torch.onnx.export(
+                module,
+                (example,),
+                str(path),
+                dynamo=False,
+                opset_version=17,
+                input_names=["x"],
+                output_names=["y"],
+                dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+            )
+
+
+def inputs(rng, width, dtype):
+    rows = [np.zeros(width), np.full(width, 25.0), np.full(width, -25.0)]
+    rows += list(rng.normal(0.0, 2.0, size=(13, width)))
+    return np.array(rows, dtype=dtype)
+
+
+def run(path, x, feeds=None):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: x}
+    feed.update(feeds or {})
+    (y,) = session.run(None, feed)
+    return y
+
+
+def literal(v, dtype):
+    v = dtype(v)
+    if np.isnan(v):
+        return "f32::NAN" if dtype == np.float32 else "f64::NAN"
+    text = repr(float(v)) if dtype == np.float64 else str(v)
+    if "e" not in text and "." not in text and "inf" not in text:
+        text += ".0"
+    return text
+
+
+def rows(values, dtype, indent):
+    pad = " " * indent
+    lines = [
+        f"{pad}&[{', '.join(literal(v, dtype) for v in row)}],"
+        for row in np.asarray(values).reshape(len(values), -1)
+    ]
+    return "\n".join(lines)
+
+
+def constant(name, x, y, dtype, masks=None):
+    ty = "f32" if dtype == np.float32 else "f64"
+    out = [f"pub const {name}: Outputs<{ty}> = Outputs {{", "    inputs: &["]
+    out += [rows(x, dtype, 8), "    ],", "    masks: &["]
+    for site in masks or []:
+        out += ["        &[", rows(site, dtype, 12), "        ],"]
+    out += ["    ],", "    onnxruntime: &[", rows(y, dtype, 8), "    ],", "};", ""]
+    return "\n".join(out)
+
+
+def main():
+    logging.disable(logging.WARNING)
+    torch.manual_seed(SEED)
+    rng = np.random.default_rng(SEED)
+    MODELS.mkdir(parents=True, exist_ok=True)
+    consts = []
+
+    nets = {
+        "classifier": (
+            sequential([4, 16, 8, 3], [nn.ReLU(), nn.Tanh(), None], dropout=0.2),
+            4,
+        ),
+        "zoo": (
+            sequential(
+                [3] + [6] * 10 + [4],
+                [
+                    nn.LeakyReLU(0.2),
+                    nn.ELU(0.7),
+                    nn.SELU(),
+                    nn.Sigmoid(),
+                    nn.Hardsigmoid(),
+                    nn.GELU(),
+                    nn.Softplus(),
+                    nn.SiLU(),
+                    nn.ReLU6(),
+                    nn.Tanh(),
+                    nn.Softmax(dim=-1),
+                ],
+            ),
+            3,
+        ),
+    }
+    for name, (module, width) in nets.items():
+        x = inputs(rng, width, np.float32)
+        for suffix, dynamo in [("torchscript", False), ("dynamo", True)]:
+            path = MODELS / f"{name}_{suffix}.onnx"
+            export(module, torch.zeros(2, width), path, dynamo)
+            onnx.checker.check_model(onnx.load(path), full_check=True)
+            consts.append(constant(f"{name}_{suffix}".upper(), x, run(path, x), np.float32))
+
+    module = MatMul()
+    path = MODELS / "matmul.onnx"
+    export(module, torch.zeros(2, 3), path, dynamo=False)
+    x = inputs(rng, 3, np.float32)
+    consts.append(constant("MATMUL", x, run(path, x), np.float32))
+
+    module = sequential([2, 8, 1], [nn.Tanh(), None]).double()
+    path = MODELS / "regressor_f64.onnx"
+    export(module, torch.zeros(2, 2, dtype=torch.float64), path, dynamo=False)
+    x = inputs(rng, 2, np.float64)
+    consts.append(constant("REGRESSOR_F64", x, run(path, x), np.float64))
+
+    model = onnx.load(MODELS / "classifier_torchscript.onnx")
+    path = MODELS / "classifier_external.onnx"
+    data = "classifier_external.onnx.data"
+    (MODELS / data).unlink(missing_ok=True)
+    onnx.save_model(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=data,
+        size_threshold=0,
+    )
+    x = inputs(rng, 4, np.float32)
+    consts.append(constant("CLASSIFIER_EXTERNAL", x, run(path, x), np.float32))
+
+    consts += exported(rng)
+
+    versions = ", ".join(
+        f"{package} {importlib.metadata.version(package)}"
+        for package in ["torch", "onnx", "onnxruntime", "numpy"]
+    )
+    header = f"""// @generated by tools/onnx_fixtures.py; do not edit.
+// {versions}.
+//! What onnxruntime computes for the models in `models/onnx/` and `models/onnx/exported/`.
+#![allow(clippy::unreadable_literal, clippy::approx_constant, dead_code)]
+
+/// Inputs of one model, the masks of its mask inputs (one list of rows per dropout site, one
+/// row per input row) and onnxruntime's outputs.
+pub struct Outputs<T: 'static> {{
+    pub inputs: &'static [&'static [T]],
+    pub masks: &'static [&'static [&'static [T]]],
+    pub onnxruntime: &'static [&'static [T]],
+}}
+"""
+    OUT.write_text(header + "\n" + "\n".join(consts))
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+# The exported networks of examples/export_onnx.rs: name, input width, precision, and for a
+# masked export the widths of its mask inputs, in the order of its sites.
+EXPORTS = [
+    ("classifier", 4, np.float32, []),
+    ("zoo", 3, np.float32, []),
+    ("toy_classic", 2, np.float64, []),
+    ("toy_masked", 2, np.float64, [2, 3, 2, 1]),
+    ("family_masked", 4, np.float32, [4, 8, 8]),
+]
+
+
+def exported(rng):
+    EXPORTED.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["cargo", "run", "--quiet", "--example", "export_onnx", "--", str(EXPORTED)],
+        cwd=ROOT,
+        check=True,
+    )
+    consts = []
+    for name, width, dtype, sites in EXPORTS:
+        path = EXPORTED / f"{name}.onnx"
+        onnx.checker.check_model(onnx.load(path), full_check=True)
+        x = inputs(rng, width, dtype)
+        masks = [
+            (rng.random((len(x), size)) < 0.7).astype(dtype) for size in sites
+        ]
+        feeds = {f"mask{k}": m for k, m in enumerate(masks)}
+        y = run(path, x, feeds)
+        consts.append(constant(f"EXPORTED_{name.upper()}", x, y, dtype, masks))
+    return consts
+
+
+if __name__ == "__main__":
+    sys.exit(main())
