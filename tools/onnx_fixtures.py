@@ -12,7 +12,9 @@ and the default one (`dynamo=True`, opset 20), each with a dynamic batch dimensi
 - `matmul`: a module computing `x @ W + b` (TorchScript writes `MatMul` and `Add`);
 - `regressor_f64`: 2-8-1 tanh in double precision;
 - `classifier_external`: `classifier`'s TorchScript file saved again with its initializers as
-  external data (`classifier_external.onnx.data`).
+  external data (`classifier_external.onnx.data`);
+- `unsupported`: a layer followed by `LayerNorm` (`LayerNormalization`), which the compile-fail
+  cases in `tests/ui/onnx/` import to see the error naming it.
 
 onnxruntime runs every file on inputs that include zeros and values beyond softplus's
 threshold; `tests/onnx.rs` checks `forward` against the outputs (1e-5 relative for f32).
@@ -215,6 +217,9 @@ def main():
     )
     x = inputs(rng, 4, np.float32)
     consts.append(constant("CLASSIFIER_EXTERNAL", x, run(path, x), np.float32))
+
+    module = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Linear(4, 2))
+    export(module, torch.zeros(2, 3), MODELS / "unsupported.onnx", dynamo=False)
 
     consts += exported(rng)
 

@@ -502,7 +502,7 @@ fn parse_int8_item(input: ParseStream, kind: ItemKind, errors: &mut Errors) -> s
             input.parse::<Token![:]>()?;
             if input.is_empty() || input.peek(Token![,]) {
                 return Err(input.error(
-                    "expected where the network comes from after `from:`, e.g. `from: tflite(\"model.tflite\")`",
+                    "expected where the network comes from after `from:`, e.g. `from: onnx(\"model.onnx\")` or (over `i8`) `from: tflite(\"model.tflite\")`",
                 ));
             }
             let value = parse_value(input, errors);

@@ -45,7 +45,7 @@ mod read;
 mod write;
 
 pub use read::{read, read_file, read_with};
-pub use write::{Graph, Value};
+pub use write::{Graph, OPSET, Value};
 
 /// The element type of a model's tensors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

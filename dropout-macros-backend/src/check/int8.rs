@@ -172,20 +172,18 @@ impl Checker<'_> {
         })
     }
 
-    /// `from:` belongs to int8 networks, and `rounding:` to them and to int8 twins.
+    /// `rounding:` belongs to int8 networks and int8 twins (a float network's `from:` is
+    /// checked by [`Checker::onnx_source`]).
     fn float_network_items(&mut self, items: &[Item]) {
         let twin = items.iter().any(|item| item.kind() == ItemKind::Quantize);
         for item in items {
-            match item {
-                Item::From { key, .. } => self.errors.at(
-                    key.span(),
-                    "`from: tflite(…)` imports an int8 network: declare it over `i8`, e.g. `struct Sine<i8> { … }`",
-                ),
-                Item::Rounding { key, .. } if !twin => self.errors.at(
+            if let Item::Rounding { key, .. } = item
+                && !twin
+            {
+                self.errors.at(
                     key.span(),
                     "`rounding` is how an int8 network requantizes: it applies to networks declared over `i8`",
-                ),
-                _ => {}
+                );
             }
         }
     }
@@ -273,6 +271,15 @@ impl Checker<'_> {
             self.errors.at(
                 call.span_range(),
                 "expected one path, e.g. `tflite(\"models/sine.tflite\")` (relative to the crate's Cargo.toml)",
+            );
+            return None;
+        }
+        if let Value::Call(call) = value
+            && call.func == "onnx"
+        {
+            self.errors.at(
+                call.span_range(),
+                "`from: onnx(…)` imports a float network: declare it over `f32` or `f64`; an int8 network imports a `.tflite` file",
             );
             return None;
         }

@@ -169,7 +169,7 @@ impl Checker<'_> {
         let params = spec
             .body
             .as_ref()
-            .filter(|_| !self.is_int8)
+            .filter(|_| !self.imported)
             .and_then(|body| self.params(body, &label, size, fan_in));
         Layer {
             name,

@@ -21,6 +21,7 @@ mod files;
 mod int8;
 mod layers;
 mod numbers;
+mod onnx;
 mod params;
 mod test_blocks;
 mod twin;
@@ -34,15 +35,19 @@ pub(crate) fn check(decl: &Declaration, errors: &mut Errors) -> Model {
         errors,
         scalar,
         is_int8,
+        imported: is_int8 || has_kind(&decl.items, ItemKind::From),
         files: Files::default(),
     };
     let items = &decl.items;
     let scaling = checker.scaling(items);
     let auto_tests = checker.auto_tests(items);
     let input = checker.input(decl);
-    let stack = checker.layers(items, &input);
+    let mut stack = checker.layers(items, &input);
     checker.at_least_one_layer(decl, &stack);
     checker.no_dropout_after_output(items, &stack);
+    if !is_int8 && let Some(source) = checker.onnx_source(items) {
+        checker.onnx_import(decl, &source, &mut stack);
+    }
     let int8 = checker.int8(decl, is_int8, &stack, scaling);
     let mut model = Model {
         attrs: decl.attrs.clone(),
@@ -97,9 +102,11 @@ fn has_kind(items: &[Item], kind: ItemKind) -> bool {
 struct Checker<'e> {
     errors: &'e mut Errors,
     scalar: Scalar,
-    /// Declared over `i8`: the layers' parameters come from a file, and a `{ … }` body is
-    /// reported as such, not read.
+    /// Declared over `i8`.
     is_int8: bool,
+    /// Imported with `from:` (every int8 network is): the layers' parameters come from a file,
+    /// and a `{ … }` body is reported as such, not read.
+    imported: bool,
     /// The tensor files the declaration reads, loaded once each.
     files: Files,
 }
