@@ -70,7 +70,7 @@ pub use dropout_macros::network;
 pub use dropout_runtime::batch;
 #[cfg(feature = "diagram")]
 pub use dropout_runtime::diagram;
-#[cfg(any(feature = "serde", feature = "tflite"))]
+#[cfg(any(feature = "serde", feature = "tflite", feature = "onnx"))]
 pub use dropout_runtime::io;
 #[cfg(all(feature = "alloc", feature = "rand"))]
 pub use dropout_runtime::testing;

@@ -2,10 +2,15 @@
 //! outputs for the same files (`tools/onnx_fixtures.py` writes both: PyTorch's models, exported
 //! with both of its exporters, and `tests/fixtures/onnx_outputs.rs`).
 
-use dropout::{Network, network};
+use dropout::{Float, Masks, Network, network};
 
 #[path = "fixtures/onnx_outputs.rs"]
 mod outputs;
+
+/// The networks `to_onnx` writes to `models/onnx/exported/`.
+#[path = "../examples/export_onnx.rs"]
+#[allow(dead_code, reason = "the example's `main` is not called here")]
+mod export_onnx;
 
 use outputs::Outputs;
 
@@ -107,6 +112,7 @@ fn check<T: Copy + Into<f64> + std::fmt::Debug, const IN: usize, const OUT: usiz
         let theirs: Vec<f64> = expected.iter().map(|&v| v.into()).collect();
         assert_eq!(ours.len(), theirs.len(), "{name}");
         assert!(ours.iter().all(|v| v.is_finite()), "{name}: {ours:?}");
+        assert!(theirs.iter().all(|v| v.is_finite()), "{name}: {theirs:?}");
         let error = row_error(&ours, &theirs);
         assert!(
             error <= tolerance,
@@ -187,4 +193,178 @@ fn imported_weights_are_the_files() {
         Some("0.weight"),
         "the initializer's name, as PyTorch's exporter writes it"
     );
+}
+
+/// The masks of row `row` of a masked export's fixture: its inputs, one per site and then one
+/// per layer with DropConnect, in the order of `to_onnx_masked`'s model.
+fn masks_of<N: Network>(outputs: &Outputs<N::Scalar>, row: usize) -> N::Masks {
+    let mut masks = N::Masks::ALL_KEPT;
+    let mut inputs = outputs.masks.iter().map(|input| input[row]);
+    for idx in 0..N::SPEC.sites().count() {
+        let values = inputs.next().expect("an input per site");
+        if let Some(bits) = masks.site_mut(idx) {
+            assert_eq!(bits.len(), values.len());
+            for (bit, &v) in bits.iter_mut().zip(values) {
+                *bit = v != N::Scalar::ZERO;
+            }
+        } else {
+            masks.noise_mut(idx).unwrap().copy_from_slice(values);
+        }
+    }
+    for idx in 0..N::SPEC.connections().count() {
+        let values = inputs.next().expect("an input per layer with DropConnect");
+        let bits = masks.connections_mut(idx).unwrap();
+        assert_eq!(bits.len(), values.len());
+        for (bit, &v) in bits.iter_mut().zip(values) {
+            *bit = v != N::Scalar::ZERO;
+        }
+    }
+    assert!(
+        inputs.next().is_none(),
+        "the model has more inputs than sites"
+    );
+    masks
+}
+
+/// `net`'s evaluation pass (or, for a fixture with masks, its training pass under them)
+/// against onnxruntime's outputs for the model `to_onnx` (`to_onnx_masked`) wrote.
+fn check_export<N: Network>(name: &str, net: &N, outputs: &Outputs<N::Scalar>, tolerance: f64) {
+    let masked = !outputs.masks.is_empty();
+    let masks: Vec<N::Masks> = if masked {
+        (0..outputs.inputs.len())
+            .map(|row| masks_of::<N>(outputs, row))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if masked {
+        // `onnx_mask_inputs` gives the arrays the fixture fed onnxruntime.
+        let inputs = dropout::io::onnx_mask_inputs::<N>(&masks);
+        assert_eq!(inputs.len(), outputs.masks.len(), "{name}");
+        for (input, fed) in inputs.iter().zip(outputs.masks) {
+            assert_eq!(input.shape[0], fed.len(), "{name}: {}", input.name);
+            assert_eq!(input.values, fed.concat(), "{name}: {}", input.name);
+        }
+    }
+    let mut worst = 0.0f64;
+    for (row, (x, expected)) in outputs.inputs.iter().zip(outputs.onnxruntime).enumerate() {
+        let x = N::Input::try_from(x).unwrap_or_else(|_| panic!("{name}: the input width"));
+        let y = if masked {
+            net.forward_masked(&x, &masks[row])
+        } else {
+            net.forward(&x)
+        };
+        let ours: Vec<f64> = y.as_ref().iter().map(|v| v.to_f64()).collect();
+        let theirs: Vec<f64> = expected.iter().map(|v| v.to_f64()).collect();
+        assert_eq!(ours.len(), theirs.len(), "{name}");
+        assert!(
+            ours.iter().chain(&theirs).all(|v| v.is_finite()),
+            "{name}: {ours:?} {theirs:?}"
+        );
+        let error = row_error(&ours, &theirs);
+        assert!(
+            error <= tolerance,
+            "{name}: row {row}: ours {ours:?}, onnxruntime {theirs:?} (error {error:e})"
+        );
+        worst = worst.max(error);
+    }
+    eprintln!("{name}: largest relative error {worst:e}");
+}
+
+#[test]
+fn the_committed_exports_are_what_to_onnx_writes() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let models = export_onnx::models().unwrap();
+    assert_eq!(models.len(), 7);
+    for (name, bytes) in models {
+        let committed = std::fs::read(format!("{root}/models/onnx/exported/{name}.onnx")).unwrap();
+        assert!(
+            bytes == committed,
+            "{name}: run `python3 tools/onnx_fixtures.py` again"
+        );
+    }
+}
+
+#[test]
+fn onnxruntime_runs_the_exports_with_our_outputs() {
+    use export_onnx::{Classifier, Zoo, family};
+    let toy = dropout::toy::Toy::new();
+    check_export("toy", &toy, &outputs::EXPORTED_TOY, 1e-6);
+    check_export("toy_masked", &toy, &outputs::EXPORTED_TOY_MASKED, 1e-6);
+    let classifier = Classifier::new();
+    check_export(
+        "classifier",
+        &classifier,
+        &outputs::EXPORTED_CLASSIFIER,
+        1e-5,
+    );
+    check_export(
+        "classifier_masked",
+        &classifier,
+        &outputs::EXPORTED_CLASSIFIER_MASKED,
+        1e-5,
+    );
+    check_export("zoo", &Zoo::new(), &outputs::EXPORTED_ZOO, 1e-5);
+    let family = family();
+    check_export("family", &family, &outputs::EXPORTED_FAMILY, 1e-12);
+    check_export(
+        "family_masked",
+        &family,
+        &outputs::EXPORTED_FAMILY_MASKED,
+        1e-12,
+    );
+}
+
+#[test]
+fn an_exported_network_reads_back_as_itself() {
+    let net = export_onnx::Classifier::new();
+    let bytes = dropout::io::to_onnx(&net).unwrap();
+    let model = dropout_onnx::read(&bytes).unwrap();
+    assert_eq!(model.input, 4);
+    assert_eq!(model.layers.len(), 3);
+    for (idx, (layer, spec)) in model
+        .layers
+        .iter()
+        .zip(export_onnx::Classifier::SPEC.layers)
+        .enumerate()
+    {
+        assert_eq!((layer.fan_in, layer.size), (spec.fan_in, spec.size));
+        assert_eq!(layer.activation, spec.activation);
+        let ours = net.layer(idx).unwrap();
+        for neuron in 0..spec.size {
+            for input in 0..spec.fan_in {
+                let stored = layer.weights[neuron * spec.fan_in + input];
+                assert_eq!(Some(stored as f32), ours.weight(neuron, input));
+            }
+        }
+        let bias: Vec<f32> = layer.bias.iter().map(|&b| b as f32).collect();
+        assert_eq!(bias, ours.biases());
+    }
+    // Every activation survives the trip; an `f32` model stores α as an `f32`.
+    let zoo = dropout_onnx::read(&dropout::io::to_onnx(&export_onnx::Zoo::new()).unwrap()).unwrap();
+    let as_f32 = |a: dropout::Activation| (a.name(), a.parameter_value().map(|v| v as f32));
+    let activations: Vec<_> = zoo.layers.iter().map(|l| as_f32(l.activation)).collect();
+    let declared: Vec<_> = export_onnx::Zoo::SPEC
+        .layers
+        .iter()
+        .map(|l| as_f32(l.activation))
+        .collect();
+    assert_eq!(activations, declared);
+    assert_eq!(activations[0], ("leaky_relu", Some(0.2)));
+}
+
+#[test]
+fn non_finite_parameters_are_not_exported() {
+    let mut net = export_onnx::Classifier::new();
+    *net.layer_mut(1).unwrap().weight_mut(2, 3).unwrap() = f32::NAN;
+    for result in [
+        dropout::io::to_onnx(&net),
+        dropout::io::to_onnx_masked(&net),
+    ] {
+        let err = result.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "layer `h2` has a parameter that is NaN or infinite (did training diverge?)"
+        );
+    }
 }

@@ -244,33 +244,52 @@ pub struct Outputs<T: 'static> {{
     print(f"wrote {OUT.relative_to(ROOT)}")
 
 
-# The exported networks of examples/export_onnx.rs: name, input width, precision, and for a
-# masked export the widths of its mask inputs, in the order of its sites.
+# The files examples/export_onnx.rs writes.
 EXPORTS = [
-    ("classifier", 4, np.float32, []),
-    ("zoo", 3, np.float32, []),
-    ("toy_classic", 2, np.float64, []),
-    ("toy_masked", 2, np.float64, [2, 3, 2, 1]),
-    ("family_masked", 4, np.float32, [4, 8, 8]),
+    "toy",
+    "toy_masked",
+    "classifier",
+    "classifier_masked",
+    "zoo",
+    "family",
+    "family_masked",
 ]
+
+
+def mask_input(rng, name, shape, dtype):
+    """Values for a mask input of `to_onnx_masked`'s model, one row per input row: 0/1 bits
+    (keep 0.7) for `mask.*` and `connections.*`, Gaussian noise N(1, 0.5²) for `noise.*`."""
+    if name.startswith("noise."):
+        return rng.normal(1.0, 0.5, size=shape).astype(dtype)
+    return (rng.random(shape) < 0.7).astype(dtype)
 
 
 def exported(rng):
     EXPORTED.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["cargo", "run", "--quiet", "--example", "export_onnx", "--", str(EXPORTED)],
+        [
+            "cargo", "run", "--quiet", "--features", "onnx",
+            "--example", "export_onnx", "--", str(EXPORTED),
+        ],
         cwd=ROOT,
         check=True,
     )
     consts = []
-    for name, width, dtype, sites in EXPORTS:
+    for name in EXPORTS:
         path = EXPORTED / f"{name}.onnx"
-        onnx.checker.check_model(onnx.load(path), full_check=True)
+        model = onnx.load(path)
+        onnx.checker.check_model(model, full_check=True)
+        x_info, *mask_infos = model.graph.input
+        elem = x_info.type.tensor_type.elem_type
+        dtype = np.float64 if elem == onnx.TensorProto.DOUBLE else np.float32
+        width = x_info.type.tensor_type.shape.dim[1].dim_value
         x = inputs(rng, width, dtype)
-        masks = [
-            (rng.random((len(x), size)) < 0.7).astype(dtype) for size in sites
-        ]
-        feeds = {f"mask{k}": m for k, m in enumerate(masks)}
+        feeds, masks = {}, []
+        for info in mask_infos:
+            dims = [d.dim_value for d in info.type.tensor_type.shape.dim[1:]]
+            values = mask_input(rng, info.name, (len(x), *dims), dtype)
+            feeds[info.name] = values
+            masks.append(values.reshape(len(x), -1))
         y = run(path, x, feeds)
         consts.append(constant(f"EXPORTED_{name.upper()}", x, y, dtype, masks))
     return consts

@@ -9,6 +9,7 @@ use crate::proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
     TensorShapeProto, TypeProto, ValueInfoProto,
     attribute_proto::AttributeType,
+    tensor_proto::DataType,
     tensor_shape_proto::{Dimension, dimension},
     type_proto,
 };
@@ -91,15 +92,15 @@ impl Graph {
         Ok(Value(name.to_owned()))
     }
 
-    /// An input of fixed shape `dims` (no batch dimension), such as a DropConnect mask shared by
-    /// every row of a batch.
+    /// An input of shape `[batch, dims…]`, such as the DropConnect masks of a batch, one
+    /// `[size, fan_in]` matrix per row.
     ///
     /// # Errors
     /// As [`input`](Self::input).
-    pub fn fixed_input(&mut self, name: &str, dims: &[usize]) -> Result<Value, Error> {
+    pub fn batched_input(&mut self, name: &str, dims: &[usize]) -> Result<Value, Error> {
         self.check_name(name)?;
         let dims: Vec<_> = dims.iter().map(|&d| Some(d)).collect();
-        let info = self.value_info_dims(name, &dims, "input")?;
+        let info = self.value_info(name, &dims, "input")?;
         self.inputs.push(info);
         Ok(Value(name.to_owned()))
     }
@@ -148,6 +149,35 @@ impl Graph {
         node.attribute.push(int_attribute("transB", 1));
         self.nodes.push(node);
         Ok(y)
+    }
+
+    /// A dense layer whose weights differ from row to row of the batch: `weights` has shape
+    /// `[batch, size, fan_in]` and row `r`'s output is `weights[r] · x[r] + b`, written as
+    /// `Unsqueeze`, `MatMul`, `Squeeze` and `Add` (DropConnect's masked pass, one weight mask
+    /// per row).
+    ///
+    /// # Errors
+    /// If `bias` does not have `size` values, or the names are taken.
+    pub fn dense_per_row(
+        &mut self,
+        x: &Value,
+        name: &str,
+        weights: &Value,
+        size: usize,
+        bias: &[f64],
+    ) -> Result<Value, Error> {
+        if bias.len() != size {
+            return Err(Error::new(format!(
+                "layer `{name}` has {size} neurons and {} biases",
+                bias.len()
+            )));
+        }
+        let b = self.initializer(&format!("{name}.bias"), &[size], bias)?;
+        let axes = self.axes(&format!("{name}.axes"), 2)?;
+        let column = self.binary("Unsqueeze", name, x, &axes);
+        let product = self.binary("MatMul", name, weights, &column);
+        let z = self.binary("Squeeze", name, &product, &axes);
+        Ok(self.binary("Add", name, &z, &b))
     }
 
     /// The stored weights of a dense layer (the initializer `{name}.weight`, `[size, fan_in]`),
@@ -283,7 +313,8 @@ impl Graph {
         if factor == 1.0 {
             return Ok(x.clone());
         }
-        let c = self.constant(&format!("{}.factor", x.0), factor)?;
+        let c = self.fresh(&format!("{}.factor", x.0));
+        let c = self.constant(&c.0, factor)?;
         Ok(self.binary("Mul", &x.0.clone(), x, &c))
     }
 
@@ -295,8 +326,14 @@ impl Graph {
         if offset == 0.0 {
             return Ok(x.clone());
         }
-        let c = self.constant(&format!("{}.offset", x.0), offset)?;
+        let c = self.fresh(&format!("{}.offset", x.0));
+        let c = self.constant(&c.0, offset)?;
         Ok(self.binary("Add", &x.0.clone(), x, &c))
+    }
+
+    /// The element-wise sum `x + y` (`Add`, broadcasting as ONNX does).
+    pub fn add(&mut self, x: &Value, y: &Value) -> Value {
+        self.binary("Add", &x.0.clone(), x, y)
     }
 
     /// The element-wise product `x ⊙ y` (`Mul`, broadcasting as ONNX does).
@@ -424,6 +461,19 @@ impl Graph {
 
     fn constant(&mut self, name: &str, value: f64) -> Result<Value, Error> {
         self.initializer(name, &[], &[value])
+    }
+
+    /// The `int64` tensor `[axis]`, as `Unsqueeze` and `Squeeze` take their axes.
+    fn axes(&mut self, name: &str, axis: i64) -> Result<Value, Error> {
+        self.check_name(name)?;
+        self.initializers.push(TensorProto {
+            dims: vec![1],
+            data_type: DataType::Int64 as i32,
+            name: name.to_owned(),
+            raw_data: axis.to_le_bytes().to_vec(),
+            ..TensorProto::default()
+        });
+        Ok(Value(name.to_owned()))
     }
 
     fn initializer(&mut self, name: &str, dims: &[usize], values: &[f64]) -> Result<Value, Error> {

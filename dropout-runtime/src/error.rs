@@ -211,6 +211,9 @@ pub enum Error {
         /// The two layers.
         layers: (alloc::string::String, alloc::string::String),
     },
+    /// A network that cannot be written in an exchange format (ONNX): the message says why.
+    #[cfg(feature = "alloc")]
+    Export(alloc::string::String),
     /// Data that is not valid saved parameters (JSON or safetensors).
     #[cfg(feature = "alloc")]
     Format(alloc::string::String),
@@ -414,6 +417,8 @@ impl fmt::Display for Error {
                 layers.0, layers.1
             ),
             #[cfg(feature = "alloc")]
+            Error::Export(message) => write!(f, "cannot export the network: {message}"),
+            #[cfg(feature = "alloc")]
             Error::Format(message) => write!(f, "not saved network parameters: {message}"),
             #[cfg(feature = "std")]
             Error::Io { path, source } => write!(f, "{path}: {source}"),
@@ -424,6 +429,14 @@ impl fmt::Display for Error {
 impl From<ProbabilityError> for Error {
     fn from(ProbabilityError { name, value }: ProbabilityError) -> Self {
         Error::Probability { name, value }
+    }
+}
+
+/// An ONNX graph that could not be written, as [`Error::Export`].
+#[cfg(feature = "onnx")]
+impl From<dropout_onnx::Error> for Error {
+    fn from(err: dropout_onnx::Error) -> Self {
+        Error::Export(alloc::string::ToString::to_string(&err))
     }
 }
 

@@ -44,7 +44,7 @@ mod fs;
 #[cfg(feature = "alloc")]
 mod inspect;
 pub mod int8;
-#[cfg(any(feature = "serde", feature = "tflite"))]
+#[cfg(any(feature = "serde", feature = "tflite", feature = "onnx"))]
 pub mod io;
 mod kernel;
 mod layer;

@@ -17,13 +17,19 @@
 //! temporary file beside the target and renames it over the target once it is complete and
 //! synced, so a failed save leaves the previous file as it was.
 //!
-//! With the `tflite` feature, [`to_tflite`] writes an int8 network as a TensorFlow Lite model.
+//! With the `tflite` feature, [`to_tflite`] writes an int8 network as a TensorFlow Lite model;
+//! with the `onnx` feature, [`to_onnx`] and [`to_onnx_masked`] write a float network's
+//! evaluation and training passes as ONNX models.
 
+#[cfg(feature = "onnx")]
+mod onnx;
 #[cfg(feature = "serde")]
 mod params;
 #[cfg(feature = "tflite")]
 mod tflite;
 
+#[cfg(feature = "onnx")]
+pub use onnx::{OnnxInput, onnx_mask_inputs, to_onnx, to_onnx_masked};
 #[cfg(feature = "serde")]
 pub use params::*;
 #[cfg(feature = "tflite")]

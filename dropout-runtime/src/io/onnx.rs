@@ -1,0 +1,281 @@
+//! Float networks as ONNX models.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use dropout_onnx::{Graph, Precision, Value};
+
+use crate::{Dropout, DropoutKind, Error, Float, Masks, Network, NetworkSpec};
+
+/// The evaluation pass ([`Network::forward`]) as an ONNX model (opset
+/// [`dropout_onnx::OPSET`]) that onnxruntime, tract, Triton and TensorRT run.
+///
+/// The model has one input `x` of shape `[batch, inputs]` and one output `y` of shape
+/// `[batch, outputs]`; the batch dimension is dynamic. Each dense layer is a `Gemm` whose
+/// initializers are `{layer}.weight` (one row per neuron, as PyTorch's `Linear.weight`) and
+/// `{layer}.bias`; each activation is its ONNX operator or the nodes PyTorch's exporter writes
+/// for it (softmax as `Softmax`). Under `scaling: classic` a dropout site's evaluation factor
+/// (the keep probability) is a `Mul` by a constant; under inverted scaling, and for alpha and
+/// Gaussian dropout, the sites leave nothing in the evaluation pass. An `f64` network writes a
+/// `double` model, so that its numbers are not rounded on the way.
+///
+/// `dropout_onnx::read` (and `from: onnx("…")`) reads back a model of an inverted-scaling
+/// network as the same layers.
+///
+/// # Errors
+/// [`Error::NotFinite`] if a weight or bias is NaN or infinite, [`Error::Export`] if the graph
+/// cannot be written (a network without layers).
+///
+/// # Example
+/// ```
+/// use dropout::{Network, network};
+///
+/// network! {
+///     struct Tiny<f32> {
+///         input: 2,
+///         dense 3 relu { weights: [[1.0, -1.0], [0.5, 0.5], [-1.0, 2.0]], bias: [0.0, 0.1, 0.2] },
+///         dropout(p = 0.5),
+///         dense 1 sigmoid { weights: [[1.0, -2.0, 0.5]], bias: [0.3] },
+///     }
+/// }
+/// let bytes = dropout::io::to_onnx(&Tiny::new())?;
+/// let model = dropout_onnx::read(&bytes).map_err(|err| dropout::Error::Export(err.to_string()))?;
+/// assert_eq!(model.input, 2);
+/// assert_eq!(model.layers.len(), 2);
+/// assert_eq!(model.layers[1].weights, [1.0, -2.0, 0.5]);
+/// # Ok::<(), dropout::Error>(())
+/// ```
+pub fn to_onnx<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
+    let spec = &N::SPEC;
+    let mut writer = Writer::new(net, spec)?;
+    let mut a = writer.graph.input("x", spec.n_inputs)?;
+    if let Some(dropout) = spec.input_dropout {
+        a = writer.graph.scale(&a, spec.scaling.eval_factor(dropout))?;
+    }
+    for (idx, layer) in spec.layers.iter().enumerate() {
+        if let Some(dropout) = layer.dropconnect {
+            a = writer.graph.scale(&a, spec.scaling.eval_factor(dropout))?;
+        }
+        let (weights, bias) = writer.parameters(idx)?;
+        a = writer
+            .graph
+            .dense(&a, layer.name, layer.fan_in, layer.size, &weights, &bias)?;
+        a = writer.graph.activation(&a, layer.activation)?;
+        if let Some(dropout) = layer.dropout {
+            a = writer.graph.scale(&a, spec.scaling.eval_factor(dropout))?;
+        }
+    }
+    writer.finish(&a)
+}
+
+/// The training-mode pass ([`Network::forward_masked`]) as an ONNX model, its masks inputs of
+/// the model, so that a pass under masks drawn in Rust can be run outside Rust.
+///
+/// Beside `x`, the model has one input per dropout site and per layer with DropConnect, named
+/// and shaped as [`onnx_mask_inputs`] fills them: `mask.{site}` (`[batch, units]`, 1 keeps a
+/// unit, 0 drops it; `site` is `input` or the layer's name), `noise.{site}` for a Gaussian
+/// site (`[batch, units]`, the multipliers) and `connections.{layer}` for DropConnect
+/// (`[batch, neurons, inputs]`, one weight mask per row). A site multiplies its units by the
+/// mask and by the scaling's training factor, as PyTorch's `Dropout` does; an alpha-dropout
+/// site computes A·(a·μ) + (B·μ + D·(1 − μ)) with D = A·α′ + B, which is A·a + B for a kept
+/// unit and D for a dropped one.
+///
+/// # Errors
+/// As [`to_onnx`].
+///
+/// # Example
+/// ```
+/// use dropout::{Masks, Network, network};
+///
+/// network! {
+///     struct Tiny<f32> {
+///         input: 2,
+///         dense 3 relu, dropout(p = 0.5),
+///         dense 1 sigmoid dropconnect(p = 0.25),
+///     }
+/// }
+/// let bytes = dropout::io::to_onnx_masked(&Tiny::zeros())?;
+/// let masks = [<Tiny as Network>::Masks::ALL_KEPT; 2];
+/// let inputs = dropout::io::onnx_mask_inputs::<Tiny>(&masks);
+/// let names: Vec<_> = inputs.iter().map(|input| (input.name.as_str(), input.shape.as_slice())).collect();
+/// assert_eq!(names, [("mask.h1", &[2, 3][..]), ("connections.output", &[2, 1, 3][..])]);
+/// assert_eq!(inputs[0].values, [1.0; 6]);
+/// # let _ = bytes;
+/// # Ok::<(), dropout::Error>(())
+/// ```
+pub fn to_onnx_masked<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
+    let spec = &N::SPEC;
+    let mut writer = Writer::new(net, spec)?;
+    let mut a = writer.graph.input("x", spec.n_inputs)?;
+    // The mask inputs first, in the order of `onnx_mask_inputs`: sites, then DropConnect.
+    let mut sites = Vec::new();
+    for (site, units, dropout) in spec.sites() {
+        sites.push(writer.graph.input(&site_input(site, dropout), units)?);
+    }
+    let mut connections = Vec::new();
+    for (layer, idx, _, _) in spec.connections() {
+        let shape = [spec.layers[idx].size, spec.layers[idx].fan_in];
+        let name = format!("connections.{layer}");
+        connections.push(writer.graph.batched_input(&name, &shape)?);
+    }
+    let (mut sites, mut connections) = (sites.iter(), connections.iter());
+    let next = |inputs: &mut core::slice::Iter<'_, Value>| {
+        inputs
+            .next()
+            .cloned()
+            .ok_or_else(|| Error::Export("the network has more sites than masks".into()))
+    };
+    if let Some(dropout) = spec.input_dropout {
+        a = writer.site(&a, &next(&mut sites)?, dropout)?;
+    }
+    for (idx, layer) in spec.layers.iter().enumerate() {
+        let (weights, bias) = writer.parameters(idx)?;
+        let graph = &mut writer.graph;
+        a = match layer.dropconnect {
+            None => graph.dense(&a, layer.name, layer.fan_in, layer.size, &weights, &bias)?,
+            Some(dropout) => {
+                let mask = next(&mut connections)?;
+                let stored = graph.weights(layer.name, layer.fan_in, layer.size, &weights)?;
+                let kept = graph.mul(&stored, &mask);
+                let kept = graph.scale(&kept, spec.scaling.train_factor(dropout))?;
+                graph.dense_per_row(&a, layer.name, &kept, layer.size, &bias)?
+            }
+        };
+        a = graph.activation(&a, layer.activation)?;
+        if let Some(dropout) = layer.dropout {
+            a = writer.site(&a, &next(&mut sites)?, dropout)?;
+        }
+    }
+    writer.finish(&a)
+}
+
+/// One input of a model written by [`to_onnx_masked`]: its name, its shape and its values in
+/// row-major order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnnxInput<T> {
+    /// The input's name in the model: `mask.{site}`, `noise.{site}` or `connections.{layer}`.
+    pub name: String,
+    /// Its shape, the batch first.
+    pub shape: Vec<usize>,
+    /// Its values, row-major.
+    pub values: Vec<T>,
+}
+
+/// The mask inputs of [`to_onnx_masked`]'s model for a batch whose row `r` is run under
+/// `masks[r]`, in the model's order: sites μ⁰, μ¹, … (1 for a kept unit, 0 for a dropped one,
+/// or a Gaussian site's noise), then the layers with DropConnect.
+pub fn onnx_mask_inputs<N: Network>(masks: &[N::Masks]) -> Vec<OnnxInput<N::Scalar>> {
+    let spec = &N::SPEC;
+    let bit = |kept: &bool| {
+        if *kept {
+            N::Scalar::ONE
+        } else {
+            N::Scalar::ZERO
+        }
+    };
+    let mut inputs = Vec::new();
+    for (idx, (site, units, dropout)) in spec.sites().enumerate() {
+        let values = masks
+            .iter()
+            .flat_map(|m| match (m.site(idx), m.noise(idx)) {
+                (Some(bits), _) => bits.iter().map(bit).collect::<Vec<_>>(),
+                (None, Some(noise)) => noise.to_vec(),
+                (None, None) => Vec::new(),
+            })
+            .collect();
+        inputs.push(OnnxInput {
+            name: site_input(site, dropout),
+            shape: alloc::vec![masks.len(), units],
+            values,
+        });
+    }
+    for (idx, (layer, layer_idx, _, _)) in spec.connections().enumerate() {
+        let values = masks
+            .iter()
+            .flat_map(|m| m.connections(idx).unwrap_or_default().iter().map(bit))
+            .collect();
+        let shape = &spec.layers[layer_idx];
+        inputs.push(OnnxInput {
+            name: format!("connections.{layer}"),
+            shape: alloc::vec![masks.len(), shape.size, shape.fan_in],
+            values,
+        });
+    }
+    inputs
+}
+
+/// The name of a site's input: `mask.{site}`, or `noise.{site}` for Gaussian dropout.
+fn site_input(site: &str, dropout: Dropout) -> String {
+    let kind = if dropout.kind().is_noise() {
+        "noise"
+    } else {
+        "mask"
+    };
+    format!("{kind}.{site}")
+}
+
+/// A network's graph being written.
+struct Writer<'a, N: Network> {
+    net: &'a N,
+    spec: &'a NetworkSpec,
+    graph: Graph,
+}
+
+impl<'a, N: Network> Writer<'a, N> {
+    fn new(net: &'a N, spec: &'a NetworkSpec) -> Result<Self, Error> {
+        crate::network::refuse_non_finite(net)?;
+        let precision = if spec.scalar == "f64" {
+            Precision::F64
+        } else {
+            Precision::F32
+        };
+        Ok(Writer {
+            net,
+            spec,
+            graph: Graph::new(precision),
+        })
+    }
+
+    /// Layer `idx`'s weights (one row per neuron) and biases.
+    fn parameters(&self, idx: usize) -> Result<(Vec<f64>, Vec<f64>), Error> {
+        let layer = self.net.layer(idx).ok_or_else(|| {
+            Error::Export(format!(
+                "the network has no layer {idx}, which its specification declares"
+            ))
+        })?;
+        let weights = (0..layer.size())
+            .flat_map(|neuron| (0..layer.fan_in()).map(move |input| (neuron, input)))
+            .map(|(neuron, input)| layer.weight(neuron, input).map_or(f64::NAN, Float::to_f64))
+            .collect();
+        let bias = layer.biases().iter().map(|b| b.to_f64()).collect();
+        Ok((weights, bias))
+    }
+
+    /// The training pass of a site on `a` under the graph's input `mask`.
+    fn site(&mut self, a: &Value, mask: &Value, dropout: Dropout) -> Result<Value, Error> {
+        let graph = &mut self.graph;
+        let masked = graph.mul(a, mask);
+        match dropout.kind() {
+            DropoutKind::Standard | DropoutKind::Connect | DropoutKind::Gaussian => {
+                Ok(graph.scale(&masked, self.spec.scaling.train_factor(dropout))?)
+            }
+            DropoutKind::Alpha => {
+                let (scale, shift) = dropout.alpha_affine();
+                let dropped = <N::Scalar as Float>::from_f64(scale * crate::ALPHA_PRIME + shift);
+                let dropped = dropped.to_f64();
+                // B·μ + D·(1 − μ), with D·(1 − μ) as D − D·μ: exactly B or D.
+                let kept_shift = graph.scale(mask, shift)?;
+                let minus = graph.scale(mask, -dropped)?;
+                let dropped_shift = graph.offset(&minus, dropped)?;
+                let scaled = graph.scale(&masked, scale)?;
+                let shifts = graph.add(&kept_shift, &dropped_shift);
+                Ok(graph.add(&scaled, &shifts))
+            }
+        }
+    }
+
+    fn finish(self, output: &Value) -> Result<Vec<u8>, Error> {
+        Ok(self.graph.finish(output, self.spec.n_outputs())?)
+    }
+}
