@@ -340,6 +340,20 @@ fn an_exported_network_reads_back_as_itself() {
         let bias: Vec<f32> = layer.bias.iter().map(|&b| b as f32).collect();
         assert_eq!(bias, ours.biases());
     }
+    // A `double` model (its biases added by `Add` nodes of their own) reads back exactly.
+    let net = ClassifierF64::new();
+    let model = dropout_onnx::read(&dropout::io::to_onnx(&net).unwrap()).unwrap();
+    assert_eq!(model.layers.len(), 3);
+    for (idx, layer) in model.layers.iter().enumerate() {
+        let ours = net.layer(idx).unwrap();
+        let weights: Vec<f64> = (0..ours.size())
+            .flat_map(|n| (0..ours.fan_in()).map(move |i| (n, i)))
+            .map(|(n, i)| ours.weight(n, i).unwrap())
+            .collect();
+        assert_eq!(layer.weights, weights);
+        assert_eq!(layer.bias, ours.biases());
+        assert_eq!(layer.activation, ClassifierF64::SPEC.layers[idx].activation);
+    }
     // Every activation survives the trip; an `f32` model stores α as an `f32`.
     let zoo = dropout_onnx::read(&dropout::io::to_onnx(&export_onnx::Zoo::new()).unwrap()).unwrap();
     let as_f32 = |a: dropout::Activation| (a.name(), a.parameter_value().map(|v| v as f32));

@@ -537,8 +537,8 @@ impl<'g> Walk<'g> {
         Ok(())
     }
 
-    /// The layer whose affine map starts at node `idx` (`Gemm`, or `MatMul` then `Add`), and
-    /// the tensor it writes.
+    /// The layer whose affine map starts at node `idx` (`Gemm`, or a `MatMul` or a `Gemm`
+    /// without bias followed by an `Add`), and the tensor it writes.
     fn dense(&mut self, idx: usize, fan_in: Option<usize>) -> Result<(Dense, String), Error> {
         let label = self.label(idx);
         let node = &self.nodes[idx];
@@ -585,11 +585,13 @@ impl<'g> Walk<'g> {
         let mut node_label = label.clone();
         let mut bias_name = None;
         let mut bias = vec![0.0; size];
-        if node.op_type == "Gemm" {
-            if let Some(name) = node.input.get(2).filter(|n| !n.is_empty()) {
-                bias = self.bias(&label, name, size)?;
-                bias_name = Some(name.clone());
-            }
+        let gemm_bias = node
+            .input
+            .get(2)
+            .filter(|n| node.op_type == "Gemm" && !n.is_empty());
+        if let Some(name) = gemm_bias {
+            bias = self.bias(&label, name, size)?;
+            bias_name = Some(name.clone());
         } else if let Some(add) = self.only_reader(&z)
             && self.nodes[add].op_type == "Add"
         {

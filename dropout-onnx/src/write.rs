@@ -107,7 +107,9 @@ impl Graph {
 
     /// A dense layer `x · Wᵀ + b` as a `Gemm` with `transB = 1`, its weights (`size` rows of
     /// `fan_in` values, one row per neuron, PyTorch's `Linear.weight`) and biases stored as the
-    /// initializers `{name}.weight` and `{name}.bias`.
+    /// initializers `{name}.weight` and `{name}.bias`. In a `double` graph the bias is a
+    /// separate `Add`, which every runtime runs (tract 0.23 fails on a `double` `Gemm` with a
+    /// bias).
     ///
     /// # Errors
     /// If the slices do not have `size · fan_in` and `size` values, or the names are taken.
@@ -145,10 +147,18 @@ impl Graph {
         }
         let b = self.initializer(&format!("{name}.bias"), &[size], bias)?;
         let y = self.fresh(&format!("{name}.z"));
-        let mut node = self.node("Gemm", name, &[x, weights, &b], &y);
+        let mut node = match self.precision {
+            Precision::F32 => self.node("Gemm", name, &[x, weights, &b], &y),
+            // tract (0.23) fails on a `double` `Gemm` with a bias: it scales the bias by `beta`
+            // as an `f32` constant. The bias is added by a node of its own instead.
+            Precision::F64 => self.node("Gemm", name, &[x, weights], &y),
+        };
         node.attribute.push(int_attribute("transB", 1));
         self.nodes.push(node);
-        Ok(y)
+        match self.precision {
+            Precision::F32 => Ok(y),
+            Precision::F64 => Ok(self.binary("Add", name, &y, &b)),
+        }
     }
 
     /// A dense layer whose weights differ from row to row of the batch: `weights` has shape

@@ -21,7 +21,9 @@ use crate::{Dropout, DropoutKind, Error, Float, Masks, Network, NetworkSpec};
 /// `double` model, so that its numbers are not rounded on the way.
 ///
 /// `dropout_onnx::read` (and `from: onnx("…")`) reads back a model of an inverted-scaling
-/// network as the same layers.
+/// network as the same layers, except where a `double` model writes `leaky_relu`, `elu`,
+/// `selu` or `hard_sigmoid` as several nodes (their operators take `f32` parameters, which
+/// would round the network's).
 ///
 /// # Errors
 /// [`Error::NotFinite`] if a weight or bias is NaN or infinite, [`Error::Export`] if the graph
