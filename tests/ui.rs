@@ -6,11 +6,65 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// `cargo run --example declare`, whose output `ui` compiles.
+#[path = "../examples/declare.rs"]
+#[allow(dead_code, reason = "the example's `main` is not called here")]
+mod declare;
+
 #[test]
 fn ui() {
     copy_fixtures_beside_the_cases();
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*/*.rs");
+    for case in declared_cases() {
+        cases.pass(case);
+    }
+}
+
+/// What `examples/declare.rs` prints for files of each format, each as a program that
+/// compiles the declaration as printed and checks its layers against the file's.
+fn declared_cases() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("declared");
+    std::fs::create_dir_all(&dir).expect("create the directory of the declared cases");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let relu = dropout::Activation::Relu;
+    let identity = dropout::Activation::Identity;
+    let files: [(&str, &str, Option<&[dropout::Activation]>, usize); 5] = [
+        (
+            "ClassifierDynamo",
+            "models/onnx/classifier_dynamo.onnx",
+            None,
+            3,
+        ),
+        (
+            "ZooTorchscript",
+            "models/onnx/zoo_torchscript.onnx",
+            None,
+            11,
+        ),
+        ("RegressorF64", "models/onnx/regressor_f64.onnx", None, 2),
+        ("Sine", "models/sine.tflite", None, 3),
+        (
+            "SineFloat",
+            "models/float/sine.safetensors",
+            Some(&[relu, relu, identity]),
+            3,
+        ),
+    ];
+    files
+        .into_iter()
+        .map(|(name, file, layers, count)| {
+            // The path is printed as given: the scratch crate has `models/` beside it too.
+            let text = declare::declaration(root, file, Some(name), layers)
+                .unwrap_or_else(|err| panic!("{file}: {err}"));
+            let source = format!(
+                "use dropout::network;\n\n{text}\nfn main() {{\n    let _net = {name}::new();\n    assert_eq!({name}::SPEC.layers.len(), {count});\n}}\n"
+            );
+            let path = dir.join(format!("{name}.rs"));
+            std::fs::write(&path, source).expect("write a declared case");
+            path
+        })
+        .collect()
 }
 
 /// The cases in `tests/ui/files/` read tensor files through `file("fixtures/…")`, and those in
