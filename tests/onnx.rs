@@ -382,3 +382,54 @@ fn non_finite_parameters_are_not_exported() {
         );
     }
 }
+
+#[test]
+fn the_readme_shows_what_triton_config_writes() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let (_, after) = readme
+        .split_once("with this `config.pbtxt`")
+        .expect("the README's Triton configuration");
+    let block = after
+        .split_once("```text\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .map(|(block, _)| block)
+        .expect("a text block after it");
+    let config = dropout::io::triton_config::<dropout::toy::Toy>("toy", 1024, false).unwrap();
+    assert_eq!(block, config);
+}
+
+#[test]
+fn triton_configs_name_every_input_of_the_masked_model() {
+    let config = dropout::io::triton_config::<export_onnx::Family>("family", 8, true).unwrap();
+    let names: Vec<&str> = config
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("name: "))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "\"family\"",
+            "\"x\"",
+            "\"mask.input\"",
+            "\"mask.h1\"",
+            "\"noise.h2\"",
+            "\"mask.h3\"",
+            "\"connections.h3\"",
+            "\"y\""
+        ]
+    );
+    assert!(
+        config.contains("name: \"connections.h3\"\n    data_type: TYPE_FP64\n    dims: [ 6, 8 ]")
+    );
+    for (name, batch) in [
+        ("", 8),
+        ("two words", 8),
+        ("quote\"", 8),
+        ("..", 8),
+        ("ok", 0),
+    ] {
+        let err = dropout::io::triton_config::<export_onnx::Family>(name, batch, true).unwrap_err();
+        assert!(matches!(err, dropout::Error::Export(_)), "{name}: {err}");
+    }
+}

@@ -23,7 +23,8 @@ Exports. The script then runs `cargo run --example export_onnx -- models/onnx/ex
 networks `to_onnx` and `to_onnx_masked` write), checks each written file with `onnx.checker`
 (full check, with shape inference) and records onnxruntime's outputs for them, with the masks
 it drew for the masked ones; `tests/onnx.rs` checks that the committed files are what the
-library writes today and that its passes agree with onnxruntime on them.
+library writes today and that its passes agree with onnxruntime on them. Last, it runs the
+README's Python block ("To a serving stack") on the exported toy network and checks its output.
 
 Usage (PyTorch, onnx and onnxruntime install from PyPI):
 
@@ -38,8 +39,10 @@ import importlib.metadata
 import io
 import logging
 import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 import warnings
 
 import numpy as np
@@ -222,6 +225,7 @@ def main():
     export(module, torch.zeros(2, 3), MODELS / "unsupported.onnx", dynamo=False)
 
     consts += exported(rng)
+    readme_python()
 
     versions = ", ".join(
         f"{package} {importlib.metadata.version(package)}"
@@ -241,6 +245,7 @@ pub struct Outputs<T: 'static> {{
 }}
 """
     OUT.write_text(header + "\n" + "\n".join(consts))
+    subprocess.run(["rustfmt", "--edition", "2024", str(OUT)], check=True)
     print(f"wrote {OUT.relative_to(ROOT)}")
 
 
@@ -293,6 +298,26 @@ def exported(rng):
         y = run(path, x, feeds)
         consts.append(constant(f"EXPORTED_{name.upper()}", x, y, dtype, masks))
     return consts
+
+
+def readme_python():
+    """Runs the README's Python block ("To a serving stack") as it is, in a directory holding
+    the model repository the README's Rust block writes, and checks that it prints what the
+    block's comment says."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### To a serving stack", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    expected = block.rsplit("print(y)  # ", 1)[1].split(",", 1)[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        model = pathlib.Path(tmp) / "model_repository/toy/1/model.onnx"
+        model.parent.mkdir(parents=True)
+        shutil.copy(EXPORTED / "toy.onnx", model)
+        printed = subprocess.run(
+            [sys.executable, "-c", block], cwd=tmp, check=True, capture_output=True, text=True
+        ).stdout.strip()
+    if printed != expected:
+        sys.exit(f"the README's Python block prints {printed}, its comment says {expected}")
+    print(f"the README's Python block prints {printed}")
 
 
 if __name__ == "__main__":

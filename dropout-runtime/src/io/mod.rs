@@ -29,7 +29,7 @@ mod params;
 mod tflite;
 
 #[cfg(feature = "onnx")]
-pub use onnx::{OnnxInput, onnx_mask_inputs, to_onnx, to_onnx_masked};
+pub use onnx::{OnnxInput, onnx_mask_inputs, to_onnx, to_onnx_masked, triton_config};
 #[cfg(feature = "serde")]
 pub use params::*;
 #[cfg(feature = "tflite")]

@@ -1,7 +1,7 @@
 //! Float networks as ONNX models.
 
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use dropout_onnx::{Graph, Precision, Value};
@@ -111,15 +111,13 @@ pub fn to_onnx_masked<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
     let mut writer = Writer::new(net, spec)?;
     let mut a = writer.graph.input("x", spec.n_inputs)?;
     // The mask inputs first, in the order of `onnx_mask_inputs`: sites, then DropConnect.
-    let mut sites = Vec::new();
-    for (site, units, dropout) in spec.sites() {
-        sites.push(writer.graph.input(&site_input(site, dropout), units)?);
-    }
-    let mut connections = Vec::new();
-    for (layer, idx, _, _) in spec.connections() {
-        let shape = [spec.layers[idx].size, spec.layers[idx].fan_in];
-        let name = format!("connections.{layer}");
-        connections.push(writer.graph.batched_input(&name, &shape)?);
+    let (mut sites, mut connections) = (Vec::new(), Vec::new());
+    for (name, dims) in mask_inputs(spec) {
+        if dims.len() == 1 {
+            sites.push(writer.graph.batched_input(&name, &dims)?);
+        } else {
+            connections.push(writer.graph.batched_input(&name, &dims)?);
+        }
     }
     let (mut sites, mut connections) = (sites.iter(), connections.iter());
     let next = |inputs: &mut core::slice::Iter<'_, Value>| {
@@ -176,35 +174,108 @@ pub fn onnx_mask_inputs<N: Network>(masks: &[N::Masks]) -> Vec<OnnxInput<N::Scal
             N::Scalar::ZERO
         }
     };
-    let mut inputs = Vec::new();
-    for (idx, (site, units, dropout)) in spec.sites().enumerate() {
-        let values = masks
+    let n_sites = spec.sites().count();
+    let values = |idx: usize| -> Vec<N::Scalar> {
+        masks
             .iter()
-            .flat_map(|m| match (m.site(idx), m.noise(idx)) {
-                (Some(bits), _) => bits.iter().map(bit).collect::<Vec<_>>(),
-                (None, Some(noise)) => noise.to_vec(),
-                (None, None) => Vec::new(),
+            .flat_map(|m| {
+                if idx >= n_sites {
+                    let bits = m.connections(idx - n_sites).unwrap_or_default();
+                    bits.iter().map(bit).collect::<Vec<_>>()
+                } else if let Some(bits) = m.site(idx) {
+                    bits.iter().map(bit).collect()
+                } else {
+                    m.noise(idx).unwrap_or_default().to_vec()
+                }
             })
-            .collect();
-        inputs.push(OnnxInput {
-            name: site_input(site, dropout),
-            shape: alloc::vec![masks.len(), units],
-            values,
-        });
+            .collect()
+    };
+    mask_inputs(spec)
+        .into_iter()
+        .enumerate()
+        .map(|(idx, (name, dims))| OnnxInput {
+            name,
+            shape: core::iter::once(masks.len()).chain(dims).collect(),
+            values: values(idx),
+        })
+        .collect()
+}
+
+/// The mask inputs of [`to_onnx_masked`]'s model for `spec`, in order: each one's name and its
+/// shape without the batch dimension.
+fn mask_inputs(spec: &NetworkSpec) -> Vec<(String, Vec<usize>)> {
+    let sites = spec
+        .sites()
+        .map(|(site, units, dropout)| (site_input(site, dropout), alloc::vec![units]));
+    let connections = spec.connections().map(|(layer, idx, _, _)| {
+        let shape = &spec.layers[idx];
+        (
+            format!("connections.{layer}"),
+            alloc::vec![shape.size, shape.fan_in],
+        )
+    });
+    sites.chain(connections).collect()
+}
+
+/// The model configuration (`config.pbtxt`) with which NVIDIA's Triton Inference Server serves
+/// the model [`to_onnx`] writes for `N` (or, with `masked`, [`to_onnx_masked`]'s) under the
+/// name `name` with its onnxruntime backend, batching requests of up to `max_batch_size` rows
+/// (Triton's dims leave the batch dimension out). The model file goes in the repository as
+/// `{name}/1/model.onnx`, beside `{name}/config.pbtxt`.
+///
+/// # Errors
+/// [`Error::Export`] if `name` is empty or holds a character other than ASCII letters, digits,
+/// `_`, `-` and `.` (it names a directory and a quoted string), or `max_batch_size` is 0.
+///
+/// # Example
+/// ```
+/// let config = dropout::io::triton_config::<dropout::toy::Toy>("toy", 64, false)?;
+/// assert!(config.starts_with("name: \"toy\"\nbackend: \"onnxruntime\"\nmax_batch_size: 64\n"));
+/// assert!(config.contains("name: \"x\"\n    data_type: TYPE_FP32\n    dims: [ 2 ]"));
+/// # Ok::<(), dropout::Error>(())
+/// ```
+pub fn triton_config<N: Network>(
+    name: &str,
+    max_batch_size: usize,
+    masked: bool,
+) -> Result<String, Error> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if name.is_empty() || !name.chars().all(allowed) || name.chars().all(|c| c == '.') {
+        return Err(Error::Export(format!(
+            "`{name}` cannot name a Triton model: use ASCII letters, digits, `_`, `-` and `.`"
+        )));
     }
-    for (idx, (layer, layer_idx, _, _)) in spec.connections().enumerate() {
-        let values = masks
-            .iter()
-            .flat_map(|m| m.connections(idx).unwrap_or_default().iter().map(bit))
-            .collect();
-        let shape = &spec.layers[layer_idx];
-        inputs.push(OnnxInput {
-            name: format!("connections.{layer}"),
-            shape: alloc::vec![masks.len(), shape.size, shape.fan_in],
-            values,
-        });
+    if max_batch_size == 0 {
+        return Err(Error::Export(
+            "a Triton model of a batched ONNX model needs a max_batch_size of at least 1".into(),
+        ));
     }
-    inputs
+    let spec = &N::SPEC;
+    let data_type = if spec.scalar == "f64" {
+        "TYPE_FP64"
+    } else {
+        "TYPE_FP32"
+    };
+    let tensor = |name: &str, dims: &[usize]| {
+        let dims: Vec<String> = dims.iter().map(ToString::to_string).collect();
+        format!(
+            "  {{\n    name: \"{name}\"\n    data_type: {data_type}\n    dims: [ {} ]\n  }}",
+            dims.join(", ")
+        )
+    };
+    let mut inputs = alloc::vec![tensor("x", &[spec.n_inputs])];
+    if masked {
+        inputs.extend(
+            mask_inputs(spec)
+                .iter()
+                .map(|(name, dims)| tensor(name, dims)),
+        );
+    }
+    Ok(format!(
+        "name: \"{name}\"\nbackend: \"onnxruntime\"\nmax_batch_size: {max_batch_size}\ninput [\n{}\n]\noutput [\n{}\n]\ndynamic_batching {{ }}\n",
+        inputs.join(",\n"),
+        tensor("y", &[spec.n_outputs()])
+    ))
 }
 
 /// The name of a site's input: `mask.{site}`, or `noise.{site}` for Gaussian dropout.
