@@ -53,6 +53,7 @@
 //! | `diagram` | no | `diagram` on every network: SVG through `plotters` |
 //! | `serde` | no | `dropout::io`: JSON through `serde_json`, safetensors through `safetensors` |
 //! | `tflite` | no | `dropout::io::to_tflite`: int8 networks as TensorFlow Lite models (implies `std`) |
+//! | `onnx` | no | `dropout::io::to_onnx`, `to_onnx_masked`, `onnx_mask_inputs`, `triton_config`: float networks as ONNX models (implies `std`) |
 //!
 //! Without default features the crate is `#![no_std]` and needs no allocator: float functions
 //! come from `libm`, and `forward` and `forward_masked` use only `core`.
