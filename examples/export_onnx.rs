@@ -14,6 +14,12 @@ use dropout::network;
 use dropout::rand::SeedableRng as _;
 use dropout::rand::rngs::ChaCha8Rng;
 
+/// The int8 networks imported from `models/*.tflite`, which `to_onnx_quantized` writes in the
+/// QDQ format.
+#[path = "export_tflite.rs"]
+#[allow(dead_code, reason = "that example's `main` is not called here")]
+pub mod int8;
+
 network! {
     /// PyTorch's classifier with its `Dropout(0.2)` layers declared again.
     pub struct Classifier<f32> {
@@ -58,12 +64,12 @@ network! {
 
 /// The files this example writes, by name: the toy network of "Comprehend Dropout" (classic
 /// scaling, whose evaluation pass multiplies by the keep probabilities), the imported
-/// classifier and activations, and the family of sites.
+/// classifier and activations, the family of sites, and int8 networks as QDQ models.
 ///
 /// # Errors
 /// If a network cannot be written.
 pub fn models() -> Result<Vec<(&'static str, Vec<u8>)>, dropout::Error> {
-    use dropout::io::{to_onnx, to_onnx_masked};
+    use dropout::io::{to_onnx, to_onnx_masked, to_onnx_quantized};
 
     let toy = dropout::toy::Toy::new();
     let family = family();
@@ -75,6 +81,15 @@ pub fn models() -> Result<Vec<(&'static str, Vec<u8>)>, dropout::Error> {
         ("zoo", to_onnx(&Zoo::new())?),
         ("family", to_onnx(&family)?),
         ("family_masked", to_onnx_masked(&family)?),
+        ("sine_qdq", to_onnx_quantized(&int8::Sine::new())?),
+        (
+            "sine_float_io_qdq",
+            to_onnx_quantized(&int8::SineFloatIo::new())?,
+        ),
+        (
+            "per_tensor_qdq",
+            to_onnx_quantized(&int8::PerTensor::new())?,
+        ),
     ])
 }
 

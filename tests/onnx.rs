@@ -433,3 +433,67 @@ fn triton_configs_name_every_input_of_the_masked_model() {
         assert!(matches!(err, dropout::Error::Export(_)), "{name}: {err}");
     }
 }
+
+/// Outputs of `ours` and onnxruntime's that differ by more than `step`; returns how many of
+/// them are equal and how many there are.
+fn within_one_step<T: Copy + Into<f64> + std::fmt::Debug, const IN: usize, const OUT: usize>(
+    name: &str,
+    outputs: &Outputs<T>,
+    pass: impl Fn(&[T; IN]) -> [T; OUT],
+    step: f64,
+) -> (usize, usize) {
+    let (mut equal, mut all) = (0, 0);
+    for (x, expected) in outputs.inputs.iter().zip(outputs.onnxruntime) {
+        let x: [T; IN] = (*x).try_into().expect("the fixture's input width");
+        let y = pass(&x);
+        assert_eq!(y.len(), expected.len(), "{name}");
+        for (&a, &b) in y.iter().zip(*expected) {
+            let (a, b): (f64, f64) = (a.into(), b.into());
+            assert!(
+                (a - b).abs() <= step * (1.0 + 1e-6),
+                "{name}: input {x:?}: ours {y:?}, onnxruntime {expected:?}"
+            );
+            equal += usize::from(a == b);
+            all += 1;
+        }
+    }
+    eprintln!("{name}: {equal} of {all} outputs equal onnxruntime's, the others one step apart");
+    (equal, all)
+}
+
+#[test]
+fn onnxruntime_runs_int8_networks_within_one_step_of_ours() {
+    use dropout::int8::QuantizedNetwork as _;
+    use export_onnx::int8::{PerTensor, Sine, SineFloatIo};
+
+    let mut totals = (0, 0);
+    let mut add = |(equal, all): (usize, usize)| {
+        totals.0 += equal;
+        totals.1 += all;
+    };
+    let net = Sine::new();
+    add(within_one_step(
+        "sine_qdq",
+        &outputs::EXPORTED_SINE_QDQ,
+        |x| net.forward_quantized(x),
+        1.0,
+    ));
+    let net = PerTensor::new();
+    add(within_one_step(
+        "per_tensor_qdq",
+        &outputs::EXPORTED_PER_TENSOR_QDQ,
+        |x| net.forward_quantized(x),
+        1.0,
+    ));
+    let net = SineFloatIo::new();
+    let step = f64::from(net.output_quantization().unwrap().scale);
+    add(within_one_step(
+        "sine_float_io_qdq",
+        &outputs::EXPORTED_SINE_FLOAT_IO_QDQ,
+        |x| net.forward(x),
+        step,
+    ));
+    // Rounding in floating point (onnxruntime) and in integers (TFLite's multipliers) part on
+    // ties and near them only.
+    assert!(totals.0 * 10 >= totals.1 * 9, "{totals:?}");
+}

@@ -20,7 +20,8 @@ onnxruntime runs every file on inputs that include zeros and values beyond softp
 threshold; `tests/onnx.rs` checks `forward` against the outputs (1e-5 relative for f32).
 
 Exports. The script then runs `cargo run --example export_onnx -- models/onnx/exported` (the
-networks `to_onnx` and `to_onnx_masked` write), checks each written file with `onnx.checker`
+networks `to_onnx` and `to_onnx_masked` write, and int8 networks as QDQ models from
+`to_onnx_quantized`), checks each written file with `onnx.checker`
 (full check, with shape inference) and records onnxruntime's outputs for them, with the masks
 it drew for the masked ones; `tests/onnx.rs` checks that the committed files are what the
 library writes today and that its passes agree with onnxruntime on them. Last, it runs the
@@ -126,6 +127,8 @@ def run(path, x, feeds=None):
 
 
 def literal(v, dtype):
+    if dtype == np.int8:
+        return str(int(v))
     v = dtype(v)
     if np.isnan(v):
         return "f32::NAN" if dtype == np.float32 else "f64::NAN"
@@ -145,7 +148,7 @@ def rows(values, dtype, indent):
 
 
 def constant(name, x, y, dtype, masks=None):
-    ty = "f32" if dtype == np.float32 else "f64"
+    ty = {np.float32: "f32", np.float64: "f64", np.int8: "i8"}[dtype]
     out = [f"pub const {name}: Outputs<{ty}> = Outputs {{", "    inputs: &["]
     out += [rows(x, dtype, 8), "    ],", "    masks: &["]
     for site in masks or []:
@@ -258,7 +261,17 @@ EXPORTS = [
     "zoo",
     "family",
     "family_masked",
+    "sine_qdq",
+    "sine_float_io_qdq",
+    "per_tensor_qdq",
 ]
+
+
+def int8_inputs(rng, width):
+    """int8 rows: the extremes, zero and values drawn over the whole range."""
+    rows = [np.full(width, -128), np.full(width, 127), np.zeros(width)]
+    rows += list(rng.integers(-128, 128, size=(61, width)))
+    return np.array(rows, dtype=np.int8)
 
 
 def mask_input(rng, name, shape, dtype):
@@ -273,7 +286,7 @@ def exported(rng):
     EXPORTED.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
-            "cargo", "run", "--quiet", "--features", "onnx",
+            "cargo", "run", "--quiet", "--features", "onnx,tflite",
             "--example", "export_onnx", "--", str(EXPORTED),
         ],
         cwd=ROOT,
@@ -286,9 +299,13 @@ def exported(rng):
         onnx.checker.check_model(model, full_check=True)
         x_info, *mask_infos = model.graph.input
         elem = x_info.type.tensor_type.elem_type
-        dtype = np.float64 if elem == onnx.TensorProto.DOUBLE else np.float32
+        dtype = {
+            onnx.TensorProto.DOUBLE: np.float64,
+            onnx.TensorProto.FLOAT: np.float32,
+            onnx.TensorProto.INT8: np.int8,
+        }[elem]
         width = x_info.type.tensor_type.shape.dim[1].dim_value
-        x = inputs(rng, width, dtype)
+        x = int8_inputs(rng, width) if dtype == np.int8 else inputs(rng, width, dtype)
         feeds, masks = {}, []
         for info in mask_infos:
             dims = [d.dim_value for d in info.type.tensor_type.shape.dim[1:]]

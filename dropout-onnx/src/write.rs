@@ -65,6 +65,8 @@ pub struct Graph {
     nodes: Vec<NodeProto>,
     initializers: Vec<TensorProto>,
     inputs: Vec<ValueInfoProto>,
+    /// The tensors of type `int8` (every other is of the graph's precision).
+    int8: Vec<String>,
     /// How many tensors the graph has named, for fresh names.
     names: usize,
 }
@@ -77,6 +79,7 @@ impl Graph {
             nodes: Vec::new(),
             initializers: Vec::new(),
             inputs: Vec::new(),
+            int8: Vec::new(),
             names: 0,
         }
     }
@@ -159,6 +162,158 @@ impl Graph {
             Precision::F32 => Ok(y),
             Precision::F64 => Ok(self.binary("Add", name, &y, &b)),
         }
+    }
+
+    /// An `int8` input of shape `[batch, width]`, for a quantized graph.
+    ///
+    /// # Errors
+    /// As [`input`](Self::input).
+    pub fn int8_input(&mut self, name: &str, width: usize) -> Result<Value, Error> {
+        self.check_name(name)?;
+        self.int8.push(name.to_owned());
+        self.inputs
+            .push(self.value_info(name, &[Some(width)], "input")?);
+        Ok(Value(name.to_owned()))
+    }
+
+    /// `QuantizeLinear`: `x` (of the graph's precision, which must be `f32`) as `int8` values
+    /// `saturate(round(x / scale) + zero_point)`, rounding half to even.
+    ///
+    /// # Errors
+    /// If the graph is not `f32`, or a name is taken.
+    pub fn quantize(&mut self, x: &Value, scale: f32, zero_point: i8) -> Result<Value, Error> {
+        self.require_f32("QuantizeLinear")?;
+        let name = format!("{}.quantized", x.0);
+        let scale = self.raw_initializer(
+            &format!("{name}.scale"),
+            &[],
+            DataType::Float,
+            scale.to_le_bytes().to_vec(),
+        )?;
+        let zero = self.raw_initializer(
+            &format!("{name}.zero_point"),
+            &[],
+            DataType::Int8,
+            zero_point.to_le_bytes().to_vec(),
+        )?;
+        let y = self.binary_with("QuantizeLinear", &name, &[x, &scale, &zero]);
+        self.int8.push(y.0.clone());
+        Ok(y)
+    }
+
+    /// `DequantizeLinear`: the `int8` tensor `q` as `f32` values `scale · (q − zero_point)`.
+    ///
+    /// # Errors
+    /// If the graph is not `f32`, or a name is taken.
+    pub fn dequantize(&mut self, q: &Value, scale: f32, zero_point: i8) -> Result<Value, Error> {
+        self.require_f32("DequantizeLinear")?;
+        let name = format!("{}.real", q.0);
+        let scale = self.raw_initializer(
+            &format!("{name}.scale"),
+            &[],
+            DataType::Float,
+            scale.to_le_bytes().to_vec(),
+        )?;
+        let zero = self.raw_initializer(
+            &format!("{name}.zero_point"),
+            &[],
+            DataType::Int8,
+            zero_point.to_le_bytes().to_vec(),
+        )?;
+        Ok(self.binary_with("DequantizeLinear", &name, &[q, &scale, &zero]))
+    }
+
+    /// An int8 dense layer as the QDQ format writes it: its `int8` weights (`size` rows of
+    /// `fan_in`, symmetric, one scale per row or one for all) and `int32` biases (zero point
+    /// 0, row `c`'s scale `input_scale · weight_scales[c]`), each through a
+    /// `DequantizeLinear`, into a `Gemm` over the dequantized input `x`. Runtimes that run
+    /// QDQ models fuse the nodes into integer kernels (onnxruntime's `QGemm`).
+    ///
+    /// # Errors
+    /// If the graph is not `f32`, the slices do not have `size · fan_in`, `size` and 1 or
+    /// `size` values, or a name is taken.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a layer's parameters, each named"
+    )]
+    pub fn dense_quantized(
+        &mut self,
+        x: &Value,
+        name: &str,
+        fan_in: usize,
+        size: usize,
+        weights: &[i8],
+        weight_scales: &[f32],
+        bias: &[i32],
+        input_scale: f32,
+    ) -> Result<Value, Error> {
+        self.require_f32("an int8 layer")?;
+        if Some(weights.len()) != size.checked_mul(fan_in)
+            || bias.len() != size
+            || !(weight_scales.len() == 1 || weight_scales.len() == size)
+        {
+            return Err(Error::new(format!(
+                "layer `{name}` has {size} neurons of {fan_in} inputs, and {} weights, {} biases and {} weight scales",
+                weights.len(),
+                bias.len(),
+                weight_scales.len()
+            )));
+        }
+        let per_channel = weight_scales.len() == size && size > 1;
+        let scale_dims: &[usize] = if per_channel { &[size] } else { &[] };
+        let w = self.raw_initializer(
+            &format!("{name}.weight"),
+            &[size, fan_in],
+            DataType::Int8,
+            weights.iter().flat_map(|w| w.to_le_bytes()).collect(),
+        )?;
+        let w_scale = self.raw_initializer(
+            &format!("{name}.weight.scale"),
+            scale_dims,
+            DataType::Float,
+            weight_scales
+                .iter()
+                .take(scale_dims.first().copied().unwrap_or(1))
+                .flat_map(|s| s.to_le_bytes())
+                .collect(),
+        )?;
+        let w_zero = self.raw_initializer(
+            &format!("{name}.weight.zero_point"),
+            scale_dims,
+            DataType::Int8,
+            vec![0; scale_dims.first().copied().unwrap_or(1)],
+        )?;
+        let w_real = self.binary_with("DequantizeLinear", name, &[&w, &w_scale, &w_zero]);
+        self.last().attribute.push(int_attribute("axis", 0));
+        // The bias's scale per row: `f32` products, as TensorFlow Lite's converter computes them.
+        let bias_scales: Vec<f32> = (0..size)
+            .map(|c| input_scale * weight_scales[if per_channel { c } else { 0 }])
+            .collect();
+        let b = self.raw_initializer(
+            &format!("{name}.bias"),
+            &[size],
+            DataType::Int32,
+            bias.iter().flat_map(|b| b.to_le_bytes()).collect(),
+        )?;
+        let b_scale = self.raw_initializer(
+            &format!("{name}.bias.scale"),
+            &[size],
+            DataType::Float,
+            bias_scales.iter().flat_map(|s| s.to_le_bytes()).collect(),
+        )?;
+        let b_zero = self.raw_initializer(
+            &format!("{name}.bias.zero_point"),
+            &[size],
+            DataType::Int32,
+            vec![0; 4 * size],
+        )?;
+        let b_real = self.binary_with("DequantizeLinear", name, &[&b, &b_scale, &b_zero]);
+        self.last().attribute.push(int_attribute("axis", 0));
+        let y = self.fresh(&format!("{name}.z"));
+        let mut node = self.node("Gemm", name, &[x, &w_real, &b_real], &y);
+        node.attribute.push(int_attribute("transB", 1));
+        self.nodes.push(node);
+        Ok(y)
     }
 
     /// A dense layer whose weights differ from row to row of the batch: `weights` has shape
@@ -473,36 +628,62 @@ impl Graph {
         self.initializer(name, &[], &[value])
     }
 
-    /// The `int64` tensor `[axis]`, as `Unsqueeze` and `Squeeze` take their axes.
-    fn axes(&mut self, name: &str, axis: i64) -> Result<Value, Error> {
-        self.check_name(name)?;
-        self.initializers.push(TensorProto {
-            dims: vec![1],
-            data_type: DataType::Int64 as i32,
-            name: name.to_owned(),
-            raw_data: axis.to_le_bytes().to_vec(),
-            ..TensorProto::default()
-        });
-        Ok(Value(name.to_owned()))
+    fn require_f32(&self, what: &str) -> Result<(), Error> {
+        match self.precision {
+            Precision::F32 => Ok(()),
+            Precision::F64 => Err(Error::new(format!(
+                "{what} dequantizes to `float`: the graph must be of `f32` values"
+            ))),
+        }
     }
 
-    fn initializer(&mut self, name: &str, dims: &[usize], values: &[f64]) -> Result<Value, Error> {
+    /// A node of any number of inputs and one output.
+    fn binary_with(&mut self, op: &str, name: &str, inputs: &[&Value]) -> Value {
+        let y = self.fresh(name);
+        let node = self.node(op, name, inputs, &y);
+        self.nodes.push(node);
+        y
+    }
+
+    /// An initializer of type `data_type` holding `raw_data` (little-endian values).
+    fn raw_initializer(
+        &mut self,
+        name: &str,
+        dims: &[usize],
+        data_type: DataType,
+        raw_data: Vec<u8>,
+    ) -> Result<Value, Error> {
         self.check_name(name)?;
-        let raw_data = match self.precision {
-            Precision::F32 => values
-                .iter()
-                .flat_map(|&v| (v as f32).to_le_bytes())
-                .collect(),
-            Precision::F64 => values.iter().flat_map(|&v| v.to_le_bytes()).collect(),
-        };
         self.initializers.push(TensorProto {
             dims: dims.iter().map(|&d| dim(d)).collect(),
-            data_type: self.precision.data_type(),
+            data_type: data_type as i32,
             name: name.to_owned(),
             raw_data,
             ..TensorProto::default()
         });
         Ok(Value(name.to_owned()))
+    }
+
+    /// The `int64` tensor `[axis]`, as `Unsqueeze` and `Squeeze` take their axes.
+    fn axes(&mut self, name: &str, axis: i64) -> Result<Value, Error> {
+        self.raw_initializer(name, &[1], DataType::Int64, axis.to_le_bytes().to_vec())
+    }
+
+    fn initializer(&mut self, name: &str, dims: &[usize], values: &[f64]) -> Result<Value, Error> {
+        let (data_type, raw_data) = match self.precision {
+            Precision::F32 => (
+                DataType::Float,
+                values
+                    .iter()
+                    .flat_map(|&v| (v as f32).to_le_bytes())
+                    .collect(),
+            ),
+            Precision::F64 => (
+                DataType::Double,
+                values.iter().flat_map(|&v| v.to_le_bytes()).collect(),
+            ),
+        };
+        self.raw_initializer(name, dims, data_type, raw_data)
     }
 
     fn value_info(
@@ -541,8 +722,13 @@ impl Graph {
                 })
             })
             .collect::<Result<_, _>>()?;
+        let elem_type = if self.int8.iter().any(|n| n == name) {
+            DataType::Int8 as i32
+        } else {
+            self.precision.data_type()
+        };
         let tensor = type_proto::Tensor {
-            elem_type: self.precision.data_type(),
+            elem_type,
             shape: Some(TensorShapeProto { dim }),
         };
         Ok(ValueInfoProto {

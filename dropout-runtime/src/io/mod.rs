@@ -29,7 +29,9 @@ mod params;
 mod tflite;
 
 #[cfg(feature = "onnx")]
-pub use onnx::{OnnxInput, onnx_mask_inputs, to_onnx, to_onnx_masked, triton_config};
+pub use onnx::{
+    OnnxInput, onnx_mask_inputs, to_onnx, to_onnx_masked, to_onnx_quantized, triton_config,
+};
 #[cfg(feature = "serde")]
 pub use params::*;
 #[cfg(feature = "tflite")]

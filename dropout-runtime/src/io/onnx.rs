@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 
 use dropout_onnx::{Graph, Precision, Value};
 
+use crate::int8::{Quantization, QuantizedNetwork};
 use crate::{Dropout, DropoutKind, Error, Float, Masks, Network, NetworkSpec};
 
 /// The evaluation pass ([`Network::forward`]) as an ONNX model (opset
@@ -148,6 +149,83 @@ pub fn to_onnx_masked<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
         }
     }
     writer.finish(&a)
+}
+
+/// The evaluation pass of an int8 network (`forward_quantized`) as an ONNX model in the QDQ
+/// format: each layer's `int8` weights and `int32` biases through `DequantizeLinear` into a
+/// `Gemm`, its fused activation (`Relu`, or `Clip(0, 6)` for relu6) and a `QuantizeLinear` to
+/// the layer's output quantization, which onnxruntime fuses into its integer `QGemm` kernel.
+/// Input and output are `int8` (`[batch, inputs]` and `[batch, outputs]`), or `float` where
+/// the imported file's were (a `QuantizeLinear` at the start, a `DequantizeLinear` at the end).
+///
+/// onnxruntime requantizes in floating point, rounding half to even, where the network (as
+/// TFLite) uses integer multipliers: its outputs are within one int8 step of
+/// `forward_quantized`'s (`tests/onnx.rs` counts how many are equal).
+///
+/// # Errors
+/// [`Error::Quantization`] for a network with `scaling: classic` and a dropout site (whose
+/// evaluation pass scales a layer's input by its keep probability), or a zero point outside
+/// int8; [`Error::Export`] if the graph cannot be written.
+///
+/// # Example
+/// ```
+/// use dropout::network;
+///
+/// network! {
+///     struct Sine<i8> {
+///         input: 1, dense 16 relu, dense 16 relu, dense 1 identity,
+///         from: tflite("../models/sine.tflite"),
+///     }
+/// }
+/// let bytes = dropout::io::to_onnx_quantized(&Sine::new())?;
+/// assert!(!bytes.is_empty());
+/// # Ok::<(), dropout::Error>(())
+/// ```
+pub fn to_onnx_quantized<N: QuantizedNetwork>(net: &N) -> Result<Vec<u8>, Error> {
+    let spec = &N::SPEC;
+    if spec.scaling == crate::Scaling::Classic && spec.sites().next().is_some() {
+        return Err(Error::Quantization(
+            "under classic scaling the evaluation pass multiplies a layer's input by its keep probability, which a QDQ model's layers do not",
+        ));
+    }
+    let zero_point = |q: Quantization| {
+        i8::try_from(q.zero_point).map_err(|_| Error::Quantization("a zero point outside int8"))
+    };
+    let layer = |idx: usize| {
+        net.layer(idx).ok_or(Error::Quantization(
+            "the network has fewer layers than its specification",
+        ))
+    };
+    let (first, last) = (layer(0)?, layer(spec.layers.len().saturating_sub(1))?);
+    let mut graph = Graph::new(Precision::F32);
+    let mut q = if N::FLOAT_IO.0 {
+        let x = graph.input("x", spec.n_inputs)?;
+        graph.quantize(&x, first.input.scale, zero_point(first.input)?)?
+    } else {
+        graph.int8_input("x", spec.n_inputs)?
+    };
+    for (idx, layer_spec) in spec.layers.iter().enumerate() {
+        let parts = layer(idx)?;
+        let a = graph.dequantize(&q, parts.input.scale, zero_point(parts.input)?)?;
+        let z = graph.dense_quantized(
+            &a,
+            layer_spec.name,
+            layer_spec.fan_in,
+            layer_spec.size,
+            parts.weights,
+            parts.weight_scales,
+            parts.bias,
+            parts.input.scale,
+        )?;
+        let y = graph.activation(&z, parts.activation.activation())?;
+        q = graph.quantize(&y, parts.output.scale, zero_point(parts.output)?)?;
+    }
+    let y = if N::FLOAT_IO.1 {
+        graph.dequantize(&q, last.output.scale, zero_point(last.output)?)?
+    } else {
+        q
+    };
+    Ok(graph.finish(&y, spec.n_outputs())?)
 }
 
 /// One input of a model written by [`to_onnx_masked`]: its name, its shape and its values in

@@ -283,3 +283,63 @@ fn every_kind_of_site_agrees_with_forward_and_forward_masked() {
     let sites = SitesF64::init(&mut ChaCha8Rng::seed_from_u64(6));
     check("sites_f64", &sites, None, 1e-12);
 }
+
+network! {
+    struct Sine<i8> {
+        input: 1, dense 16 relu, dense 16 relu, dense 1 identity,
+        from: tflite("../../models/sine.tflite"),
+    }
+}
+
+network! {
+    struct PerTensor<i8> {
+        input: 3, dense 8 relu, dense 6 relu6, dense 2 identity,
+        from: tflite("../../models/per_tensor.tflite"),
+    }
+}
+
+/// `pass` against tract on `to_onnx_quantized`'s QDQ model for int8 rows over the whole range:
+/// every output within one int8 step (tract requantizes in floating point); returns how many
+/// are equal and how many there are.
+fn check_int8<const IN: usize, const OUT: usize>(
+    name: &str,
+    model: &[u8],
+    pass: impl Fn(&[i8; IN]) -> [i8; OUT],
+) -> (usize, usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    let mut rows: Vec<[i8; IN]> = vec![[i8::MIN; IN], [i8::MAX; IN], [0; IN]];
+    rows.extend((0..200).map(|_| std::array::from_fn(|_| rng.random())));
+    let theirs = tract(model, &[batch(&rows)]);
+    let ours: Vec<i8> = rows.iter().flat_map(&pass).collect();
+    assert_eq!(ours.len(), theirs.len(), "{name}");
+    for (row, (a, b)) in ours.chunks(OUT).zip(theirs.chunks(OUT)).enumerate() {
+        assert!(
+            a.iter()
+                .zip(b)
+                .all(|(a, b)| (i16::from(*a) - i16::from(*b)).abs() <= 1),
+            "{name}: row {row} {:?}: ours {a:?}, tract {b:?}",
+            rows[row]
+        );
+    }
+    let equal = ours.iter().zip(&theirs).filter(|(a, b)| a == b).count();
+    (equal, ours.len())
+}
+
+#[test]
+fn int8_networks_agree_with_forward_quantized_within_one_step() {
+    let net = Sine::new();
+    let (sine_equal, sine_all) = check_int8(
+        "sine",
+        &dropout::io::to_onnx_quantized(&net).unwrap(),
+        |x| net.forward_quantized(x),
+    );
+    let net = PerTensor::new();
+    let (equal, all) = check_int8(
+        "per_tensor",
+        &dropout::io::to_onnx_quantized(&net).unwrap(),
+        |x| net.forward_quantized(x),
+    );
+    let (equal, all) = (equal + sine_equal, all + sine_all);
+    eprintln!("{equal} of {all} int8 outputs equal tract's");
+    assert!(equal * 10 >= all * 9, "{equal} of {all}");
+}
