@@ -275,7 +275,7 @@ fn check_export<N: Network>(name: &str, net: &N, outputs: &Outputs<N::Scalar>, t
 fn the_committed_exports_are_what_to_onnx_writes() {
     let root = env!("CARGO_MANIFEST_DIR");
     let models = export_onnx::models().unwrap();
-    assert_eq!(models.len(), 7);
+    assert_eq!(models.len(), 10);
     for (name, bytes) in models {
         let committed = std::fs::read(format!("{root}/models/onnx/exported/{name}.onnx")).unwrap();
         assert!(
