@@ -30,7 +30,6 @@ use dropout::rand::seq::SliceRandom as _;
 use dropout::rand::{RngExt as _, SeedableRng as _};
 use dropout::train::{Loss, Optimizer, Trainer};
 use dropout::uncertainty as u;
-use plotters::prelude::*;
 
 network! {
     /// 8×8 grey levels to ten digit logits, with dropout on both hidden layers.
@@ -262,41 +261,11 @@ fn csv_text(report: &Report) -> String {
 
 /// The reliability diagram of both passes: each bin's accuracy against its mean confidence.
 fn draw(path: &Path, bins: &[Vec<u::Bin>; 2]) -> Result<(), Box<dyn Error>> {
-    let root = SVGBackend::new(path, (640, 480)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Reliability on the test digits", ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(44)
-        .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
-    chart
-        .configure_mesh()
-        .x_desc("confidence")
-        .y_desc("accuracy")
-        .draw()?;
-    chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4)))?;
-    for (bins, (name, color)) in bins
-        .iter()
-        .zip([("deterministic", RED), ("MC dropout", BLUE)])
-    {
-        let points: Vec<(f64, f64)> = bins
-            .iter()
-            .filter(|b| b.count > 0)
-            .map(|b| (b.confidence, b.accuracy))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), color))?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
-        chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-    }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
-    root.present()?;
+    let svg = u::reliability_diagram(
+        "Reliability on the test digits",
+        &[("deterministic", &bins[0]), ("MC dropout", &bins[1])],
+    )?;
+    std::fs::write(path, svg)?;
     Ok(())
 }
 

@@ -21,7 +21,7 @@
 //! | [`expected_calibration_error`] | `Σ_b (n_b/N) · |acc_b − conf_b|` over equal-width bins of confidence `maxₖ p̄ᵢₖ` (Guo et al. 2017 use 15) |
 //!
 //! [`reliability`] gives each bin's count, mean confidence and accuracy: the data of a
-//! reliability diagram. [`auroc`] measures how well a score (entropy, mutual information)
+//! reliability diagram, which [`reliability_diagram`] draws as SVG (feature `diagram`). [`auroc`] measures how well a score (entropy, mutual information)
 //! separates in-distribution inputs from out-of-distribution ones: the probability that a
 //! random out-of-distribution input scores higher than a random in-distribution one, ties
 //! counting one half (the Mann–Whitney statistic).
@@ -69,6 +69,94 @@ pub struct Bin {
     pub confidence: f64,
     /// The fraction of them that are right; NaN for an empty bin.
     pub accuracy: f64,
+}
+
+/// The reliability diagram of one or more predictors as an SVG document: each one's accuracy
+/// against its mean confidence, bin by bin (the empty bins left out), beside the diagonal of
+/// perfect calibration, with `title` above and each series' name in the legend.
+///
+/// # Errors
+/// [`Error::Uncertainty`] without a series or with a bin whose confidence or accuracy is
+/// outside [0, 1]; [`Error::Drawing`] if plotters fails.
+///
+/// # Example
+/// ```
+/// use dropout::uncertainty::{reliability, reliability_diagram};
+///
+/// let probs = [[0.9, 0.1], [0.6, 0.4], [0.3, 0.7]];
+/// let rows: Vec<&[f64]> = probs.iter().map(|p| &p[..]).collect();
+/// let bins = reliability(&rows, &[0, 1, 1], 10)?;
+/// let svg = reliability_diagram("Three predictions", &[("model", &bins)])?;
+/// assert!(svg.starts_with("<svg") && svg.contains("model"));
+/// # Ok::<(), dropout::Error>(())
+/// ```
+#[cfg(feature = "diagram")]
+pub fn reliability_diagram(
+    title: &str,
+    series: &[(&str, &[Bin])],
+) -> Result<alloc::string::String, Error> {
+    use plotters::prelude::*;
+
+    if series.is_empty() {
+        return Err(invalid("a reliability diagram needs at least one series"));
+    }
+    let in_unit = |v: f64| (0.0..=1.0).contains(&v);
+    if series
+        .iter()
+        .flat_map(|(_, bins)| bins.iter())
+        .any(|b| b.count > 0 && !(in_unit(b.confidence) && in_unit(b.accuracy)))
+    {
+        return Err(invalid(
+            "a bin's confidence and accuracy lie in [0, 1]: these bins are not reliability's",
+        ));
+    }
+    let drawing = |err: &dyn core::fmt::Display| Error::Drawing(alloc::format!("{err}"));
+    let colors = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
+    let mut svg = alloc::string::String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| drawing(&e))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0.0..1.0, 0.0..1.0)
+            .map_err(|e| drawing(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc("confidence")
+            .y_desc("accuracy")
+            .draw()
+            .map_err(|e| drawing(&e))?;
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4)))
+            .map_err(|e| drawing(&e))?;
+        for (idx, (name, bins)) in series.iter().enumerate() {
+            let color = colors[idx % colors.len()];
+            let points: Vec<(f64, f64)> = bins
+                .iter()
+                .filter(|b| b.count > 0)
+                .map(|b| (b.confidence, b.accuracy))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color))
+                .map_err(|e| drawing(&e))?
+                .label(*name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| drawing(&e))?;
+        }
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()
+            .map_err(|e| drawing(&e))?;
+        root.present().map_err(|e| drawing(&e))?;
+    }
+    Ok(svg)
 }
 
 /// `x²`. (Float functions come from `libm`: the module works without `std`.)
@@ -498,5 +586,32 @@ mod tests {
         assert!((ll - expected).abs() < 1e-15);
         let (mean, var) = predictive_moments(&[1.0, 3.0], 2.0).unwrap();
         assert_eq!((mean, var), (2.0, 0.5 + 1.0));
+    }
+
+    #[cfg(feature = "diagram")]
+    #[test]
+    fn the_reliability_diagram_draws_each_nonempty_bin() {
+        let probs = [[0.95, 0.05], [0.9, 0.1], [0.55, 0.45], [0.2, 0.8]];
+        let bins = reliability(&rows(&probs), &[0, 1, 0, 1], 10).unwrap();
+        let occupied = bins.iter().filter(|b| b.count > 0).count();
+        assert_eq!(occupied, 3);
+        let svg = reliability_diagram("calibration", &[("a", &bins), ("b", &bins[..5])]).unwrap();
+        let first_five = bins[..5].iter().filter(|b| b.count > 0).count();
+        assert_eq!(svg.matches("<circle").count(), occupied + first_five);
+        let texts: Vec<&str> = svg.lines().map(str::trim).collect();
+        for text in ["calibration", "a", "b", "confidence", "accuracy"] {
+            assert!(texts.contains(&text), "{text} in {svg}");
+        }
+
+        assert!(matches!(
+            reliability_diagram("none", &[]),
+            Err(Error::Uncertainty(_))
+        ));
+        let mut wrong = bins.clone();
+        wrong[9].accuracy = f64::NAN;
+        assert!(matches!(
+            reliability_diagram("nan", &[("a", &wrong)]),
+            Err(Error::Uncertainty(_))
+        ));
     }
 }
