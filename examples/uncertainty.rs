@@ -9,7 +9,14 @@
 //!
 //! ```text
 //! cargo run --release --example uncertainty   # writes uncertainty.svg and uncertainty.csv beside the executable
+//! cargo run --release --example uncertainty -- --seeds 5     # mean ± std over 5 trainings
+//! cargo run --release --example uncertainty -- --split FILE  # the training rows, for PyTorch
 //! ```
+//!
+//! `--seeds N` trains N networks on the same split, seeds 0 to N − 1 for their weights, batches
+//! and masks, and prints the table of both passes as mean ± standard deviation with the median
+//! training time: the side of the comparison with PyTorch that `tools/uncertainty_torch.py`
+//! prints the other side of, from the rows `--split` writes.
 //!
 //! `uncertainty.csv` has one row per test sample: the label, the 10 deterministic
 //! probabilities, then the 10 MC mean probabilities, so that the table can be recomputed.
@@ -22,6 +29,7 @@ use std::error::Error;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use dropout::ndarray::Array2;
 use dropout::network;
@@ -75,6 +83,38 @@ struct Report {
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .map(|i| args.get(i + 1).ok_or(format!("{flag} needs a value")))
+            .transpose()
+    };
+    if let Some(path) = value("--split")? {
+        // The training rows' indices, one per line, for `tools/uncertainty_torch.py`.
+        let data = data()?;
+        let lines: Vec<String> = data.train.iter().map(ToString::to_string).collect();
+        std::fs::write(path, lines.join("\n") + "\n")?;
+        return Ok(());
+    }
+    if let Some(seeds) = value("--seeds")? {
+        let seeds: u64 = seeds
+            .parse()
+            .map_err(|err| format!("--seeds {seeds}: {err}"))?;
+        if seeds == 0 {
+            return Err("--seeds needs at least 1".into());
+        }
+        let (table, seconds) = seeds_table(&data()?, seeds)?;
+        print!("{table}");
+        println!("\ntraining time, median of {seeds}: {seconds:.2} s");
+        return Ok(());
+    }
+    if let Some(arg) = args.first() {
+        return Err(format!(
+            "unexpected argument `{arg}`: the example takes --seeds N or --split PATH"
+        )
+        .into());
+    }
     let report = experiment()?;
     println!("{}", Digits::SPEC);
     println!(
@@ -117,19 +157,101 @@ fn table(report: &Report) -> String {
     out
 }
 
-fn experiment() -> Result<Report, Box<dyn Error>> {
+/// The digits, split as every run splits them: the first `TRAIN_SIZE` of a shuffle seeded
+/// with `SEED` train, the rest test.
+struct Data {
+    x: Vec<[f32; 64]>,
+    labels: Vec<usize>,
+    train: Vec<usize>,
+    test: Vec<usize>,
+}
+
+fn data() -> Result<Data, Box<dyn Error>> {
     let (x, labels) = datasets::digits()?;
     let mut order: Vec<usize> = (0..labels.len()).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(SEED));
-    let (train, test) = order.split_at(TRAIN_SIZE.min(order.len()));
-    let rows = |idx: &[usize]| Array2::from_shape_fn((idx.len(), 64), |(r, c)| x[idx[r]][c]);
-    let targets = Array2::from_shape_fn((train.len(), 1), |(r, _)| labels[train[r]] as f32);
-    let mut net = Digits::init(&mut ChaCha8Rng::seed_from_u64(SEED));
+    let test = order.split_off(TRAIN_SIZE.min(order.len()));
+    Ok(Data {
+        x,
+        labels,
+        train: order,
+        test,
+    })
+}
+
+/// The network trained on `data`'s training rows, its weights and batches drawn from `seed`,
+/// and how long training took.
+fn train(data: &Data, seed: u64) -> Result<(Digits, Duration), Box<dyn Error>> {
+    let (x, train) = (&data.x, &data.train);
+    let rows = Array2::from_shape_fn((train.len(), 64), |(r, c)| x[train[r]][c]);
+    let targets = Array2::from_shape_fn((train.len(), 1), |(r, _)| data.labels[train[r]] as f32);
+    let mut net = Digits::init(&mut ChaCha8Rng::seed_from_u64(seed));
+    let start = Instant::now();
     Trainer::new(Optimizer::adam(LEARNING_RATE), Loss::SoftmaxCrossEntropy)
         .epochs(EPOCHS)
         .batch_size(BATCH_SIZE)
-        .seed(SEED)
-        .fit(&mut net, (&rows(train), &targets), None, |_| {})?;
+        .seed(seed)
+        .fit(&mut net, (&rows, &targets), None, |_| {})?;
+    Ok((net, start.elapsed()))
+}
+
+/// One training's (accuracy, NLL, Brier, ECE) of both passes and its training time.
+type SeedRun = ([[f64; 4]; 2], Duration);
+
+/// (accuracy, NLL, Brier, ECE) of the deterministic pass and of MC dropout on the test rows,
+/// for a network trained from `seed` (its masks drawn from `seed + 1`), and the training time.
+fn seed_scores(data: &Data, seed: u64) -> Result<SeedRun, Box<dyn Error>> {
+    let (net, time) = train(data, seed)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
+    let test_y: Vec<usize> = data.test.iter().map(|&i| data.labels[i]).collect();
+    let (mut det, mut mc) = (Vec::new(), Vec::new());
+    for &i in &data.test {
+        let x = &data.x[i];
+        det.push(softmax(&net.forward(x)));
+        let passes: Vec<Vec<f64>> = (0..PASSES)
+            .map(|_| softmax(&net.forward_masked(x, &net.sample_masks(&mut rng))))
+            .collect();
+        mc.push(u::mean_probabilities(&views(&passes))?);
+    }
+    Ok(([scores(&det, &test_y)?, scores(&mc, &test_y)?], time))
+}
+
+/// The table of `seeds` trainings (mean ± standard deviation over the seeds) and their median
+/// training time in seconds.
+fn seeds_table(data: &Data, seeds: u64) -> Result<(String, f64), Box<dyn Error>> {
+    let mut runs = Vec::new();
+    for seed in 0..seeds {
+        runs.push(seed_scores(data, seed)?);
+    }
+    let mut times: Vec<f64> = runs.iter().map(|(_, t)| t.as_secs_f64()).collect();
+    times.sort_by(f64::total_cmp);
+    let mut out = format!(
+        "| dropout-nn, {seeds} seeds | accuracy | NLL | Brier | ECE (15 bins) |\n|---|---|---|---|---|\n"
+    );
+    for (pass, name) in ["deterministic", "MC dropout, T = 100"].iter().enumerate() {
+        let _ = write!(out, "| {name} |");
+        for measure in 0..4 {
+            let values: Vec<f64> = runs.iter().map(|(s, _)| s[pass][measure]).collect();
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
+                / (values.len().max(2) - 1) as f64;
+            let _ = write!(out, " {mean:.4} ± {:.4} |", var.sqrt());
+        }
+        out.push('\n');
+    }
+    Ok((out, times[times.len() / 2]))
+}
+
+/// The network of the README's tables: trained from `SEED`.
+fn train_network(data: &Data) -> Result<(Digits, Duration), Box<dyn Error>> {
+    train(data, SEED)
+}
+
+fn experiment() -> Result<Report, Box<dyn Error>> {
+    let data = data()?;
+    let (x, labels) = (&data.x, &data.labels);
+    let (train, test) = (&data.train[..], &data.test[..]);
+    let (net, _) = train_network(&data)?;
 
     let mut rng = ChaCha8Rng::seed_from_u64(SEED + 1);
     let test_x: Vec<[f32; 64]> = test.iter().map(|&i| x[i]).collect();
@@ -177,7 +299,7 @@ fn experiment() -> Result<Report, Box<dyn Error>> {
         auroc[k] = [u::auroc(&h_in, &h_out)?, u::auroc(&mi_in, &mi_out)?];
     }
     // The twin, and its passes (its MC dropout masks units in integers).
-    let twin = DigitsI8::quantize(&net, &rows_of(train, &x))?;
+    let twin = DigitsI8::quantize(&net, &rows_of(train, x))?;
     let twin_det: Vec<Vec<f64>> = test_x.iter().map(|x| softmax(&twin.forward(x))).collect();
     let twin_mc: Vec<Vec<f64>> = test_x
         .iter()
@@ -278,5 +400,12 @@ mod tests {
         let table = super::table(&report);
         assert!(readme.contains(&table), "README.md lacks\n{table}");
         assert_eq!(report.rows.len(), 597);
+    }
+
+    #[test]
+    fn the_readme_table_of_five_seeds_is_what_the_example_computes() {
+        let (table, _) = super::seeds_table(&super::data().unwrap(), 5).unwrap();
+        let readme = include_str!("../README.md");
+        assert!(readme.contains(&table), "README.md lacks\n{table}");
     }
 }

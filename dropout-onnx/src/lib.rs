@@ -11,8 +11,9 @@
 //! `Softplus`, `Greater`, `Where`). Everything else is an [`Error`] naming the node and its op
 //! type, never a panic: the bytes are a user's file, checked by a compiler.
 //!
-//! [`Graph`] writes the other way: dense layers, activations, scale factors and mask inputs as
-//! ONNX nodes (opset 17), for onnxruntime and the serving stacks that read ONNX.
+//! [`Graph`] writes the other way: dense layers, activations, scale factors, mask inputs and
+//! int8 layers in the QDQ format as ONNX nodes (opset 17), for onnxruntime and the serving
+//! stacks that read ONNX.
 //!
 //! ```
 //! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/onnx/classifier_dynamo.onnx");

@@ -1,4 +1,4 @@
-//! Float networks as ONNX models.
+//! Networks as ONNX models: float networks' passes, and int8 networks in the QDQ format.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -32,7 +32,7 @@ use crate::{Dropout, DropoutKind, Error, Float, Masks, Network, NetworkSpec};
 ///
 /// # Example
 /// ```
-/// use dropout::{Network, network};
+/// use dropout::network;
 ///
 /// network! {
 ///     struct Tiny<f32> {
@@ -43,7 +43,8 @@ use crate::{Dropout, DropoutKind, Error, Float, Masks, Network, NetworkSpec};
 ///     }
 /// }
 /// let bytes = dropout::io::to_onnx(&Tiny::new())?;
-/// let model = dropout_onnx::read(&bytes).map_err(|err| dropout::Error::Export(err.to_string()))?;
+/// // `dropout_onnx` reads it back (its errors convert into `dropout::Error`).
+/// let model = dropout_onnx::read(&bytes)?;
 /// assert_eq!(model.input, 2);
 /// assert_eq!(model.layers.len(), 2);
 /// assert_eq!(model.layers[1].weights, [1.0, -2.0, 0.5]);
