@@ -2,7 +2,8 @@
 //! single-sample pass against streaming its parameters' bytes from the L2 cache (M2, M3), the
 //! masked pass at p = 0.5 against p = 0 (D1), the declared toy against the same network written
 //! out by hand (T1), and batches of small networks against a loop of single passes over the same
-//! 100,000 rows (S1–S5, evaluation; S6, masked).
+//! 100,000 rows (S1–S5, evaluation; S6, masked), and the `parallel` passes on every core against
+//! one thread (P1, a batch; P2, Monte Carlo dropout).
 //!
 //! ```text
 //! cargo bench --bench ratios              # a table
@@ -314,6 +315,52 @@ fn int8_goals(mnist: &Mnist, rounds: usize, blocks: usize) -> Vec<Goal> {
     ]
 }
 
+/// P1, P2: the `parallel` passes on every core of the machine against the same passes on a pool
+/// of one thread (the same bits: `tests/parallel.rs`).
+fn parallel_goals(mnist: &Mnist, rounds: usize, blocks: usize) -> Vec<Goal> {
+    use dropout::parallel::{self, Pool};
+
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let (all, one) = (
+        Pool::new(cores).expect("a pool of every core"),
+        Pool::new(1).expect("a pool of one thread"),
+    );
+    // The goal: ≥ 0.85 × cores the speed of one thread, ≥ 1.8× on two cores.
+    let limit = 1.0 / (0.85 * cores as f64).max(1.0);
+    let batch = random_rows(8192, 784, 7);
+    let x: [f32; 784] = single(&random_rows(1, 784, 8));
+    let pass = |pool: &Pool| {
+        let y = pool.install(|| parallel::rows(&batch, |rows| mnist.forward_batch(rows)));
+        black_box(y.ok());
+    };
+    let p1 = ratio(
+        "P1",
+        format!(
+            "784-128-10, forward_batch of 8192 rows in parallel::rows on {cores} threads, against 1"
+        ),
+        limit,
+        rounds,
+        blocks.min(11),
+        &mut || pass(&all),
+        &mut || pass(&one),
+    );
+    let mc = |pool: &Pool| {
+        let moments = pool
+            .install(|| parallel::predict_mc(mnist, &x, 1000, &mut ChaCha8Rng::seed_from_u64(9)));
+        black_box(moments.ok());
+    };
+    let p2 = ratio(
+        "P2",
+        format!("784-128-10, parallel::predict_mc with T = 1000 on {cores} threads, against 1"),
+        limit,
+        rounds,
+        blocks.min(11),
+        &mut || mc(&all),
+        &mut || mc(&one),
+    );
+    vec![p1, p2]
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let test = args.iter().any(|a| a == "--test");
@@ -387,6 +434,7 @@ fn main() {
     ));
 
     results.extend(int8_goals(&mnist, rounds, blocks));
+    results.extend(parallel_goals(&mnist, rounds, blocks));
     results.extend(batch_goals(test));
 
     let isa = InstructionSet::detected();

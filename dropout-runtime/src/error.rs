@@ -211,6 +211,10 @@ pub enum Error {
         /// The two layers.
         layers: (alloc::string::String, alloc::string::String),
     },
+    /// A thread pool that cannot be started, or chunks of a parallel pass that do not fit
+    /// together: the message says which.
+    #[cfg(feature = "alloc")]
+    Threads(alloc::string::String),
     /// A network that cannot be written in an exchange format (ONNX): the message says why.
     #[cfg(feature = "alloc")]
     Export(alloc::string::String),
@@ -416,6 +420,8 @@ impl fmt::Display for Error {
                 "layers `{}` and `{}` would both be saved as tensor `{tensor}`",
                 layers.0, layers.1
             ),
+            #[cfg(feature = "alloc")]
+            Error::Threads(message) => write!(f, "parallel pass: {message}"),
             #[cfg(feature = "alloc")]
             Error::Export(message) => write!(f, "cannot export the network: {message}"),
             #[cfg(feature = "alloc")]

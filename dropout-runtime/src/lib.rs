@@ -49,6 +49,8 @@ pub mod io;
 mod kernel;
 mod layer;
 mod network;
+#[cfg(feature = "parallel")]
+pub mod parallel;
 mod private;
 #[cfg(feature = "ndarray")]
 mod shape;

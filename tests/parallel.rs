@@ -1,0 +1,175 @@
+//! `dropout::parallel`: batches and Monte Carlo dropout on 1, 2, 3 and 8 threads give the same
+//! bits, and the same bits as the passes on one thread.
+
+use dropout::ndarray::Array2;
+use dropout::rand::rngs::ChaCha8Rng;
+use dropout::rand::{RngExt as _, SeedableRng as _};
+use dropout::{Error, network, parallel, stats};
+
+network! {
+    /// Small: its batches run sample-parallel in lanes.
+    struct Small<f64> {
+        input: 4,
+        dense 16 tanh, dropout(p = 0.3),
+        dense 3 softmax,
+    }
+}
+
+network! {
+    /// Large: its batches run as matrix products.
+    struct Large<f32> {
+        input: 32,
+        dense 128 relu, dropout(p = 0.5),
+        dense 128 relu dropconnect(p = 0.2), dropout(p = 0.5),
+        dense 10 identity,
+    }
+}
+
+const THREADS: [usize; 4] = [1, 2, 3, 8];
+
+fn batch<T: dropout::Float>(rows: usize, width: usize, seed: u64) -> Array2<T> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut x = Array2::from_shape_fn((rows, width), |_| T::from_f64(rng.random_range(-3.0..3.0)));
+    // Non-finite inputs stay what they are on every thread.
+    x[[5, 0]] = T::NAN;
+    x[[rows / 2, 1]] = T::from_f64(f64::INFINITY);
+    x
+}
+
+/// `f` on each thread count: every result the same as the first, NaN included (compared as
+/// printed: `{:?}` prints each float's shortest exact form).
+fn same_on_every_count<R: std::fmt::Debug + Send>(f: impl Fn() -> R + Sync) -> R {
+    let results: Vec<R> = THREADS
+        .iter()
+        .map(|&n| parallel::with_threads(n, &f).unwrap())
+        .collect();
+    for (n, result) in THREADS.iter().zip(&results) {
+        assert_eq!(
+            format!("{result:?}"),
+            format!("{:?}", results[0]),
+            "{n} threads"
+        );
+    }
+    results.into_iter().next().unwrap()
+}
+
+/// Bitwise equality, NaN included.
+fn bits<T: dropout::Float>(a: &Array2<T>) -> Vec<u64> {
+    a.iter().map(|v| v.to_f64().to_bits()).collect()
+}
+
+#[test]
+fn batches_are_the_same_bits_on_any_number_of_threads() {
+    let small = Small::init(&mut ChaCha8Rng::seed_from_u64(1));
+    let x = batch::<f64>(1000, 4, 2);
+    let y = same_on_every_count(|| {
+        bits(&parallel::rows(&x, |rows| small.forward_batch(rows)).unwrap())
+    });
+    // Sample-parallel batches are `forward` row by row, so the chunks change nothing.
+    let rows: Vec<f64> = x
+        .rows()
+        .into_iter()
+        .flat_map(|row| small.forward(&[row[0], row[1], row[2], row[3]]))
+        .collect();
+    assert_eq!(y, rows.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    assert!(rows[15..18].iter().all(|v| v.is_nan()), "the NaN row");
+
+    let large = Large::init(&mut ChaCha8Rng::seed_from_u64(3));
+    let x = batch::<f32>(700, 32, 4);
+    let y = same_on_every_count(|| {
+        bits(&parallel::rows(&x, |rows| large.forward_batch(rows)).unwrap())
+    });
+    assert_eq!(y.len(), 700 * 10);
+    // The chunks are the rows [0, 256), [256, 512), [512, 700): each the batch pass of its rows.
+    let chunk = large
+        .forward_batch(x.slice(dropout::ndarray::s![256..512, ..]))
+        .unwrap();
+    assert_eq!(bits(&chunk), y[2560..5120]);
+}
+
+#[test]
+fn masked_batches_are_the_same_bits_on_any_number_of_threads() {
+    let large = Large::init(&mut ChaCha8Rng::seed_from_u64(5));
+    let x = batch::<f32>(520, 32, 6);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let masks: Vec<_> = (0..520).map(|_| large.sample_masks(&mut rng)).collect();
+    let y = same_on_every_count(|| {
+        bits(
+            &parallel::rows_masked(&x, &masks, |rows, masks| {
+                large.forward_batch_masked(rows, masks)
+            })
+            .unwrap(),
+        )
+    });
+    let eval = bits(&large.forward_batch(x.view()).unwrap());
+    assert_ne!(y, eval, "the masks drop units");
+
+    let small = Small::init(&mut ChaCha8Rng::seed_from_u64(8));
+    let x = batch::<f64>(513, 4, 9);
+    let masks: Vec<_> = (0..513).map(|_| small.sample_masks(&mut rng)).collect();
+    let y = same_on_every_count(|| {
+        bits(
+            &parallel::rows_masked(&x, &masks, |rows, masks| {
+                small.forward_batch_masked(rows, masks)
+            })
+            .unwrap(),
+        )
+    });
+    assert_eq!(
+        y,
+        bits(&small.forward_batch_masked(x.view(), &masks).unwrap())
+    );
+}
+
+#[test]
+fn monte_carlo_dropout_is_the_same_bits_on_any_number_of_threads() {
+    let large = Large::init(&mut ChaCha8Rng::seed_from_u64(10));
+    let x: [f32; 32] = std::array::from_fn(|i| (i as f32 - 16.0) / 8.0);
+    for samples in [1, 300] {
+        let serial =
+            stats::predict_mc(&large, &x, samples, &mut ChaCha8Rng::seed_from_u64(11)).unwrap();
+        let threaded = same_on_every_count(|| {
+            parallel::predict_mc(&large, &x, samples, &mut ChaCha8Rng::seed_from_u64(11)).unwrap()
+        });
+        assert_eq!(
+            format!("{serial:?}"),
+            format!("{threaded:?}"),
+            "{samples} samples"
+        );
+        assert_eq!(threaded.passes, samples);
+    }
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    assert!(matches!(
+        parallel::with_threads(0, || ()),
+        Err(Error::Threads(_))
+    ));
+    let small = Small::init(&mut ChaCha8Rng::seed_from_u64(12));
+    let x = batch::<f64>(300, 4, 13);
+    let masks: Vec<_> = (0..299)
+        .map(|_| small.sample_masks(&mut ChaCha8Rng::seed_from_u64(0)))
+        .collect();
+    let err = parallel::rows_masked(&x, &masks, |rows, m| small.forward_batch_masked(rows, m))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::MaskCount {
+            expected: 300,
+            found: 299
+        }
+    );
+    let wide = batch::<f64>(600, 5, 14);
+    let err = parallel::rows(&wide, |rows| small.forward_batch(rows)).unwrap_err();
+    assert_eq!(
+        err,
+        Error::BatchWidth {
+            expected: 4,
+            found: 5
+        }
+    );
+    let err =
+        parallel::predict_mc(&small, &[0.0; 4], 0, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
+    assert_eq!(err, Error::NoSamples);
+}
