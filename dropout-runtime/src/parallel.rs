@@ -144,8 +144,8 @@ fn stack<T: Clone>(outputs: Vec<Result<Array2<T>, Error>>) -> Result<Array2<T>, 
 }
 
 /// Monte Carlo dropout as [`stats::predict_mc`](crate::stats::predict_mc), its passes on the
-/// pool's threads: the masks are drawn from `rng` in the same order, so the moments are the
-/// same bits for any number of threads.
+/// pool's threads: the masks are drawn from `rng` in the same order (a chunk ahead of the
+/// passes, beside them), so the moments are the same bits for any number of threads.
 ///
 /// # Errors
 /// [`Error::NoSamples`] if `samples` is zero.
@@ -174,20 +174,31 @@ where
     N::Input: Sync,
     N::Masks: Send + Sync,
     N::Output: Send,
-    R: rand::Rng + ?Sized,
+    R: rand::Rng + Send + ?Sized,
 {
     let like = net.forward(x);
-    let (mut outputs, mut next, mut remaining) = (Vec::new(), 0, samples);
+    let mut draw = |n: usize| -> Vec<N::Masks> { (0..n).map(|_| net.sample_masks(rng)).collect() };
+    // The masks are drawn in order, a chunk ahead: while the threads run one chunk's passes,
+    // the next chunk's masks are drawn beside them.
+    let first = samples.min(CHUNK);
+    let mut ahead = draw(first);
+    let mut remaining = samples - first;
+    let (mut outputs, mut next): (Vec<N::Output>, usize) = (Vec::new(), 0);
     crate::stats::monte_carlo(like, samples, || {
         if next == outputs.len() {
+            let current = core::mem::take(&mut ahead);
             let n = remaining.min(CHUNK);
             remaining -= n;
-            let masks: Vec<N::Masks> = (0..n).map(|_| net.sample_masks(rng)).collect();
-            outputs = masks
-                .par_iter()
-                .map(|masks| net.forward_masked(x, masks))
-                .collect();
-            next = 0;
+            let (done, drawn) = rayon::join(
+                || {
+                    current
+                        .par_iter()
+                        .map(|masks| net.forward_masked(x, masks))
+                        .collect()
+                },
+                || draw(n),
+            );
+            (outputs, ahead, next) = (done, drawn, 0);
         }
         next += 1;
         outputs.get(next - 1).copied().unwrap_or(like)
