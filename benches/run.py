@@ -230,6 +230,19 @@ def main():
         ]
     )
 
+    cores = os.cpu_count() or 1
+    threads = "\n".join(
+        [f"| id | workload | {cores} threads | 1 thread | speed-up | goal ≥ {0.85 * cores:.2g}× met |", "|---|---|---|---|---|---|"]
+        + [
+            f"| {k} | {what} | {fmt_time(r[k]['ours_ns'])} | {fmt_time(r[k]['reference_ns'])} | "
+            f"{1 / r[k]['ratio']:.2f}× | {'yes' if r[k]['ratio'] <= r[k]['goal'] else 'no'} |"
+            for k, what in (
+                ("P1", "784-128-10, `forward_batch` of 8192 rows through `parallel::rows`"),
+                ("P2", "784-128-10, `parallel::predict_mc`, T = 1000"),
+            )
+        ]
+    )
+
     def cells(key, peer_key=None):
         peer_key = peer_key or key
         return (f"| {fmt_time(ours[key])} | {fmt_time(ours.get(key + '/ndarray'))} | {fmt_time(t.get(peer_key))} "
@@ -303,6 +316,18 @@ against a loop of `forward` (`forward_masked`) over the same rows into a preallo
 thread, median of alternating rounds. Goal: batches at least 1.5× faster than the loop.
 
 {small}
+
+## Threads
+
+`cargo bench --bench ratios` (P1, P2): the `parallel` passes on a pool of every core against
+the same passes on a pool of one thread, alternating, median of the rounds. Both sides give the
+same bits (`tests/parallel.rs`). Goal: ≥ 0.85 × cores the speed of one thread.
+
+{threads}
+
+P2 is bounded by drawing the masks: they come from the caller's generator in order, so that
+the moments are exactly those of `stats::predict_mc`; the draws of one chunk run beside the
+passes of the previous one.
 
 ## Int8 on the host
 
