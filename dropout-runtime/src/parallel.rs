@@ -34,7 +34,7 @@ use alloc::vec::Vec;
 use ndarray::{Array2, ArrayRef2, ArrayView2, Axis};
 use rayon::prelude::*;
 
-use crate::{Error, Network};
+use crate::Error;
 
 /// The rows of a batch, or the Monte Carlo passes, given to one task: fixed, so that the work
 /// is cut the same way for any number of threads.
@@ -170,7 +170,7 @@ pub fn predict_mc<N, R>(
     rng: &mut R,
 ) -> Result<crate::stats::Moments<N::Output>, Error>
 where
-    N: Network + Sync,
+    N: crate::Network + Sync,
     N::Input: Sync,
     N::Masks: Send + Sync,
     N::Output: Send,
