@@ -232,7 +232,7 @@ impl Graph {
     /// # Errors
     /// If the graph is not `f32`, the slices do not have `size · fan_in`, `size` and 1 or
     /// `size` values, or a name is taken.
-    #[allow(
+    #[expect(
         clippy::too_many_arguments,
         reason = "a layer's parameters, each named"
     )]
