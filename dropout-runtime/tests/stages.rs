@@ -18,7 +18,7 @@ const STAGES: &[&[&str]] = &[
     &["spec"],
     &["layer", "int8"],
     &["batch", "network"],
-    &["engine", "stats", "verify", "io", "calibrate"],
+    &["engine", "stats", "verify", "io", "calibrate", "parallel"],
     &["inspect", "train"],
 ];
 
