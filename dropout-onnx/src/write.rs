@@ -184,18 +184,7 @@ impl Graph {
     pub fn quantize(&mut self, x: &Value, scale: f32, zero_point: i8) -> Result<Value, Error> {
         self.require_f32("QuantizeLinear")?;
         let name = format!("{}.quantized", x.0);
-        let scale = self.raw_initializer(
-            &format!("{name}.scale"),
-            &[],
-            DataType::Float,
-            scale.to_le_bytes().to_vec(),
-        )?;
-        let zero = self.raw_initializer(
-            &format!("{name}.zero_point"),
-            &[],
-            DataType::Int8,
-            zero_point.to_le_bytes().to_vec(),
-        )?;
+        let (scale, zero) = self.quantization(&name, scale, zero_point)?;
         let y = self.binary_with("QuantizeLinear", &name, &[x, &scale, &zero]);
         self.int8.push(y.0.clone());
         Ok(y)
@@ -208,18 +197,7 @@ impl Graph {
     pub fn dequantize(&mut self, q: &Value, scale: f32, zero_point: i8) -> Result<Value, Error> {
         self.require_f32("DequantizeLinear")?;
         let name = format!("{}.real", q.0);
-        let scale = self.raw_initializer(
-            &format!("{name}.scale"),
-            &[],
-            DataType::Float,
-            scale.to_le_bytes().to_vec(),
-        )?;
-        let zero = self.raw_initializer(
-            &format!("{name}.zero_point"),
-            &[],
-            DataType::Int8,
-            zero_point.to_le_bytes().to_vec(),
-        )?;
+        let (scale, zero) = self.quantization(&name, scale, zero_point)?;
         Ok(self.binary_with("DequantizeLinear", &name, &[q, &scale, &zero]))
     }
 
@@ -626,6 +604,29 @@ impl Graph {
 
     fn constant(&mut self, name: &str, value: f64) -> Result<Value, Error> {
         self.initializer(name, &[], &[value])
+    }
+
+    /// The scalar `float` scale and `int8` zero point of a `QuantizeLinear` or
+    /// `DequantizeLinear` named `name`, as initializers.
+    fn quantization(
+        &mut self,
+        name: &str,
+        scale: f32,
+        zero_point: i8,
+    ) -> Result<(Value, Value), Error> {
+        let scale = self.raw_initializer(
+            &format!("{name}.scale"),
+            &[],
+            DataType::Float,
+            scale.to_le_bytes().to_vec(),
+        )?;
+        let zero = self.raw_initializer(
+            &format!("{name}.zero_point"),
+            &[],
+            DataType::Int8,
+            zero_point.to_le_bytes().to_vec(),
+        )?;
+        Ok((scale, zero))
     }
 
     fn require_f32(&self, what: &str) -> Result<(), Error> {
