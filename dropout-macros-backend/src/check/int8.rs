@@ -9,7 +9,7 @@ use dropout_tflite::FullyConnected;
 use syn::Ident;
 
 use super::Checker;
-use super::layers::Stack;
+use super::layers::{Stack, imported_layers, input_span};
 use crate::ast::{Declaration, DenseSpec, Item, ItemKind, Value};
 use crate::errors::SpanRange;
 use crate::model::{Int8, Int8Layer, Layer, Prob, Quantization, Requantization, Scaling};
@@ -74,22 +74,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let specs: Vec<&DenseSpec> = items
-            .iter()
-            .filter_map(|item| match item {
-                Item::Dense(spec) => Some(&**spec),
-                _ => None,
-            })
-            .collect();
-        // A layer item that did not parse is already reported; matching the rest against the
-        // file's operators would misalign them.
-        if specs.len() != stack.layers.len()
-            || items
-                .iter()
-                .any(|item| matches!(item, Item::Invalid(ItemKind::Dense)))
-        {
-            return None;
-        }
+        let specs = imported_layers(items, stack)?;
         if file.layers.len() != stack.layers.len() {
             self.errors.at(
                 span,
@@ -339,14 +324,6 @@ impl Checker<'_> {
         }
         matched
     }
-}
-
-/// The span of `N` in `input: N`.
-fn input_span(items: &[Item]) -> Option<SpanRange> {
-    items.iter().find_map(|item| match item {
-        Item::Input { size, .. } => Some(size.span_range()),
-        _ => None,
-    })
 }
 
 pub(super) fn quantization(q: dropout_tflite::Quantization) -> Quantization {

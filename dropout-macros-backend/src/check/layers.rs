@@ -322,3 +322,28 @@ impl Checker<'_> {
         }
     }
 }
+
+/// The declared layers of an imported network, in order, to be matched with the file's
+/// layers; `None` when a layer item did not parse (it is already reported, and matching the
+/// rest would misalign them) or the layers are not the stack's.
+pub(super) fn imported_layers<'a>(items: &'a [Item], stack: &Stack) -> Option<Vec<&'a DenseSpec>> {
+    let specs: Vec<&DenseSpec> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Dense(spec) => Some(&**spec),
+            _ => None,
+        })
+        .collect();
+    let invalid = items
+        .iter()
+        .any(|item| matches!(item, Item::Invalid(ItemKind::Dense)));
+    (specs.len() == stack.layers.len() && !invalid).then_some(specs)
+}
+
+/// The span of `N` in `input: N`.
+pub(super) fn input_span(items: &[Item]) -> Option<crate::errors::SpanRange> {
+    items.iter().find_map(|item| match item {
+        Item::Input { size, .. } => Some(size.span_range()),
+        _ => None,
+    })
+}

@@ -8,9 +8,9 @@ use std::path::Path;
 use dropout_onnx::Precision;
 
 use super::Checker;
-use super::layers::Stack;
+use super::layers::{Stack, imported_layers, input_span};
 use super::numbers::le_bytes;
-use crate::ast::{Declaration, DenseSpec, Item, ItemKind, Value};
+use crate::ast::{Declaration, DenseSpec, Item, Value};
 use crate::errors::SpanRange;
 use crate::model::{Activation, ParamValues, Params, Scalar};
 
@@ -80,22 +80,9 @@ impl Checker<'_> {
             return;
         };
         let (written, span) = (source.written.as_str(), source.span);
-        let specs: Vec<&DenseSpec> = items
-            .iter()
-            .filter_map(|item| match item {
-                Item::Dense(spec) => Some(&**spec),
-                _ => None,
-            })
-            .collect();
-        // A layer item that did not parse is already reported; matching the rest against the
-        // file's layers would misalign them.
-        if specs.len() != stack.layers.len()
-            || items
-                .iter()
-                .any(|item| matches!(item, Item::Invalid(ItemKind::Dense)))
-        {
+        let Some(specs) = imported_layers(items, stack) else {
             return;
-        }
+        };
         if model.precision == Precision::F64 && self.scalar == Scalar::F32 {
             return self.errors.at(
                 span,
@@ -116,10 +103,8 @@ impl Checker<'_> {
         }
         let first = &model.layers[0];
         if stack.layers[0].fan_in != first.fan_in {
-            if let Some(input) = items.iter().find_map(|item| match item {
-                Item::Input { size, .. } => Some(size.span_range()),
-                _ => None,
-            }) && stack.layers[0].fan_in > 0
+            if let Some(input) = input_span(items)
+                && stack.layers[0].fan_in > 0
             {
                 self.errors.at(
                     input,
