@@ -31,24 +31,15 @@ network! {
     }
 }
 
-network! {
+#[macro_use]
+#[path = "../tests/fixtures/zoo.rs"]
+mod zoo;
+
+zoo!(
     /// Every activation, once.
-    pub struct Zoo<f32> {
-        input: 3,
-        dense 6 leaky_relu(0.2),
-        dense 6 elu(0.7),
-        dense 6 selu,
-        dense 6 sigmoid,
-        dense 6 hard_sigmoid,
-        dense 6 gelu,
-        dense 6 softplus,
-        dense 6 silu,
-        dense 6 relu6,
-        dense 6 tanh,
-        dense 4 softmax,
-        from: onnx("models/onnx/zoo_torchscript.onnx"),
-    }
-}
+    Zoo,
+    "models/onnx/zoo_torchscript.onnx"
+);
 
 network! {
     /// Every kind of dropout site, in `f64`: on the input, alpha dropout after SELU, Gaussian

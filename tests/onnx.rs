@@ -7,7 +7,8 @@ use dropout::{Float, Masks, Network, network};
 #[path = "fixtures/onnx_outputs.rs"]
 mod outputs;
 
-/// The networks `to_onnx` writes to `models/onnx/exported/`.
+/// The networks `to_onnx` writes to `models/onnx/exported/`, and the `zoo!` macro.
+#[macro_use]
 #[path = "../examples/export_onnx.rs"]
 #[allow(dead_code, reason = "the example's `main` is not called here")]
 mod export_onnx;
@@ -42,28 +43,6 @@ network! {
     }
 }
 
-macro_rules! zoo {
-    ($name:ident, $file:literal) => {
-        network! {
-            struct $name<f32> {
-                input: 3,
-                dense 6 leaky_relu(0.2),
-                dense 6 elu(0.7),
-                dense 6 selu,
-                dense 6 sigmoid,
-                dense 6 hard_sigmoid,
-                dense 6 gelu,
-                dense 6 softplus,
-                dense 6 silu,
-                dense 6 relu6,
-                dense 6 tanh,
-                dense 4 softmax,
-                from: onnx($file),
-            }
-        }
-    };
-}
-zoo!(ZooTorchScript, "models/onnx/zoo_torchscript.onnx");
 zoo!(ZooDynamo, "models/onnx/zoo_dynamo.onnx");
 
 network! {
@@ -150,7 +129,7 @@ fn torchscript_and_dynamo_exports_agree_with_onnxruntime() {
 
 #[test]
 fn every_activation_agrees_with_onnxruntime() {
-    let net = ZooTorchScript::new();
+    let net = export_onnx::Zoo::new();
     check(
         "zoo_torchscript",
         &outputs::ZOO_TORCHSCRIPT,

@@ -36,27 +36,9 @@ network! {
     }
 }
 
-macro_rules! zoo {
-    ($name:ident, $file:literal) => {
-        network! {
-            struct $name<f32> {
-                input: 3,
-                dense 6 leaky_relu(0.2),
-                dense 6 elu(0.7),
-                dense 6 selu,
-                dense 6 sigmoid,
-                dense 6 hard_sigmoid,
-                dense 6 gelu,
-                dense 6 softplus,
-                dense 6 silu,
-                dense 6 relu6,
-                dense 6 tanh,
-                dense 4 softmax,
-                from: onnx($file),
-            }
-        }
-    };
-}
+#[macro_use]
+#[path = "../../fixtures/zoo.rs"]
+mod zoo;
 zoo!(ZooTorchScript, "../../models/onnx/zoo_torchscript.onnx");
 zoo!(ZooDynamo, "../../models/onnx/zoo_dynamo.onnx");
 
