@@ -84,21 +84,81 @@ pub trait Network {
 #[cfg(feature = "rand")]
 pub fn sample_masks<M: Masks, R: rand::Rng + ?Sized>(spec: &NetworkSpec, rng: &mut R) -> M {
     let mut masks = M::ALL_KEPT;
+    sample_masks_into(spec, rng, &mut masks);
+    masks
+}
+
+/// Draws every mask of `masks` for the network `spec` describes: each site in order (its bits,
+/// or a Gaussian site's noise), units in order, then the weight mask of each layer with
+/// DropConnect. The one sampler behind [`sample_masks`] and the explorer page.
+#[cfg(feature = "rand")]
+pub(crate) fn sample_masks_into<T: crate::Float, R: rand::Rng + ?Sized>(
+    spec: &NetworkSpec,
+    rng: &mut R,
+    masks: &mut (impl MaskView<T> + ?Sized),
+) {
     for (idx, (_, _, dropout)) in spec.sites().enumerate() {
         let site = crate::Site::new(spec.scaling, dropout);
-        if let Some(bits) = masks.site_mut(idx) {
+        if let Some(bits) = masks.site_bits_mut(idx) {
             site.sample_into(rng, bits);
-        } else if let Some(noise) = masks.noise_mut(idx) {
+        } else if let Some(noise) = masks.site_noise_mut(idx) {
             site.sample_noise_into(rng, noise);
         }
     }
     for (idx, (_, _, _, dropout)) in spec.connections().enumerate() {
         let site = crate::Site::new(spec.scaling, dropout);
-        if let Some(bits) = masks.connections_mut(idx) {
+        if let Some(bits) = masks.weight_bits_mut(idx) {
             site.sample_into(rng, bits);
         }
     }
-    masks
+}
+
+/// The masks of one pass as slices, whatever holds them: the typed [`Masks`] of a declared
+/// network (every `Masks` is one) and the masks sized at run time of the explorer page. The
+/// passes that walk [`NetworkSpec`] — [`Trace`](crate::Trace), the sampler, the enumeration of
+/// every mask — read and write masks through it, so that both kinds share them.
+#[doc(hidden)]
+#[cfg_attr(
+    not(all(feature = "alloc", feature = "rand")),
+    allow(
+        dead_code,
+        reason = "the trace and the enumeration (alloc) read masks, the sampler (rand) writes them"
+    )
+)]
+pub trait MaskView<T> {
+    /// The bits of site `idx`; `None` for a Gaussian-dropout site or beyond the last site.
+    fn site_bits(&self, idx: usize) -> Option<&[bool]>;
+    /// The bits of site `idx`, mutably.
+    fn site_bits_mut(&mut self, idx: usize) -> Option<&mut [bool]>;
+    /// The noise of site `idx` if it is a Gaussian-dropout site.
+    fn site_noise(&self, idx: usize) -> Option<&[T]>;
+    /// The noise of site `idx`, mutably.
+    fn site_noise_mut(&mut self, idx: usize) -> Option<&mut [T]>;
+    /// The weight mask of the `idx`-th layer with DropConnect.
+    fn weight_bits(&self, idx: usize) -> Option<&[bool]>;
+    /// The weight mask of the `idx`-th layer with DropConnect, mutably.
+    fn weight_bits_mut(&mut self, idx: usize) -> Option<&mut [bool]>;
+}
+
+impl<M: Masks> MaskView<M::Scalar> for M {
+    fn site_bits(&self, idx: usize) -> Option<&[bool]> {
+        self.site(idx)
+    }
+    fn site_bits_mut(&mut self, idx: usize) -> Option<&mut [bool]> {
+        self.site_mut(idx)
+    }
+    fn site_noise(&self, idx: usize) -> Option<&[M::Scalar]> {
+        self.noise(idx)
+    }
+    fn site_noise_mut(&mut self, idx: usize) -> Option<&mut [M::Scalar]> {
+        self.noise_mut(idx)
+    }
+    fn weight_bits(&self, idx: usize) -> Option<&[bool]> {
+        self.connections(idx)
+    }
+    fn weight_bits_mut(&mut self, idx: usize) -> Option<&mut [bool]> {
+        self.connections_mut(idx)
+    }
 }
 
 /// The mask bits of every dropout site of one network (the noise of Gaussian-dropout sites, and

@@ -11,7 +11,8 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::{DropoutKind, Error, Float, Masks, Network};
+use crate::network::MaskView;
+use crate::{DropoutKind, Error, Float, Masks, Network, NetworkSpec};
 
 /// The largest number of droppable units and weights [`exact_moments`] enumerates (2²⁴ passes).
 pub const MAX_EXACT_UNITS: usize = 24;
@@ -188,7 +189,26 @@ pub(crate) fn for_each_mask<N: Network>(
     max_units: usize,
     mut visit: impl FnMut(f64, &[N::Scalar]),
 ) -> Result<usize, Error> {
-    let gaussian = N::SPEC
+    let mut masks = N::Masks::ALL_KEPT;
+    enumerate_masks(&N::SPEC, &mut masks, max_units, |probability, masks| {
+        visit(probability, net.forward_masked(x, masks).as_ref());
+    })
+}
+
+/// Sets `masks` (every unit and weight kept on entry) to every combination of the droppable
+/// units and weights of the network `spec` describes, and calls `visit` with each one's
+/// probability: the enumeration behind [`for_each_mask`] and the explorer page's exact
+/// distribution. Returns the number of droppable units and weights.
+///
+/// # Errors
+/// As [`for_each_mask`].
+pub(crate) fn enumerate_masks<T, M: MaskView<T> + ?Sized>(
+    spec: &NetworkSpec,
+    masks: &mut M,
+    max_units: usize,
+    mut visit: impl FnMut(f64, &M),
+) -> Result<usize, Error> {
+    let gaussian = spec
         .sites()
         .find(|(_, _, d)| d.kind() == DropoutKind::Gaussian && d.keep() < 1.0);
     if let Some((site, _, _)) = gaussian {
@@ -196,13 +216,12 @@ pub(crate) fn for_each_mask<N: Network>(
     }
     // (mask, bit, keep) of every unit and weight that can be dropped; the masks of layers with
     // DropConnect follow the sites.
-    let n_sites = N::SPEC.sites().count();
-    let droppable: Vec<(usize, usize, f64)> = N::SPEC
+    let n_sites = spec.sites().count();
+    let droppable: Vec<(usize, usize, f64)> = spec
         .sites()
         .map(|(_, size, dropout)| (size, dropout))
         .chain(
-            N::SPEC
-                .connections()
+            spec.connections()
                 .map(|(_, _, size, dropout)| (size, dropout)),
         )
         .enumerate()
@@ -216,21 +235,20 @@ pub(crate) fn for_each_mask<N: Network>(
         });
     }
     for pattern in 0..1_usize << droppable.len() {
-        let mut masks = N::Masks::ALL_KEPT;
         let mut probability = 1.0;
         for (position, &(mask, bit, keep)) in droppable.iter().enumerate() {
             let kept = pattern >> position & 1 == 1;
             probability *= if kept { keep } else { 1.0 - keep };
             let bits = if mask < n_sites {
-                masks.site_mut(mask)
+                masks.site_bits_mut(mask)
             } else {
-                masks.connections_mut(mask - n_sites)
+                masks.weight_bits_mut(mask - n_sites)
             };
             if let Some(slot) = bits.and_then(|bits| bits.get_mut(bit)) {
                 *slot = kept;
             }
         }
-        visit(probability, net.forward_masked(x, &masks).as_ref());
+        visit(probability, masks);
     }
     Ok(droppable.len())
 }

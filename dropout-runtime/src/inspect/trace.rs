@@ -7,7 +7,8 @@ use core::fmt;
 
 use alloc::vec;
 
-use crate::{Dropout, DropoutKind, Float, Masks, Network, Scaling, Site};
+use crate::network::MaskView;
+use crate::{Dropout, DropoutKind, Float, Layer, Network, NetworkSpec, Scaling, Site};
 
 /// What a site's mask contributes to a trace.
 enum SiteRecord<T> {
@@ -93,12 +94,25 @@ impl<T: Float> Trace<T> {
     /// assert_eq!(Trace::of(&toy, &[1.0, 1.0], None).prediction(), Some(&toy.forward(&[1.0, 1.0])[..]));
     /// ```
     pub fn of<N: Network<Scalar = T>>(net: &N, x: &N::Input, masks: Option<&N::Masks>) -> Self {
-        let spec = N::SPEC;
+        let masks = masks.map(|m| m as &dyn MaskView<T>);
+        Self::walk(&N::SPEC, |idx| net.layer(idx), x.as_ref(), masks)
+    }
+
+    /// [`Trace::of`] for the network `spec` describes, whose layer `idx` is `layer(idx)`: the
+    /// one pass behind a declared network's traces and the explorer page's.
+    pub(crate) fn walk<'n>(
+        spec: &NetworkSpec,
+        layer: impl Fn(usize) -> Option<&'n dyn Layer<T>>,
+        x: &[T],
+        masks: Option<&dyn MaskView<T>>,
+    ) -> Self
+    where
+        T: 'n,
+    {
         let mut trace = match masks {
             Some(_) => Self::training(spec.name, spec.scaling),
             None => Self::evaluation(spec.name, spec.scaling),
         };
-        let x = x.as_ref();
         // The site of column `depth` (0: the input) transforms `values` in place; what the trace
         // records of its mask.
         let mut site_idx = 0;
@@ -112,11 +126,11 @@ impl<T: Float> Trace<T> {
                 return None;
             };
             if dropout.kind() == DropoutKind::Gaussian {
-                let noise = masks.noise(idx).unwrap_or(&[]);
+                let noise = masks.site_noise(idx).unwrap_or(&[]);
                 site.noised_in_place(values, noise);
                 Some(SiteRecord::Noise(noise.to_vec()))
             } else {
-                let bits = masks.site(idx).unwrap_or(&[]);
+                let bits = masks.site_bits(idx).unwrap_or(&[]);
                 site.masked_in_place(values, bits);
                 Some(SiteRecord::Bits(bits.to_vec()))
             }
@@ -127,7 +141,7 @@ impl<T: Float> Trace<T> {
         trace.record(record);
         let mut connection_idx = 0;
         for (idx, layer_spec) in spec.layers.iter().enumerate() {
-            let Some(layer) = net.layer(idx) else {
+            let Some(layer) = layer(idx) else {
                 continue;
             };
             let mut z = vec![T::ZERO; layer.size()];
@@ -138,7 +152,7 @@ impl<T: Float> Trace<T> {
                 }
                 Some(dropconnect) => {
                     let site = Site::new(spec.scaling, dropconnect);
-                    match masks.and_then(|m| m.connections(connection_idx)) {
+                    match masks.and_then(|m| m.weight_bits(connection_idx)) {
                         Some(bits) => {
                             let factor = spec.scaling.train_factor(dropconnect);
                             layer.affine_connected_into(&values, bits, T::from_f64(factor), &mut z);
@@ -316,7 +330,7 @@ fn number<T: Float>(value: T, precision: Option<usize>) -> String {
 /// `value` with 6 significant digits and no trailing zeros, in scientific notation below 1e-4
 /// or from 1e6 up (C's `%g`): `0.1` for the `f32` 0.1 (whose exact value has 27 digits),
 /// `1.5625`, `1.01403e-7`.
-fn general(value: f64) -> String {
+pub(crate) fn general(value: f64) -> String {
     if !value.is_finite() || value == 0.0 {
         return format!("{value}");
     }
