@@ -5,12 +5,15 @@ pub(crate) mod activation;
 pub(crate) mod dense;
 pub mod init;
 pub(crate) mod site;
+#[cfg(all(feature = "alloc", feature = "rand"))]
+pub(crate) mod sized;
 
 use crate::Float;
 use dense::Dense;
 
 /// The parameters of one dense layer, read and written without knowing its sizes at compile
-/// time. [`Dense`] implements it; the trait is sealed.
+/// time. [`Dense`] implements it (and the explorer page's layers sized at run time); the trait
+/// is sealed.
 pub trait Layer<T>: sealed::Sealed {
     /// The number of inputs of each neuron.
     fn fan_in(&self) -> usize;
@@ -43,6 +46,8 @@ pub trait Layer<T>: sealed::Sealed {
 mod sealed {
     pub trait Sealed {}
     impl<T, const IN: usize, const OUT: usize> Sealed for crate::Dense<T, IN, OUT> {}
+    #[cfg(all(feature = "alloc", feature = "rand"))]
+    impl<T> Sealed for super::sized::DenseVec<T> {}
 }
 
 impl<T: Float, const IN: usize, const OUT: usize> Layer<T> for Dense<T, IN, OUT> {
