@@ -67,14 +67,10 @@ pub enum Error {
         /// The site's layer, or `"input"`.
         site: &'static str,
     },
-    /// A network whose masks are not unit bits (DropConnect, Gaussian dropout): the explorer
-    /// page toggles units only.
-    NotExplorable {
-        /// The first layer (or `"input"`) with such masks.
-        layer: &'static str,
-        /// What its masks are: `"DropConnect"` or `"Gaussian dropout"`.
-        kind: &'static str,
-    },
+    /// The network an explorer page embeds could not be read: a page edited by hand, or
+    /// written by another version of this crate.
+    #[cfg(feature = "alloc")]
+    Page(alloc::string::String),
     /// A Monte Carlo estimate asked for zero samples.
     NoSamples,
     /// Targets whose shape is not one row of outputs per sample.
@@ -332,10 +328,8 @@ impl fmt::Display for Error {
                 f,
                 "exact moments enumerate masks, and the Gaussian noise of site `{site}` is continuous; estimate them with `predict_mc`"
             ),
-            Error::NotExplorable { layer, kind } => write!(
-                f,
-                "the explorer page toggles units on and off; `{layer}` has {kind}, whose masks are not unit bits (its passes are in `trace` and `diagram`)"
-            ),
+            #[cfg(feature = "alloc")]
+            Error::Page(what) => write!(f, "the explorer page's network is malformed: {what}"),
             Error::NoSamples => f.write_str("a Monte Carlo estimate needs at least one sample"),
             #[cfg(feature = "diagram")]
             Error::Drawing(message) => write!(f, "drawing the diagram failed: {message}"),

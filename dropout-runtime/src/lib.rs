@@ -76,6 +76,11 @@ pub use error::IoError;
 pub use inspect::diagram;
 #[cfg(feature = "alloc")]
 pub use inspect::explorer;
+/// What the explorer page's WebAssembly module runs. Not a public API: the page and this
+/// module change together.
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+pub use inspect::page as __page;
 #[cfg(feature = "alloc")]
 pub use inspect::source;
 #[cfg(feature = "alloc")]

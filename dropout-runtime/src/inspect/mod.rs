@@ -5,5 +5,6 @@
 #[cfg(feature = "diagram")]
 pub mod diagram;
 pub mod explorer;
+pub mod page;
 pub mod source;
 pub(crate) mod trace;
