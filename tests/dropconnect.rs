@@ -349,15 +349,6 @@ fn the_diagram_draws_dropped_weights_as_dropped() {
 }
 
 #[test]
-fn the_explorer_refuses_weight_masks_with_a_reason() {
-    let err = Classic::new().explorer(&[1.0, 1.0]).html().unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "the explorer page toggles units on and off; `h1` has DropConnect, whose masks are not unit bits (its passes are in `trace` and `diagram`)"
-    );
-}
-
-#[test]
 fn scaling_conventions_apply_to_weights_as_to_units() {
     assert_eq!(Classic::SPEC.scaling, Scaling::Classic);
     let d = Classic::SPEC.layers[0].dropconnect.unwrap();

@@ -10,10 +10,13 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use base64::Engine as _;
 use dropout::rand::rngs::ChaCha8Rng;
 use dropout::rand::{RngExt as _, SeedableRng as _};
 use dropout::toy::{Toy, ToyMasks};
 use dropout::{Masks, Network, network};
+use dropout_runtime::__page::AnyPage;
+use serde_json::Value;
 
 network! {
     /// Several activations in `f64`, whose transcendental functions the browser computes to the
@@ -42,8 +45,8 @@ network! {
 }
 
 network! {
-    /// Inverted scaling in `f32`, piecewise linear: the browser's `Math.fround` arithmetic gives
-    /// Rust's bits.
+    /// Inverted scaling in `f32`, piecewise linear: no transcendental function whose `libm`
+    /// build (in the page's WebAssembly module) could differ from the platform's in the last bit.
     struct Inverted<f32> {
         scaling: inverted,
         input: 2, dropout(p = 0.5),
@@ -52,6 +55,25 @@ network! {
             bias: [0.5, -1.0, 0.0],
         }, dropout(p = 0.25),
         dense 1 identity { weights: [[1.0, -2.0, 0.5]], bias: [0.25] },
+    }
+}
+
+network! {
+    /// DropConnect on the first layer: 6 weight bits the page draws by sampling.
+    struct Connect<f64> {
+        scaling: classic,
+        input: 2,
+        dense 3 relu dropconnect(p = 0.5),
+        dense 1 identity,
+    }
+}
+
+network! {
+    /// Gaussian dropout on the input: noise the page draws by sampling.
+    struct Noisy<f32> {
+        input: 2, gaussian_dropout(p = 0.5),
+        dense 2 tanh, dropout(p = 0.5),
+        dense 1 identity,
     }
 }
 
@@ -457,14 +479,79 @@ fn sampled_masks_are_the_masks_rust_draws_for_the_seed() {
         text_of(&dom, "monte-carlo")
     );
 
-    // Past the last draw the page holds, the button is off and says why.
-    let last = format!("seed={}", 5 + dropout::explorer::EXPLORER_DRAWS);
-    let dom = render(&browser, "toy-sample-end", &html, &last, press);
-    assert!(
-        dom.contains("this page holds the masks of seeds 5 to 1004"),
-        "{dom}"
+    // Any seed: the page draws what Rust draws, far from the page's first seed too.
+    let far = 1_u64 << 40;
+    let dom = render(
+        &browser,
+        "toy-sample-far",
+        &html,
+        &format!("seed={far}"),
+        press,
     );
-    assert!(text_of(&dom, "monte-carlo").starts_with("Monte Carlo: sample masks"));
+    let masks = toy.sample_masks(&mut ChaCha8Rng::seed_from_u64(far));
+    assert_eq!(text_of(&dom, "seed"), (far + 1).to_string());
+    assert_eq!(
+        text_of(&dom, "trace"),
+        toy.trace(&[1.0, 1.0], &masks).to_string()
+    );
+    assert!(text_of(&dom, "monte-carlo").starts_with("Monte Carlo: 1 sample, mean "));
+}
+
+#[test]
+fn weight_masks_and_noise_are_shown_as_sampled() {
+    let Some(browser) = chromium() else { return };
+    let press = "document.getElementById('sample').click();";
+    let twice = format!("{press}\n{press}");
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+
+    let connect = Connect::init(&mut rng);
+    let x = [0.5, -1.5];
+    let html = connect.explorer(&x).seed(9).html().unwrap();
+    let dom = render(&browser, "connect-sample", &html, "", &twice);
+    let masks = connect.sample_masks(&mut ChaCha8Rng::seed_from_u64(10));
+    assert_eq!(
+        text_of(&dom, "trace"),
+        connect.trace(&x, &masks).to_string()
+    );
+    // Dropped weights are drawn dashed, one line per dropped bit.
+    let dropped = masks
+        .h1_weights
+        .iter()
+        .flatten()
+        .filter(|&&kept| !kept)
+        .count();
+    assert_eq!(dom.matches("class=\"weight dropped\"").count(), dropped);
+    assert!(dom.contains("dropconnect p = 0.5"));
+
+    let noisy = Noisy::init(&mut rng);
+    let x = [1.0, 0.25];
+    let html = noisy.explorer(&x).seed(3).html().unwrap();
+    let dom = render(&browser, "noisy-sample", &html, "", &twice);
+    let masks = noisy.sample_masks(&mut ChaCha8Rng::seed_from_u64(4));
+    assert_eq!(text_of(&dom, "trace"), noisy.trace(&x, &masks).to_string());
+    assert!(
+        text_of(&dom, "exact-summary").starts_with("Gaussian noise is continuous"),
+        "{}",
+        text_of(&dom, "exact-summary")
+    );
+    // The address names the draw, and reproduces its noise.
+    let address = noisy_fragment(&html, 3);
+    let dom = render(&browser, "noisy-address", &html, &address, "");
+    assert_eq!(text_of(&dom, "trace"), noisy.trace(&x, &masks).to_string());
+}
+
+/// The address of the Gaussian page after two samples from `seed`: what its module writes.
+fn noisy_fragment(html: &str, seed: u64) -> String {
+    let mut page = host_page(html);
+    let _ = page.run("sample");
+    let view = view(&mut page, "sample");
+    assert_eq!(view["seed"], (seed + 2).to_string());
+    let fragment = view["fragment"].as_str().unwrap().to_string();
+    assert!(
+        fragment.ends_with(&format!("&draw={}", seed + 1)),
+        "{fragment}"
+    );
+    fragment
 }
 
 #[test]
@@ -565,16 +652,186 @@ fn layers_too_wide_to_draw_are_an_error() {
     );
 }
 
+/// The page's own computations, on the host: the network the page embeds, decoded by the code
+/// its WebAssembly module runs.
+fn host_page(html: &str) -> AnyPage {
+    AnyPage::decode(&embedded(html)).expect("the page's network decodes")
+}
+
+/// The bytes of the page's `NETWORK`.
+fn embedded(html: &str) -> Vec<u8> {
+    let start = html.find("const NETWORK = \"").expect("the page's network") + 17;
+    let end = start + html[start..].find('"').expect("its end");
+    base64::engine::general_purpose::STANDARD
+        .decode(&html[start..end])
+        .expect("base64")
+}
+
+fn view(page: &mut AnyPage, command: &str) -> Value {
+    serde_json::from_str(&page.run(command)).expect("the view is JSON")
+}
+
 #[test]
-fn the_page_embeds_exact_values_and_the_distribution() {
-    let page = Small::new().explorer(&[f64::NAN, 0.1]).html().unwrap();
-    assert!(page.contains("x: [NaN, 0.1],"));
+fn the_page_computes_exact_values_and_the_distribution() {
     // Inverted scaling: each input kept with probability ½ and doubled.
-    let page = Small::new().explorer(&[1.0, 2.0]).html().unwrap();
-    assert!(page.contains(
-        "exact: { units: 2, outputs: [[[0.0, 0.25], [2.0, 0.25], [4.0, 0.25], [6.0, 0.25]]], mean: [3.0] },"
-    ));
+    let mut page = host_page(&Small::new().explorer(&[1.0, 2.0]).html().unwrap());
+    let view = view(&mut page, "view");
+    let ensemble = &view["ensemble"];
+    assert_eq!(
+        ensemble["exact"],
+        "Every mask of 2 droppable units (4 thinned networks, weighted by their probability): "
+    );
+    assert_eq!(ensemble["meanValue"], 3.0);
+    assert_eq!(ensemble["mean"], "exact mean 3");
+    let titles: Vec<&str> = ensemble["histogram"]["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|bar| bar["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "0: probability 0.25",
+            "2: probability 0.25",
+            "4: probability 0.25",
+            "6: probability 0.25"
+        ]
+    );
     assert_eq!(Small::new().exact_moments(&[1.0, 2.0]).unwrap().mean, [3.0]);
+
+    // NaN stays NaN, through the page's pass and its text.
+    let x = [f64::NAN, 0.1];
+    let mut page = host_page(&Small::new().explorer(&x).html().unwrap());
+    let view = self::view(&mut page, "view");
+    assert_eq!(view["inputs"], serde_json::json!(["NaN", "0.1"]));
+    assert_eq!(view["trace"], Small::new().trace_eval(&x).to_string());
+    assert_eq!(view["prediction"], "prediction: (NaN)");
+}
+
+#[test]
+fn every_seed_samples_the_masks_rust_draws() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let (mixed, connect, noisy) = (
+        Mixed::init(&mut rng),
+        Connect::init(&mut rng),
+        Noisy::init(&mut rng),
+    );
+    for seed in [0, 1, 1000, 1 << 40, u64::MAX] {
+        let check = |html: String, expected: String| {
+            let mut page = host_page(&html);
+            let _ = page.run(&format!("fragment seed={seed}"));
+            let view = view(&mut page, "sample");
+            assert_eq!(view["trace"], expected, "seed {seed}");
+            assert_eq!(view["seed"], seed.wrapping_add(1).to_string());
+            assert_eq!(view["training"], true);
+        };
+        let draw = || ChaCha8Rng::seed_from_u64(seed);
+        let x = [0.5, -1.0, 2.0];
+        check(
+            mixed.explorer(&x).html().unwrap(),
+            mixed
+                .trace(&x, &mixed.sample_masks(&mut draw()))
+                .to_string(),
+        );
+        let x = [0.5, -1.5];
+        check(
+            connect.explorer(&x).html().unwrap(),
+            connect
+                .trace(&x, &connect.sample_masks(&mut draw()))
+                .to_string(),
+        );
+        let x = [1.0, 0.25];
+        check(
+            noisy.explorer(&x).html().unwrap(),
+            noisy
+                .trace(&x, &noisy.sample_masks(&mut draw()))
+                .to_string(),
+        );
+    }
+}
+
+#[test]
+fn the_address_restores_the_view() {
+    let toy = Toy::new();
+    let html = toy.explorer(&[1.0, 1.0]).html().unwrap();
+    let mut page = host_page(&html);
+    let _ = page.run("toggle 1 2");
+    let _ = page.run("input 1 -0.25");
+    let before = view(&mut page, "toggle 0 0");
+    assert_eq!(before["training"], true);
+    let mut masks = ToyMasks::ALL_KEPT;
+    masks.input[0] = false;
+    masks.h1[2] = false;
+    assert_eq!(
+        before["trace"],
+        toy.trace(&[1.0, -0.25], &masks).to_string()
+    );
+
+    let mut fresh = host_page(&html);
+    let fragment = before["fragment"].as_str().unwrap();
+    assert_eq!(
+        fragment,
+        "x=1,-0.25&masks=01.110.111.11&mode=training&seed=1&output=0"
+    );
+    assert_eq!(view(&mut fresh, &format!("fragment #{fragment}")), before);
+
+    // What does not fit the network is ignored: the view stays as it was.
+    for nonsense in [
+        "fragment x=1,2,3&masks=1.1&mode=sideways&seed=-4&output=x",
+        "toggle 9 0",
+        "toggle 0 9",
+        "input 5 2",
+        "output x",
+        "dance",
+    ] {
+        assert_eq!(view(&mut fresh, nonsense), before, "{nonsense}");
+    }
+    // An output past the last is the last; text that is no number is NaN.
+    assert_eq!(view(&mut fresh, "output 7")["fragment"], fragment);
+    let nan = view(&mut fresh, "input 0 one");
+    assert_eq!(nan["inputs"][0], "NaN");
+    assert_eq!(nan["prediction"], "prediction: (NaN)");
+}
+
+#[test]
+fn a_malformed_network_is_an_error_not_a_panic() {
+    let bytes = embedded(
+        &Mixed::init(&mut ChaCha8Rng::seed_from_u64(1))
+            .explorer(&[0.0; 3])
+            .html()
+            .unwrap(),
+    );
+    assert!(AnyPage::decode(&bytes).is_ok());
+    for len in 0..bytes.len() {
+        let Err(err) = AnyPage::decode(&bytes[..len]) else {
+            panic!("{len} of {} bytes decoded", bytes.len());
+        };
+        assert!(
+            err.to_string()
+                .starts_with("the explorer page's network is malformed: "),
+            "{err}"
+        );
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    let err = AnyPage::decode(&longer).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "the explorer page's network is malformed: bytes follow its end"
+    );
+    // Any byte changed: an error, or a page whose every command answers.
+    for at in 0..bytes.len() {
+        for value in [0, 2, 0x7f, 0xff] {
+            let mut changed = bytes.clone();
+            changed[at] = value;
+            if let Ok(mut page) = AnyPage::decode(&changed) {
+                for command in ["view", "sample", "toggle 0 0", "mode evaluation"] {
+                    assert!(page.run(command).starts_with("{\"title\":"));
+                }
+            }
+        }
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use dropout::rand::SeedableRng as _;
 use dropout::rand::rngs::ChaCha8Rng;
-use dropout::{Dropout, DropoutKind, Error, Masks, network, reference, source};
+use dropout::{Dropout, DropoutKind, Masks, network, reference, source};
 
 network! {
     /// Worked by hand below.
@@ -211,18 +211,6 @@ fn traces_show_the_noise() {
     );
     let svg = Hand::new().diagram(Some(&masks)).unwrap();
     assert!(svg.contains("μ⁰ gaussian p = 0.5"));
-}
-
-#[test]
-fn the_explorer_refuses_noise_with_a_reason() {
-    let err = Hand::new().explorer(&[1.0, 1.0]).html().unwrap_err();
-    assert!(matches!(
-        err,
-        Error::NotExplorable {
-            layer: "input",
-            kind: "Gaussian dropout"
-        }
-    ));
 }
 
 #[test]
