@@ -120,6 +120,14 @@ fn measure() {
             black_box(&networks::SineI8Masks::ALL_KEPT),
         ));
     }
+    #[cfg(any(feature = "measure-sine-twin", feature = "measure-all"))]
+    {
+        black_box(networks::SINE_TWIN.forward_quantized(black_box(&[-3])));
+        black_box(networks::SINE_TWIN.forward_quantized_masked(
+            black_box(&[-3]),
+            black_box(&networks::SineTwinMasks::ALL_KEPT),
+        ));
+    }
     #[cfg(any(feature = "measure-sine-f32", feature = "measure-all"))]
     {
         black_box(networks::SINE_F32.forward(black_box(&[0.5])));
@@ -144,11 +152,11 @@ fn checks() -> debug::ExitStatus {
     // Int8: a byte per weight, four per bias.
     hprintln!(
         "weights sine-i8 {}",
-        networks::SineI8::SPEC
-            .layers
-            .iter()
-            .map(|l| (l.fan_in + 4) * l.size)
-            .sum::<usize>()
+        int8_weight_bytes::<networks::SineI8>()
+    );
+    hprintln!(
+        "weights sine-twin {}",
+        int8_weight_bytes::<networks::SineTwin>()
     );
     let masked = networks::TOY.forward_masked(&[1.0, 1.0], &networks::ARTICLE)[0];
     let eval = networks::TOY.forward(&[1.0, 1.0])[0];
@@ -212,6 +220,13 @@ fn checks() -> debug::ExitStatus {
     });
     stack("sine-i8", "forward_masked", || {
         black_box(networks::SINE_I8.forward_quantized_masked(black_box(&[-3]), &sine_i8_masks))
+    });
+    let sine_twin_masks = networks::SineTwinMasks::ALL_KEPT;
+    stack("sine-twin", "forward", || {
+        black_box(networks::SINE_TWIN.forward_quantized(black_box(&[-3])))
+    });
+    stack("sine-twin", "forward_masked", || {
+        black_box(networks::SINE_TWIN.forward_quantized_masked(black_box(&[-3]), &sine_twin_masks))
     });
     let sine_f32_masks = networks::SineF32Masks::ALL_KEPT;
     stack("sine-f32", "forward", || {
@@ -311,6 +326,9 @@ mod instructions {
         measure("sine-i8 forward", &|| {
             black_box(networks::SINE_I8.forward(black_box(&[0.5])));
         });
+        measure("sine-twin forward_quantized", &|| {
+            black_box(networks::SINE_TWIN.forward_quantized(black_box(&[-3])));
+        });
         measure("sine-f32 forward", &|| {
             black_box(networks::SINE_F32.forward(black_box(&[0.5])));
         });
@@ -328,6 +346,12 @@ fn weight_bytes<N: dropout::Network>() -> usize {
         .iter()
         .map(|l| (l.fan_in + 1) * l.size * core::mem::size_of::<N::Scalar>())
         .sum()
+}
+
+/// The bytes of an int8 network's weights and biases: a byte per weight, four per bias.
+#[cfg(not(measure))]
+fn int8_weight_bytes<N: dropout::int8::QuantizedNetwork>() -> usize {
+    N::SPEC.layers.iter().map(|l| (l.fan_in + 4) * l.size).sum()
 }
 
 /// What every word of unused stack holds before a measured call.

@@ -69,7 +69,10 @@ network! {
 }
 
 network! {
-    /// The same model before quantization: its float weights, for the footprint comparison.
+    /// The same model before quantization: its float weights, for the footprint comparison, and
+    /// its int8 twin quantized by the macro (calibrated at compile time on the rows TensorFlow's
+    /// converter calibrated with), which runs Monte Carlo dropout in integers as the imported
+    /// model does.
     pub struct SineF32<f32> {
         input: 1,
         dense 16 relu {
@@ -84,9 +87,13 @@ network! {
             weights: file("../models/float/sine.safetensors", "2.weight"),
             bias: file("../models/float/sine.safetensors", "2.bias"),
         },
+        quantize: int8 as SineTwin,
+        calibrate: file("../models/float/sine.safetensors", "x"),
     }
 }
 
+/// As [`TOY`].
+pub static SINE_TWIN: SineTwin = SineTwin::new();
 /// As [`TOY`].
 pub static SINE_I8: SineI8 = SineI8::new();
 /// As [`TOY`].
@@ -124,7 +131,7 @@ pub fn wide() -> Wide {
 }
 
 /// The groups of checked values, in order, with how many values each has.
-pub const GROUPS: [(&str, usize); 20] = [
+pub const GROUPS: [(&str, usize); 25] = [
     ("toy, training pass, the article's masks", 1),
     ("toy, evaluation pass", 1),
     ("toy, masks sampled from ChaCha8 seed 7", 1),
@@ -151,6 +158,20 @@ pub const GROUPS: [(&str, usize); 20] = [
         1,
     ),
     ("f32 sine, evaluation pass at four floats", 4),
+    (
+        "int8 twin of the f32 sine, forward_quantized at every int8 input",
+        32,
+    ),
+    ("int8 twin, forward at four floats", 4),
+    ("int8 twin, masks sampled from ChaCha8 seed 23", 1),
+    (
+        "int8 twin, forward_quantized_masked under them at 8 inputs",
+        1,
+    ),
+    (
+        "int8 twin, MC dropout: mean of 64 dequantized passes, ChaCha8 seed 29",
+        1,
+    ),
 ];
 
 /// The number of checked values.
@@ -277,6 +298,22 @@ pub fn checks() -> [u64; VALUES] {
     for x in SINE_X {
         v.f32s(&SINE_F32.forward(&[x]));
     }
+
+    for (slot, x) in every.iter_mut().zip(-128..=127_i8) {
+        *slot = SINE_TWIN.forward_quantized(&[x])[0];
+    }
+    v.i8s(&every);
+    for x in SINE_X {
+        v.f32s(&SINE_TWIN.forward(&[x]));
+    }
+    let m = SINE_TWIN.sample_masks(&mut ChaCha8Rng::seed_from_u64(23));
+    v.masks(&[&m.h1, &m.h2]);
+    let masked: [i8; 8] = core::array::from_fn(|k| {
+        let x = i8::MIN.wrapping_add_unsigned(32 * k as u8);
+        SINE_TWIN.forward_quantized_masked(&[x], &m)[0]
+    });
+    v.i8s(&masked);
+    v.f32s(&[twin_mc(&mut ChaCha8Rng::seed_from_u64(29))]);
     v.bits
 }
 
@@ -287,6 +324,16 @@ pub fn sine_mc(rng: &mut ChaCha8Rng) -> f32 {
     for _ in 0..64 {
         let masks = SINE_I8.sample_masks(rng);
         sum += SINE_I8.forward_masked(&[0.5], &masks)[0];
+    }
+    sum / 64.0
+}
+
+/// As [`sine_mc`], for the twin.
+pub fn twin_mc(rng: &mut ChaCha8Rng) -> f32 {
+    let mut sum = 0.0_f32;
+    for _ in 0..64 {
+        let masks = SINE_TWIN.sample_masks(rng);
+        sum += SINE_TWIN.forward_masked(&[0.5], &masks)[0];
     }
     sum / 64.0
 }
