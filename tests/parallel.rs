@@ -55,7 +55,9 @@ fn same_on_every_count<R: std::fmt::Debug + Send>(f: impl Fn() -> R + Sync) -> R
 
 /// Bitwise equality, NaN included.
 fn bits<T: dropout::Float>(a: &Array2<T>) -> Vec<u64> {
-    a.iter().map(|v| v.to_f64().to_bits()).collect()
+    a.iter()
+        .map(|&v| dropout::Float::to_f64(v).to_bits())
+        .collect()
 }
 
 #[test]
@@ -172,4 +174,135 @@ fn bad_arguments_are_errors() {
     let err =
         parallel::predict_mc(&small, &[0.0; 4], 0, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
     assert_eq!(err, Error::NoSamples);
+}
+
+/// Every weight and bias of `net`, layer by layer, as bits.
+fn parameters<N: dropout::Network>(net: &N) -> Vec<u64> {
+    (0..N::SPEC.layers.len())
+        .filter_map(|idx| net.layer(idx))
+        .flat_map(|layer| {
+            layer
+                .storage()
+                .iter()
+                .chain(layer.biases())
+                .map(|&v| dropout::Float::to_f64(v).to_bits())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A regression data set of `rows` rows for a network of `inputs` inputs and `outputs` outputs.
+fn data<T: dropout::Float>(
+    rows: usize,
+    inputs: usize,
+    outputs: usize,
+    seed: u64,
+) -> (Array2<T>, Array2<T>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let x = Array2::from_shape_fn((rows, inputs), |_| T::from_f64(rng.random_range(-1.0..1.0)));
+    let y = Array2::from_shape_fn((rows, outputs), |(r, k)| {
+        T::from_f64(if (r + k) % outputs == 0 { 1.0 } else { 0.0 })
+    });
+    (x, y)
+}
+
+#[test]
+fn training_is_the_same_bits_on_any_number_of_threads() {
+    use dropout::train::{Loss, Optimizer, Trainer};
+    // Batches of 100 rows: chunks of 32, 32, 32 and 4; 600 rows: losses in chunks of 256.
+    let (x, y) = data::<f64>(600, 4, 3, 20);
+    let (vx, vy) = data::<f64>(300, 4, 3, 21);
+    let trainer = Trainer::new(Optimizer::adam(0.01), Loss::SoftmaxCrossEntropy)
+        .epochs(3)
+        .batch_size(100)
+        .seed(5)
+        .progress(false);
+    let (small, history) = same_on_every_count(|| {
+        let mut net = Small::init(&mut ChaCha8Rng::seed_from_u64(22));
+        let history =
+            parallel::fit(&trainer, &mut net, (&x, &y), Some((&vx, &vy)), |_| {}).unwrap();
+        (parameters(&net), history)
+    });
+    // The same training on one thread without chunks: the same steps, to rounding.
+    let mut serial = Small::init(&mut ChaCha8Rng::seed_from_u64(22));
+    let serial_history = trainer
+        .fit(&mut serial, (&x, &y), Some((&vx, &vy)), |_| {})
+        .unwrap();
+    assert_ne!(
+        small,
+        parameters(&serial),
+        "the chunks add in another order"
+    );
+    for (a, b) in small.iter().zip(parameters(&serial)) {
+        let (a, b) = (f64::from_bits(*a), f64::from_bits(b));
+        assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{a} vs {b}");
+    }
+    for (a, b) in history.iter().zip(&serial_history) {
+        assert!((a.train_loss - b.train_loss).abs() < 1e-9, "{a:?} vs {b:?}");
+        let validation = a.validation_loss.unwrap() - b.validation_loss.unwrap();
+        assert!(validation.abs() < 1e-9, "{a:?} vs {b:?}");
+    }
+
+    // DropConnect, f32, mean squared error.
+    let (x, y) = data::<f32>(300, 32, 10, 23);
+    let trainer = Trainer::new(Optimizer::sgd(0.05), Loss::MeanSquaredError)
+        .epochs(2)
+        .batch_size(70)
+        .progress(false);
+    same_on_every_count(|| {
+        let mut net = Large::init(&mut ChaCha8Rng::seed_from_u64(24));
+        let history = parallel::fit(&trainer, &mut net, (&x, &y), None, |_| {}).unwrap();
+        (parameters(&net), history)
+    });
+}
+
+#[test]
+fn training_in_one_chunk_is_the_bits_of_the_trainer() {
+    use dropout::train::{Loss, Optimizer, Trainer};
+    // Batches of at most 32 rows and data sets of at most 256: one chunk each, computed as
+    // `Trainer::fit` computes them.
+    let (x, y) = data::<f32>(200, 32, 10, 25);
+    let trainer = Trainer::new(Optimizer::adam(0.001), Loss::SoftmaxCrossEntropy)
+        .epochs(2)
+        .batch_size(32)
+        .progress(false);
+    let (threaded, history) = same_on_every_count(|| {
+        let mut net = Large::init(&mut ChaCha8Rng::seed_from_u64(26));
+        let history = parallel::fit(&trainer, &mut net, (&x, &y), None, |_| {}).unwrap();
+        (parameters(&net), history)
+    });
+    let mut serial = Large::init(&mut ChaCha8Rng::seed_from_u64(26));
+    let serial_history = trainer.fit(&mut serial, (&x, &y), None, |_| {}).unwrap();
+    assert_eq!(threaded, parameters(&serial));
+    assert_eq!(history, serial_history);
+    assert_eq!(parallel::STEP_CHUNK, 32);
+}
+
+#[test]
+fn training_errors_are_the_trainers() {
+    use dropout::train::{Loss, Optimizer, Trainer};
+    let (x, y) = data::<f64>(100, 4, 3, 27);
+    let trainer = Trainer::new(Optimizer::sgd(0.1), Loss::SoftmaxCrossEntropy).progress(false);
+    let mut net = Small::init(&mut ChaCha8Rng::seed_from_u64(28));
+    let narrow = x.slice(dropout::ndarray::s![.., ..3]).to_owned();
+    assert_eq!(
+        parallel::fit(&trainer, &mut net, (&narrow, &y), None, |_| {}).unwrap_err(),
+        trainer
+            .fit(&mut net, (&narrow, &y), None, |_| {})
+            .unwrap_err(),
+    );
+    let mut bad = x.clone();
+    bad[[40, 2]] = f64::NAN;
+    let err = parallel::fit(&trainer, &mut net, (&bad, &y), None, |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NonFiniteData {
+                row: 40,
+                column: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }

@@ -118,6 +118,32 @@ pub(crate) struct Effects<T> {
     pub weights: Vec<Option<Array2<bool>>>,
 }
 
+#[cfg(feature = "parallel")]
+impl<T: Clone> Effects<T> {
+    /// The effects of the samples `rows` of the batch.
+    pub fn rows(&self, rows: core::ops::Range<usize>) -> Self {
+        let cut = |a: &Array2<T>| a.slice(ndarray::s![rows.clone(), ..]).to_owned();
+        Effects {
+            sites: self
+                .sites
+                .iter()
+                .map(|site| SiteEffect {
+                    scale: cut(&site.scale),
+                    shift: site.shift.as_ref().map(cut),
+                })
+                .collect(),
+            weights: self
+                .weights
+                .iter()
+                .map(|w| {
+                    w.as_ref()
+                        .map(|w| w.slice(ndarray::s![rows.clone(), ..]).to_owned())
+                })
+                .collect(),
+        }
+    }
+}
+
 /// How the sites act in a pass: by a scalar (evaluation) or by the masks' effects (training,
 /// one row per sample).
 pub(crate) enum SiteMode<'a, T> {

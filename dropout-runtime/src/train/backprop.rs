@@ -123,6 +123,18 @@ impl<N: Network> Gradients<N> {
     pub(crate) fn layers(&self) -> &[LayerGradient<N::Scalar>] {
         &self.layers
     }
+
+    /// Adds `other`, parameter by parameter: how the gradients of a batch's parts make the
+    /// batch's, added in the parts' order.
+    #[cfg(feature = "parallel")]
+    pub(crate) fn add(&mut self, other: &Self) {
+        for (layer, other) in self.layers.iter_mut().zip(&other.layers) {
+            for (g, &o) in layer.weights.iter_mut().zip(&other.weights) {
+                *g += o;
+            }
+            layer.bias += &other.bias;
+        }
+    }
 }
 
 impl<N: Network> Clone for Gradients<N> {
@@ -179,6 +191,15 @@ impl Objective {
     /// The loss of a recorded pass, whose targets are checked.
     pub fn value<T: Float>(self, tape: &Tape<T>, targets: &ArrayRef2<T>) -> f64 {
         self.loss.unchecked(self.predictions(tape), targets).0
+    }
+
+    /// The loss of a recorded pass over some rows of a data set, as a sum
+    /// ([`Loss::unchecked_part`]).
+    #[cfg(feature = "parallel")]
+    pub fn value_part<T: Float>(self, tape: &Tape<T>, targets: &ArrayRef2<T>) -> f64 {
+        self.loss
+            .unchecked_part(self.predictions(tape), targets, targets.nrows())
+            .0
     }
 }
 
@@ -252,6 +273,28 @@ where
         .loss
         .unchecked(objective.predictions(tape), targets);
     (value, backward(net, tape, objective, d, multipliers))
+}
+
+/// As [`loss_and_gradients`] for rows of a batch of `batch_rows` rows recorded on `tape`: the
+/// loss as a sum ([`Loss::unchecked_part`]) and the gradient of the batch's mean loss through
+/// these rows, so that the parts' gradients, added, are the batch's.
+#[cfg(feature = "parallel")]
+pub(crate) fn loss_part_and_gradients<N: Network>(
+    net: &N,
+    tape: &Tape<N::Scalar>,
+    objective: Objective,
+    targets: &ArrayRef2<N::Scalar>,
+    multipliers: &Effects<N::Scalar>,
+    batch_rows: usize,
+) -> (f64, Gradients<N>)
+where
+    N::Scalar: LinalgScalar,
+{
+    let (total, d) =
+        objective
+            .loss
+            .unchecked_part(objective.predictions(tape), targets, batch_rows);
+    (total, backward(net, tape, objective, d, multipliers))
 }
 
 /// Backpropagates ∂L/∂(what the loss compared) through the recorded pass.

@@ -203,10 +203,33 @@ impl Loss {
         y: &ArrayRef2<T>,
         t: &ArrayRef2<T>,
     ) -> (f64, Array2<T>) {
-        let (rows, cols) = y.dim();
-        let count = (rows * cols).max(1) as f64;
+        let (total, grad) = self.unchecked_part(y, t, y.nrows());
+        (total / self.divisor(y.nrows(), y.ncols()), grad)
+    }
+
+    /// What the mean loss of a batch of `rows` rows and `cols` outputs divides its sum by.
+    pub(crate) fn divisor(self, rows: usize, cols: usize) -> f64 {
+        match self {
+            Loss::MeanSquaredError | Loss::BinaryCrossEntropyWithLogits => {
+                (rows * cols).max(1) as f64
+            }
+            Loss::SoftmaxCrossEntropy => rows.max(1) as f64,
+        }
+    }
+
+    /// The loss of some rows of a batch of `batch_rows` rows, as a sum (the batch's mean loss
+    /// is the sum of its parts' over [`Loss::divisor`]), and the gradient of the batch's mean
+    /// loss with respect to these rows: row for row the bits [`Loss::unchecked`] gives for the
+    /// whole batch.
+    pub(crate) fn unchecked_part<T: Float>(
+        self,
+        y: &ArrayRef2<T>,
+        t: &ArrayRef2<T>,
+        batch_rows: usize,
+    ) -> (f64, Array2<T>) {
         let mut grad = Array2::from_elem(y.dim(), T::ZERO);
         let mut total = 0.0;
+        let count = self.divisor(batch_rows, y.ncols());
         match self {
             Loss::MeanSquaredError => {
                 Zip::from(&mut grad).and(y).and(t).for_each(|g, &y, &t| {
@@ -214,7 +237,7 @@ impl Loss {
                     total += diff * diff;
                     *g = T::from_f64(2.0 * diff / count);
                 });
-                (total / count, grad)
+                (total, grad)
             }
             Loss::BinaryCrossEntropyWithLogits => {
                 Zip::from(&mut grad).and(y).and(t).for_each(|g, &y, &t| {
@@ -223,10 +246,9 @@ impl Loss {
                     total += positive_part(y) - y * t + libm::log1p(libm::exp(-y.abs()));
                     *g = T::from_f64((sigmoid(y) - t) / count);
                 });
-                (total / count, grad)
+                (total, grad)
             }
             Loss::SoftmaxCrossEntropy => {
-                let rows_f = rows.max(1) as f64;
                 for ((y_row, t_row), mut g_row) in
                     y.rows().into_iter().zip(t.rows()).zip(grad.rows_mut())
                 {
@@ -245,10 +267,10 @@ impl Loss {
                     for ((g, &y), &t) in g_row.iter_mut().zip(y_row).zip(t_row) {
                         let (y, t) = (y.to_f64(), t.to_f64());
                         total -= t * (y - log_sum);
-                        *g = T::from_f64((libm::exp(y - log_sum) - t) / rows_f);
+                        *g = T::from_f64((libm::exp(y - log_sum) - t) / count);
                     }
                 }
-                (total / rows_f, grad)
+                (total, grad)
             }
         }
     }

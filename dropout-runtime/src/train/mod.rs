@@ -30,6 +30,8 @@
 //! ```
 
 mod backprop;
+#[cfg(feature = "parallel")]
+pub(crate) mod chunked;
 mod loss;
 mod optim;
 
@@ -154,6 +156,21 @@ impl Trainer {
         net: &mut N,
         train: Data<'_, N::Scalar>,
         validation: Option<Data<'_, N::Scalar>>,
+        on_epoch: impl FnMut(&EpochReport) -> C,
+    ) -> Result<Vec<EpochReport>, Error>
+    where
+        N::Scalar: LinalgScalar,
+    {
+        self.fit_on(&OneThread, net, train, validation, on_epoch)
+    }
+
+    /// [`Trainer::fit`], its steps' gradients and the epochs' losses computed by `engine`.
+    pub(crate) fn fit_on<N: Network, C: EpochControl>(
+        &self,
+        engine: &impl Engine<N>,
+        net: &mut N,
+        train: Data<'_, N::Scalar>,
+        validation: Option<Data<'_, N::Scalar>>,
         mut on_epoch: impl FnMut(&EpochReport) -> C,
     ) -> Result<Vec<EpochReport>, Error>
     where
@@ -192,8 +209,7 @@ impl Trainer {
                 let xb = x.select(Axis(0), batch);
                 let yb = targets.select(Axis(0), batch);
                 let multipliers = sample_multipliers::<N, _>(&mut rng, batch.len(), &params);
-                let tape = forward_tape(net, &xb, &SiteMode::Train(&multipliers));
-                let (value, grads) = loss_and_gradients(net, &tape, objective, &yb, &multipliers);
+                let (value, grads) = engine.step(net, &xb, &yb, objective, &multipliers);
                 if !value.is_finite() {
                     return Err(at("loss"));
                 }
@@ -206,9 +222,8 @@ impl Trainer {
             let report = EpochReport {
                 epoch,
                 train_loss: total / x.nrows() as f64,
-                train_eval_loss: evaluate_with(net, train, objective, &params),
-                validation_loss: validation
-                    .map(|data| evaluate_with(net, data, objective, &params)),
+                train_eval_loss: engine.loss(net, train, objective, &params),
+                validation_loss: validation.map(|data| engine.loss(net, data, objective, &params)),
             };
             let finite = report.train_eval_loss.is_finite()
                 && report.validation_loss.is_none_or(f64::is_finite);
@@ -273,6 +288,58 @@ impl Trainer {
             bar.set_style(style.progress_chars("=> "));
         }
         Some(bar)
+    }
+}
+
+/// How [`Trainer::fit_on`] computes a step's loss and gradients, and a data set's loss.
+pub(crate) trait Engine<N: Network> {
+    /// The mean loss of a batch under the effects of its masks, and its gradients.
+    fn step(
+        &self,
+        net: &N,
+        x: &ArrayRef2<N::Scalar>,
+        targets: &ArrayRef2<N::Scalar>,
+        objective: Objective,
+        effects: &Effects<N::Scalar>,
+    ) -> (f64, Gradients<N>);
+
+    /// The evaluation-mode loss of a data set.
+    fn loss(
+        &self,
+        net: &N,
+        data: Data<'_, N::Scalar>,
+        objective: Objective,
+        params: &SiteParams,
+    ) -> f64;
+}
+
+/// Everything on the calling thread, each batch as one matrix product per layer.
+pub(crate) struct OneThread;
+
+impl<N: Network> Engine<N> for OneThread
+where
+    N::Scalar: LinalgScalar,
+{
+    fn step(
+        &self,
+        net: &N,
+        x: &ArrayRef2<N::Scalar>,
+        targets: &ArrayRef2<N::Scalar>,
+        objective: Objective,
+        effects: &Effects<N::Scalar>,
+    ) -> (f64, Gradients<N>) {
+        let tape = forward_tape(net, x, &SiteMode::Train(effects));
+        loss_and_gradients(net, &tape, objective, targets, effects)
+    }
+
+    fn loss(
+        &self,
+        net: &N,
+        data: Data<'_, N::Scalar>,
+        objective: Objective,
+        params: &SiteParams,
+    ) -> f64 {
+        evaluate_with(net, data, objective, params)
     }
 }
 

@@ -1,0 +1,95 @@
+//! The trainer's steps and losses on rayon's pool (feature `parallel`): a batch cut into fixed
+//! chunks of rows whatever the number of threads, each chunk's forward and backward pass on a
+//! thread, and the chunks' losses and gradients added in the chunks' order, so that training
+//! gives the same bits on any number of threads.
+
+use alloc::vec::Vec;
+
+use ndarray::{ArrayRef2, LinalgScalar, s};
+use rayon::prelude::*;
+
+use super::backprop::{Gradients, Objective, loss_part_and_gradients};
+use super::{Data, Engine, OneThread};
+use crate::Network;
+use crate::engine::{Effects, SiteMode, SiteParams, forward_tape};
+use crate::parallel::CHUNK;
+
+/// The rows of a training batch given to one task. A batch of at most this many rows is one
+/// chunk, computed exactly as [`Trainer::fit`](super::Trainer::fit) computes it.
+pub const STEP_CHUNK: usize = 32;
+
+/// The chunks of `rows` rows, `chunk` at a time: their first rows and their ends.
+fn chunks(rows: usize, chunk: usize) -> Vec<core::ops::Range<usize>> {
+    (0..rows)
+        .step_by(chunk)
+        .map(|start| start..(start + chunk).min(rows))
+        .collect()
+}
+
+/// Steps in chunks of [`STEP_CHUNK`] rows, losses of data sets in chunks of [`CHUNK`].
+pub(crate) struct Chunked;
+
+impl<N> Engine<N> for Chunked
+where
+    N: Network + Sync,
+    N::Scalar: LinalgScalar,
+{
+    fn step(
+        &self,
+        net: &N,
+        x: &ArrayRef2<N::Scalar>,
+        targets: &ArrayRef2<N::Scalar>,
+        objective: Objective,
+        effects: &Effects<N::Scalar>,
+    ) -> (f64, Gradients<N>) {
+        let rows = x.nrows();
+        if rows <= STEP_CHUNK {
+            return OneThread.step(net, x, targets, objective, effects);
+        }
+        let parts: Vec<(f64, Gradients<N>)> = chunks(rows, STEP_CHUNK)
+            .into_par_iter()
+            .map(|range| {
+                let part = effects.rows(range.clone());
+                let tape = forward_tape(
+                    net,
+                    &x.slice(s![range.clone(), ..]),
+                    &SiteMode::Train(&part),
+                );
+                let targets = targets.slice(s![range, ..]);
+                loss_part_and_gradients(net, &tape, objective, &targets, &part, rows)
+            })
+            .collect();
+        let mut total = 0.0;
+        let mut grads = Gradients::zeros();
+        for (part_total, part_grads) in &parts {
+            total += part_total;
+            grads.add(part_grads);
+        }
+        (total / objective.loss.divisor(rows, targets.ncols()), grads)
+    }
+
+    fn loss(
+        &self,
+        net: &N,
+        (x, targets): Data<'_, N::Scalar>,
+        objective: Objective,
+        params: &SiteParams,
+    ) -> f64 {
+        let rows = x.nrows();
+        if rows <= CHUNK {
+            return OneThread.loss(net, (x, targets), objective, params);
+        }
+        let totals: Vec<f64> = chunks(rows, CHUNK)
+            .into_par_iter()
+            .map(|range| {
+                let tape = forward_tape(
+                    net,
+                    &x.slice(s![range.clone(), ..]),
+                    &SiteMode::Eval(params),
+                );
+                objective.value_part(&tape, &targets.slice(s![range, ..]))
+            })
+            .collect();
+        totals.iter().sum::<f64>() / objective.loss.divisor(rows, targets.ncols())
+    }
+}
