@@ -219,8 +219,9 @@ fn training_is_the_same_bits_on_any_number_of_threads() {
         .progress(false);
     let (small, history) = same_on_every_count(|| {
         let mut net = Small::init(&mut ChaCha8Rng::seed_from_u64(22));
-        let history =
-            parallel::fit(&trainer, &mut net, (&x, &y), Some((&vx, &vy)), |_| {}).unwrap();
+        let history = trainer
+            .fit_parallel(&mut net, (&x, &y), Some((&vx, &vy)), |_| {})
+            .unwrap();
         (parameters(&net), history)
     });
     // The same training on one thread without chunks: the same steps, to rounding.
@@ -251,7 +252,9 @@ fn training_is_the_same_bits_on_any_number_of_threads() {
         .progress(false);
     same_on_every_count(|| {
         let mut net = Large::init(&mut ChaCha8Rng::seed_from_u64(24));
-        let history = parallel::fit(&trainer, &mut net, (&x, &y), None, |_| {}).unwrap();
+        let history = trainer
+            .fit_parallel(&mut net, (&x, &y), None, |_| {})
+            .unwrap();
         (parameters(&net), history)
     });
 }
@@ -268,14 +271,16 @@ fn training_in_one_chunk_is_the_bits_of_the_trainer() {
         .progress(false);
     let (threaded, history) = same_on_every_count(|| {
         let mut net = Large::init(&mut ChaCha8Rng::seed_from_u64(26));
-        let history = parallel::fit(&trainer, &mut net, (&x, &y), None, |_| {}).unwrap();
+        let history = trainer
+            .fit_parallel(&mut net, (&x, &y), None, |_| {})
+            .unwrap();
         (parameters(&net), history)
     });
     let mut serial = Large::init(&mut ChaCha8Rng::seed_from_u64(26));
     let serial_history = trainer.fit(&mut serial, (&x, &y), None, |_| {}).unwrap();
     assert_eq!(threaded, parameters(&serial));
     assert_eq!(history, serial_history);
-    assert_eq!(parallel::STEP_CHUNK, 32);
+    assert_eq!(dropout::train::STEP_CHUNK, 32);
 }
 
 #[test]
@@ -286,14 +291,18 @@ fn training_errors_are_the_trainers() {
     let mut net = Small::init(&mut ChaCha8Rng::seed_from_u64(28));
     let narrow = x.slice(dropout::ndarray::s![.., ..3]).to_owned();
     assert_eq!(
-        parallel::fit(&trainer, &mut net, (&narrow, &y), None, |_| {}).unwrap_err(),
+        trainer
+            .fit_parallel(&mut net, (&narrow, &y), None, |_| {})
+            .unwrap_err(),
         trainer
             .fit(&mut net, (&narrow, &y), None, |_| {})
             .unwrap_err(),
     );
     let mut bad = x.clone();
     bad[[40, 2]] = f64::NAN;
-    let err = parallel::fit(&trainer, &mut net, (&bad, &y), None, |_| {}).unwrap_err();
+    let err = trainer
+        .fit_parallel(&mut net, (&bad, &y), None, |_| {})
+        .unwrap_err();
     assert!(
         matches!(
             err,

@@ -6,10 +6,9 @@
 //! back in order. Monte Carlo dropout ([`predict_mc`]) draws its masks in order from the
 //! caller's generator, [`CHUNK`] at a time, runs their passes on the threads and adds their
 //! outputs in order: its moments are bit for bit those of
-//! [`stats::predict_mc`](crate::stats::predict_mc) with the same generator. Training
-//! ([`fit`], with the `train` feature) draws every step's masks in order as
-//! [`Trainer::fit`](crate::train::Trainer::fit) does, and cuts the batch into chunks of
-//! [`STEP_CHUNK`] rows whose gradients are added in order. The passes run on
+//! [`stats::predict_mc`](crate::stats::predict_mc) with the same generator. Training on the
+//! threads is [`Trainer::fit_parallel`](crate::train::Trainer::fit_parallel) (with the `train`
+//! feature). The passes run on
 //! rayon's global pool (one thread per core unless configured), or on a pool of a chosen size
 //! inside [`with_threads`].
 //!
@@ -42,9 +41,6 @@ use crate::Error;
 /// The rows of a batch, or the Monte Carlo passes, given to one task: fixed, so that the work
 /// is cut the same way for any number of threads.
 pub const CHUNK: usize = 256;
-
-#[cfg(feature = "train")]
-pub use crate::train::chunked::STEP_CHUNK;
 
 /// A pool of threads that the parallel passes inside [`Pool::install`] run on (rayon's
 /// `ThreadPool`).
@@ -209,64 +205,4 @@ where
         next += 1;
         outputs.get(next - 1).copied().unwrap_or(like)
     })
-}
-
-/// [`Trainer::fit`](crate::train::Trainer::fit) with each step's batch cut into chunks of
-/// [`STEP_CHUNK`] rows, their forward and backward passes on the pool's threads and their
-/// gradients added in the chunks' order (the epochs' losses likewise, [`CHUNK`] rows at a
-/// time). The shuffles and masks are drawn from the trainer's seed in the same order as `fit`
-/// draws them, so a run gives the same bits on any number of threads; with batches of at most
-/// [`STEP_CHUNK`] rows and data sets of at most [`CHUNK`] rows, the bits of `fit` itself.
-/// Larger batches add their rows' gradients in another order than one matrix product does, so
-/// there the parameters agree with `fit`'s to rounding, not bit for bit.
-///
-/// # Errors
-/// As [`Trainer::fit`](crate::train::Trainer::fit).
-///
-/// ```
-/// use dropout::ndarray::Array2;
-/// use dropout::rand::{SeedableRng as _, rngs::ChaCha8Rng};
-/// use dropout::train::{Loss, Optimizer, Trainer};
-/// use dropout::{network, parallel};
-///
-/// network! {
-///     #[derive(Debug, PartialEq)]
-///     struct Fit<f64> { input: 1, dense 16 tanh, dropout(p = 0.1), dense 1 identity }
-/// }
-/// let x = Array2::from_shape_fn((512, 1), |(i, _)| i as f64 / 256.0 - 1.0);
-/// let y = x.mapv(|v| v * v);
-/// let trainer = Trainer::new(Optimizer::adam(0.01), Loss::MeanSquaredError)
-///     .epochs(5)
-///     .batch_size(128)
-///     .progress(false);
-/// let train = |threads| {
-///     let mut net = Fit::init(&mut ChaCha8Rng::seed_from_u64(0));
-///     let history = parallel::with_threads(threads, || {
-///         parallel::fit(&trainer, &mut net, (&x, &y), None, |_| {})
-///     })??;
-///     Ok::<_, dropout::Error>((net, history))
-/// };
-/// assert_eq!(train(1)?, train(2)?);
-/// # Ok::<(), dropout::Error>(())
-/// ```
-#[cfg(feature = "train")]
-pub fn fit<N, C>(
-    trainer: &crate::train::Trainer,
-    net: &mut N,
-    train: crate::train::Data<'_, N::Scalar>,
-    validation: Option<crate::train::Data<'_, N::Scalar>>,
-    on_epoch: impl FnMut(&crate::train::EpochReport) -> C,
-) -> Result<alloc::vec::Vec<crate::train::EpochReport>, Error>
-where
-    N: crate::Network + Sync,
-    N::Scalar: ndarray::LinalgScalar,
-    C: crate::train::EpochControl,
-{
-    trainer.fit_on(
-        &crate::train::chunked::Chunked,
-        net,
-        train,
-        validation,
-        on_epoch,
-    )
 }

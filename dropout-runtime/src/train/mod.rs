@@ -31,7 +31,10 @@
 
 mod backprop;
 #[cfg(feature = "parallel")]
-pub(crate) mod chunked;
+mod chunked;
+
+#[cfg(feature = "parallel")]
+pub use chunked::STEP_CHUNK;
 mod loss;
 mod optim;
 
@@ -162,6 +165,60 @@ impl Trainer {
         N::Scalar: LinalgScalar,
     {
         self.fit_on(&OneThread, net, train, validation, on_epoch)
+    }
+
+    /// [`Trainer::fit`] on rayon's threads (feature `parallel`): each step's batch cut into
+    /// chunks of [`STEP_CHUNK`] rows, their forward and backward passes on the pool's threads
+    /// (rayon's global pool, or the one [`parallel::with_threads`](crate::parallel::with_threads)
+    /// installs) and their gradients added in the chunks' order; the epochs' losses likewise,
+    /// [`CHUNK`](crate::parallel::CHUNK) rows at a time. The shuffles and masks are drawn from
+    /// the trainer's seed in the order `fit` draws them, so a run gives the same bits on any
+    /// number of threads; with batches of at most [`STEP_CHUNK`] rows and data sets of at most
+    /// [`CHUNK`](crate::parallel::CHUNK) rows, the bits of `fit` itself. Larger batches add
+    /// their rows' gradients in another order than one matrix product does, so there the
+    /// parameters agree with `fit`'s to rounding, not bit for bit.
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`].
+    ///
+    /// ```
+    /// use dropout::ndarray::Array2;
+    /// use dropout::rand::{SeedableRng as _, rngs::ChaCha8Rng};
+    /// use dropout::train::{Loss, Optimizer, Trainer};
+    /// use dropout::{network, parallel};
+    ///
+    /// network! {
+    ///     #[derive(Debug, PartialEq)]
+    ///     struct Fit<f64> { input: 1, dense 16 tanh, dropout(p = 0.1), dense 1 identity }
+    /// }
+    /// let x = Array2::from_shape_fn((512, 1), |(i, _)| i as f64 / 256.0 - 1.0);
+    /// let y = x.mapv(|v| v * v);
+    /// let trainer = Trainer::new(Optimizer::adam(0.01), Loss::MeanSquaredError)
+    ///     .epochs(5)
+    ///     .batch_size(128)
+    ///     .progress(false);
+    /// let train = |threads| {
+    ///     let mut net = Fit::init(&mut ChaCha8Rng::seed_from_u64(0));
+    ///     let history = parallel::with_threads(threads, || {
+    ///         trainer.fit_parallel(&mut net, (&x, &y), None, |_| {})
+    ///     })??;
+    ///     Ok::<_, dropout::Error>((net, history))
+    /// };
+    /// assert_eq!(train(1)?, train(2)?);
+    /// # Ok::<(), dropout::Error>(())
+    /// ```
+    #[cfg(feature = "parallel")]
+    pub fn fit_parallel<N: Network + Sync, C: EpochControl>(
+        &self,
+        net: &mut N,
+        train: Data<'_, N::Scalar>,
+        validation: Option<Data<'_, N::Scalar>>,
+        on_epoch: impl FnMut(&EpochReport) -> C,
+    ) -> Result<Vec<EpochReport>, Error>
+    where
+        N::Scalar: LinalgScalar,
+    {
+        self.fit_on(&chunked::Chunked, net, train, validation, on_epoch)
     }
 
     /// [`Trainer::fit`], its steps' gradients and the epochs' losses computed by `engine`.
