@@ -4,7 +4,9 @@
 //! After a failed check the model is still built from whatever was readable (missing parts get
 //! neutral defaults), so that the expansion can emit a stub with the right signatures.
 
-pub(crate) use dropout_shared::quant::{FusedActivation, QuantizedMultiplier, Rounding};
+pub(crate) use dropout_shared::quant::{
+    FusedActivation, Quantization, QuantizedMultiplier, Rounding, Table,
+};
 pub(crate) use dropout_shared::{Activation, DropoutKind, Scalar, Scaling};
 use proc_macro2::Span;
 use syn::{Attribute, Ident, Visibility};
@@ -59,13 +61,6 @@ pub(crate) struct Int8 {
     pub layers: Vec<Int8Layer>,
 }
 
-/// `real = scale · (q − zero_point)`.
-#[derive(Clone, Copy)]
-pub(crate) struct Quantization {
-    pub scale: f32,
-    pub zero_point: i32,
-}
-
 #[derive(Clone)]
 pub(crate) struct Int8Layer {
     /// Row-major, one row of `fan_in` per output channel.
@@ -75,12 +70,22 @@ pub(crate) struct Int8Layer {
     /// One weight scale, or one per output channel.
     pub weight_scales: Vec<f32>,
     pub input: Quantization,
+    /// What the sums requantize to: the output, or the table's input.
     pub output: Quantization,
     pub activation: FusedActivation,
+    /// The table of an activation the layer does not fuse (a twin's sigmoid, tanh, …).
+    pub table: Option<Table>,
     /// The evaluation pass's bias and multipliers.
     pub eval: Requantization,
     /// The masked pass's: the evaluation pass's unless a dropout site feeds the layer.
     pub train: Requantization,
+}
+
+impl Int8Layer {
+    /// The quantization of the layer's output: its table's, or what the sums requantize to.
+    pub fn layer_output(&self) -> Quantization {
+        self.table.map_or(self.output, |table| table.output)
+    }
 }
 
 #[derive(Clone)]

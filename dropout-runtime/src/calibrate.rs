@@ -7,105 +7,148 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use dropout_shared::quant::{self, FusedActivation, QuantizedMultiplier, Range, Rounding};
+use dropout_shared::quant::{self, QuantizedMultiplier, Range, Rounding};
 
-use crate::int8::{Dense, Frame, Quantization, Requantization};
-use crate::{Error, Network};
+use crate::int8::{Dense, Frame, Quantization, Requantization, Stage, Table};
+use crate::{Activation, Error, Network};
 
-/// The calibrated range of the network's input and of every layer's output (after
-/// its activation) over `rows`, each layer fed as the evaluation pass feeds it (under classic
-/// scaling, scaled by its site's keep probability).
+/// What a calibration pass saw: the range of the network's input and, for every layer, of its
+/// pre-activation and of its output (after its activation), each layer fed as the evaluation
+/// pass feeds it (under classic scaling, scaled by its site's keep probability).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// The input's range.
+    pub input: Range,
+    /// Each layer's activation and the ranges of its pre-activation and output.
+    pub layers: Vec<(Activation, Range, Range)>,
+}
+
+impl Calibration {
+    /// How layer `k` is quantized ([`quant::layer_output`]).
+    ///
+    /// # Errors
+    /// [`Error::Quantization`] for a layer that does not exist, softmax, or a range that is not
+    /// finite.
+    pub fn layer(&self, k: usize) -> Result<LayerQuantization, Error> {
+        const NOT_FINITE: &str = "a calibrated range is not finite: the rows give NaN or infinity";
+        let missing = Error::Quantization("no calibrated range for a layer");
+        let input = match k.checked_sub(1) {
+            None => Quantization::of_range(self.input).ok_or(Error::Quantization(NOT_FINITE))?,
+            Some(before) => {
+                let &(activation, pre, out) = self.layers.get(before).ok_or(missing.clone())?;
+                quant::layer_output(activation, pre, out)
+                    .map_err(Error::Quantization)?
+                    .0
+            }
+        };
+        let &(activation, pre, out) = self.layers.get(k).ok_or(missing)?;
+        let (output, table) =
+            quant::layer_output(activation, pre, out).map_err(Error::Quantization)?;
+        Ok(LayerQuantization {
+            activation,
+            input,
+            output,
+            table,
+        })
+    }
+}
+
+/// How one layer of an int8 twin is quantized, from a [`Calibration`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerQuantization {
+    /// The float layer's activation.
+    pub activation: Activation,
+    /// The quantization of the layer's input: the network's, or the layer before's output.
+    pub input: Quantization,
+    /// The quantization of its output.
+    pub output: Quantization,
+    /// Its activation as a table, if the layer does not fuse it.
+    pub table: Option<Table>,
+}
+
+/// The calibration pass of `net` over `rows`.
 ///
 /// # Errors
-/// [`Error::NoSamples`] without rows; [`Error::Quantization`] for an activation an int8 layer
-/// cannot fuse, or rows whose ranges are not finite.
+/// [`Error::NoSamples`] without rows; [`Error::Quantization`] for softmax, which has no int8
+/// form.
 pub fn calibrate<N: Network<Scalar = f32>>(
     net: &N,
     rows: &[N::Input],
-) -> Result<Vec<Range>, Error> {
+) -> Result<Calibration, Error> {
     if rows.is_empty() {
         return Err(Error::NoSamples);
     }
     let spec = &N::SPEC;
-    let mut ranges = vec![Range::EMPTY; spec.layers.len() + 1];
-    let fused = spec
+    if spec
         .layers
         .iter()
-        .map(|layer| {
-            FusedActivation::of(layer.activation).ok_or(Error::Quantization(
-                "an int8 layer fuses identity, relu or relu6; this network has another activation",
-            ))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .any(|layer| !layer.activation.is_elementwise())
+    {
+        return Err(Error::Quantization(
+            "softmax has no int8 form: it couples a layer's units",
+        ));
+    }
+    let factor = |site: Option<dropout_shared::Dropout>| {
+        quant::site_factors(site.map(dropout_shared::Dropout::keep), spec.scaling).0
+    };
     let mut factors = Vec::with_capacity(spec.layers.len());
-    factors.push(
-        quant::site_factors(
-            spec.input_dropout.map(dropout_shared::Dropout::keep),
-            spec.scaling,
-        )
-        .0,
-    );
-    factors.extend(spec.layers.iter().map(|layer| {
-        quant::site_factors(
-            layer.dropout.map(dropout_shared::Dropout::keep),
-            spec.scaling,
-        )
-        .0
-    }));
+    factors.push(factor(spec.input_dropout));
+    factors.extend(spec.layers.iter().map(|layer| factor(layer.dropout)));
+    let mut calibration = Calibration {
+        input: Range::EMPTY,
+        layers: spec
+            .layers
+            .iter()
+            .map(|layer| (layer.activation, Range::EMPTY, Range::EMPTY))
+            .collect(),
+    };
     for row in rows {
         let mut a: Vec<f32> = row.as_ref().to_vec();
-        ranges[0].widen(&a);
-        for (k, &activation) in fused.iter().enumerate() {
+        calibration.input.widen(&a);
+        for (k, (activation, pre_range, out_range)) in calibration.layers.iter_mut().enumerate() {
             let layer = net.layer(k).ok_or(Error::Quantization(
                 "the network has fewer layers than its specification",
             ))?;
-            let mut out = vec![0.0; layer.size()];
+            let (mut pre, mut out) = (vec![0.0; layer.size()], vec![0.0; layer.size()]);
             let weight = |c, i| layer.weight(c, i).unwrap_or(f32::NAN);
-            quant::calibration_layer(weight, layer.biases(), activation, factors[k], &a, &mut out);
-            ranges[k + 1].widen(&out);
+            quant::calibration_layer(
+                weight,
+                layer.biases(),
+                *activation,
+                factors[k],
+                &a,
+                &mut pre,
+                &mut out,
+            );
+            pre_range.widen(&pre);
+            out_range.widen(&out);
             a = out;
         }
     }
-    Ok(ranges)
+    Ok(calibration)
 }
 
-/// The quantization the converter chooses for a calibrated range.
+/// Layer `k` of an int8 twin from its float layer and the calibration: weights and bias per
+/// channel as the converter quantizes them, the requantization of both passes (the site
+/// factors of its input, `(evaluation, masked)` from [`quant::site_factors`], folded in), and
+/// the activation fused ([`Fused`](crate::int8::Fused)) or as a [`Table`].
 ///
 /// # Errors
-/// [`Error::Quantization`] if the range is not finite (a NaN or infinity in the rows or in a
-/// layer's output).
-pub fn quantization(range: Range) -> Result<Quantization, Error> {
-    let (scale, zero_point) = range.quantization().ok_or(Error::Quantization(
-        "a calibrated range is not finite: the rows give NaN or infinity",
-    ))?;
-    Ok(Quantization { scale, zero_point })
-}
-
-/// The calibrated range of tensor `k` (0: the input).
-///
-/// # Errors
-/// [`Error::Quantization`] if there is none.
-pub fn range(ranges: &[Range], k: usize) -> Result<Range, Error> {
-    ranges
-        .get(k)
-        .copied()
-        .ok_or(Error::Quantization("no calibrated range for a layer"))
-}
-
-/// An int8 layer from a float one: weights and bias per channel as the converter quantizes
-/// them, with its input and output quantization, fused activation, the site factors of its
-/// input (`(evaluation, masked)`, from [`quant::site_factors`]) and rounding.
-///
-/// # Errors
-/// [`Error::Quantization`] for a non-finite weight or bias, or scales without a multiplier.
-pub fn quantized_layer<const IN: usize, const OUT: usize>(
+/// [`Error::Quantization`] for a non-finite weight or bias, a range that is not finite, scales
+/// without a multiplier, or a stage `A` that does not fit the layer's activation.
+pub fn quantized_layer<const IN: usize, const OUT: usize, A: Stage>(
     layer: &crate::Dense<f32, IN, OUT>,
-    input: Quantization,
-    output: Quantization,
-    activation: FusedActivation,
+    calibration: &Calibration,
+    k: usize,
     factors: (f64, f64),
     rounding: Rounding,
-) -> Result<Dense<IN, OUT>, Error> {
+) -> Result<Dense<IN, OUT, A>, Error> {
+    let LayerQuantization {
+        activation,
+        input,
+        output,
+        table,
+    } = calibration.layer(k)?;
     let mut weights = [[0i8; IN]; OUT];
     let mut bias = [0i32; OUT];
     let mut scales = [0.0f32; OUT];
@@ -120,6 +163,19 @@ pub fn quantized_layer<const IN: usize, const OUT: usize>(
     ) {
         return Err(Error::Quantization("a weight or bias is not finite"));
     }
+    let fused = quant::FusedActivation::of(activation).unwrap_or(quant::FusedActivation::Linear);
+    // The sums requantize to the table's input, or to the output.
+    let target = table.map_or(output, |table| table.input);
+    let frame = Frame {
+        input,
+        output: target,
+        activation: fused,
+        range: fused.int8_range(target.scale, target.zero_point),
+        rounding,
+    };
+    let stage = A::from_table(table).ok_or(Error::Quantization(
+        "the layer's activation does not fit its int8 form",
+    ))?;
     let zero = QuantizedMultiplier {
         multiplier: 0,
         shift: 0,
@@ -132,7 +188,7 @@ pub fn quantized_layer<const IN: usize, const OUT: usize>(
         quant::fold(
             input.scale,
             &scales,
-            output.scale,
+            target.scale,
             &bias,
             factor,
             rounding,
@@ -144,20 +200,12 @@ pub fn quantized_layer<const IN: usize, const OUT: usize>(
             "the scales give no requantization multiplier",
         ))
     };
-    let (lo, hi) = activation.range(output.scale, output.zero_point);
-    let narrow = |v: i32| i8::try_from(v).unwrap_or(if v < 0 { i8::MIN } else { i8::MAX });
-    let frame = Frame {
-        input,
-        output,
-        activation,
-        range: (narrow(lo), narrow(hi)),
-        rounding,
-    };
-    Ok(Dense::new(
+    Ok(Dense::with_stage(
         weights,
         scales,
         frame,
         requantization(factors.0)?,
         requantization(factors.1)?,
+        stage,
     ))
 }

@@ -263,6 +263,29 @@ impl Activation {
     /// Applies the activation in place to a slice of pre-activations (one layer).
     #[inline]
     pub fn apply_in_place<T: Float>(self, z: &mut [T]) {
+        self.apply_with::<T, Native>(z);
+    }
+
+    /// [`apply_in_place`](Self::apply_in_place) with [`libm`]'s exponentials and hyperbolic
+    /// tangent whatever the features, so that the bits are the same in every build: the int8
+    /// calibration computes with it, once in the macro (built without `std`) and once in the
+    /// program (usually with it), and both must see the same ranges.
+    ///
+    /// ```
+    /// use dropout_shared::Activation;
+    ///
+    /// let mut z = [-1.0_f32, 0.5];
+    /// Activation::Elu(1.0).apply_in_place_libm(&mut z);
+    /// assert_eq!(z, [libm::expm1f(-1.0), 0.5]);
+    /// ```
+    #[inline]
+    pub fn apply_in_place_libm<T: Float>(self, z: &mut [T]) {
+        self.apply_with::<T, Libm>(z);
+    }
+
+    /// The activation, its transcendental functions from `F`.
+    #[inline]
+    fn apply_with<T: Float, F: Functions>(self, z: &mut [T]) {
         // One loop per activation, with the activation's constants converted once, so that each
         // loop runs on vectors without a branch on the activation.
         match self {
@@ -280,13 +303,13 @@ impl Activation {
                 let six = T::from_f64(6.0);
                 each(z, |v| clamp(v, T::ZERO, six));
             }
-            Activation::Sigmoid => each(z, |v| T::ONE / (T::ONE + (-v).exp())),
+            Activation::Sigmoid => each(z, |v| T::ONE / (T::ONE + F::exp(-v))),
             Activation::HardSigmoid => {
                 let (three, six) = (T::from_f64(3.0), T::from_f64(6.0));
                 each(z, |v| clamp(v + three, T::ZERO, six) / six);
             }
-            Activation::Tanh => each(z, T::tanh),
-            Activation::Softmax => softmax_in_place(z),
+            Activation::Tanh => each(z, F::tanh),
+            Activation::Softmax => softmax_in_place::<T, F>(z),
             Activation::Selu => {
                 let (lambda, scale) = (
                     T::from_f64(SELU_LAMBDA),
@@ -296,13 +319,13 @@ impl Activation {
                     if v > T::ZERO {
                         lambda * v
                     } else {
-                        scale * v.exp_m1()
+                        scale * F::exp_m1(v)
                     }
                 });
             }
             Activation::Elu(alpha) => {
                 let alpha = T::from_f64(alpha);
-                each(z, |v| if v > T::ZERO { v } else { alpha * v.exp_m1() });
+                each(z, |v| if v > T::ZERO { v } else { alpha * F::exp_m1(v) });
             }
             Activation::Gelu => {
                 let (half, root_half) = (
@@ -313,9 +336,15 @@ impl Activation {
             }
             Activation::Softplus => {
                 let threshold = T::from_f64(SOFTPLUS_THRESHOLD);
-                each(z, |v| if v > threshold { v } else { v.exp().ln_1p() });
+                each(z, |v| {
+                    if v > threshold {
+                        v
+                    } else {
+                        F::ln_1p(F::exp(v))
+                    }
+                });
             }
-            Activation::Silu => each(z, |v| v / (T::ONE + (-v).exp())),
+            Activation::Silu => each(z, |v| v / (T::ONE + F::exp(-v))),
         }
     }
 
@@ -475,6 +504,58 @@ fn each<T: Float>(z: &mut [T], f: impl Fn(T) -> T) {
     }
 }
 
+/// Where an activation's transcendental functions come from.
+trait Functions {
+    fn exp<T: Float>(v: T) -> T;
+    fn exp_m1<T: Float>(v: T) -> T;
+    fn tanh<T: Float>(v: T) -> T;
+    fn ln_1p<T: Float>(v: T) -> T;
+}
+
+/// The scalar's own ([`Float::exp`], …): the standard library's with `std`.
+struct Native;
+
+impl Functions for Native {
+    #[inline]
+    fn exp<T: Float>(v: T) -> T {
+        v.exp()
+    }
+    #[inline]
+    fn exp_m1<T: Float>(v: T) -> T {
+        v.exp_m1()
+    }
+    #[inline]
+    fn tanh<T: Float>(v: T) -> T {
+        v.tanh()
+    }
+    #[inline]
+    fn ln_1p<T: Float>(v: T) -> T {
+        v.ln_1p()
+    }
+}
+
+/// [`libm`]'s, in every build.
+struct Libm;
+
+impl Functions for Libm {
+    #[inline]
+    fn exp<T: Float>(v: T) -> T {
+        v.libm_exp()
+    }
+    #[inline]
+    fn exp_m1<T: Float>(v: T) -> T {
+        v.libm_exp_m1()
+    }
+    #[inline]
+    fn tanh<T: Float>(v: T) -> T {
+        v.libm_tanh()
+    }
+    #[inline]
+    fn ln_1p<T: Float>(v: T) -> T {
+        v.libm_ln_1p()
+    }
+}
+
 /// `dg ⊙= slope(z, g)`, element by element.
 #[inline]
 fn times_slope<T: Float>(dg: &mut [T], z: &[T], g: &[T], slope: impl Fn(T, T) -> T) {
@@ -501,12 +582,12 @@ fn clamp<T: Float>(v: T, low: T, high: T) -> T {
     }
 }
 
-fn softmax_in_place<T: Float>(z: &mut [T]) {
+fn softmax_in_place<T: Float, F: Functions>(z: &mut [T]) {
     let Some(&first) = z.first() else { return };
     let max = z.iter().fold(first, |m, &v| if v > m { v } else { m });
     let mut sum = T::ZERO;
     for v in z.iter_mut() {
-        *v = (*v - max).exp();
+        *v = F::exp(*v - max);
         sum += *v;
     }
     for v in z.iter_mut() {

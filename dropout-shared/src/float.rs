@@ -80,6 +80,20 @@ pub trait Float:
     /// Absolute value.
     #[must_use]
     fn abs(self) -> Self;
+    /// [`exp`](Float::exp) from [`libm`] whatever the features, as the three below: the same
+    /// bits on every build, which the int8 calibration needs (the macro computes it without
+    /// `std`, a program with it).
+    #[must_use]
+    fn libm_exp(self) -> Self;
+    /// [`exp_m1`](Float::exp_m1) from [`libm`] whatever the features.
+    #[must_use]
+    fn libm_exp_m1(self) -> Self;
+    /// [`tanh`](Float::tanh) from [`libm`] whatever the features.
+    #[must_use]
+    fn libm_tanh(self) -> Self;
+    /// [`ln_1p`](Float::ln_1p) from [`libm`] whatever the features.
+    #[must_use]
+    fn libm_ln_1p(self) -> Self;
     /// Whether the value is neither infinite nor NaN.
     fn is_finite(self) -> bool;
     /// Whether the value is NaN.
@@ -171,6 +185,22 @@ macro_rules! impl_float {
             #[inline]
             fn erf(self) -> Self {
                 libm::$erf(self)
+            }
+            #[inline]
+            fn libm_exp(self) -> Self {
+                libm::$exp(self)
+            }
+            #[inline]
+            fn libm_exp_m1(self) -> Self {
+                libm::$expm1(self)
+            }
+            #[inline]
+            fn libm_tanh(self) -> Self {
+                libm::$tanh(self)
+            }
+            #[inline]
+            fn libm_ln_1p(self) -> Self {
+                libm::$log1p(self)
             }
             #[inline]
             fn abs(self) -> Self {

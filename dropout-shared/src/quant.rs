@@ -209,6 +209,13 @@ impl FusedActivation {
         }
     }
 
+    /// [`range`](Self::range) as int8 bounds, each clamped to int8.
+    #[must_use]
+    pub fn int8_range(self, scale: f32, zero_point: i32) -> (i8, i8) {
+        let (lo, hi) = self.range(scale, zero_point);
+        (saturate(lo), saturate(hi))
+    }
+
     /// The integer range of an output of this scale and zero point, as TFLite's
     /// `CalculateActivationRangeQuantized` computes it.
     #[must_use]
@@ -236,6 +243,202 @@ pub fn quantize(value: f32, scale: f32, zero_point: i32) -> i32 {
     )]
     let steps = libm::roundf(value / scale) as i32;
     zero_point.saturating_add(steps)
+}
+
+/// A tensor's int8 quantization, `real = scale · (q − zero_point)`, with TFLite's `QUANTIZE` and
+/// `DEQUANTIZE` as [`quantize`](Self::quantize) and [`dequantize`](Self::dequantize).
+///
+/// ```
+/// use dropout_shared::quant::Quantization;
+///
+/// let q = Quantization { scale: 0.5, zero_point: -3 };
+/// assert_eq!(q.quantize(1.0), -1);
+/// assert_eq!(q.quantize(1.25), 0); // round(2.5) = 3, half away from zero: −3 + 3 = 0
+/// assert_eq!(q.quantize(1e9), 127); // saturates
+/// assert_eq!(q.dequantize(-1), 1.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quantization {
+    /// A positive finite scale.
+    pub scale: f32,
+    /// The zero point, inside int8's range.
+    pub zero_point: i32,
+}
+
+impl Quantization {
+    /// TFLite's `AffineQuantize`: `zero_point + round(value / scale)` in `f32`, half away from
+    /// zero, clamped to int8. A NaN quantizes to the zero point; the float passes of int8
+    /// networks give NaN for it before it gets here.
+    #[must_use]
+    pub fn quantize(self, value: f32) -> i8 {
+        saturate(quantize(value, self.scale, self.zero_point))
+    }
+
+    /// TFLite's `Dequantize`: `scale · (q − zero_point)` computed in `f64` (its parameters hold
+    /// the scale as a double), then rounded to `f32`.
+    #[must_use]
+    pub fn dequantize(self, q: i8) -> f32 {
+        #[expect(clippy::cast_possible_truncation, reason = "rounded to f32, as TFLite")]
+        let real = (f64::from(self.scale) * f64::from(i32::from(q) - self.zero_point)) as f32;
+        real
+    }
+
+    /// The quantization of a calibrated range (see [`activation_quantization`]); `None` if the
+    /// range is not finite.
+    #[must_use]
+    pub fn of_range(range: Range) -> Option<Self> {
+        range
+            .quantization()
+            .map(|(scale, zero_point)| Quantization { scale, zero_point })
+    }
+}
+
+/// `v` clamped to int8.
+#[must_use]
+pub const fn saturate(v: i32) -> i8 {
+    #[expect(clippy::cast_possible_truncation, reason = "clamped to int8 first")]
+    let narrowed = if v < i8::MIN as i32 {
+        i8::MIN
+    } else if v > i8::MAX as i32 {
+        i8::MAX
+    } else {
+        v as i8
+    };
+    narrowed
+}
+
+/// An activation that an int8 layer cannot fuse into its requantization (sigmoid, tanh, ELU, …),
+/// as a table of its 256 values: the layer requantizes its sums to the pre-activation's
+/// quantization [`input`](Self::input), and each int8 pre-activation `q` becomes
+/// `values[q + 128]`, quantized as [`output`](Self::output).
+///
+/// Each value is the real function of the dequantized pre-activation, computed in `f64` and
+/// quantized to the output, rounded half away from zero ([`Table::new`]). The macro builds the
+/// table while a crate compiles, and a twin quantized at run time builds the same one.
+///
+/// ```
+/// use dropout_shared::Activation;
+/// use dropout_shared::quant::{Quantization, Table};
+///
+/// let input = Quantization { scale: 0.05, zero_point: 0 };
+/// let output = Table::fixed_output(Activation::Tanh).unwrap(); // 1/128, zero point 0
+/// let table = Table::new(Activation::Tanh, input, output).unwrap();
+/// // q = 20 is 1.0; tanh(1) = 0.7616, which is 97.48 steps of 1/128.
+/// assert_eq!(table.lookup(20), 97);
+/// assert_eq!(table.lookup(0), 0);
+/// assert_eq!(table.lookup(-128), -128); // tanh(−6.4) · 128 = −127.9993, rounded
+/// assert_eq!(table.lookup(127), 127); // 127.9992 rounds to 128, clamped
+/// assert!(Table::new(Activation::Softmax, input, output).is_none());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Table {
+    /// The activation tabulated.
+    pub activation: crate::Activation,
+    /// The quantization of the pre-activation, which the layer's requantization targets.
+    pub input: Quantization,
+    /// The quantization of the activation's values: the layer's output.
+    pub output: Quantization,
+    /// The activation's value of pre-activation `q` at index `q + 128`.
+    pub values: [i8; 256],
+}
+
+impl Table {
+    /// The table of `activation` from pre-activations quantized as `input` to outputs
+    /// quantized as `output`: for each `q`, `g(s_in · (q − z_in))` in `f64` with [`libm`]'s
+    /// functions, then `z_out + round(g / s_out)`, half away from zero, clamped to int8.
+    ///
+    /// `None` for softmax, which couples a layer's units and has no table, and for scales that
+    /// are not positive and finite.
+    #[must_use]
+    pub fn new(
+        activation: crate::Activation,
+        input: Quantization,
+        output: Quantization,
+    ) -> Option<Self> {
+        let positive = |s: f32| s.is_finite() && s > 0.0;
+        if !activation.is_elementwise() || !positive(input.scale) || !positive(output.scale) {
+            return None;
+        }
+        let mut values = [0i8; 256];
+        for (idx, value) in values.iter_mut().enumerate() {
+            #[expect(clippy::cast_possible_wrap, reason = "idx < 256")]
+            let q = idx as i32 + i32::from(i8::MIN);
+            let mut real = [f64::from(input.scale) * f64::from(q - input.zero_point)];
+            activation.apply_in_place_libm(&mut real);
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "a saturating conversion, clamped to int8 after"
+            )]
+            let steps = libm::round(real[0] / f64::from(output.scale)) as i32;
+            *value = saturate(output.zero_point.saturating_add(steps));
+        }
+        Some(Table {
+            activation,
+            input,
+            output,
+            values,
+        })
+    }
+
+    /// The value of pre-activation `q`.
+    #[inline]
+    #[must_use]
+    pub const fn lookup(&self, q: i8) -> i8 {
+        #[expect(clippy::cast_sign_loss, reason = "q + 128 lies in 0..256")]
+        let idx = (q as i16 + 128) as usize;
+        self.values[idx]
+    }
+
+    /// The output quantization TensorFlow's converter gives this activation whatever the
+    /// calibration says, because its range is known: `1/256` and zero point −128 for sigmoid
+    /// (`LOGISTIC`, values in [0, 1)), `1/128` and 0 for tanh (`TANH`, values in (−1, 1)).
+    /// `None` for the others, whose output is calibrated.
+    #[must_use]
+    pub const fn fixed_output(activation: crate::Activation) -> Option<Quantization> {
+        match activation {
+            crate::Activation::Sigmoid => Some(Quantization {
+                scale: 1.0 / 256.0,
+                zero_point: -128,
+            }),
+            crate::Activation::Tanh => Some(Quantization {
+                scale: 1.0 / 128.0,
+                zero_point: 0,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// How an int8 layer with `activation` is quantized, from the calibrated ranges of its
+/// pre-activation (`pre`) and its output (`out`): an activation it fuses
+/// ([`FusedActivation::of`]) requantizes straight to the output's quantization, with no table;
+/// any other elementwise one requantizes to the pre-activation's and goes through a [`Table`] to
+/// the output's, which is [`Table::fixed_output`] where the converter fixes it and the
+/// calibrated range's otherwise.
+///
+/// Returns the layer's output quantization and its table.
+///
+/// # Errors
+/// A message for softmax (no int8 form) or a range that is not finite.
+pub fn layer_output(
+    activation: crate::Activation,
+    pre: Range,
+    out: Range,
+) -> Result<(Quantization, Option<Table>), &'static str> {
+    const NOT_FINITE: &str = "a calibrated range is not finite: the rows give NaN or infinity";
+    if FusedActivation::of(activation).is_some() {
+        return Ok((Quantization::of_range(out).ok_or(NOT_FINITE)?, None));
+    }
+    if !activation.is_elementwise() {
+        return Err("softmax has no int8 form: it couples a layer's units");
+    }
+    let input = Quantization::of_range(pre).ok_or(NOT_FINITE)?;
+    let output = match Table::fixed_output(activation) {
+        Some(fixed) => fixed,
+        None => Quantization::of_range(out).ok_or(NOT_FINITE)?,
+    };
+    let table = Table::new(activation, input, output).ok_or(NOT_FINITE)?;
+    Ok((output, Some(table)))
 }
 
 /// The quantization TensorFlow's converter chooses for an activation tensor whose calibrated
@@ -458,17 +661,19 @@ impl Range {
     }
 }
 
-/// One float layer's evaluation for calibration: `out = g(b + Σᵢ w(c, i) · f·x[i])` in `f32`,
+/// One float layer's evaluation for calibration: `pre = b + Σᵢ w(c, i) · f·x[i]` in `f32`,
 /// summed in input order, with `f` the factor of the site before the layer in the evaluation
-/// pass (exactly `x[i]` for `f` = 1) and `g` one of the activations an int8 layer fuses. The
-/// macro (at compile time) and `quantize` (at run time) both calibrate with it, so both see the
-/// same ranges and build the same twin.
+/// pass (exactly `x[i]` for `f` = 1), and `out = g(pre)` with [`libm`]'s functions
+/// ([`Activation::apply_in_place_libm`](crate::Activation::apply_in_place_libm)). The macro (at
+/// compile time) and `quantize` (at run time) both calibrate with it, so both see the same
+/// ranges and build the same twin.
 pub fn calibration_layer(
     weight: impl Fn(usize, usize) -> f32,
     bias: &[f32],
-    activation: FusedActivation,
+    activation: crate::Activation,
     factor: f64,
     x: &[f32],
+    pre: &mut [f32],
     out: &mut [f32],
 ) {
     let input = |v: f32| {
@@ -480,25 +685,16 @@ pub fn calibration_layer(
             scaled
         }
     };
-    for (c, (o, &b)) in out.iter_mut().zip(bias).enumerate() {
-        let mut z = b;
+    for (c, (z, &b)) in pre.iter_mut().zip(bias).enumerate() {
+        *z = b;
         for (i, &v) in x.iter().enumerate() {
-            z += weight(c, i) * input(v);
+            *z += weight(c, i) * input(v);
         }
-        *o = match activation {
-            FusedActivation::Linear => z,
-            // NaN stays NaN: `max` would drop it.
-            FusedActivation::Relu => {
-                if z < 0.0 {
-                    0.0
-                } else {
-                    z
-                }
-            }
-            // `clamp` keeps NaN.
-            FusedActivation::Relu6 => z.clamp(0.0, 6.0),
-        };
     }
+    for (o, &z) in out.iter_mut().zip(pre.iter()) {
+        *o = z;
+    }
+    activation.apply_in_place_libm(out);
 }
 
 #[cfg(test)]
@@ -644,6 +840,66 @@ mod tests {
             rounding_divide_by_pot(-7, 40),
             rounding_divide_by_pot(-7, 31)
         );
+    }
+
+    #[test]
+    fn layers_fuse_or_tabulate_their_activation() {
+        use crate::Activation;
+        let (pre, out) = (
+            Range {
+                min: -4.0,
+                max: 2.0,
+            },
+            Range {
+                min: -0.5,
+                max: 2.0,
+            },
+        );
+        let calibrated = Quantization::of_range(out).unwrap();
+        assert_eq!(
+            layer_output(Activation::Relu, pre, out),
+            Ok((calibrated, None))
+        );
+        let (output, table) = layer_output(Activation::Tanh, pre, out).unwrap();
+        let table = table.unwrap();
+        assert_eq!(output, Table::fixed_output(Activation::Tanh).unwrap());
+        assert_eq!(
+            (table.input, table.output),
+            (Quantization::of_range(pre).unwrap(), output)
+        );
+        // ELU's output is calibrated; its table is monotone, as the function.
+        let (output, table) = layer_output(Activation::Elu(1.0), pre, out).unwrap();
+        assert_eq!(output, calibrated);
+        assert!(table.unwrap().values.windows(2).all(|w| w[0] <= w[1]));
+        assert!(layer_output(Activation::Softmax, pre, out).is_err());
+        let nan = Range {
+            min: f32::NAN,
+            max: f32::NAN,
+        };
+        assert!(layer_output(Activation::Sigmoid, nan, out).is_err());
+        assert!(layer_output(Activation::Identity, pre, nan).is_err());
+    }
+
+    #[test]
+    fn tables_hold_the_rounded_function() {
+        // Sigmoid on [−8, 8): each value is round(256 · σ(x)) − 128, computed here with the
+        // standard library.
+        let input = Quantization {
+            scale: 1.0 / 16.0,
+            zero_point: 0,
+        };
+        let output = Table::fixed_output(crate::Activation::Sigmoid).unwrap();
+        let table = Table::new(crate::Activation::Sigmoid, input, output).unwrap();
+        for q in i8::MIN..=i8::MAX {
+            let x = f64::from(q) / 16.0;
+            let expected = ((256.0 / (1.0 + (-x).exp())).round() - 128.0).clamp(-128.0, 127.0);
+            assert_eq!(f64::from(table.lookup(q)), expected, "{q}");
+        }
+        let bad = Quantization {
+            scale: 0.0,
+            zero_point: 0,
+        };
+        assert!(Table::new(crate::Activation::Tanh, bad, output).is_none());
     }
 
     #[test]

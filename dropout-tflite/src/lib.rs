@@ -64,14 +64,7 @@ pub struct Io {
     pub float: bool,
 }
 
-/// `real = scale · (q − zero_point)`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Quantization {
-    /// A positive finite scale.
-    pub scale: f32,
-    /// The zero point, inside int8's range.
-    pub zero_point: i32,
-}
+pub use dropout_shared::quant::Quantization;
 
 /// One `FULLY_CONNECTED` operator with int8 input, weights and output and an int32 bias.
 #[derive(Clone, Debug, PartialEq)]

@@ -133,8 +133,8 @@ impl Checker<'_> {
             constant: true,
             twin_of: None,
             rounding,
-            input: quantization(file.input.quantization),
-            output: quantization(file.output.quantization),
+            input: file.input.quantization,
+            output: file.output.quantization,
             float_io: (file.input.float, file.output.float),
             layers,
         })
@@ -326,13 +326,6 @@ impl Checker<'_> {
     }
 }
 
-pub(super) fn quantization(q: dropout_tflite::Quantization) -> Quantization {
-    Quantization {
-        scale: q.scale,
-        zero_point: q.zero_point,
-    }
-}
-
 fn tflite_name(activation: FusedActivation) -> &'static str {
     match activation {
         FusedActivation::Linear => "NONE",
@@ -356,37 +349,58 @@ pub(super) fn int8_layer(
     rounding: Rounding,
 ) -> Option<Int8Layer> {
     let (eval, train) = quant::site_factors(site.map(|prob| prob.keep), scaling);
-    let range = fc.activation.range(fc.output.scale, fc.output.zero_point);
-    let narrow = |v: i32| i8::try_from(v).ok();
+    let range = fc
+        .activation
+        .int8_range(fc.output.scale, fc.output.zero_point);
     let requantization = |factor: f64| {
+        Requantization::folded(
+            (fc.input.scale, &fc.weight_scales, fc.output.scale),
+            &fc.bias,
+            factor,
+            rounding,
+        )
+    };
+    Some(Int8Layer {
+        weights: fc.weights.clone(),
+        range,
+        weight_scales: fc.weight_scales.clone(),
+        input: fc.input,
+        output: fc.output,
+        activation: fc.activation,
+        table: None,
+        eval: requantization(eval)?,
+        train: requantization(train)?,
+    })
+}
+
+impl Requantization {
+    /// A layer's bias and multipliers with its input units scaled by `factor`
+    /// ([`quant::fold`]), from its `(input, weights, requantized output)` scales; `None` if a
+    /// multiplier does not exist.
+    pub(super) fn folded(
+        (input_scale, weight_scales, output_scale): (f32, &[f32], f32),
+        bias: &[i32],
+        factor: f64,
+        rounding: Rounding,
+    ) -> Option<Self> {
         let zero = QuantizedMultiplier {
             multiplier: 0,
             shift: 0,
         };
         let mut r = Requantization {
-            bias: vec![0; fc.outputs],
-            multipliers: vec![zero; fc.outputs],
+            bias: vec![0; bias.len()],
+            multipliers: vec![zero; bias.len()],
         };
         quant::fold(
-            fc.input.scale,
-            &fc.weight_scales,
-            fc.output.scale,
-            &fc.bias,
+            input_scale,
+            weight_scales,
+            output_scale,
+            bias,
             factor,
             rounding,
             &mut r.bias,
             &mut r.multipliers,
         )
         .then_some(r)
-    };
-    Some(Int8Layer {
-        weights: fc.weights.clone(),
-        range: (narrow(range.0)?, narrow(range.1)?),
-        weight_scales: fc.weight_scales.clone(),
-        input: quantization(fc.input),
-        output: quantization(fc.output),
-        activation: fc.activation,
-        eval: requantization(eval)?,
-        train: requantization(train)?,
-    })
+    }
 }

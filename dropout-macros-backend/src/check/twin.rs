@@ -11,7 +11,7 @@ use crate::errors::SpanRange;
 use crate::model::{
     Int8, Int8Layer, Model, ParamValues, Quantization, Requantization, Scalar, Twin,
 };
-use dropout_shared::quant::{self, FusedActivation, QuantizedMultiplier, Rounding};
+use dropout_shared::quant::{self, FusedActivation, Rounding};
 
 impl Checker<'_> {
     /// The twin that `quantize:` declares, with its integers when `calibrate:` gives rows.
@@ -78,7 +78,7 @@ impl Checker<'_> {
         let constant = layers.is_some();
         let (input, output) = layers
             .as_ref()
-            .and_then(|layers| Some((layers.first()?.input, layers.last()?.output)))
+            .and_then(|layers| Some((layers.first()?.input, layers.last()?.layer_output())))
             .unwrap_or((
                 Quantization {
                     scale: 1.0,
@@ -111,20 +111,19 @@ impl Checker<'_> {
         })
     }
 
-    /// What an int8 twin cannot have: activations that are not fused, DropConnect, dropout
-    /// other than `dropout(…)`.
+    /// What an int8 twin cannot have: softmax, DropConnect, dropout other than `dropout(…)`.
     fn twin_layers(&mut self, decl: &Declaration, model: &Model) {
         let specs = decl.items.iter().filter_map(|item| match item {
             Item::Dense(spec) => Some(spec),
             _ => None,
         });
         for (spec, layer) in specs.zip(&model.layers) {
-            if FusedActivation::of(layer.activation).is_none() {
+            if !layer.activation.is_elementwise() {
                 self.errors.at(
                     spec.activation.ident.span(),
                     format!(
-                        "`{}` has no int8 form here: the int8 twin's layers fuse `identity`, `relu` or `relu6`",
-                        layer.activation
+                        "`{}` has no int8 form: it couples a layer's units; end the network with `identity` and take `{}` of the twin's dequantized output",
+                        layer.activation, layer.activation
                     ),
                 );
             }
@@ -253,12 +252,6 @@ fn calibrate(
         .map(float_params)
         .collect::<Option<_>>()
         .ok_or("a layer has no declared weights")?;
-    let fused: Vec<FusedActivation> = model
-        .layers
-        .iter()
-        .map(|layer| FusedActivation::of(layer.activation))
-        .collect::<Option<_>>()
-        .ok_or("a layer's activation has no int8 form")?;
     let mut sites = vec![model.input_dropout.map(|p| p.keep)];
     sites.extend(
         model
@@ -270,50 +263,54 @@ fn calibrate(
         .iter()
         .map(|&keep| quant::site_factors(keep, model.scaling))
         .collect();
-    let mut ranges = vec![quant::Range::EMPTY; model.layers.len() + 1];
+    let mut input_range = quant::Range::EMPTY;
+    // Each layer's pre-activation and output.
+    let mut ranges = vec![(quant::Range::EMPTY, quant::Range::EMPTY); model.layers.len()];
     for row in rows.chunks_exact(n) {
         let mut a = row.to_vec();
-        ranges[0].widen(&a);
+        input_range.widen(&a);
         for (k, layer) in model.layers.iter().enumerate() {
             let ((weights, bias), fan_in) = (&params[k], layer.fan_in);
-            let mut out = vec![0.0; layer.size];
+            let (mut pre, mut out) = (vec![0.0; layer.size], vec![0.0; layer.size]);
             let weight = |c: usize, i: usize| weights[c * fan_in + i];
-            quant::calibration_layer(weight, bias, fused[k], factors[k].0, &a, &mut out);
-            ranges[k + 1].widen(&out);
+            quant::calibration_layer(
+                weight,
+                bias,
+                layer.activation,
+                factors[k].0,
+                &a,
+                &mut pre,
+                &mut out,
+            );
+            ranges[k].0.widen(&pre);
+            ranges[k].1.widen(&out);
             a = out;
         }
     }
-    let quantization = |range: quant::Range| {
-        range
-            .quantization()
-            .map(|(scale, zero_point)| Quantization { scale, zero_point })
-            .ok_or("a calibrated range is not finite: the rows give NaN or infinity")
-    };
-    model
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(k, layer)| {
-            let (weights, bias) = &params[k];
-            let (input, output) = (quantization(ranges[k])?, quantization(ranges[k + 1])?);
-            quantized_layer(
-                layer, weights, bias, input, output, fused[k], factors[k], rounding,
-            )
-        })
-        .collect()
+    let mut input = Quantization::of_range(input_range)
+        .ok_or("a calibrated range is not finite: the rows give NaN or infinity")?;
+    let mut layers = Vec::with_capacity(model.layers.len());
+    for (k, layer) in model.layers.iter().enumerate() {
+        let (weights, bias) = &params[k];
+        let (pre, out) = ranges[k];
+        let (output, table) = quant::layer_output(layer.activation, pre, out)?;
+        layers.push(quantized_layer(
+            layer,
+            (weights, bias),
+            (input, output, table),
+            factors[k],
+            rounding,
+        )?);
+        input = output;
+    }
+    Ok(layers)
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one layer's parts, named as the runtime names them"
-)]
+/// One layer of the twin, as `dropout::calibrate::quantized_layer` builds it at run time.
 fn quantized_layer(
     layer: &crate::model::Layer,
-    weights: &[f32],
-    bias: &[f32],
-    input: Quantization,
-    output: Quantization,
-    activation: FusedActivation,
+    (weights, bias): (&[f32], &[f32]),
+    (input, output, table): (Quantization, Quantization, Option<quant::Table>),
     factors: (f64, f64),
     rounding: Rounding,
 ) -> Result<Int8Layer, &'static str> {
@@ -332,38 +329,26 @@ fn quantized_layer(
     ) {
         return Err("a weight or bias is not finite");
     }
+    let activation = FusedActivation::of(layer.activation).unwrap_or(FusedActivation::Linear);
+    let target = table.map_or(output, |table| table.input);
     let requantization = |factor: f64| {
-        let zero = QuantizedMultiplier {
-            multiplier: 0,
-            shift: 0,
-        };
-        let mut r = Requantization {
-            bias: vec![0; size],
-            multipliers: vec![zero; size],
-        };
-        quant::fold(
-            input.scale,
-            &scales,
-            output.scale,
+        Requantization::folded(
+            (input.scale, &scales, target.scale),
             &q_bias,
             factor,
             rounding,
-            &mut r.bias,
-            &mut r.multipliers,
         )
-        .then_some(r)
         .ok_or("the scales give no requantization multiplier")
     };
-    let (lo, hi) = activation.range(output.scale, output.zero_point);
-    let narrow = |v: i32| i8::try_from(v).unwrap_or(if v < 0 { i8::MIN } else { i8::MAX });
     let (eval, train) = (requantization(factors.0)?, requantization(factors.1)?);
     Ok(Int8Layer {
         weights: q_weights,
-        range: (narrow(lo), narrow(hi)),
+        range: activation.int8_range(target.scale, target.zero_point),
         weight_scales: scales,
         input,
-        output,
+        output: target,
         activation,
+        table,
         eval,
         train,
     })

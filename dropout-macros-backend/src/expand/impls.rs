@@ -400,7 +400,7 @@ impl Gen<'_> {
                     let twin = super::#twin_ident::new();
                     let int8 = { #twin_output };
                     ::dropout::__private::assert_twin_close(
-                        &int8, &got, #tolerance, twin.#last.frame().output.scale, #label,
+                        &int8, &got, #tolerance, twin.#last.output().scale, #label,
                     );
                 }
             });

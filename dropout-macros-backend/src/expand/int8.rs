@@ -30,8 +30,13 @@ impl Gen<'_> {
                 Some(_) => ", one weight scale",
                 None => "",
             };
+            let how = if tabled(layer) {
+                "by a table of its 256 values"
+            } else {
+                "fused"
+            };
             let doc = format!(
-                "Layer `{}`: {} int8 {} over {}{scales}, `{}` fused.",
+                "Layer `{}`: {} int8 {} over {}{scales}, `{}` {how}.",
                 label(name),
                 layer.size,
                 if layer.size == 1 {
@@ -42,7 +47,8 @@ impl Gen<'_> {
                 layer.fan_in,
                 layer.activation
             );
-            quote!(#[doc = #doc] pub #name: #rt::int8::Dense<#fan_in, #n>,)
+            let stage = tabled(layer).then(|| quote!(, #rt::int8::Table));
+            quote!(#[doc = #doc] pub #name: #rt::int8::Dense<#fan_in, #n #stage>,)
         });
         let masks_struct = self.masks_struct();
         let masks_impl = self.masks_impl();
@@ -57,7 +63,7 @@ impl Gen<'_> {
         let forward_quantized = self.body(self.int8_chain(false));
         let forward_quantized_masked = self.body(self.int8_chain(true));
         let batch = self.int8_batch();
-        let io = quote!(self.#first.frame().input, self.#last.frame().output);
+        let io = quote!(self.#first.frame().input, self.#last.output());
         let forward = self.body(quote! {
             #rt::int8::through_integers(x, #io, |q| self.forward_quantized(q))
         });
@@ -191,27 +197,21 @@ impl Gen<'_> {
         let (ident, rt) = (&model.ident, &self.rt);
         let n_inputs = size(model.n_inputs);
         let mut site_before = model.input_dropout;
+        let rounding = rounding(rt, int8.rounding);
         let fields = model.layers.iter().enumerate().map(|(k, layer)| {
             let name = &layer.name;
             let (eval, train) =
                 dropout_shared::quant::site_factors(site_before.map(|p| p.keep), model.scaling);
             site_before = layer.dropout;
             let (eval, train) = (Literal::f64_suffixed(eval), Literal::f64_suffixed(train));
-            let activation = fused(
-                rt,
-                dropout_shared::quant::FusedActivation::of(layer.activation),
-            );
-            let rounding = rounding(rt, int8.rounding);
-            let next = k + 1;
             quote! {
                 #name: #rt::calibrate::quantized_layer(
-                    &net.#name, q(#k)?, q(#next)?, #activation, (#eval, #train), #rounding,
+                    &net.#name, &calibration, #k, (#eval, #train), #rounding,
                 )?,
             }
         });
         let body = self.body(quote! {
-            let ranges = #rt::calibrate::calibrate(net, rows)?;
-            let q = |k: usize| #rt::calibrate::quantization(#rt::calibrate::range(&ranges, k)?);
+            let calibration = #rt::calibrate::calibrate(net, rows)?;
             ::core::result::Result::Ok(Self { #(#fields)* })
         });
         let doc = format!(
@@ -310,7 +310,20 @@ impl Gen<'_> {
         if self.mode == Mode::Stub {
             let fields = self.model.layers.iter().map(|layer| {
                 let name = &layer.name;
-                quote!(#name: #rt::int8::Dense::zeroed(),)
+                if tabled(layer) {
+                    let unit = quote!(#rt::int8::Quantization { scale: 1.0, zero_point: 0 });
+                    let activation = super::activation(rt, layer.activation);
+                    quote! {
+                        #name: #rt::int8::Dense::zeroed_with(#rt::int8::Table {
+                            activation: #activation,
+                            input: #unit,
+                            output: #unit,
+                            values: [0; 256],
+                        }),
+                    }
+                } else {
+                    quote!(#name: #rt::int8::Dense::zeroed(),)
+                }
             });
             return quote!(Self { #(#fields)* });
         }
@@ -403,21 +416,44 @@ fn int8_layer(rt: &TokenStream, q: &Int8Layer, fan_in: usize, rounding_: Roundin
     let activation = fused(rt, Some(q.activation));
     let rounding = rounding(rt, rounding_);
     let (eval, train) = (requantization(rt, &q.eval), requantization(rt, &q.train));
-    quote! {
-        #rt::int8::Dense::new(
-            #rt::int8::weights_from_bytes::<#fan_in, #size>(#bytes),
-            [#(#scales),*],
-            #rt::int8::Frame {
-                input: #input,
-                output: #output,
-                activation: #activation,
-                range: (#lo, #hi),
-                rounding: #rounding,
-            },
-            #eval,
-            #train,
-        )
+    let frame = quote! {
+        #rt::int8::Frame {
+            input: #input,
+            output: #output,
+            activation: #activation,
+            range: (#lo, #hi),
+            rounding: #rounding,
+        }
+    };
+    let weights = quote!(#rt::int8::weights_from_bytes::<#fan_in, #size>(#bytes));
+    match &q.table {
+        Some(table) => {
+            let (input, output, activation) = (
+                quantization(rt, table.input),
+                quantization(rt, table.output),
+                super::activation(rt, table.activation),
+            );
+            let values = table.values.iter().map(|&v| Literal::i8_unsuffixed(v));
+            quote! {
+                #rt::int8::Dense::with_stage(
+                    #weights, [#(#scales),*], #frame, #eval, #train,
+                    #rt::int8::Table {
+                        activation: #activation,
+                        input: #input,
+                        output: #output,
+                        values: [#(#values),*],
+                    },
+                )
+            }
+        }
+        None => quote!(#rt::int8::Dense::new(#weights, [#(#scales),*], #frame, #eval, #train)),
     }
+}
+
+/// Whether a layer of an int8 network computes its activation by a table: whether it does not
+/// fuse it (an imported network's layers always do).
+fn tabled(layer: &crate::model::Layer) -> bool {
+    dropout_shared::quant::FusedActivation::of(layer.activation).is_none()
 }
 
 fn rounding(rt: &TokenStream, rounding: Rounding) -> TokenStream {

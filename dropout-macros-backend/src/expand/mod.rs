@@ -343,15 +343,7 @@ impl Gen<'_> {
     }
 
     fn activation(&self, activation: Activation) -> TokenStream {
-        let rt = &self.rt;
-        let variant = Ident::new(activation.variant(), Span::call_site());
-        match activation.parameter_value() {
-            Some(value) => {
-                let value = proc_macro2::Literal::f64_suffixed(value);
-                quote!(#rt::Activation::#variant(#value))
-            }
-            None => quote!(#rt::Activation::#variant),
-        }
+        self::activation(&self.rt, activation)
     }
 
     fn scaling(&self) -> TokenStream {
@@ -655,6 +647,18 @@ fn snake_case(name: &str) -> String {
         }
     }
     out
+}
+
+/// `Activation::Elu(1.0)`: the runtime's value of `activation`.
+fn activation(rt: &TokenStream, activation: Activation) -> TokenStream {
+    let variant = Ident::new(activation.variant(), Span::call_site());
+    match activation.parameter_value() {
+        Some(value) => {
+            let value = proc_macro2::Literal::f64_suffixed(value);
+            quote!(#rt::Activation::#variant(#value))
+        }
+        None => quote!(#rt::Activation::#variant),
+    }
 }
 
 #[cfg(test)]

@@ -2,49 +2,7 @@
 //! the quantization of its float input and output.
 
 use dropout_shared::quant::{FusedActivation, QuantizedMultiplier, Rounding};
-
-/// A tensor's int8 quantization, `real = scale · (q − zero_point)`, with TFLite's `QUANTIZE` and
-/// `DEQUANTIZE` as [`quantize`](Self::quantize) and [`dequantize`](Self::dequantize).
-///
-/// ```
-/// use dropout::int8::Quantization;
-///
-/// let q = Quantization { scale: 0.5, zero_point: -3 };
-/// assert_eq!(q.quantize(1.0), -1);
-/// assert_eq!(q.quantize(1.25), 0); // round(2.5) = 3, half away from zero: −3 + 3 = 0
-/// assert_eq!(q.quantize(1e9), 127); // saturates
-/// assert_eq!(q.dequantize(-1), 1.0);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Quantization {
-    /// A positive finite scale.
-    pub scale: f32,
-    /// The zero point, inside int8.
-    pub zero_point: i32,
-}
-
-impl Quantization {
-    /// TFLite's `AffineQuantize`: `zero_point + round(value / scale)` in `f32`, half away from
-    /// zero, clamped to int8. A NaN quantizes to the zero point; the float passes of int8
-    /// networks give NaN for it before it gets here.
-    #[must_use]
-    pub fn quantize(self, value: f32) -> i8 {
-        let q = dropout_shared::quant::quantize(value, self.scale, self.zero_point);
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "clamped to int8 first, as TFLite clamps"
-        )]
-        let narrowed = q.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8;
-        narrowed
-    }
-
-    /// TFLite's `Dequantize`: `scale · (q − zero_point)` computed in `f64` (its parameters hold
-    /// the scale as a double), then rounded to `f32`.
-    #[must_use]
-    pub fn dequantize(self, q: i8) -> f32 {
-        (f64::from(self.scale) * f64::from(i32::from(q) - self.zero_point)) as f32
-    }
-}
+pub use dropout_shared::quant::{Quantization, Table};
 
 /// The bias and requantization multipliers of one pass of a layer: the file's own, or, for a
 /// layer fed by a dropout site, those with the site's scale factor folded into its input scale.
@@ -57,7 +15,9 @@ pub struct Requantization<const OUT: usize> {
 }
 
 /// One int8 fully connected layer with its fused activation, as TFLite's `FULLY_CONNECTED`:
-/// `y = clamp(requantize(bias + W·(x − z_in)) + z_out, min, max)`.
+/// `y = clamp(requantize(bias + W·(x − z_in)) + z_out, min, max)`; or, for an activation it
+/// cannot fuse (sigmoid, tanh, …), the same requantized to the pre-activation's quantization and
+/// looked up in the activation's [`Table`].
 ///
 /// A layer that a dropout site feeds has two [`Requantization`]s: `eval` for the evaluation
 /// pass and `train` for the masked pass, where a dropped input unit contributes nothing (it
@@ -66,8 +26,12 @@ pub struct Requantization<const OUT: usize> {
 ///
 /// It keeps the scales it was quantized with (its input's, its output's, one per weight
 /// channel) beside the integers: the passes do not read them, export does.
+///
+/// `A` is what follows the requantization: [`Fused`] (nothing: a fused activation), or the
+/// [`Table`] of an activation a twin's layer cannot fuse, which maps the requantized
+/// pre-activation to the layer's output.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Dense<const IN: usize, const OUT: usize> {
+pub struct Dense<const IN: usize, const OUT: usize, A = Fused> {
     weights: [[i8; IN]; OUT],
     /// `Σᵢ w[c][i]`, for the zero point: `Σ w·(x − z) = Σ w·x − z · Σ w`.
     row_sums: [i32; OUT],
@@ -75,6 +39,7 @@ pub struct Dense<const IN: usize, const OUT: usize> {
     frame: Frame,
     eval: Requantization<OUT>,
     train: Requantization<OUT>,
+    stage: A,
 }
 
 /// The fixed parts of a [`Dense`] layer: its input's and output's quantization, its fused
@@ -83,15 +48,72 @@ pub struct Dense<const IN: usize, const OUT: usize> {
 pub struct Frame {
     /// The input's quantization.
     pub input: Quantization,
-    /// The output's quantization.
+    /// The quantization the sums requantize to: the layer's output, or, for a layer with a
+    /// [`Table`], the pre-activation (the table's [`input`](Table::input)).
     pub output: Quantization,
-    /// The fused activation.
+    /// The fused activation ([`Linear`](FusedActivation::Linear) for a layer with a table).
     pub activation: FusedActivation,
     /// The fused activation's integer range for the output's quantization, `min ≤ max`
     /// ([`FusedActivation::range`]).
     pub range: (i8, i8),
     /// How the accumulator is requantized.
     pub rounding: Rounding,
+}
+
+/// What follows a [`Dense`] layer's requantization: nothing beyond its fused clamp
+/// ([`Fused`]), or an activation's [`Table`].
+pub trait Stage: Clone + core::fmt::Debug + PartialEq + sealed::Sealed {
+    /// The table, if there is one.
+    fn table(&self) -> Option<&Table>;
+
+    /// Maps the requantized outputs through the stage.
+    fn apply<const N: usize>(&self, y: &mut [i8; N]);
+
+    /// The stage holding `table` (`None` for a fused activation); `None` if this stage cannot
+    /// hold it.
+    #[doc(hidden)]
+    fn from_table(table: Option<Table>) -> Option<Self>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Fused {}
+    impl Sealed for super::Table {}
+}
+
+/// The stage of a layer that fuses its activation (`identity`, `relu`, `relu6`) into the clamp
+/// of its requantization: nothing more, and no bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Fused;
+
+impl Stage for Fused {
+    fn table(&self) -> Option<&Table> {
+        None
+    }
+
+    #[inline]
+    fn apply<const N: usize>(&self, _: &mut [i8; N]) {}
+
+    fn from_table(table: Option<Table>) -> Option<Self> {
+        table.is_none().then_some(Fused)
+    }
+}
+
+impl Stage for Table {
+    fn table(&self) -> Option<&Table> {
+        Some(self)
+    }
+
+    #[inline]
+    fn apply<const N: usize>(&self, y: &mut [i8; N]) {
+        for v in y {
+            *v = self.lookup(*v);
+        }
+    }
+
+    fn from_table(table: Option<Table>) -> Option<Self> {
+        table
+    }
 }
 
 impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
@@ -106,6 +128,29 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
         eval: Requantization<OUT>,
         train: Requantization<OUT>,
     ) -> Self {
+        Dense::with_stage(weights, weight_scales, frame, eval, train, Fused)
+    }
+
+    /// A layer whose weights, biases and multipliers are all zero: every output is its zero
+    /// point 0, clamped to int8.
+    #[must_use]
+    pub const fn zeroed() -> Self {
+        Dense::zeroed_with(Fused)
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: Stage> Dense<IN, OUT, A> {
+    /// [`Dense::new`] followed by `stage`: for a [`Table`], the frame's output is the
+    /// pre-activation's quantization, the table's input.
+    #[must_use]
+    pub const fn with_stage(
+        weights: [[i8; IN]; OUT],
+        weight_scales: [f32; OUT],
+        frame: Frame,
+        eval: Requantization<OUT>,
+        train: Requantization<OUT>,
+        stage: A,
+    ) -> Self {
         Dense {
             row_sums: crate::kernel::int8::row_sums(&weights),
             weights,
@@ -113,7 +158,20 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
             frame,
             eval,
             train,
+            stage,
         }
+    }
+
+    /// What follows the requantization.
+    pub const fn stage(&self) -> &A {
+        &self.stage
+    }
+
+    /// The quantization of the layer's output: its table's output, or the frame's.
+    pub fn output(&self) -> Quantization {
+        self.stage
+            .table()
+            .map_or(self.frame.output, |table| table.output)
     }
 
     /// The weight scale of each output channel.
@@ -126,10 +184,10 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
         &self.frame
     }
 
-    /// A layer whose weights, biases and multipliers are all zero: every output is its zero
-    /// point 0, clamped to int8.
+    /// A layer whose weights, biases and multipliers are all zero, followed by `stage`: what
+    /// a network that failed to compile holds, so that only the declaration's errors show.
     #[must_use]
-    pub const fn zeroed() -> Self {
+    pub const fn zeroed_with(stage: A) -> Self {
         let requantization = Requantization {
             bias: [0; OUT],
             multipliers: [QuantizedMultiplier {
@@ -148,12 +206,13 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
             range: (i8::MIN, i8::MAX),
             rounding: Rounding::Double,
         };
-        Dense::new(
+        Dense::with_stage(
             [[0; IN]; OUT],
             [1.0; OUT],
             frame,
             requantization,
             requantization,
+            stage,
         )
     }
 
@@ -221,7 +280,7 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
         self.requantize(&dots, requantization)
     }
 
-    /// The output stage from the dot products `Σ w·x`.
+    /// The output stage from the dot products `Σ w·x`, then the table if there is one.
     fn requantize(&self, dots: &[i32; OUT], requantization: &Requantization<OUT>) -> [i8; OUT] {
         let mut y = [0i8; OUT];
         crate::kernel::int8::Requantize {
@@ -235,6 +294,7 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
             rounding: self.frame.rounding,
         }
         .run(&mut y);
+        self.stage.apply(&mut y);
         y
     }
 }

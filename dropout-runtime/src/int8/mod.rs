@@ -52,7 +52,8 @@ mod dense;
 mod network;
 
 pub use dense::{
-    Dense, Frame, Quantization, Requantization, batch, through_integers, weights_from_bytes,
+    Dense, Frame, Fused, Quantization, Requantization, Stage, Table, batch, through_integers,
+    weights_from_bytes,
 };
 pub use network::{LayerParts, QuantizedNetwork};
 

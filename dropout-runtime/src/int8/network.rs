@@ -3,7 +3,7 @@
 
 use dropout_shared::quant::FusedActivation;
 
-use super::{Dense, Quantization};
+use super::{Dense, Quantization, Stage, Table};
 use crate::NetworkSpec;
 
 /// An int8 network: declared over `i8` (`struct Net<i8> { …, from: tflite("…") }`) or the twin
@@ -41,13 +41,16 @@ pub struct LayerParts<'a> {
     pub weight_scales: &'a [f32],
     /// The input's quantization.
     pub input: Quantization,
-    /// The output's quantization.
+    /// The output's quantization (after the table, if there is one).
     pub output: Quantization,
     /// The fused activation.
     pub activation: FusedActivation,
+    /// The table of an activation the layer does not fuse; the sums requantize to its
+    /// [`input`](Table::input) quantization.
+    pub table: Option<&'a Table>,
 }
 
-impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
+impl<const IN: usize, const OUT: usize, A: Stage> Dense<IN, OUT, A> {
     /// The layer's parameters as its evaluation pass uses them.
     pub fn parts(&self) -> LayerParts<'_> {
         let frame = self.frame();
@@ -56,8 +59,9 @@ impl<const IN: usize, const OUT: usize> Dense<IN, OUT> {
             bias: &self.eval().bias,
             weight_scales: self.weight_scales(),
             input: frame.input,
-            output: frame.output,
+            output: self.output(),
             activation: frame.activation,
+            table: self.stage().table(),
         }
     }
 }

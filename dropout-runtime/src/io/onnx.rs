@@ -155,13 +155,17 @@ pub fn to_onnx_masked<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
 /// The evaluation pass of an int8 network (`forward_quantized`) as an ONNX model in the QDQ
 /// format: each layer's `int8` weights and `int32` biases through `DequantizeLinear` into a
 /// `Gemm`, its fused activation (`Relu`, or `Clip(0, 6)` for relu6) and a `QuantizeLinear` to
-/// the layer's output quantization, which onnxruntime fuses into its integer `QGemm` kernel.
-/// Input and output are `int8` (`[batch, inputs]` and `[batch, outputs]`), or `float` where
+/// the layer's output quantization, which onnxruntime fuses into its integer `QGemm` kernel. A
+/// twin's layer with an activation it computes by a [`Table`](crate::int8::Table) (sigmoid,
+/// tanh, …) writes its pre-activation on the table's grid (`QuantizeLinear`, `DequantizeLinear`)
+/// and the activation in floats before its `QuantizeLinear`. Input and output are `int8` (`[batch, inputs]` and `[batch, outputs]`), or `float` where
 /// the imported file's were (a `QuantizeLinear` at the start, a `DequantizeLinear` at the end).
 ///
 /// onnxruntime requantizes in floating point, rounding half to even, where the network (as
 /// TFLite) uses integer multipliers: its outputs are within one int8 step of
-/// `forward_quantized`'s (`tests/onnx.rs` counts how many are equal).
+/// `forward_quantized`'s for fused activations (`tests/onnx.rs` counts how many are equal); a
+/// step off in a table's input moves its output by up to the activation's slope times one
+/// step, so tables widen that.
 ///
 /// # Errors
 /// [`Error::Quantization`] for a network with `scaling: classic` and a dropout site (whose
@@ -220,7 +224,16 @@ pub fn to_onnx_quantized<N: QuantizedNetwork>(net: &N) -> Result<Vec<u8>, Error>
             parts.bias,
             parts.input.scale,
         )?;
-        let y = graph.activation(&z, parts.activation.activation())?;
+        let y = match parts.table {
+            // The pre-activation on its own grid, then the activation in floats, as a QDQ
+            // model writes an activation that has no integer kernel.
+            Some(table) => {
+                let pre = graph.quantize(&z, table.input.scale, zero_point(table.input)?)?;
+                let pre = graph.dequantize(&pre, table.input.scale, zero_point(table.input)?)?;
+                graph.activation(&pre, table.activation)?
+            }
+            None => graph.activation(&z, parts.activation.activation())?,
+        };
         q = graph.quantize(&y, parts.output.scale, zero_point(parts.output)?)?;
     }
     let y = if N::FLOAT_IO.1 {

@@ -14,7 +14,9 @@ use crate::{Error, Scaling};
 /// # Errors
 /// [`Error::Quantization`] for a network with `scaling: classic` and a dropout site, whose
 /// evaluation pass scales a layer's input by the keep probability: no operator of the file
-/// would do it.
+/// would do it; and for a twin with an activation it computes by a [`Table`](crate::int8::Table)
+/// (sigmoid, tanh, …): TFLite computes `LOGISTIC` and `TANH` in fixed point of its own, whose
+/// bits the table does not reproduce, and has no operator for the rest.
 ///
 /// # Example
 /// ```
@@ -45,6 +47,11 @@ pub fn to_tflite<N: QuantizedNetwork>(net: &N) -> Result<Vec<u8>, Error> {
         let parts = net.layer(idx).ok_or(Error::Quantization(
             "the network has fewer layers than its specification",
         ))?;
+        if parts.table.is_some() {
+            return Err(Error::Quantization(
+                "a layer computes its activation by a table, which no operator of a .tflite file reproduces: only identity, relu and relu6 layers are written",
+            ));
+        }
         // A per-tensor scale is one scale for every channel.
         let scales = match parts.weight_scales {
             [first, rest @ ..] if rest.iter().all(|s| s.to_bits() == first.to_bits()) => {

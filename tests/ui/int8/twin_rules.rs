@@ -19,4 +19,14 @@ network! {
     }
 }
 
+// Softmax couples a layer's units: no table can compute it (sigmoid and tanh above have one).
+network! {
+    pub struct Classes<f32> {
+        input: 1,
+        dense 2 tanh { weights: [[1.0], [2.0]], bias: [0.0, 0.0] },
+        dense 2 softmax { weights: [[1.0, 0.0], [0.0, 1.0]], bias: [0.0, 0.0] },
+        quantize: int8 as ClassesI8,
+    }
+}
+
 fn main() {}
