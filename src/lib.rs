@@ -133,6 +133,20 @@ macro_rules! __if_alloc {
     ($($tokens:tt)*) => {};
 }
 
+/// The tokens without `alloc`: the one of two versions of an item that needs no heap.
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_not_alloc {
+    ($($tokens:tt)*) => {};
+}
+#[cfg(not(feature = "alloc"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_not_alloc {
+    ($($tokens:tt)*) => { $($tokens)* };
+}
+
 #[cfg(feature = "ndarray")]
 #[doc(hidden)]
 #[macro_export]

@@ -315,3 +315,55 @@ fn training_errors_are_the_trainers() {
         "{err:?}"
     );
 }
+
+network! {
+    /// The int8 sine model: its batches split across threads.
+    struct Sine<i8> {
+        input: 1, dense 16 relu, dense 16 relu, dense 1 identity,
+        from: tflite("models/sine.tflite"),
+    }
+}
+
+network! {
+    /// An int8 twin large enough for the packed kernel, quantized at run time.
+    struct Wide<f32> { input: 40, dense 64 tanh, dense 32 relu, dense 3 identity, quantize: int8 as WideI8 }
+}
+
+#[test]
+fn int8_batches_are_the_same_bits_on_any_number_of_threads() {
+    let sine = Sine::new();
+    let x: Vec<[i8; 1]> = (0..1100_u32).map(|k| [(k as u8).cast_signed()]).collect();
+    let y = same_on_every_count(|| {
+        let mut y = vec![[0i8; 1]; x.len()];
+        parallel::slices(&x, &mut y, |x, y| sine.forward_quantized_batch(x, y)).unwrap();
+        y
+    });
+    let single: Vec<[i8; 1]> = x.iter().map(|x| sine.forward_quantized(x)).collect();
+    assert_eq!(y, single);
+
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    let float = Wide::init(&mut rng);
+    let rows: Vec<[f32; 40]> = (0..300)
+        .map(|_| std::array::from_fn(|_| rng.random_range(-1.0..1.0)))
+        .collect();
+    let twin = WideI8::quantize(&float, &rows).unwrap();
+    let x: Vec<[i8; 40]> = (0..700)
+        .map(|_| std::array::from_fn(|_| rng.random()))
+        .collect();
+    let y = same_on_every_count(|| {
+        let mut y = vec![[0i8; 3]; x.len()];
+        parallel::slices(&x, &mut y, |x, y| twin.forward_quantized_batch(x, y)).unwrap();
+        y
+    });
+    let single: Vec<[i8; 3]> = x.iter().map(|x| twin.forward_quantized(x)).collect();
+    assert_eq!(y, single);
+
+    let mut short = vec![[0i8; 3]; 5];
+    assert_eq!(
+        parallel::slices(&x, &mut short, |x, y| twin.forward_quantized_batch(x, y)),
+        Err(Error::OutputRows {
+            expected: 700,
+            found: 5
+        })
+    );
+}

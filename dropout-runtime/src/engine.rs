@@ -76,6 +76,7 @@ impl SiteParams {
     }
 
     /// The keep probability of site `site`.
+    #[cfg(feature = "train")]
     pub fn keep(&self, site: usize) -> f64 {
         self.sites.get(site).map_or(1.0, |d| d.keep())
     }
@@ -118,7 +119,7 @@ pub(crate) struct Effects<T> {
     pub weights: Vec<Option<Array2<bool>>>,
 }
 
-#[cfg(feature = "parallel")]
+#[cfg(all(feature = "parallel", feature = "train"))]
 impl<T: Clone> Effects<T> {
     /// The effects of the samples `rows` of the batch.
     pub fn rows(&self, rows: core::ops::Range<usize>) -> Self {
@@ -203,6 +204,7 @@ pub(crate) struct Tape<T> {
     /// Each layer's activation, before its site.
     pub g: Vec<Array2<T>>,
     /// What the last layer gives.
+    #[cfg(feature = "train")]
     pub output: Array2<T>,
 }
 
@@ -226,6 +228,7 @@ fn apply_site<T: Float + LinalgScalar>(a: &mut Array2<T>, mode: &SiteMode<'_, T>
 
 /// The forward pass of a batch through `net` (rows are samples), recording every layer for
 /// backpropagation. The caller has checked that `x` has the network's input width.
+#[cfg(feature = "train")]
 pub(crate) fn forward_tape<N: Network>(
     net: &N,
     x: &ArrayRef2<N::Scalar>,

@@ -135,6 +135,50 @@ where
     stack(outputs)
 }
 
+/// `pass` on each [`CHUNK`] rows of `x` into the same rows of `y`, on the pool's threads: for
+/// passes over slices of rows, say `|x, y| net.forward_quantized_batch(x, y)` of an int8
+/// network, as [`rows`] is for matrices.
+///
+/// # Errors
+/// [`Error::OutputRows`] if `y` is not as long as `x` (`y` is then left as it was); else the
+/// first error of `pass`, in the order of the chunks.
+///
+/// ```
+/// use dropout::{network, parallel};
+///
+/// network! {
+///     struct Sine<i8> {
+///         input: 1, dense 16 relu, dense 16 relu, dense 1 identity,
+///         from: tflite("../models/sine.tflite"),
+///     }
+/// }
+/// let net = Sine::new();
+/// let x: Vec<[i8; 1]> = (0..1000_u32).map(|k| [(k as u8).cast_signed()]).collect();
+/// let mut y = vec![[0i8; 1]; x.len()];
+/// parallel::slices(&x, &mut y, |x, y| net.forward_quantized_batch(x, y))?;
+/// assert_eq!(y[300], net.forward_quantized(&x[300]));
+/// # Ok::<(), dropout::Error>(())
+/// ```
+pub fn slices<X, Y, F>(x: &[X], y: &mut [Y], pass: F) -> Result<(), Error>
+where
+    X: Sync,
+    Y: Send,
+    F: Fn(&[X], &mut [Y]) -> Result<(), Error> + Sync,
+{
+    if x.len() != y.len() {
+        return Err(Error::OutputRows {
+            expected: x.len(),
+            found: y.len(),
+        });
+    }
+    let results: Vec<Result<(), Error>> = x
+        .par_chunks(CHUNK)
+        .zip(y.par_chunks_mut(CHUNK))
+        .map(|(x, y)| pass(x, y))
+        .collect();
+    results.into_iter().collect()
+}
+
 fn stack<T: Clone>(outputs: Vec<Result<Array2<T>, Error>>) -> Result<Array2<T>, Error> {
     let outputs = outputs.into_iter().collect::<Result<Vec<_>, _>>()?;
     let views: Vec<_> = outputs.iter().map(|output| output.view()).collect();

@@ -132,39 +132,73 @@ impl Gen<'_> {
         }
     }
 
-    /// `forward_quantized4` and the batch pass built on it.
+    /// `forward_quantized4`, and the batch pass: layer by layer over chunks of rows with
+    /// `alloc` (each layer's products for the whole chunk at once), four rows at a time through
+    /// every layer without it.
     fn int8_batch(&self) -> TokenStream {
         let (ident, rt) = (&self.model.ident, &self.rt);
         let (n_inputs, n_outputs) = (size(self.model.n_inputs), size(self.model.n_outputs()));
         let forward4 = self.body(self.int8_chain4());
-        let forward_quantized_batch = self.body(quote! {
+        let by_layers = self.body(self.int8_layers_chain());
+        let by_fours = self.body(quote! {
             #rt::int8::batch(x, y, |rows| self.forward_quantized4(rows), |row| self.forward_quantized(row))
         });
+        let batch = |body: &TokenStream| {
+            quote! {
+                impl #ident {
+                    /// [`forward_quantized`](Self::forward_quantized) of each row of `x` into
+                    /// the same row of `y`.
+                    ///
+                    /// # Errors
+                    /// [`Error::OutputRows`](::dropout::Error::OutputRows) if `y` is not as long
+                    /// as `x`; `y` is then left as it was.
+                    pub fn forward_quantized_batch(
+                        &self,
+                        x: &[[i8; #n_inputs]],
+                        y: &mut [[i8; #n_outputs]],
+                    ) -> ::core::result::Result<(), #rt::Error> {
+                        #body
+                    }
+                }
+            }
+        };
+        let (with_heap, without) = (batch(&by_layers), batch(&by_fours));
         quote! {
             impl #ident {
-                /// [`forward_quantized`](Self::forward_quantized) of four inputs at once, as the
-                /// batch pass runs them (each weight loaded once for the four where the CPU has
-                /// AVX-512 VNNI).
+                /// [`forward_quantized`](Self::forward_quantized) of four inputs at once (each
+                /// weight loaded once for the four where the CPU has AVX-512 VNNI).
                 #[must_use]
                 pub fn forward_quantized4(&self, x: &[[i8; #n_inputs]; 4]) -> [[i8; #n_outputs]; 4] {
                     #forward4
                 }
+            }
 
-                /// [`forward_quantized`](Self::forward_quantized) of each row of `x` into the same
-                /// row of `y`.
-                ///
-                /// # Errors
-                /// [`Error::OutputRows`](::dropout::Error::OutputRows) if `y` is not as long as
-                /// `x`; `y` is then left as it was.
-                pub fn forward_quantized_batch(
-                    &self,
-                    x: &[[i8; #n_inputs]],
-                    y: &mut [[i8; #n_outputs]],
-                ) -> ::core::result::Result<(), #rt::Error> {
-                    #forward_quantized_batch
-                }
+            ::dropout::__if_alloc! { #with_heap }
+            ::dropout::__if_not_alloc! { #without }
+        }
+    }
+
+    /// `batch_layers(x, y, |x, y| { let mut a1 = rows(x.len()); self.h1.forward_rows(x, &mut
+    /// a1)?; …; self.out.forward_rows(&a2, y) })`.
+    fn int8_layers_chain(&self) -> TokenStream {
+        let rt = &self.rt;
+        let layers = &self.model.layers;
+        let mut prev = quote!(x);
+        let mut lines = Vec::new();
+        for (idx, layer) in layers.iter().enumerate() {
+            let name = &layer.name;
+            if idx + 1 == layers.len() {
+                lines.push(quote!(self.#name.forward_rows(#prev, y)));
+            } else {
+                let (out, n) = (format_ident!("a{}", idx + 1), size(layer.size));
+                lines.push(quote! {
+                    let mut #out = #rt::int8::rows::<#n>(x.len());
+                    self.#name.forward_rows(#prev, &mut #out)?;
+                });
+                prev = quote!(&#out);
             }
         }
+        quote!(#rt::int8::batch_layers(x, y, |x, y| { #(#lines)* }))
     }
 
     /// `INPUT`, `OUTPUT` and `new()`, for integers known at compile time.

@@ -272,6 +272,53 @@ impl<const IN: usize, const OUT: usize, A: Stage> Dense<IN, OUT, A> {
         self.finish(x, &self.train)
     }
 
+    /// [`forward`](Self::forward) of each row of `x` into the same row of `y`, the whole
+    /// batch's products at once (on AVX2 without VNNI, with the weights widened once for the
+    /// batch): what the generated `forward_quantized_batch` runs layer by layer.
+    ///
+    /// # Errors
+    /// [`Error::OutputRows`](crate::Error::OutputRows) if `y` is not as long as `x`; `y` is
+    /// then left as it was.
+    ///
+    /// ```
+    /// use dropout::int8::{Dense, Frame, Quantization, Requantization};
+    /// use dropout::quant::{FusedActivation, QuantizedMultiplier, Rounding};
+    ///
+    /// let half = QuantizedMultiplier::new(0.5, Rounding::Double).unwrap();
+    /// let requantization = Requantization { bias: [0, 4], multipliers: [half; 2] };
+    /// let unit = Quantization { scale: 1.0, zero_point: 0 };
+    /// let frame = Frame {
+    ///     input: unit,
+    ///     output: unit,
+    ///     activation: FusedActivation::Linear,
+    ///     range: (-128, 127),
+    ///     rounding: Rounding::Double,
+    /// };
+    /// let layer = Dense::new([[1, 2], [3, -4]], [1.0; 2], frame, requantization, requantization);
+    /// let x = [[10, 20], [-2, 1]];
+    /// let mut y = [[0i8; 2]; 2];
+    /// layer.forward_rows(&x, &mut y)?;
+    /// assert_eq!(y, [layer.forward(&x[0]), layer.forward(&x[1])]);
+    /// assert_eq!(y[0], [25, -23]); // (50 / 2, (30 − 80 + 4) / 2)
+    /// # Ok::<(), dropout::Error>(())
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn forward_rows(&self, x: &[[i8; IN]], y: &mut [[i8; OUT]]) -> Result<(), crate::Error> {
+        if x.len() != y.len() {
+            return Err(crate::Error::OutputRows {
+                expected: x.len(),
+                found: y.len(),
+            });
+        }
+        let mut dots = alloc::vec![0i32; x.len() * OUT];
+        let (dots, _) = dots.as_chunks_mut::<OUT>();
+        crate::kernel::int8::dot_batch(&self.weights, &self.row_sums, x, dots);
+        for (dots, y) in dots.iter().zip(y) {
+            *y = self.requantize(dots, &self.eval);
+        }
+        Ok(())
+    }
+
     /// `clamp(requantize(bias + Σ w·x − z_in · Σ w) + z_out)`, which is TFLite's
     /// `bias + Σ w·(x − z_in)` in wrapping `i32` arithmetic, whatever the order of the sum.
     fn finish(&self, x: &[i8; IN], requantization: &Requantization<OUT>) -> [i8; OUT] {
@@ -351,6 +398,42 @@ pub fn batch<const N: usize, const M: usize>(
         *out = one(row);
     }
     Ok(())
+}
+
+/// Rows of a batch that [`batch_layers`] gives its pass at a time: enough for the products to
+/// run at full speed, few enough that each layer's outputs stay in the L2 cache.
+#[cfg(feature = "alloc")]
+pub const BATCH_ROWS: usize = 256;
+
+/// The batch pass of int8 networks layer by layer: `pass` on each [`BATCH_ROWS`] rows of `x`
+/// into the same rows of `y`, running each layer on all of them ([`Dense::forward_rows`]).
+///
+/// # Errors
+/// [`Error::OutputRows`](crate::Error::OutputRows) if `y` is not as long as `x` (`y` is then
+/// left as it was), or `pass`'s error.
+#[cfg(feature = "alloc")]
+pub fn batch_layers<const N: usize, const M: usize>(
+    x: &[[i8; N]],
+    y: &mut [[i8; M]],
+    mut pass: impl FnMut(&[[i8; N]], &mut [[i8; M]]) -> Result<(), crate::Error>,
+) -> Result<(), crate::Error> {
+    if x.len() != y.len() {
+        return Err(crate::Error::OutputRows {
+            expected: x.len(),
+            found: y.len(),
+        });
+    }
+    for (x, y) in x.chunks(BATCH_ROWS).zip(y.chunks_mut(BATCH_ROWS)) {
+        pass(x, y)?;
+    }
+    Ok(())
+}
+
+/// `n` rows of `H` zeros: a layer's outputs in [`batch_layers`]' passes.
+#[cfg(feature = "alloc")]
+#[must_use]
+pub fn rows<const H: usize>(n: usize) -> alloc::vec::Vec<[i8; H]> {
+    core::iter::repeat_n([0i8; H], n).collect()
 }
 
 /// The float view of an int8 pass: `NaN` anywhere in `x` gives NaN everywhere (no int8 value

@@ -51,6 +51,8 @@ use crate::Error;
 mod dense;
 mod network;
 
+#[cfg(feature = "alloc")]
+pub use dense::{BATCH_ROWS, batch_layers, rows};
 pub use dense::{
     Dense, Frame, Fused, Quantization, Requantization, Stage, Table, batch, through_integers,
     weights_from_bytes,
