@@ -3,7 +3,8 @@
 //! masked pass at p = 0.5 against p = 0 (D1), the declared toy against the same network written
 //! out by hand (T1), and batches of small networks against a loop of single passes over the same
 //! 100,000 rows (S1–S5, evaluation; S6, masked), and the `parallel` passes on every core against
-//! one thread (P1, a batch; P2, Monte Carlo dropout).
+//! one thread (P1 and P3, batches; P2, Monte Carlo dropout; P4, a training step; P5, an int8
+//! batch).
 //!
 //! ```text
 //! cargo bench --bench ratios              # a table
@@ -315,8 +316,10 @@ fn int8_goals(mnist: &Mnist, rounds: usize, blocks: usize) -> Vec<Goal> {
     ]
 }
 
-/// P1, P2: the `parallel` passes on every core of the machine against the same passes on a pool
-/// of one thread (the same bits: `tests/parallel.rs`).
+/// P1–P5: the `parallel` passes on every core of the machine against the same passes on a pool
+/// of one thread (the same bits: `tests/parallel.rs`). P3 is B1 and P4 TR of BENCHMARKS.md
+/// (`benches/workloads.rs`) on the threads, P5 the int8 batch of QB; their times on every core
+/// are what `benches/run.py` compares with the peers at their default thread counts.
 fn parallel_goals(mnist: &Mnist, rounds: usize, blocks: usize) -> Vec<Goal> {
     use dropout::parallel::{self, Pool};
 
@@ -327,38 +330,141 @@ fn parallel_goals(mnist: &Mnist, rounds: usize, blocks: usize) -> Vec<Goal> {
     );
     // The goal: ≥ 0.85 × cores the speed of one thread, ≥ 1.8× on two cores.
     let limit = 1.0 / (0.85 * cores as f64).max(1.0);
+    let blocks = blocks.min(11);
+    let mut goals = Vec::new();
     let batch = random_rows(8192, 784, 7);
-    let x: [f32; 784] = single(&random_rows(1, 784, 8));
     let pass = |pool: &Pool| {
         let y = pool.install(|| parallel::rows(&batch, |rows| mnist.forward_batch(rows)));
         black_box(y.ok());
     };
-    let p1 = ratio(
+    goals.push(ratio(
         "P1",
         format!(
             "784-128-10, forward_batch of 8192 rows in parallel::rows on {cores} threads, against 1"
         ),
         limit,
         rounds,
-        blocks.min(11),
+        blocks,
         &mut || pass(&all),
         &mut || pass(&one),
-    );
+    ));
+    let x: [f32; 784] = single(&random_rows(1, 784, 8));
     let mc = |pool: &Pool| {
         let moments = pool
             .install(|| parallel::predict_mc(mnist, &x, 1000, &mut ChaCha8Rng::seed_from_u64(9)));
         black_box(moments.ok());
     };
-    let p2 = ratio(
+    goals.push(ratio(
         "P2",
         format!("784-128-10, parallel::predict_mc with T = 1000 on {cores} threads, against 1"),
         limit,
         rounds,
-        blocks.min(11),
+        blocks,
         &mut || mc(&all),
         &mut || mc(&one),
-    );
-    vec![p1, p2]
+    ));
+    let b1 = random_rows(1024, 784, 3);
+    let pass = |pool: &Pool| {
+        let y = pool.install(|| parallel::rows(&b1, |rows| mnist.forward_batch(rows)));
+        black_box(y.ok());
+    };
+    goals.push(ratio(
+        "P3",
+        format!("B1 (784-128-10, forward_batch of 1024 rows) in parallel::rows on {cores} threads, against 1"),
+        limit,
+        rounds,
+        blocks,
+        &mut || pass(&all),
+        &mut || pass(&one),
+    ));
+    goals.extend(training_and_int8_goals(
+        mnist,
+        (&all, &one),
+        limit,
+        rounds,
+        blocks,
+    ));
+    goals
+}
+
+/// P4 and P5 of [`parallel_goals`]: a training step and an int8 batch, on the pools `all` and
+/// `one`.
+fn training_and_int8_goals(
+    mnist: &Mnist,
+    (all, one): (&dropout::parallel::Pool, &dropout::parallel::Pool),
+    limit: f64,
+    rounds: usize,
+    blocks: usize,
+) -> Vec<Goal> {
+    use dropout::parallel::{self, Pool};
+    use dropout::train::{Loss, Optimizer, OptimizerState, gradients_batch_parallel};
+
+    let cores = all.threads();
+    let mut goals = Vec::new();
+    // TR: a step of SGD with momentum on a batch of 64 under fresh masks, as in
+    // `benches/workloads.rs`, with the gradients of the batch's two chunks on the threads.
+    let rows = random_rows(64, 64, 6);
+    let targets = Array2::from_shape_fn((64, 10), |(r, c)| f32::from(u8::from(r % 10 == c)));
+    let mut trained = Box::new(Mlp::init(&mut ChaCha8Rng::seed_from_u64(5)));
+    let mut state = OptimizerState::<Mlp>::new(Optimizer::sgd(0.01).with_momentum(0.9))
+        .expect("valid hyperparameters");
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut step = |pool: &Pool| {
+        let masks: Vec<_> = (0..64).map(|_| trained.sample_masks(&mut rng)).collect();
+        let net: &Mlp = &trained;
+        let (loss, grads) = pool
+            .install(|| {
+                gradients_batch_parallel(net, &rows, &masks, &targets, Loss::SoftmaxCrossEntropy)
+            })
+            .expect("shapes fit");
+        state.step(&mut *trained, &grads).expect("a finite step");
+        black_box(loss);
+    };
+    let step = std::cell::RefCell::new(&mut step);
+    goals.push(ratio(
+        "P4",
+        format!("TR (64-256-256-10, a training step on a batch of 64) with gradients_batch_parallel on {cores} threads, against 1"),
+        limit,
+        rounds,
+        blocks,
+        &mut || (step.borrow_mut())(all),
+        &mut || (step.borrow_mut())(one),
+    ));
+    let b1 = random_rows(1024, 784, 3);
+    let twin = Box::new(MnistI8::quantize(mnist, &rows_of(&b1)).expect("finite rows"));
+    let input = twin.h1.frame().input;
+    let quantized: Vec<[i8; 784]> = rows_of(&b1)
+        .iter()
+        .map(|r| r.map(|v| input.quantize(v)))
+        .collect();
+    let out = std::cell::RefCell::new(vec![[0i8; 10]; quantized.len()]);
+    let int8 = |pool: &Pool| {
+        let mut out = out.borrow_mut();
+        let y: &mut [[i8; 10]] = &mut out;
+        pool.install(|| parallel::slices(&quantized, y, |x, y| twin.forward_quantized_batch(x, y)))
+            .ok();
+        black_box(&out);
+    };
+    goals.push(ratio(
+        "P5",
+        format!(
+            "QB (784-128-10 int8 twin, 1024 rows) in parallel::slices on {cores} threads, against 1"
+        ),
+        limit,
+        rounds,
+        blocks,
+        &mut || int8(all),
+        &mut || int8(one),
+    ));
+    goals
+}
+
+/// The rows of a matrix as arrays.
+fn rows_of<const N: usize>(x: &Array2<f32>) -> Vec<[f32; N]> {
+    x.rows()
+        .into_iter()
+        .map(|row| std::array::from_fn(|i| row[i]))
+        .collect()
 }
 
 fn main() {

@@ -88,14 +88,13 @@ pub(crate) fn gemm_forward<T: Float>(
 /// respect to a layer's inputs, `rows × fan_in`.
 #[cfg(feature = "train")]
 pub(crate) fn gemm_input_gradient<T: Float>(
-    storage: &[T],
+    w: &[T],
     fan_in: usize,
     size: usize,
     dz: &ArrayRef2<T>,
 ) -> Array2<T> {
     let rows = dz.nrows();
     let mut d_in = Array2::from_elem((rows, fan_in), T::ZERO);
-    let w = row_major(storage, fan_in, size);
     let dz = dz.as_standard_layout();
     let (Some(dz_data), Some(out)) = (dz.as_slice(), d_in.as_slice_mut()) else {
         return d_in;
@@ -116,7 +115,7 @@ pub(crate) fn gemm_input_gradient<T: Float>(
             panel: 0,
         },
         b: View {
-            data: &w,
+            data: w,
             rows: size,
             cols: fan_in,
             row: fan_in,
@@ -128,14 +127,21 @@ pub(crate) fn gemm_input_gradient<T: Float>(
     d_in
 }
 
-/// W row-major (`size × fan_in`) from a layer's storage: the layout in which it is the `B` of
-/// the input gradient's product.
+/// W row-major (`size × fan_in`) from a layer's storage into `w`: the layout in which it is the
+/// `B` of the input gradient's product ([`gemm_input_gradient`]). `w` keeps its allocation from
+/// one call to the next.
 #[cfg(feature = "train")]
-fn row_major<T: Float>(storage: &[T], fan_in: usize, size: usize) -> alloc::vec::Vec<T> {
+pub(crate) fn row_major<T: Float>(
+    storage: &[T],
+    fan_in: usize,
+    size: usize,
+    w: &mut alloc::vec::Vec<T>,
+) {
     /// Inputs per block: their rows stay in the L1 cache while each neuron's weights from
     /// them are written side by side.
     const BLOCK: usize = 8;
-    let mut w = alloc::vec![T::ZERO; size * fan_in];
+    // Every value is written below.
+    w.resize(size * fan_in, T::ZERO);
     for panel in panels(fan_in, size) {
         let Some(weights) = storage.get(panel.storage(fan_in)) else {
             continue;
@@ -158,7 +164,6 @@ fn row_major<T: Float>(storage: &[T], fan_in: usize, size: usize) -> alloc::vec:
             }
         }
     }
-    w
 }
 
 /// `gradient = aᵀ·dz` in storage order (`a` is `rows × fan_in`, `dz` is `rows × size`): the

@@ -16,8 +16,8 @@ use ndarray::{Array1, Array2, ArrayRef2, Axis, LinalgScalar};
 
 use super::Loss;
 
-use crate::engine::{Effects, SiteMode, SiteParams, Tape, forward_tape, multipliers};
-use crate::kernel::gemm::{gemm_input_gradient, gemm_weight_gradient};
+use crate::engine::{Effects, SiteParams, Tape, multipliers};
+use crate::kernel::gemm::{gemm_input_gradient, gemm_weight_gradient, row_major};
 use crate::kernel::offset;
 use crate::{Activation, Error, Float, Network};
 
@@ -257,6 +257,41 @@ fn activation_backward<T: Float>(
     dg.assign(&d);
 }
 
+/// Each layer's weights row-major, as the input gradients multiply by them: written once per
+/// step and read by every chunk of the batch, in buffers kept from one step to the next (a
+/// fresh copy of a 256 × 256 layer for every chunk and step cost a third of a training step in
+/// page faults).
+pub(crate) struct RowMajor<T> {
+    layers: Vec<Vec<T>>,
+}
+
+impl<T: Float> RowMajor<T> {
+    /// No buffers yet.
+    pub(crate) fn new() -> Self {
+        RowMajor { layers: Vec::new() }
+    }
+
+    /// `net`'s weights, for every layer whose input gradient is a product (after the first,
+    /// without DropConnect).
+    pub(crate) fn fill<N: Network<Scalar = T>>(&mut self, net: &N) -> &Self {
+        let spec = N::SPEC;
+        self.layers.resize_with(spec.layers.len(), Vec::new);
+        for (idx, (layer_spec, w)) in spec.layers.iter().zip(&mut self.layers).enumerate() {
+            match net.layer(idx) {
+                Some(layer) if idx > 0 && layer_spec.dropconnect.is_none() => {
+                    row_major(layer.storage(), layer.fan_in(), layer.size(), w);
+                }
+                _ => w.clear(),
+            }
+        }
+        self
+    }
+
+    fn layer(&self, idx: usize) -> &[T] {
+        self.layers.get(idx).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// The loss of a recorded pass and its gradient, backpropagated to every parameter. The targets
 /// have the outputs' shape and are checked.
 pub(crate) fn loss_and_gradients<N: Network>(
@@ -265,6 +300,7 @@ pub(crate) fn loss_and_gradients<N: Network>(
     objective: Objective,
     targets: &ArrayRef2<N::Scalar>,
     multipliers: &Effects<N::Scalar>,
+    weights: &RowMajor<N::Scalar>,
 ) -> (f64, Gradients<N>)
 where
     N::Scalar: LinalgScalar,
@@ -272,7 +308,10 @@ where
     let (value, d) = objective
         .loss
         .unchecked(objective.predictions(tape), targets);
-    (value, backward(net, tape, objective, d, multipliers))
+    (
+        value,
+        backward(net, tape, objective, d, multipliers, weights),
+    )
 }
 
 /// As [`loss_and_gradients`] for rows of a batch of `batch_rows` rows recorded on `tape`: the
@@ -285,6 +324,7 @@ pub(crate) fn loss_part_and_gradients<N: Network>(
     objective: Objective,
     targets: &ArrayRef2<N::Scalar>,
     multipliers: &Effects<N::Scalar>,
+    weights: &RowMajor<N::Scalar>,
     batch_rows: usize,
 ) -> (f64, Gradients<N>)
 where
@@ -294,7 +334,10 @@ where
         objective
             .loss
             .unchecked_part(objective.predictions(tape), targets, batch_rows);
-    (total, backward(net, tape, objective, d, multipliers))
+    (
+        total,
+        backward(net, tape, objective, d, multipliers, weights),
+    )
 }
 
 /// Backpropagates ∂L/∂(what the loss compared) through the recorded pass.
@@ -304,6 +347,7 @@ fn backward<N: Network>(
     objective: Objective,
     d_loss: Array2<N::Scalar>,
     multipliers: &Effects<N::Scalar>,
+    weights: &RowMajor<N::Scalar>,
 ) -> Gradients<N>
 where
     N::Scalar: LinalgScalar,
@@ -349,7 +393,7 @@ where
                     &d,
                 );
                 if idx > 0 {
-                    d = gemm_input_gradient(layer.storage(), layer.fan_in(), layer.size(), &d);
+                    d = gemm_input_gradient(weights.layer(idx), layer.fan_in(), layer.size(), &d);
                 }
             }
         }
@@ -390,6 +434,68 @@ pub fn gradients_batch<N: Network>(
 where
     N::Scalar: LinalgScalar,
 {
+    gradients_batch_by(&super::OneThread, net, x, masks, targets, loss)
+}
+
+/// [`gradients_batch`] on rayon's threads (feature `parallel`), as
+/// [`Trainer::fit_parallel`](super::Trainer::fit_parallel) computes its steps: the batch cut
+/// into chunks of [`STEP_CHUNK`](super::STEP_CHUNK) rows, their gradients added in the chunks'
+/// order, so that any number of threads gives the same bits (those of [`gradients_batch`] for
+/// a batch of one chunk; to rounding otherwise).
+///
+/// # Errors
+/// As [`gradients_batch`].
+///
+/// ```
+/// use dropout::ndarray::Array2;
+/// use dropout::rand::{SeedableRng as _, rngs::ChaCha8Rng};
+/// use dropout::train::{Loss, gradients_batch, gradients_batch_parallel};
+/// use dropout::{Network as _, network, parallel};
+///
+/// network! { struct Net<f64> { input: 3, dense 8 relu, dropout(p = 0.5), dense 2 identity } }
+/// let mut rng = ChaCha8Rng::seed_from_u64(1);
+/// let net = Net::init(&mut rng);
+/// let x = Array2::from_shape_fn((100, 3), |(r, c)| (r * 3 + c) as f64 / 300.0);
+/// let y = Array2::from_shape_fn((100, 2), |(r, c)| ((r + c) % 2) as f64);
+/// let masks: Vec<_> = (0..100).map(|_| net.sample_masks(&mut rng)).collect();
+/// let grads = |threads| {
+///     parallel::with_threads(threads, || {
+///         gradients_batch_parallel(&net, &x, &masks, &y, Loss::MeanSquaredError)
+///     })
+/// };
+/// let (loss, one) = grads(1)??;
+/// assert_eq!(grads(2)??, (loss, one.clone()));
+/// let (serial, all) = gradients_batch(&net, &x, &masks, &y, Loss::MeanSquaredError)?;
+/// assert!((loss - serial).abs() < 1e-12);
+/// assert!((one.weight(0, 0, 0).unwrap() - all.weight(0, 0, 0).unwrap()).abs() < 1e-12);
+/// # Ok::<(), dropout::Error>(())
+/// ```
+#[cfg(feature = "parallel")]
+pub fn gradients_batch_parallel<N: Network + Sync>(
+    net: &N,
+    x: &ArrayRef2<N::Scalar>,
+    masks: &[N::Masks],
+    targets: &ArrayRef2<N::Scalar>,
+    loss: Loss,
+) -> Result<(f64, Gradients<N>), Error>
+where
+    N::Scalar: LinalgScalar,
+{
+    gradients_batch_by(&super::chunked::Chunked, net, x, masks, targets, loss)
+}
+
+/// [`gradients_batch`] with its loss and gradients computed by `engine`.
+fn gradients_batch_by<N: Network>(
+    engine: &impl super::Engine<N>,
+    net: &N,
+    x: &ArrayRef2<N::Scalar>,
+    masks: &[N::Masks],
+    targets: &ArrayRef2<N::Scalar>,
+    loss: Loss,
+) -> Result<(f64, Gradients<N>), Error>
+where
+    N::Scalar: LinalgScalar,
+{
     let classes = loss.class_targets(targets, N::SPEC.n_outputs(), "targets")?;
     let targets = classes.as_ref().map_or(targets, |t| &**t);
     check_batch::<N>(x, targets)?;
@@ -397,14 +503,8 @@ where
     loss.check_targets(targets, "targets")?;
     let objective = Objective::new::<N>(loss)?;
     let multipliers = multipliers::<N>(masks, &SiteParams::of::<N>(None));
-    let tape = forward_tape(net, x, &SiteMode::Train(&multipliers));
-    Ok(loss_and_gradients(
-        net,
-        &tape,
-        objective,
-        targets,
-        &multipliers,
-    ))
+    let mut weights = RowMajor::new();
+    Ok(engine.step(net, x, targets, objective, &multipliers, weights.fill(net)))
 }
 
 /// The loss of one sample under `masks` and the gradient of every parameter.

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use ndarray::{ArrayRef2, LinalgScalar, s};
 use rayon::prelude::*;
 
-use super::backprop::{Gradients, Objective, loss_part_and_gradients};
+use super::backprop::{Gradients, Objective, RowMajor, loss_part_and_gradients};
 use super::{Data, Engine, OneThread};
 use crate::Network;
 use crate::engine::{Effects, SiteMode, SiteParams, forward_tape};
@@ -41,10 +41,11 @@ where
         targets: &ArrayRef2<N::Scalar>,
         objective: Objective,
         effects: &Effects<N::Scalar>,
+        weights: &RowMajor<N::Scalar>,
     ) -> (f64, Gradients<N>) {
         let rows = x.nrows();
         if rows <= STEP_CHUNK {
-            return OneThread.step(net, x, targets, objective, effects);
+            return OneThread.step(net, x, targets, objective, effects, weights);
         }
         let parts: Vec<(f64, Gradients<N>)> = chunks(rows, STEP_CHUNK)
             .into_par_iter()
@@ -56,7 +57,7 @@ where
                     &SiteMode::Train(&part),
                 );
                 let targets = targets.slice(s![range, ..]);
-                loss_part_and_gradients(net, &tape, objective, &targets, &part, rows)
+                loss_part_and_gradients(net, &tape, objective, &targets, &part, weights, rows)
             })
             .collect();
         let mut total = 0.0;

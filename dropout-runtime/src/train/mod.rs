@@ -47,13 +47,15 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom as _;
 use rand::{RngExt as _, SeedableRng as _};
 
+#[cfg(feature = "parallel")]
+pub use backprop::gradients_batch_parallel;
 pub use backprop::{Gradients, gradients, gradients_batch};
 pub use loss::Loss;
 pub use optim::{Optimizer, OptimizerState};
 
 use crate::engine::{Effects, SiteEffect, SiteMode, SiteParams, forward_tape};
 use crate::{Dropout, DropoutKind, Error, Float, Network, Scaling, Site};
-use backprop::{Objective, check_batch, loss_and_gradients};
+use backprop::{Objective, RowMajor, check_batch, loss_and_gradients};
 
 /// A data set: inputs and targets, one sample per row.
 pub type Data<'a, T> = (&'a ArrayRef2<T>, &'a ArrayRef2<T>);
@@ -251,6 +253,7 @@ impl Trainer {
         let params = SiteParams::of::<N>(self.dropout);
         let mut state = OptimizerState::<N>::new(self.optimizer)?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);
+        let mut weights = RowMajor::new();
         let mut order: Vec<usize> = (0..x.nrows()).collect();
         let bar = self.progress_bar();
         let mut history = Vec::new();
@@ -266,7 +269,8 @@ impl Trainer {
                 let xb = x.select(Axis(0), batch);
                 let yb = targets.select(Axis(0), batch);
                 let multipliers = sample_multipliers::<N, _>(&mut rng, batch.len(), &params);
-                let (value, grads) = engine.step(net, &xb, &yb, objective, &multipliers);
+                let (value, grads) =
+                    engine.step(net, &xb, &yb, objective, &multipliers, weights.fill(net));
                 if !value.is_finite() {
                     return Err(at("loss"));
                 }
@@ -350,7 +354,8 @@ impl Trainer {
 
 /// How [`Trainer::fit_on`] computes a step's loss and gradients, and a data set's loss.
 pub(crate) trait Engine<N: Network> {
-    /// The mean loss of a batch under the effects of its masks, and its gradients.
+    /// The mean loss of a batch under the effects of its masks, and its gradients; `weights`
+    /// holds `net`'s weights row-major.
     fn step(
         &self,
         net: &N,
@@ -358,6 +363,7 @@ pub(crate) trait Engine<N: Network> {
         targets: &ArrayRef2<N::Scalar>,
         objective: Objective,
         effects: &Effects<N::Scalar>,
+        weights: &RowMajor<N::Scalar>,
     ) -> (f64, Gradients<N>);
 
     /// The evaluation-mode loss of a data set.
@@ -384,9 +390,10 @@ where
         targets: &ArrayRef2<N::Scalar>,
         objective: Objective,
         effects: &Effects<N::Scalar>,
+        weights: &RowMajor<N::Scalar>,
     ) -> (f64, Gradients<N>) {
         let tape = forward_tape(net, x, &SiteMode::Train(effects));
-        loss_and_gradients(net, &tape, objective, targets, effects)
+        loss_and_gradients(net, &tape, objective, targets, effects, weights)
     }
 
     fn loss(
