@@ -10,6 +10,8 @@
 //! cargo bench --bench ratios              # a table
 //! cargo bench --bench ratios -- --json    # JSON, for benches/run.py
 //! cargo bench --bench ratios -- --test    # one short round (what CI does)
+//! cargo bench --bench ratios -- --threads # only the passes on every core (P1–P5)
+//! cargo bench --bench ratios -- --one-thread # all but those
 //! ```
 //!
 //! The two sides of a ratio are timed alternately, round after round (the median over many
@@ -471,6 +473,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let test = args.iter().any(|a| a == "--test");
     let json = args.iter().any(|a| a == "--json");
+    // `--threads`: only P1–P5, the passes on every core; `--one-thread`: everything else.
+    // `benches/run.py` runs the second pinned to one CPU and the first on the whole machine.
+    let (threads, one_thread) = (
+        args.iter().any(|a| a == "--threads"),
+        args.iter().any(|a| a == "--one-thread"),
+    );
     let (rounds, blocks) = if test { (1, 3) } else { (15, 101) };
     common::check_toy_by_hand();
 
@@ -483,6 +491,10 @@ fn main() {
     let x2 = [1.0_f32, 1.0];
 
     let mut results = Vec::new();
+    if threads {
+        results.extend(parallel_goals(&mnist, rounds, blocks));
+        return report(&results, rounds, json);
+    }
     for (id, network, bytes) in [
         ("M2", "784-128-10", parameter_bytes::<Mnist>()),
         ("M3", "64-256-256-10", parameter_bytes::<Mlp>()),
@@ -540,9 +552,15 @@ fn main() {
     ));
 
     results.extend(int8_goals(&mnist, rounds, blocks));
-    results.extend(parallel_goals(&mnist, rounds, blocks));
+    if !one_thread {
+        results.extend(parallel_goals(&mnist, rounds, blocks));
+    }
     results.extend(batch_goals(test));
+    report(&results, rounds, json);
+}
 
+/// Prints the results as a table, or as JSON for `benches/run.py`.
+fn report(results: &[Goal], rounds: usize, json: bool) {
     let isa = InstructionSet::detected();
     if json {
         let entries: Vec<String> = results
@@ -560,7 +578,7 @@ fn main() {
         );
     } else {
         println!("kernels on {isa}; median of {rounds} alternating rounds");
-        for r in &results {
+        for r in results {
             println!(
                 "{}  {:>10.1} ns vs {:>10.1} ns = {:.2}× (goal ≤ {}×)  {}",
                 r.id, r.ours, r.reference, r.ratio, r.limit, r.what

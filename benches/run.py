@@ -4,7 +4,7 @@
     python3 -m venv .venv && .venv/bin/pip install torch numpy threadpoolctl onnx onnxruntime
     .venv/bin/python benches/run.py                      # everything: about fifteen minutes
 
-Steps, all on one CPU (the first this process may use), one thread each:
+Steps, all but the last on one CPU (the first this process may use), one thread each:
 
 1. `cargo bench --bench workloads` (criterion): the median of every workload, ours and the
    plain-ndarray baseline; `cargo bench --bench ratios -- --json`: the ratio goals within one
@@ -17,6 +17,9 @@ Steps, all on one CPU (the first this process may use), one thread each:
    of its rounds' ratios, because this machine's speed drifts between minutes.
 4. The macro expansion benchmark (`cargo bench --bench expand`) and the build-time
    measurement (benches/compile_time.py).
+5. On every core: `cargo bench --bench ratios -- --threads` (the `parallel` passes against one
+   thread), then the peers at their default thread counts on B1, TR and the int8 batch, against
+   our passes on every core.
 
 The peers run without `OPENBLAS_CORETYPE` and `OPENBLAS_L2_SIZE`, so that OpenBLAS chooses its
 own kernel for this CPU (numpy reports which); the rest of the environment is untouched.
@@ -124,8 +127,19 @@ def round_ratio(rounds, key, side):
     return statistics.median(ratios) if ratios else None
 
 
+def threads_round():
+    """On every core: P1–P5 against one thread, then the peers at their default thread counts."""
+    ratios = json.loads(run(["cargo", "bench", "--bench", "ratios", "--", "--json", "--threads"],
+                            capture_output=True).stdout)
+    numpy = (peer("numpy_peer.py", "--default-threads", "B1") or {})
+    torch = (peer("torch_peer.py", "--default-threads", "B1", "TR") or {})
+    onnx = (peer("onnxruntime_peer.py") or {})
+    return ratios["ratios"], numpy, torch, onnx
+
+
 def main():
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    everything = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(everything)})
     run(["cargo", "bench", "--bench", "workloads"])
     names = {
         "T1": "T1_dropout", "T1/by_hand": "T1_by_hand", "T1/ndarray": "T1_ndarray",
@@ -137,7 +151,8 @@ def main():
         "TR": "TR_dropout",
     }
     ours = {key: criterion_median(name) for key, name in names.items()}
-    ratios = json.loads(run(["cargo", "bench", "--bench", "ratios", "--", "--json"], capture_output=True).stdout)
+    ratios = json.loads(run(["cargo", "bench", "--bench", "ratios", "--", "--json", "--one-thread"],
+                            capture_output=True).stdout)
     torch = peer("torch_peer.py")
     numpy = peer("numpy_peer.py")
     onnx_result = peer("onnxruntime_peer.py") or {}
@@ -156,6 +171,8 @@ def main():
     run(["cargo", "test", "--release", "--test", "firmware"], env=firmware_env)
     footprint = (target_dir() / "tmp" / "firmware" / "footprint.md").read_text()
     compile_time = json.loads(run([sys.executable, str(BENCH / "compile_time.py")], capture_output=True).stdout)
+    os.sched_setaffinity(0, everything)
+    parallel, numpy_default, torch_default, onnx_default = threads_round()
 
     cpu, vector, system = machine()
     isa = ratios["instruction_set"]
@@ -205,6 +222,14 @@ def main():
     def ns(key):
         return onnx.get(key)
 
+    cores = os.cpu_count() or 1
+
+    def ort_default(key):
+        return onnx_default.get("median_ns", {}).get(key)
+
+    def met(ours_ns, theirs_ns):
+        return "yes" if ours_ns and theirs_ns and theirs_ns >= ours_ns else "no"
+
     int8 = "\n".join([
         "| id | workload | ours | against | ratio | goal | goal met |",
         "|---|---|---|---|---|---|---|",
@@ -214,10 +239,12 @@ def main():
         f"| QB | 784-128-10, batch of 1024, `forward_quantized_batch` | {fmt_time(r['QB']['ours_ns'])} | "
         f"f32 `forward_batch`, {fmt_time(r['QB']['reference_ns'])} | {1 / r['QB']['ratio']:.2f}× the throughput | ≥ 2× | "
         f"{'yes' if r['QB']['ratio'] <= 0.5 else 'no'} |",
-        f"| QB/ort | the same batch in onnxruntime int8, its default threads | {fmt_time(r['QB']['ours_ns'])} (one thread) | "
-        f"{fmt_time(ns('int8 batch 1024, default'))} | {speedup(r['QB']['ours_ns'], ns('int8 batch 1024, default'))} | ≥ 1.0× | "
-        f"{'yes' if ns('int8 batch 1024, default') and ns('int8 batch 1024, default') >= r['QB']['ours_ns'] else 'no'} |",
-        f"| QB/ort1 | the same, onnxruntime on one thread | {fmt_time(r['QB']['ours_ns'])} | "
+        f"| QB/ort | the same batch in onnxruntime int8 at its default threads ({cores}), ours on {cores} "
+        f"(`parallel::slices`, P5) | {fmt_time(parallel['P5']['ours_ns'])} | "
+        f"{fmt_time(ort_default('int8 batch 1024, default'))} | "
+        f"{speedup(parallel['P5']['ours_ns'], ort_default('int8 batch 1024, default'))} | ≥ 1.0× | "
+        f"{met(parallel['P5']['ours_ns'], ort_default('int8 batch 1024, default'))} |",
+        f"| QB/ort1 | the same on one thread each | {fmt_time(r['QB']['ours_ns'])} | "
         f"{fmt_time(ns('int8 batch 1024, 1 thread'))} | {speedup(r['QB']['ours_ns'], ns('int8 batch 1024, 1 thread'))} | — | — |",
     ])
 
@@ -230,18 +257,38 @@ def main():
         ]
     )
 
-    cores = os.cpu_count() or 1
     threads = "\n".join(
         [f"| id | workload | {cores} threads | 1 thread | speed-up | goal ≥ {0.85 * cores:.2g}× met |", "|---|---|---|---|---|---|"]
         + [
-            f"| {k} | {what} | {fmt_time(r[k]['ours_ns'])} | {fmt_time(r[k]['reference_ns'])} | "
-            f"{1 / r[k]['ratio']:.2f}× | {'yes' if r[k]['ratio'] <= r[k]['goal'] else 'no'} |"
+            f"| {k} | {what} | {fmt_time(parallel[k]['ours_ns'])} | {fmt_time(parallel[k]['reference_ns'])} | "
+            f"{1 / parallel[k]['ratio']:.2f}× | {'yes' if parallel[k]['ratio'] <= parallel[k]['goal'] else 'no'} |"
             for k, what in (
                 ("P1", "784-128-10, `forward_batch` of 8192 rows through `parallel::rows`"),
                 ("P2", "784-128-10, `parallel::predict_mc`, T = 1000"),
+                ("P3", "B1: 784-128-10, `forward_batch` of 1024 rows through `parallel::rows`"),
+                ("P4", "TR: 64-256-256-10, a training step on a batch of 64, `gradients_batch_parallel`"),
+                ("P5", "QB: the int8 twin of 784-128-10, 1024 rows through `parallel::slices`"),
             )
         ]
     )
+
+    def default_row(id_, workload, ours_ns, peer_result, key, name):
+        theirs = peer_result.get("median_ns", {}).get(key)
+        count = peer_result.get("threads", "?")
+        return (f"| {id_} | {workload} | {fmt_time(ours_ns)} ({cores} threads) | {name}, {count} threads: "
+                f"{fmt_time(theirs)} | {speedup(ours_ns, theirs)} | ≥ 1.0× | {met(ours_ns, theirs)} |")
+
+    onnx_threads = {"threads": cores, "median_ns": {"QB": ort_default("int8 batch 1024, default")}}
+    default_threads = "\n".join([
+        "| id | workload | ours on every core | peer at its default threads | speed-up | goal | goal met |",
+        "|---|---|---|---|---|---|---|",
+        default_row("B1", "784-128-10, batch of 1024", parallel["P3"]["ours_ns"], numpy_default, "B1", "numpy"),
+        default_row("B1", "784-128-10, batch of 1024", parallel["P3"]["ours_ns"], torch_default, "B1", "PyTorch"),
+        default_row("TR", "training step 64-256-256-10, batch 64", parallel["P4"]["ours_ns"], torch_default, "TR",
+                    "PyTorch"),
+        default_row("QB", "784-128-10 int8, batch of 1024", parallel["P5"]["ours_ns"], onnx_threads, "QB",
+                    "onnxruntime int8"),
+    ])
 
     def cells(key, peer_key=None):
         peer_key = peer_key or key
@@ -272,7 +319,7 @@ def main():
     text = f"""# Benchmarks
 
 Measured {datetime.date.today().isoformat()} on {cpu}; {system}; one thread, pinned to one
-CPU, in one run of
+CPU, except in the section "Threads" (every core), in one run of
 
 ```sh
 .venv/bin/python benches/run.py
@@ -319,11 +366,18 @@ thread, median of alternating rounds. Goal: batches at least 1.5× faster than t
 
 ## Threads
 
-`cargo bench --bench ratios` (P1, P2): the `parallel` passes on a pool of every core against
-the same passes on a pool of one thread, alternating, median of the rounds. Both sides give the
-same bits (`tests/parallel.rs`). Goal: ≥ 0.85 × cores the speed of one thread.
+`cargo bench --bench ratios -- --threads` (P1–P5), not pinned: the `parallel` passes on a pool of
+every core ({cores}) against the same passes on a pool of one thread, alternating, median of the
+rounds. Both sides give the same bits (`tests/parallel.rs`). Goal: ≥ 0.85 × cores the speed of
+one thread.
 
 {threads}
+
+Right after, the peers at their default thread counts (PyTorch's intra-op pool, OpenBLAS's
+threads, onnxruntime's), each the median of its 25 timed blocks, against the time of our pass on
+every core above:
+
+{default_threads}
 
 P2 is bounded by drawing the masks: they come from the caller's generator in order, so that
 the moments are exactly those of `stats::predict_mc`; the draws of one chunk run beside the

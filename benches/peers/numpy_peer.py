@@ -3,6 +3,7 @@
 
     .venv/bin/python benches/peers/numpy_peer.py            # every workload
     .venv/bin/python benches/peers/numpy_peer.py B1         # only these
+    .venv/bin/python benches/peers/numpy_peer.py --default-threads B1   # BLAS's own thread count
 
 A forward pass is `a = relu(W @ a + b)` per layer (`X @ W.T + b` for batches), float32, with
 BLAS limited to one thread through the environment variables set below before numpy loads.
@@ -16,8 +17,10 @@ import os
 import platform
 import sys
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = "1"
+DEFAULT_THREADS = "--default-threads" in sys.argv
+if not DEFAULT_THREADS:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
 
 import numpy as np  # noqa: E402
 
@@ -61,8 +64,20 @@ def blas():
     return "unknown"
 
 
+def blas_threads():
+    """How many threads the BLAS uses."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            return info.get("num_threads")
+    return None
+
+
 def main():
-    wanted = set(sys.argv[1:])
+    wanted = set(sys.argv[1:]) - {"--default-threads"}
     rng = np.random.default_rng(0)
     toy = network([2, 3, 3, 2, 1], rng)
     mnist = network([784, 128, 10], rng)
@@ -76,7 +91,7 @@ def main():
     }
     results = {key: median_ns(fn) for key, fn in workloads.items() if not wanted or key in wanted}
     json.dump({"peer": f"numpy {np.__version__}", "python": platform.python_version(), "blas": blas(),
-               "median_ns": results}, sys.stdout, indent=2)
+               "threads": blas_threads(), "median_ns": results}, sys.stdout, indent=2)
     print()
 
 

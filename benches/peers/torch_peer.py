@@ -4,6 +4,7 @@
     python3 -m venv .venv && .venv/bin/pip install torch numpy threadpoolctl
     .venv/bin/python benches/peers/torch_peer.py            # every workload
     .venv/bin/python benches/peers/torch_peer.py B1 TR      # only these
+    .venv/bin/python benches/peers/torch_peer.py --default-threads B1 TR   # PyTorch's own thread count
 
 Each workload runs in blocks of calls sized to take about 20 ms; the median over 25 blocks of the
 time per call is reported. The networks have the shapes of benches/workloads.rs, with PyTorch's
@@ -20,7 +21,9 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from timing import median_ns  # noqa: E402
 
-torch.set_num_threads(1)
+DEFAULT_THREADS = "--default-threads" in sys.argv
+if not DEFAULT_THREADS:
+    torch.set_num_threads(1)
 torch.manual_seed(0)
 
 
@@ -37,7 +40,7 @@ def mlp(sizes, p=0.0, input_p=None):
 
 
 def main():
-    wanted = set(sys.argv[1:])
+    wanted = set(sys.argv[1:]) - {"--default-threads"}
 
     def measure(key, fn):
         if not wanted or key.split("/")[0] in wanted:
