@@ -367,16 +367,7 @@ impl Activation {
                 self.apply_in_place(unit);
             }
         } else {
-            for sample in 0..B {
-                let mut values = [T::ZERO; N];
-                for (value, unit) in values.iter_mut().zip(&z) {
-                    *value = unit[sample];
-                }
-                self.apply_in_place(&mut values);
-                for (unit, value) in z.iter_mut().zip(values) {
-                    unit[sample] = value;
-                }
-            }
+            softmax_lanes(&mut z);
         }
         z
     }
@@ -582,6 +573,39 @@ fn clamp<T: Float>(v: T, low: T, high: T) -> T {
     }
 }
 
+/// [`softmax_in_place`] of each lane of `z` (`z[j][s]`: unit `j` of sample `s`), step by step
+/// as it computes each sample (the maximum from the first unit on, the exponentials summed in
+/// the units' order, then the quotients), with the lanes side by side instead of gathered one
+/// sample at a time.
+#[expect(
+    clippy::inline_always,
+    reason = "inlined into the lane pass's function per instruction set"
+)]
+#[inline(always)]
+fn softmax_lanes<T: Float, const B: usize, const N: usize>(z: &mut [[T; B]; N]) {
+    let Some(&first) = z.first() else { return };
+    let mut max = first;
+    for unit in z.iter().skip(1) {
+        for (m, &v) in max.iter_mut().zip(unit) {
+            if v > *m {
+                *m = v;
+            }
+        }
+    }
+    let mut sum = [T::ZERO; B];
+    for unit in z.iter_mut() {
+        for ((v, &m), s) in unit.iter_mut().zip(&max).zip(&mut sum) {
+            *v = (*v - m).exp();
+            *s += *v;
+        }
+    }
+    for unit in z.iter_mut() {
+        for (v, &s) in unit.iter_mut().zip(&sum) {
+            *v = *v / s;
+        }
+    }
+}
+
 fn softmax_in_place<T: Float, F: Functions>(z: &mut [T]) {
     let Some(&first) = z.first() else { return };
     let max = z.iter().fold(first, |m, &v| if v > m { v } else { m });
@@ -747,12 +771,23 @@ mod tests {
 
     #[test]
     fn lanes_equal_samples() {
-        let z = [[1.0_f64, -2.0], [3.0, 0.5], [-1.0, 4.0]];
-        for activation in [Activation::Relu, Activation::Tanh, Activation::Softmax] {
+        // Bits, NaN and infinities included: a NaN first unit, a NaN later one, +∞ (softmax
+        // gives NaN for it), ties for the maximum.
+        let bits = |v: [f64; 3]| v.map(f64::to_bits);
+        let z = [
+            [1.0_f64, -2.0, f64::NAN, 0.0, f64::INFINITY, 2.0],
+            [3.0, 0.5, 1.0, f64::NAN, 1.0, 2.0],
+            [-1.0, 4.0, 2.0, 5.0, -3.0, 2.0],
+        ];
+        for activation in Activation::ALL {
             let lanes = activation.apply_lanes(z);
-            for s in 0..2 {
+            for s in 0..6 {
                 let sample = activation.apply([z[0][s], z[1][s], z[2][s]]);
-                assert_eq!([lanes[0][s], lanes[1][s], lanes[2][s]], sample);
+                assert_eq!(
+                    bits([lanes[0][s], lanes[1][s], lanes[2][s]]),
+                    bits(sample),
+                    "{activation}, sample {s}"
+                );
             }
         }
     }

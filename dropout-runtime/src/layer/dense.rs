@@ -241,25 +241,28 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         scale: Option<T>,
     ) -> [[T; B]; OUT] {
         let storage = self.weights.as_flattened();
-        // Inputs outer, neurons inner, lanes innermost: every step is one vector multiply-add
-        // over the `B` samples.
+        let mut scaled = *a;
+        if let Some(scale) = scale {
+            for input in 0..IN {
+                for lane in 0..B {
+                    scaled[input][lane] *= scale;
+                }
+            }
+        }
+        // Neurons outer, inputs inner, lanes innermost: every step is one vector multiply-add
+        // over the `B` samples, and only one neuron's sums are live at a time (with every
+        // neuron's sums live, a 16-unit layer of eight `f64` lanes spilled to the stack). Each
+        // sum still runs bias first, then the inputs in order, as the single pass's.
         let mut z = [[T::ZERO; B]; OUT];
         for neuron in 0..OUT {
-            z[neuron] = [self.bias[neuron]; B];
-        }
-        for input in 0..IN {
-            let mut scaled = a[input];
-            if let Some(scale) = scale {
-                for lane in 0..B {
-                    scaled[lane] *= scale;
-                }
-            }
-            for neuron in 0..OUT {
+            let mut sum = [self.bias[neuron]; B];
+            for input in 0..IN {
                 let w = storage[kernel::offset(IN, OUT, neuron, input)];
                 for lane in 0..B {
-                    z[neuron][lane] += scaled[lane] * w;
+                    sum[lane] += scaled[input][lane] * w;
                 }
             }
+            z[neuron] = sum;
         }
         z
     }
