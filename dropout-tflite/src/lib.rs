@@ -149,11 +149,7 @@ pub fn write(model: &Model) -> Vec<u8> {
         );
         let output = graph.activation(&format!("fc{k}/output"), layer.outputs, layer.output);
         let options = fb::FullyConnectedOptions {
-            fused_activation_function: match layer.activation {
-                FusedActivation::Linear => fb::ActivationFunctionType::None,
-                FusedActivation::Relu => fb::ActivationFunctionType::Relu,
-                FusedActivation::Relu6 => fb::ActivationFunctionType::Relu6,
-            },
+            fused_activation_function: function_type(layer.activation),
             ..Default::default()
         };
         graph.op(
@@ -869,6 +865,27 @@ fn static_name(name: &str) -> &'static str {
 
 fn ints(list: Option<planus::Vector<'_, i32>>) -> Vec<i32> {
     list.map(|v| v.iter().collect()).unwrap_or_default()
+}
+
+/// The schema's value for a fused activation.
+fn function_type(activation: FusedActivation) -> fb::ActivationFunctionType {
+    match activation {
+        FusedActivation::Linear => fb::ActivationFunctionType::None,
+        FusedActivation::Relu => fb::ActivationFunctionType::Relu,
+        FusedActivation::Relu6 => fb::ActivationFunctionType::Relu6,
+    }
+}
+
+/// How a `.tflite` file names a fused activation: `NONE`, `RELU`, `RELU6`.
+///
+/// ```
+/// use dropout_shared::quant::FusedActivation;
+///
+/// assert_eq!(dropout_tflite::fused_activation_name(FusedActivation::Relu6), "RELU6");
+/// ```
+#[must_use]
+pub fn fused_activation_name(activation: FusedActivation) -> &'static str {
+    activation_name(function_type(activation))
 }
 
 fn activation_name(activation: fb::ActivationFunctionType) -> &'static str {

@@ -304,7 +304,7 @@ impl Checker<'_> {
                     format!(
                         "`{}` does not match `{written}`: {operator} fuses {}, declared as `{}`",
                         layer.activation,
-                        tflite_name(fc.activation),
+                        dropout_tflite::fused_activation_name(fc.activation),
                         fc.activation.activation()
                     ),
                 );
@@ -316,21 +316,13 @@ impl Checker<'_> {
                     format!(
                         "`{}` is not available on an int8 layer, which fuses `identity`, `relu` or `relu6` into its requantization; {operator} of `{written}` fuses {}",
                         layer.activation,
-                        tflite_name(fc.activation)
+                        dropout_tflite::fused_activation_name(fc.activation)
                     ),
                 );
                 matched = false;
             }
         }
         matched
-    }
-}
-
-fn tflite_name(activation: FusedActivation) -> &'static str {
-    match activation {
-        FusedActivation::Linear => "NONE",
-        FusedActivation::Relu => "RELU",
-        FusedActivation::Relu6 => "RELU6",
     }
 }
 
