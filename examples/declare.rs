@@ -123,7 +123,10 @@ fn tflite(path: &str, name: &str, bytes: &[u8]) -> Result<String, Box<dyn Error>
     let model = dropout_tflite::read(bytes).map_err(|err| format!("{path}: {err}"))?;
     let mut text = head(name, "i8", model.input.size);
     for layer in &model.layers {
-        let activation = layer.activation.activation();
+        // A `LOGISTIC` or `TANH` after the layer is its activation, else the fused one.
+        let activation = layer
+            .followed_by
+            .map_or(layer.activation.activation(), |op| op.activation);
         writeln!(text, "        dense {} {activation},", layer.outputs)?;
     }
     Ok(tail(text, &format!("from: tflite({path:?}),")))

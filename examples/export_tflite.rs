@@ -1,6 +1,7 @@
 //! Writes int8 networks imported from `models/` back out as `.tflite` files with
 //! `dropout::io::to_tflite`, into the directory given (default `models/exported`).
-//! `tools/tflite_int8.py` runs this and then TFLite Micro on what it wrote; `tests/int8.rs`
+//! `tools/tflite_int8.py` (and `tools/tflite_tables.py`, for `tables`) runs this and then TFLite
+//! Micro on what it wrote; `tests/int8.rs`
 //! checks that the committed files are what `to_tflite` writes today.
 //!
 //! ```sh
@@ -33,6 +34,15 @@ network! {
     }
 }
 
+network! {
+    /// Tanh and sigmoid layers: `LOGISTIC` and `TANH` operators after their
+    /// `FULLY_CONNECTED`s.
+    pub struct Tables<i8> {
+        input: 2, dense 8 tanh, dense 8 sigmoid, dense 2 identity,
+        from: tflite("models/tables.tflite"),
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args_os()
         .nth(1)
@@ -45,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             dropout::io::to_tflite(&SineFloatIo::new())?,
         ),
         ("per_tensor", dropout::io::to_tflite(&PerTensor::new())?),
+        ("tables", dropout::io::to_tflite(&Tables::new())?),
     ] {
         let path = dir.join(format!("{name}.tflite"));
         std::fs::write(&path, &bytes)?;

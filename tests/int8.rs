@@ -9,6 +9,8 @@ use dropout::rand::SeedableRng as _;
 mod outputs;
 
 use outputs::Outputs;
+// The name `fixtures/tflite_tables.rs` finds the shared `Outputs` under.
+use outputs as tflite_outputs;
 
 network! {
     pub struct Sine<i8> {
@@ -437,4 +439,73 @@ fn the_batch_pass_is_the_single_pass_row_by_row() {
         "{err}"
     );
     assert_eq!(short, [[7; 3]; 2], "left as it was");
+}
+
+#[path = "fixtures/tflite_tables.rs"]
+mod tables;
+
+both_roundings!(
+    tanh_and_sigmoid_layers_are_bit_exact,
+    TablesDouble,
+    TablesSingle,
+    tables::OUTPUTS,
+    "models/tables.tflite",
+    { input: 2, dense 8 tanh, dense 8 sigmoid, dense 2 identity, }
+);
+
+both_roundings!(
+    a_sigmoid_output_is_bit_exact,
+    SigmoidOutputDouble,
+    SigmoidOutputSingle,
+    tables::SIGMOID_OUTPUT,
+    "models/sigmoid_output.tflite",
+    { input: 2, dense 4 relu, dense 1 sigmoid, }
+);
+
+#[test]
+fn logistic_and_tanh_are_the_layers_tables() {
+    // The `FULLY_CONNECTED` before the activation operator fuses nothing and requantizes to
+    // the pre-activation; the table maps it to TFLite's fixed output quantization.
+    let net = TablesDouble::new();
+    let table = net.h1.stage();
+    assert_eq!(table.activation, dropout::Activation::Tanh);
+    assert_eq!(net.h1.frame().output, table.input);
+    assert_eq!(
+        (table.output.scale, table.output.zero_point),
+        (1.0 / 128.0, 0)
+    );
+    assert_eq!(net.h2.stage().activation, dropout::Activation::Sigmoid);
+    assert_eq!(net.output.frame().input, net.h2.output());
+    // Its float view ends where the file's graph ends.
+    let sigmoid = SigmoidOutputDouble::new();
+    assert_eq!(SigmoidOutputDouble::OUTPUT, sigmoid.output.output());
+    assert!(sigmoid.forward(&[f32::NAN, 0.0])[0].is_nan());
+}
+
+#[test]
+fn logistic_and_tanh_export_and_read_back() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (name, bytes) in [
+        (
+            "tables",
+            dropout::io::to_tflite(&TablesDouble::new()).unwrap(),
+        ),
+        (
+            "sigmoid_output",
+            dropout::io::to_tflite(&SigmoidOutputDouble::new()).unwrap(),
+        ),
+    ] {
+        let original = std::fs::read(format!("{root}/models/{name}.tflite")).unwrap();
+        assert_eq!(
+            dropout_tflite::read(&bytes).unwrap(),
+            dropout_tflite::read(&original).unwrap(),
+            "{name}"
+        );
+    }
+    // What the script ran TFLite Micro on is what `to_tflite` writes today.
+    let committed = std::fs::read(format!("{root}/models/exported/tables.tflite")).unwrap();
+    assert!(
+        dropout::io::to_tflite(&TablesDouble::new()).unwrap() == committed,
+        "run tools/tflite_tables.py again"
+    );
 }

@@ -497,12 +497,27 @@ fn a_table_twin_runs_monte_carlo_dropout_in_integers() {
 }
 
 #[test]
-fn table_twins_export_to_onnx_and_not_to_tflite() {
+fn table_twins_export_as_their_operators() {
+    // Tanh's table at TFLite's output quantization is a `TANH` after the layer's
+    // `FULLY_CONNECTED`, which reads back as the twin's layers.
     let twin = SineTanhI8::new();
-    let err = dropout::io::to_tflite(&twin).unwrap_err();
+    let bytes = dropout::io::to_tflite(&twin).unwrap();
+    let model = dropout_tflite::read(&bytes).unwrap();
+    for (k, layer) in model.layers.iter().enumerate() {
+        let parts = twin.layer(k).unwrap();
+        assert_eq!(layer.weights, parts.weights, "layer {k}");
+        assert_eq!(layer.layer_output(), parts.output, "layer {k}");
+        assert_eq!(
+            layer.followed_by.map(|op| op.activation),
+            parts.table.map(|table| table.activation),
+            "layer {k}"
+        );
+    }
+    // ELU has no operator of a `.tflite` file.
+    let err = dropout::io::to_tflite(&SineEluI8::new()).unwrap_err();
     assert!(err.to_string().contains("table"), "{err}");
-    // The pre-activation quantized and dequantized, then `Tanh` in floats (tract runs it:
-    // tests/onnx_tract).
+    // In ONNX: the pre-activation quantized and dequantized, then `Tanh` in floats (tract runs
+    // it: tests/onnx_tract).
     let bytes = dropout::io::to_onnx_quantized(&twin).unwrap();
     assert!(bytes.windows(4).any(|w| w == b"Tanh"));
 }

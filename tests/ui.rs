@@ -29,7 +29,7 @@ fn declared_cases() -> Vec<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let relu = dropout::Activation::Relu;
     let identity = dropout::Activation::Identity;
-    let files: [(&str, &str, Option<&[dropout::Activation]>, usize); 5] = [
+    let files: [(&str, &str, Option<&[dropout::Activation]>, usize); 6] = [
         (
             "ClassifierDynamo",
             "models/onnx/classifier_dynamo.onnx",
@@ -44,6 +44,7 @@ fn declared_cases() -> Vec<std::path::PathBuf> {
         ),
         ("RegressorF64", "models/onnx/regressor_f64.onnx", None, 2),
         ("Sine", "models/sine.tflite", None, 3),
+        ("Tables", "models/tables.tflite", None, 3),
         (
             "SineFloat",
             "models/float/sine.safetensors",

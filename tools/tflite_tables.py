@@ -16,7 +16,8 @@ Usage (TensorFlow and TFLite Micro install from PyPI):
     .venv/bin/python tools/tflite_tables.py
 
 It writes `models/tables.tflite`, `models/float/tables.safetensors` (`k.weight`, `k.bias`, and the
-200 calibration rows `x`) and the Rust fixture. The output depends only on the seed below and the
+200 calibration rows `x`), `models/softmax_output.tflite` (an operator the import refuses) and the
+Rust fixture, with both interpreters' outputs for `models/sigmoid_output.tflite` too. The output depends only on the seed below and the
 versions the fixture's header records. It also converts sigmoid and tanh alone, calibrated on six
 ranges, and prints on how many of the 256 int8 inputs at each scale the interpreters differ from
 the rounded real function (with TensorFlow 2.21 and the tflite-micro the header names: none).
@@ -86,6 +87,13 @@ def activation_alone(activation, low, high):
     return int(np.sum(micro_out != table)), int(np.sum(reference != table))
 
 
+def softmax_model(rng):
+    """A model whose output is a SOFTMAX: an operator the import does not read, for its error."""
+    model, calibration = base.build(rng, 2, [(4, "relu"), (3, "softmax")])
+    flatbuffer = base.convert(model, calibration)
+    (base.MODELS_DIR / "softmax_output.tflite").write_bytes(flatbuffer)
+
+
 def main():
     rng = np.random.default_rng(SEED)
     tf.keras.utils.set_random_seed(SEED)
@@ -140,9 +148,23 @@ def main():
         ]
     lines += ["];", ""]
     lines += base.rust_outputs("outputs", inputs, micro_out, reference, "i8")
+    # The sigmoid-output model of tools/tflite_int8.py (2 → 4 relu → 1 sigmoid): both
+    # interpreters' outputs on the same kind of grid, for its import.
+    sigmoid = (base.MODELS_DIR / "sigmoid_output.tflite").read_bytes()
+    lines += [""] + base.rust_outputs(
+        "sigmoid_output", inputs, base.run_micro(sigmoid, inputs), base.run_reference(sigmoid, inputs), "i8"
+    )
     lines = [line.replace("Outputs<i8> = Outputs {", "super::tflite_outputs::Outputs<i8> = super::tflite_outputs::Outputs {") for line in lines]
     OUT.write_text("\n".join(lines) + "\n")
     subprocess.run(["rustfmt", "--edition", "2024", str(OUT)], check=True)
+    softmax_model(rng)
+    # The model written back by `dropout::io::to_tflite`: both interpreters must compute what
+    # they compute for the converter's file.
+    subprocess.run(["cargo", "run", "--quiet", "--example", "export_tflite", "--",
+                    str(base.MODELS_DIR / "exported")], cwd=base.ROOT, check=True)
+    exported = (base.MODELS_DIR / "exported" / f"{NAME}.tflite").read_bytes()
+    if base.run_micro(exported, inputs) != micro_out or base.run_reference(exported, inputs) != reference:
+        raise SystemExit("the exported model computes other outputs than the converter's")
     differing = sum(r != m for r, m in zip(reference, micro_out))
     print(f"wrote {OUT}: {len(inputs)} inputs, {differing} where the interpreters differ", file=sys.stderr)
     ranges = [(-1, 1), (-4, 4), (-8, 8), (-3, 10), (-20, 20), (-0.1, 0.3)]

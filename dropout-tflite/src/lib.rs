@@ -34,6 +34,8 @@ use std::fmt;
 #[rustfmt::skip]
 pub mod schema_generated;
 
+use dropout_shared::Activation;
+use dropout_shared::quant;
 pub use dropout_shared::quant::FusedActivation;
 use schema_generated::tflite as fb;
 
@@ -87,6 +89,31 @@ pub struct FullyConnected {
     pub output: Quantization,
     /// The activation fused into it.
     pub activation: FusedActivation,
+    /// The activation operator that follows it, if one does (`LOGISTIC` or `TANH`; the
+    /// `FULLY_CONNECTED` then fuses none, and its output is the pre-activation).
+    pub followed_by: Option<ActivationOp>,
+}
+
+impl FullyConnected {
+    /// The quantization of what the layer gives the next: its activation operator's output,
+    /// or its own.
+    #[must_use]
+    pub fn layer_output(&self) -> Quantization {
+        self.followed_by.map_or(self.output, |op| op.output)
+    }
+}
+
+/// An int8 activation operator after a `FULLY_CONNECTED`: `LOGISTIC` (sigmoid) or `TANH`, as
+/// TensorFlow's converter writes a Keras `Dense` layer with either activation. Its output has
+/// the quantization TFLite requires of it (1/256 and −128, 1/128 and 0).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ActivationOp {
+    /// Its index among the subgraph's operators.
+    pub operator: usize,
+    /// [`Sigmoid`](Activation::Sigmoid) or [`Tanh`](Activation::Tanh).
+    pub activation: Activation,
+    /// The quantization of its output.
+    pub output: Quantization,
 }
 
 /// The version of `FULLY_CONNECTED` that int8 per-channel layers need (what TensorFlow's
@@ -159,6 +186,16 @@ pub fn write(model: &Model) -> Vec<u8> {
             Some(fb::BuiltinOptions::FullyConnectedOptions(Box::new(options))),
         );
         current = output;
+        if let Some(op) = layer.followed_by {
+            let (builtin, name) = match op.activation {
+                Activation::Tanh => (fb::BuiltinOperator::Tanh, "tanh"),
+                _ => (fb::BuiltinOperator::Logistic, "logistic"),
+            };
+            let code = graph.code(builtin, 2);
+            let activated = graph.activation(&format!("fc{k}/{name}"), layer.outputs, op.output);
+            graph.op(code, vec![current], activated, None);
+            current = activated;
+        }
     }
     let graph_output = if model.output.float {
         let float = graph.float("output_float", model.output.size);
@@ -336,7 +373,7 @@ impl fmt::Display for Error {
             Error::Graph(problem) => f.write_str(problem),
             Error::Unsupported { operator, name } => write!(
                 f,
-                "operator {operator} is `{name}`, which is not supported: a network reads `FULLY_CONNECTED` operators (with a `QUANTIZE` before them and a `DEQUANTIZE` after them for float input and output)"
+                "operator {operator} is `{name}`, which is not supported: a network reads `FULLY_CONNECTED` operators, each followed by a `LOGISTIC` or `TANH` if its activation is one (with a `QUANTIZE` before them and a `DEQUANTIZE` after them for float input and output)"
             ),
             Error::Operator {
                 operator,
@@ -369,6 +406,8 @@ pub fn operator_name(code: i32) -> Option<&'static str> {
 }
 
 const FULLY_CONNECTED: &str = "FULLY_CONNECTED";
+const LOGISTIC: &str = "LOGISTIC";
+const TANH: &str = "TANH";
 const QUANTIZE: &str = "QUANTIZE";
 const DEQUANTIZE: &str = "DEQUANTIZE";
 
@@ -498,7 +537,7 @@ impl<'a> Graph<'a> {
             },
             output: Io {
                 size: last.outputs,
-                quantization: last.output,
+                quantization: last.layer_output(),
                 float: output_float,
             },
             layers,
@@ -545,7 +584,7 @@ impl<'a> Graph<'a> {
                     .fully_connected(index, &inputs, output, options)
                     .map_err(at)?;
                 if let Some(previous) = chain.layers.last()
-                    && !same_quantization(previous.output, layer.input)
+                    && !same_quantization(previous.layer_output(), layer.input)
                 {
                     return Err(at(
                         "its input's quantization differs from the previous operator's output"
@@ -553,6 +592,31 @@ impl<'a> Graph<'a> {
                     ));
                 }
                 chain.layers.push(layer);
+            }
+            LOGISTIC | TANH => {
+                let activation = if name == TANH {
+                    Activation::Tanh
+                } else {
+                    Activation::Sigmoid
+                };
+                // The chain's input check above makes the previous operator's output this one's
+                // input: a `FULLY_CONNECTED` if it is the last layer and has no activation
+                // operator yet, and no `DEQUANTIZE` has ended the int8 part.
+                let previous = match chain.layers.last_mut() {
+                    Some(previous) if previous.followed_by.is_none() && !chain.output_float => {
+                        previous
+                    }
+                    _ => {
+                        return Err(at(
+                            "it does not follow a `FULLY_CONNECTED`: an activation operator is read after one"
+                                .to_owned(),
+                        ));
+                    }
+                };
+                let op = self
+                    .activation_op(index, previous, activation, &inputs, output)
+                    .map_err(at)?;
+                previous.followed_by = Some(op);
             }
             QUANTIZE if index == 0 => {
                 self.conversion(
@@ -758,6 +822,7 @@ impl<'a> Graph<'a> {
             input: activation_quantization(&x)?,
             output: activation_quantization(&y)?,
             activation,
+            followed_by: None,
         })
     }
 
@@ -788,6 +853,62 @@ impl<'a> Graph<'a> {
             .chunks_exact(4)
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect())
+    }
+
+    /// `LOGISTIC` or `TANH` after `previous`: int8 in and out, the width of `previous`'s
+    /// output, which fuses no activation, and the output quantization TFLite requires.
+    fn activation_op(
+        &self,
+        index: usize,
+        previous: &FullyConnected,
+        activation: Activation,
+        inputs: &[i32],
+        output: i32,
+    ) -> OpResult<ActivationOp> {
+        if previous.activation != FusedActivation::Linear {
+            return Err(format!(
+                "the `FULLY_CONNECTED` before it fuses {}: an activation operator is read after one that fuses NONE",
+                fused_activation_name(previous.activation)
+            ));
+        }
+        let [input] = inputs[..] else {
+            return Err(format!("it has {} inputs, not one", inputs.len()));
+        };
+        let (x, y) = (self.tensor(input)?, self.tensor(output)?);
+        for (tensor, role) in [(&x, "input"), (&y, "output")] {
+            if tensor.ty != fb::TensorType::Int8 {
+                return Err(format!(
+                    "its {role} ({}) is {:?}, not int8",
+                    tensor.describe(),
+                    tensor.ty
+                ));
+            }
+        }
+        if width(&y)? != previous.outputs {
+            return Err(format!(
+                "its output ({}) has width {}, its input {}",
+                y.describe(),
+                width(&y)?,
+                previous.outputs
+            ));
+        }
+        let quantization = activation_quantization(&y)?;
+        let fixed = quant::Table::fixed_output(activation).unwrap_or(quantization);
+        if !same_quantization(quantization, fixed) {
+            return Err(format!(
+                "its output ({}) has scale {} and zero point {}; TFLite requires {} and {}",
+                y.describe(),
+                quantization.scale,
+                quantization.zero_point,
+                fixed.scale,
+                fixed.zero_point
+            ));
+        }
+        Ok(ActivationOp {
+            operator: index,
+            activation,
+            output: quantization,
+        })
     }
 
     /// `QUANTIZE` or `DEQUANTIZE` between the graph's float tensor and the int8 layers.
@@ -857,7 +978,7 @@ fn same_quantization(a: Quantization, b: Quantization) -> bool {
 }
 
 fn static_name(name: &str) -> &'static str {
-    [FULLY_CONNECTED, QUANTIZE, DEQUANTIZE]
+    [FULLY_CONNECTED, LOGISTIC, TANH, QUANTIZE, DEQUANTIZE]
         .into_iter()
         .find(|known| *known == name)
         .unwrap_or("operator")

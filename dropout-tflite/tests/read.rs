@@ -78,19 +78,57 @@ fn truncated_and_corrupted_files_are_errors_never_panics() {
 
 #[test]
 fn an_operator_outside_the_chain_is_named() {
-    let err = read(&model("sigmoid_output")).unwrap_err();
+    let err = read(&model("softmax_output")).unwrap_err();
     assert_eq!(
         err,
         Error::Unsupported {
-            // dense 4 relu, dense 1, then the sigmoid.
+            // dense 4 relu, dense 3, then the softmax.
             operator: 2,
-            name: "LOGISTIC".to_owned()
+            name: "SOFTMAX".to_owned()
         }
     );
     assert!(
-        err.to_string().starts_with("operator 2 is `LOGISTIC`"),
+        err.to_string().starts_with("operator 2 is `SOFTMAX`"),
         "{err}"
     );
+}
+
+#[test]
+fn logistic_and_tanh_follow_their_layers() {
+    let sigmoid = read(&model("sigmoid_output")).unwrap();
+    let last = sigmoid.layers.last().unwrap();
+    assert_eq!(
+        last.activation,
+        dropout_shared::quant::FusedActivation::Linear
+    );
+    let op = last.followed_by.unwrap();
+    assert_eq!(
+        (op.operator, op.activation),
+        (2, dropout_shared::Activation::Sigmoid)
+    );
+    assert_eq!(sigmoid.output.quantization, op.output);
+    assert_eq!((op.output.scale, op.output.zero_point), (1.0 / 256.0, -128));
+    let tables = read(&model("tables")).unwrap();
+    let ops: Vec<_> = tables
+        .layers
+        .iter()
+        .map(|layer| {
+            (
+                layer.operator,
+                layer.followed_by.map(|op| (op.operator, op.activation)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            (0, Some((1, dropout_shared::Activation::Tanh))),
+            (2, Some((3, dropout_shared::Activation::Sigmoid))),
+            (4, None),
+        ]
+    );
+    // The next layer takes the activation operator's output.
+    assert_eq!(tables.layers[1].input, tables.layers[0].layer_output());
 }
 
 #[test]
@@ -104,6 +142,8 @@ fn every_model_writes_back_as_itself() {
         "deep",
         "per_tensor",
         "sine_float_io",
+        "sigmoid_output",
+        "tables",
     ] {
         let model = read(&model(name)).unwrap();
         let written = dropout_tflite::write(&model);

@@ -12,7 +12,9 @@ use super::Checker;
 use super::layers::{Stack, imported_layers, input_span};
 use crate::ast::{Declaration, DenseSpec, Item, ItemKind, Value};
 use crate::errors::SpanRange;
-use crate::model::{Int8, Int8Layer, Layer, Prob, Quantization, Requantization, Scaling};
+use crate::model::{
+    Activation, Int8, Int8Layer, Layer, Prob, Quantization, Requantization, Scaling,
+};
 use crate::suggest::did_you_mean;
 
 impl Checker<'_> {
@@ -296,34 +298,49 @@ impl Checker<'_> {
             }
             matched = false;
         }
-        match FusedActivation::of(layer.activation) {
-            Some(fused) if fused == fc.activation => {}
-            Some(_) => {
-                self.errors.at(
-                    spec.activation.ident.span(),
-                    format!(
-                        "`{}` does not match `{written}`: {operator} fuses {}, declared as `{}`",
-                        layer.activation,
-                        dropout_tflite::fused_activation_name(fc.activation),
-                        fc.activation.activation()
-                    ),
-                );
-                matched = false;
-            }
-            None => {
-                self.errors.at(
-                    spec.activation.ident.span(),
-                    format!(
-                        "`{}` is not available on an int8 layer, which fuses `identity`, `relu` or `relu6` into its requantization; {operator} of `{written}` fuses {}",
-                        layer.activation,
-                        dropout_tflite::fused_activation_name(fc.activation)
-                    ),
-                );
-                matched = false;
-            }
+        // What the file computes: the activation operator after the layer, or the one it fuses.
+        let (in_file, written_as) = match fc.followed_by {
+            Some(op) => (
+                op.activation,
+                activation_op_name(op.activation, op.operator),
+            ),
+            None => (
+                fc.activation.activation(),
+                format!(
+                    "{operator} fuses {}",
+                    dropout_tflite::fused_activation_name(fc.activation)
+                ),
+            ),
+        };
+        if layer.activation != in_file {
+            let message = if FusedActivation::of(layer.activation).is_none()
+                && !matches!(layer.activation, Activation::Sigmoid | Activation::Tanh)
+            {
+                format!(
+                    "`{}` is not available on an int8 layer, which fuses `identity`, `relu` or `relu6` into its requantization or is followed by `LOGISTIC` (`sigmoid`) or `TANH` (`tanh`); in `{written}`, {written_as}",
+                    layer.activation
+                )
+            } else {
+                format!(
+                    "`{}` does not match `{written}`: {written_as}, declared as `{in_file}`",
+                    layer.activation
+                )
+            };
+            self.errors.at(spec.activation.ident.span(), message);
+            matched = false;
         }
         matched
     }
+}
+
+/// `operator 2 (`LOGISTIC`) follows it`.
+fn activation_op_name(activation: Activation, operator: usize) -> String {
+    let name = if activation == Activation::Tanh {
+        "TANH"
+    } else {
+        "LOGISTIC"
+    };
+    format!("operator {operator} (`{name}`) follows it")
 }
 
 fn count(n: usize, singular: &str, plural: &str) -> String {
@@ -344,6 +361,12 @@ pub(super) fn int8_layer(
     let range = fc
         .activation
         .int8_range(fc.output.scale, fc.output.zero_point);
+    // After `LOGISTIC` or `TANH`: the table of the real function, which is what TFLite's
+    // integer kernels give on every input measured (`tools/tflite_tables.py`).
+    let table = match fc.followed_by {
+        Some(op) => Some(quant::Table::new(op.activation, fc.output, op.output)?),
+        None => None,
+    };
     let requantization = |factor: f64| {
         Requantization::folded(
             (fc.input.scale, &fc.weight_scales, fc.output.scale),
@@ -359,7 +382,7 @@ pub(super) fn int8_layer(
         input: fc.input,
         output: fc.output,
         activation: fc.activation,
-        table: None,
+        table,
         eval: requantization(eval)?,
         train: requantization(train)?,
     })

@@ -5,7 +5,7 @@ network! {
     pub struct Sine<i8> {
         input: 1,
         dense 16 relu,
-        dense 16 tanh,
+        dense 16 gelu,
         dense 1 identity,
         from: tflite("models/sine.tflite"),
     }

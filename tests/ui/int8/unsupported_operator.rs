@@ -5,8 +5,8 @@ network! {
     pub struct Classifier<i8> {
         input: 2,
         dense 4 relu,
-        dense 1 identity,
-        from: tflite("models/sigmoid_output.tflite"),
+        dense 3 softmax,
+        from: tflite("models/softmax_output.tflite"),
     }
 }
 
