@@ -402,6 +402,14 @@ routines); the stack is the deepest a pass reaches below its caller, found by pa
 A network with declared weights keeps them in flash: no RAM. `sine-f32` and `sine-i8` are one
 model before and after TensorFlow's int8 quantization (`tools/tflite_int8.py`): the int8 one
 computes bit for bit what the host computes, and what TFLite Micro computes for the file.
+`per-tensor` and `microflow` are one file, `models/per_tensor.tflite`, through this crate and
+through `microflow` 0.1.3, the other Rust crate that turns a `.tflite` file into code: it is the
+one fixture whose per-tensor scales microflow's macro reads (`models/sine.tflite`, per channel,
+fails to compile under it with "mismatched types: expected `1`, found `16`"). Its flash is
+its `predict_quantized` alone, ours `forward_quantized` and `forward_quantized_masked`;
+microflow requantizes in `f32`, hence its instructions on the soft-float Cortex-M3, and on that
+fixture its outputs differ from TFLite Micro's on 2 of 70 inputs (by one unit;
+`tools/microflow_compare`, `cargo run --release` there), ours on none.
 {footprint}
 
 How the kernels reach these numbers, and what was measured on the way, is in docs/DESIGN.md

@@ -25,6 +25,21 @@ mod networks;
 #[cfg(not(measure))]
 include!(concat!(env!("OUT_DIR"), "/expected.rs"));
 
+/// The per-tensor fixture through `microflow`'s `#[model]`, measured beside this crate's.
+#[cfg(any(not(measure), feature = "measure-microflow"))]
+mod microflow_model {
+    #[microflow::model("../models/per_tensor.tflite")]
+    pub struct PerTensorMf;
+
+    /// `microflow`'s int8 pass on `x` (its outputs dequantized, as it returns them).
+    #[inline(never)]
+    pub fn predict(x: [i8; 3]) -> [f32; 2] {
+        let input = microflow::buffer::Buffer2D::<i8, 1, 3>::from_row_slice(&x);
+        let y = PerTensorMf::predict_quantized(input);
+        [y[0], y[1]]
+    }
+}
+
 /// Without `panic-never`, a panic reports and fails the run.
 #[cfg(not(feature = "panic-never"))]
 mod panic_exit {
@@ -136,12 +151,21 @@ fn measure() {
             black_box(&networks::SineF32Masks::ALL_KEPT),
         ));
     }
+    #[cfg(any(feature = "measure-per-tensor", feature = "measure-all"))]
+    {
+        black_box(networks::PER_TENSOR.forward_quantized(black_box(&networks::PER_TENSOR_X)));
+        black_box(networks::PER_TENSOR.forward_quantized_masked(
+            black_box(&networks::PER_TENSOR_X),
+            black_box(&networks::PerTensorI8Masks::ALL_KEPT),
+        ));
+    }
+    #[cfg(feature = "measure-microflow")]
+    black_box(microflow_model::predict(black_box(networks::PER_TENSOR_X)));
 }
 
 /// Every value against the host's, then each network's stack use; the exit status.
 #[cfg(not(measure))]
 fn checks() -> debug::ExitStatus {
-    use core::hint::black_box;
     use cortex_m_semihosting::hprintln;
     hprintln!("board {}", env!("FIRMWARE_BOARD"));
     hprintln!("weights toy {}", weight_bytes::<networks::Toy>());
@@ -158,6 +182,10 @@ fn checks() -> debug::ExitStatus {
         "weights sine-twin {}",
         int8_weight_bytes::<networks::SineTwin>()
     );
+    // The same file, the same bytes of weights and biases, in both crates.
+    let per_tensor = int8_weight_bytes::<networks::PerTensorI8>();
+    hprintln!("weights per-tensor {}", per_tensor);
+    hprintln!("weights microflow {}", per_tensor);
     let masked = networks::TOY.forward_masked(&[1.0, 1.0], &networks::ARTICLE)[0];
     let eval = networks::TOY.forward(&[1.0, 1.0])[0];
     hprintln!("toy: masked {} eval {}", masked, eval);
@@ -179,6 +207,21 @@ fn checks() -> debug::ExitStatus {
         }
         at += count;
     }
+    stacks();
+    instructions::report();
+    if failed == 0 {
+        hprintln!("PASS {} values", networks::VALUES);
+        debug::EXIT_SUCCESS
+    } else {
+        hprintln!("FAIL {} of {} groups", failed, networks::GROUPS.len());
+        debug::EXIT_FAILURE
+    }
+}
+
+/// The stack each network's passes use ([`stack`]).
+#[cfg(not(measure))]
+fn stacks() {
+    use core::hint::black_box;
     let wide = networks::wide();
     let all = networks::ToyMasks::ALL_KEPT;
     stack("toy", "forward", || {
@@ -235,14 +278,19 @@ fn checks() -> debug::ExitStatus {
     stack("sine-f32", "forward_masked", || {
         black_box(networks::SINE_F32.forward_masked(black_box(&[0.5]), &sine_f32_masks))
     });
-    instructions::report();
-    if failed == 0 {
-        hprintln!("PASS {} values", networks::VALUES);
-        debug::EXIT_SUCCESS
-    } else {
-        hprintln!("FAIL {} of {} groups", failed, networks::GROUPS.len());
-        debug::EXIT_FAILURE
-    }
+    let per_tensor_masks = networks::PerTensorI8Masks::ALL_KEPT;
+    stack("per-tensor", "forward", || {
+        black_box(networks::PER_TENSOR.forward_quantized(black_box(&networks::PER_TENSOR_X)))
+    });
+    stack("per-tensor", "forward_masked", || {
+        black_box(
+            networks::PER_TENSOR
+                .forward_quantized_masked(black_box(&networks::PER_TENSOR_X), &per_tensor_masks),
+        )
+    });
+    stack("microflow", "forward", || {
+        black_box(microflow_model::predict(black_box(networks::PER_TENSOR_X)))
+    });
 }
 
 /// Instructions per inference, counted with SysTick under QEMU's `-icount` (which advances the
@@ -334,6 +382,14 @@ mod instructions {
         });
         measure("toy forward", &|| {
             black_box(networks::TOY.forward(black_box(&[1.0, 1.0])));
+        });
+        measure("per-tensor forward_quantized", &|| {
+            black_box(networks::PER_TENSOR.forward_quantized(black_box(&networks::PER_TENSOR_X)));
+        });
+        measure("microflow predict_quantized (per-tensor)", &|| {
+            black_box(crate::microflow_model::predict(black_box(
+                networks::PER_TENSOR_X,
+            )));
         });
     }
 }

@@ -92,6 +92,20 @@ network! {
     }
 }
 
+network! {
+    /// A model with per-tensor weight scales (`tools/tflite_int8.py`): the one fixture the
+    /// `microflow` crate also builds, for the footprint of both.
+    pub struct PerTensorI8<i8> {
+        input: 3, dense 8 relu, dense 6 relu6, dense 2 identity,
+        from: tflite("../models/per_tensor.tflite"),
+    }
+}
+
+/// As [`TOY`].
+pub static PER_TENSOR: PerTensorI8 = PerTensorI8::new();
+/// The int8 input of the per-tensor model's measurements.
+pub const PER_TENSOR_X: [i8; 3] = [-3, 40, 127];
+
 /// As [`TOY`].
 pub static SINE_TWIN: SineTwin = SineTwin::new();
 /// As [`TOY`].
