@@ -536,7 +536,10 @@ unsafe fn tile<V: Lanes, const MR: usize, const NV: usize, const FULL: bool>(
     // `FULL`, the `NV` whole vectors) reach.
     unsafe {
         let mut acc = [[V::zero(); NV]; MR];
-        let mut a = ops.a.add(i0 * ops.a_row + k0 * ops.a_col);
+        // One pointer per row of `A`, each stepping on its own: computing row `i`'s address
+        // from row `i − 1`'s made the tile's loads wait on a chain of additions.
+        let first = ops.a.add(i0 * ops.a_row + k0 * ops.a_col);
+        let mut a: [*const V::T; MR] = core::array::from_fn(|i| first.add(i * ops.a_row));
         let mut b = block.b;
         for _ in 0..kc {
             let mut row = [V::zero(); NV];
@@ -547,13 +550,13 @@ unsafe fn tile<V: Lanes, const MR: usize, const NV: usize, const FULL: bool>(
                     V::load_masked(b.add(j * V::N), masks[j])
                 };
             }
-            for (i, sums) in acc.iter_mut().enumerate() {
-                let value = V::splat(*a.add(i * ops.a_row));
+            for (sums, a) in acc.iter_mut().zip(&mut a) {
+                let value = V::splat(**a);
                 for (sum, &lanes) in sums.iter_mut().zip(&row) {
                     *sum = V::mul_add(value, lanes, *sum);
                 }
+                *a = a.add(ops.a_col);
             }
-            a = a.add(ops.a_col);
             b = b.add(block.b_row);
         }
         let alpha = V::splat(ops.alpha);
