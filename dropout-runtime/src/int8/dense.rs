@@ -310,12 +310,11 @@ impl<const IN: usize, const OUT: usize, A: Stage> Dense<IN, OUT, A> {
                 found: y.len(),
             });
         }
-        let mut dots = alloc::vec![0i32; x.len() * OUT];
-        let (dots, _) = dots.as_chunks_mut::<OUT>();
-        crate::kernel::int8::dot_batch(&self.weights, &self.row_sums, x, dots);
-        for (dots, y) in dots.iter().zip(y) {
-            *y = self.requantize(dots, &self.eval);
-        }
+        crate::kernel::int8::dot_batch(&self.weights, &self.row_sums, x, |r, dots| {
+            if let Some(y) = y.get_mut(r) {
+                *y = self.requantize(dots, &self.eval);
+            }
+        });
         Ok(())
     }
 

@@ -154,8 +154,8 @@ pub(crate) fn dot_rows4<const IN: usize, const OUT: usize>(
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 const PACKED_MIN_ROWS: usize = 16;
 
-/// `out[r][c] = Σᵢ weights[c][i] · x[r][i]`, wrapping, for every row of `x` (as many as `out`
-/// holds): AVX2 without VNNI multiplies batches of [`PACKED_MIN_ROWS`] rows or more with the
+/// `Σᵢ weights[c][i] · x[r][i]`, wrapping, for every row `r` of `x`, handed to `each(r, dots)`
+/// in order: AVX2 without VNNI multiplies batches of [`PACKED_MIN_ROWS`] rows or more with the
 /// weights widened once ([`packed`]), everything else goes four rows at a time through
 /// [`dot_rows4`].
 #[cfg(feature = "alloc")]
@@ -163,7 +163,7 @@ pub(crate) fn dot_batch<const IN: usize, const OUT: usize>(
     weights: &[[i8; IN]; OUT],
     row_sums: &[i32; OUT],
     x: &[[i8; IN]],
-    out: &mut [[i32; OUT]],
+    mut each: impl FnMut(usize, &[i32; OUT]),
 ) {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if IN * OUT >= DISPATCH_THRESHOLD
@@ -179,16 +179,26 @@ pub(crate) fn dot_batch<const IN: usize, const OUT: usize>(
             IN,
             OUT,
             x.as_flattened(),
-            out.as_flattened_mut(),
+            |first, sums, stride| {
+                for (r, row) in sums.chunks_exact(stride).enumerate() {
+                    if let Some(dots) = row.first_chunk::<OUT>() {
+                        each(first + r, dots);
+                    }
+                }
+            },
         );
     }
     let (x4, x1) = x.as_chunks::<4>();
-    let (out4, out1) = out.as_chunks_mut::<4>();
-    for (x, out) in x4.iter().zip(out4.iter_mut()) {
-        dot_rows4(weights, row_sums, x, out);
+    let mut dots = [[0i32; OUT]; 4];
+    for (k, x) in x4.iter().enumerate() {
+        dot_rows4(weights, row_sums, x, &mut dots);
+        for (j, dots) in dots.iter().enumerate() {
+            each(4 * k + j, dots);
+        }
     }
-    for (x, out) in x1.iter().zip(out1.iter_mut()) {
-        dot_rows(weights, row_sums, x, out);
+    for (j, x) in x1.iter().enumerate() {
+        dot_rows(weights, row_sums, x, &mut dots[0]);
+        each(4 * x4.len() + j, &dots[0]);
     }
 }
 
@@ -417,8 +427,20 @@ mod tests {
                 .collect();
             for set in InstructionSet::ALL.into_iter().filter(|s| s.is_available()) {
                 let mut out = vec![[0i32; OUT]; rows];
-                set.run(|| dot_batch(&w, &sums, &x, &mut out)).unwrap();
+                let mut order = Vec::new();
+                set.run(|| {
+                    dot_batch(&w, &sums, &x, |r, dots| {
+                        out[r] = *dots;
+                        order.push(r);
+                    });
+                })
+                .unwrap();
                 assert_eq!(out, expected, "{set:?}, {IN}×{OUT}, {rows} rows");
+                assert_eq!(
+                    order,
+                    (0..rows).collect::<Vec<_>>(),
+                    "{set:?}: every row, in order"
+                );
             }
         }
     }

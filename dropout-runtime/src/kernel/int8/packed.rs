@@ -23,13 +23,20 @@ const TILE_ROWS: usize = 6;
 /// Input pairs of a pass over a tile's weights: 128 pairs of 16 channels are 8 KiB.
 const PAIRS: usize = 128;
 
-/// `out` (rows of `channels`) from `x` (rows of `n`) and the weights `w` (`channels` rows of
-/// `n`), as many rows as `x` and `out` both hold.
+/// The products of `x` (rows of `n`) and the weights `w` (`channels` rows of `n`), handed to
+/// `each` a chunk of rows at a time: `each(first, sums, stride)` gets rows `first..` as
+/// `sums[r · stride..r · stride + channels]`.
 ///
 /// The packed weights and the widened inputs live in buffers kept by the thread between calls
 /// (a batch pass calls this once per layer and chunk of rows): allocating and zeroing half a
 /// megabyte each time cost a tenth of the pass in page faults.
-pub(super) fn product(w: &[i8], n: usize, channels: usize, x: &[i8], out: &mut [i32]) {
+pub(super) fn product(
+    w: &[i8],
+    n: usize,
+    channels: usize,
+    x: &[i8],
+    mut each: impl FnMut(usize, &[i32], usize),
+) {
     std::thread_local! {
         static SCRATCH: core::cell::RefCell<Scratch> = const {
             core::cell::RefCell::new(Scratch { values: Vec::new(), pairs: Vec::new(), sums: Vec::new() })
@@ -37,7 +44,7 @@ pub(super) fn product(w: &[i8], n: usize, channels: usize, x: &[i8], out: &mut [
     }
     let mut run = |scratch: &mut Scratch| {
         let packed = Packed::new(&mut scratch.values, w, n, channels);
-        packed.product(x, out, &mut scratch.pairs, &mut scratch.sums);
+        packed.product(x, &mut scratch.pairs, &mut scratch.sums, &mut each);
     };
     // A thread being torn down has no buffers left: fresh ones then.
     let kept =
@@ -73,8 +80,6 @@ struct Packed<'a> {
     values: &'a [i16],
     /// Inputs per row of the layer.
     n: usize,
-    /// Output channels.
-    channels: usize,
     /// `⌈n / 2⌉`.
     pairs: usize,
     /// Groups of eight channels, even.
@@ -119,23 +124,26 @@ impl<'a> Packed<'a> {
         Packed {
             values,
             n,
-            channels,
             pairs,
             groups,
         }
     }
 
-    /// `out` (rows of `channels`) from `x` (rows of `n`), as many rows as both hold, with
+    /// The products of `x` (rows of `n`), a chunk at a time into `each` ([`product`]), with
     /// `pairs` and `sums` for buffers.
-    fn product(&self, x: &[i8], out: &mut [i32], pairs: &mut Vec<i32>, sums: &mut Vec<i32>) {
-        let rows = (x.len() / self.n.max(1)).min(out.len() / self.channels.max(1));
+    fn product(
+        &self,
+        x: &[i8],
+        pairs: &mut Vec<i32>,
+        sums: &mut Vec<i32>,
+        each: &mut impl FnMut(usize, &[i32], usize),
+    ) {
+        let rows = x.len() / self.n.max(1);
         let width = self.groups * 8;
         // Each row's inputs in pairs of 16 bits, the first in the low half (as `vpmaddwd`
         // pairs them with the weights), a missing last one 0.
         let pairs = sized(pairs, CHUNK * self.pairs, false);
-        // Whole groups of 16 channels are summed straight into `out`.
-        let direct = width == self.channels;
-        let sums = sized(sums, if direct { 0 } else { CHUNK * width }, false);
+        let sums = sized(sums, CHUNK * width, false);
         for first in (0..rows).step_by(CHUNK) {
             let count = CHUNK.min(rows - first);
             for (r, row) in pairs.chunks_exact_mut(self.pairs).take(count).enumerate() {
@@ -143,31 +151,17 @@ impl<'a> Packed<'a> {
                 // SAFETY: AVX2 is on (the caller checked).
                 unsafe { widen_pairs(input, row) };
             }
-            let target: &mut [i32] = if direct {
-                &mut out[first * width..(first + count) * width]
-            } else {
-                &mut sums[..count * width]
-            };
             // SAFETY: the checks of `Tiles::run`; AVX2 is on (the caller checked).
             unsafe {
                 Tiles {
                     packed: self,
                     pairs,
-                    sums: target,
+                    sums: &mut sums[..count * width],
                     rows: count,
                 }
                 .run();
             }
-            if !direct {
-                for (r, row) in out
-                    .chunks_exact_mut(self.channels)
-                    .skip(first)
-                    .take(count)
-                    .enumerate()
-                {
-                    row.copy_from_slice(&sums[r * width..r * width + self.channels]);
-                }
-            }
+            each(first, &sums[..count * width], width);
         }
     }
 }
