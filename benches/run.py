@@ -389,7 +389,9 @@ passes of the previous one.
 network with 1024 random rows, against that f32 network in the same run) and
 `benches/peers/onnxruntime_peer.py` (onnxruntime {onnx_version}: the same shape in f32 and as a QDQ
 int8 model from `quantize_static`, per-channel weights, MLAS kernels; run right after).
-Kernels: {isa}; the int8 dot products use AVX-512 VNNI (`vpdpbusd`) where the CPU has it.
+Kernels: {isa}; the int8 dot products use AVX-512 VNNI (`vpdpbusd`) where the CPU has it, and
+otherwise `vpmaddwd` on operands widened to 16 bits (a batch widens each layer's weights once,
+`kernel/int8/packed.rs`). The int8 batch on every core (`parallel::slices`) is P5 of "Threads".
 
 {int8}
 
