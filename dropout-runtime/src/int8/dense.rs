@@ -28,8 +28,9 @@ pub struct Requantization<const OUT: usize> {
 /// channel) beside the integers: the passes do not read them, export does.
 ///
 /// `A` is what follows the requantization: [`Fused`] (nothing: a fused activation), or the
-/// [`Table`] of an activation a twin's layer cannot fuse, which maps the requantized
-/// pre-activation to the layer's output.
+/// [`Table`] of an activation the layer does not fuse (an imported `LOGISTIC` or `TANH`, a
+/// twin's sigmoid, tanh, ELU, …), which maps the requantized pre-activation to the layer's
+/// output.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dense<const IN: usize, const OUT: usize, A = Fused> {
     weights: [[i8; IN]; OUT],
