@@ -404,7 +404,8 @@ fn training_and_int8_goals(
     let cores = all.threads();
     let mut goals = Vec::new();
     // TR: a step of SGD with momentum on a batch of 64 under fresh masks, as in
-    // `benches/workloads.rs`, with the gradients of the batch's two chunks on the threads.
+    // `benches/workloads.rs`, with the gradients of the batch's two chunks and the optimizer's
+    // blocks of parameters on the threads.
     let rows = random_rows(64, 64, 6);
     let targets = Array2::from_shape_fn((64, 10), |(r, c)| f32::from(u8::from(r % 10 == c)));
     let mut trained = Box::new(Mlp::init(&mut ChaCha8Rng::seed_from_u64(5)));
@@ -413,19 +414,26 @@ fn training_and_int8_goals(
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut step = |pool: &Pool| {
         let masks: Vec<_> = (0..64).map(|_| trained.sample_masks(&mut rng)).collect();
-        let net: &Mlp = &trained;
-        let (loss, grads) = pool
-            .install(|| {
-                gradients_batch_parallel(net, &rows, &masks, &targets, Loss::SoftmaxCrossEntropy)
-            })
+        let loss = pool.install(|| {
+            let (loss, grads) = gradients_batch_parallel(
+                &*trained,
+                &rows,
+                &masks,
+                &targets,
+                Loss::SoftmaxCrossEntropy,
+            )
             .expect("shapes fit");
-        state.step(&mut *trained, &grads).expect("a finite step");
+            state
+                .step_parallel(&mut *trained, &grads)
+                .expect("a finite step");
+            loss
+        });
         black_box(loss);
     };
     let step = std::cell::RefCell::new(&mut step);
     goals.push(ratio(
         "P4",
-        format!("TR (64-256-256-10, a training step on a batch of 64) with gradients_batch_parallel on {cores} threads, against 1"),
+        format!("TR (64-256-256-10, a training step on a batch of 64) with gradients_batch_parallel and step_parallel on {cores} threads, against 1"),
         limit,
         rounds,
         blocks,

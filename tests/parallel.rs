@@ -17,6 +17,7 @@ network! {
 
 network! {
     /// Large: its batches run as matrix products.
+    #[derive(Clone)]
     struct Large<f32> {
         input: 32,
         dense 128 relu, dropout(p = 0.5),
@@ -281,6 +282,50 @@ fn training_in_one_chunk_is_the_bits_of_the_trainer() {
     assert_eq!(threaded, parameters(&serial));
     assert_eq!(history, serial_history);
     assert_eq!(dropout::train::STEP_CHUNK, 32);
+}
+
+#[test]
+fn optimizer_steps_are_the_bits_of_one_thread() {
+    use dropout::train::{Loss, Optimizer, OptimizerState, gradients_batch};
+    // 21,898 parameters: the largest layer cut into blocks, the last block short.
+    let (x, y) = data::<f32>(40, 32, 10, 29);
+    let start = Large::init(&mut ChaCha8Rng::seed_from_u64(30));
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    let masks: Vec<_> = (0..40).map(|_| start.sample_masks(&mut rng)).collect();
+    let (_, grads) = gradients_batch(&start, &x, &masks, &y, Loss::MeanSquaredError).unwrap();
+    for optimizer in [
+        Optimizer::sgd(0.1)
+            .with_momentum(0.9)
+            .with_weight_decay(0.01),
+        Optimizer::adam(0.01).with_weight_decay(0.1),
+    ] {
+        let steps = |parallel: bool| {
+            let mut net = start.clone();
+            let mut state = OptimizerState::new(optimizer).unwrap();
+            for _ in 0..3 {
+                if parallel {
+                    state.step_parallel(&mut net, &grads).unwrap();
+                } else {
+                    state.step(&mut net, &grads).unwrap();
+                }
+            }
+            parameters(&net)
+        };
+        let serial = steps(false);
+        assert_ne!(serial, parameters(&start));
+        assert_eq!(same_on_every_count(|| steps(true)), serial, "{optimizer:?}");
+    }
+    // A step that would overflow is refused on every thread count, leaving the network as it
+    // was, as the step on one thread refuses it.
+    let mut net = start.clone();
+    let mut state = OptimizerState::new(Optimizer::sgd(1e300)).unwrap();
+    let serial = state.step(&mut net, &grads).unwrap_err();
+    let threaded = same_on_every_count(|| {
+        let mut net = start.clone();
+        let err = state.clone().step_parallel(&mut net, &grads).unwrap_err();
+        (err, parameters(&net) == parameters(&start))
+    });
+    assert_eq!(threaded, (serial, true));
 }
 
 #[test]

@@ -124,15 +124,36 @@ impl<N: Network> Gradients<N> {
         &self.layers
     }
 
-    /// Adds `other`, parameter by parameter: how the gradients of a batch's parts make the
-    /// batch's, added in the parts' order.
+    /// Sets every parameter's gradient to the sum of `parts`' in the parts' order (starting
+    /// from zero, as if each part were added in turn to zero gradients): how the gradients of a
+    /// batch's chunks make the batch's. Blocks of parameters are summed on rayon's threads;
+    /// each sum is the same whichever thread computes it.
     #[cfg(feature = "parallel")]
-    pub(crate) fn add(&mut self, other: &Self) {
-        for (layer, other) in self.layers.iter_mut().zip(&other.layers) {
-            for (g, &o) in layer.weights.iter_mut().zip(&other.weights) {
-                *g += o;
+    pub(crate) fn set_sum(&mut self, parts: &[Self])
+    where
+        N::Scalar: Send + Sync,
+    {
+        use rayon::prelude::*;
+        /// Parameters per task.
+        const BLOCK: usize = 4096;
+        for (idx, layer) in self.layers.iter_mut().enumerate() {
+            layer
+                .weights
+                .par_chunks_mut(BLOCK)
+                .enumerate()
+                .for_each(|(block, out)| {
+                    let first = block * BLOCK;
+                    for (i, sum) in out.iter_mut().enumerate() {
+                        *sum = N::Scalar::ZERO;
+                        for part in parts {
+                            *sum += part.layers[idx].weights[first + i];
+                        }
+                    }
+                });
+            layer.bias.fill(N::Scalar::ZERO);
+            for part in parts {
+                layer.bias += &part.layers[idx].bias;
             }
-            layer.bias += &other.bias;
         }
     }
 }
@@ -301,23 +322,26 @@ pub(crate) fn loss_and_gradients<N: Network>(
     targets: &ArrayRef2<N::Scalar>,
     multipliers: &Effects<N::Scalar>,
     weights: &RowMajor<N::Scalar>,
-) -> (f64, Gradients<N>)
+    grads: &mut Gradients<N>,
+) -> f64
 where
     N::Scalar: LinalgScalar,
 {
     let (value, d) = objective
         .loss
         .unchecked(objective.predictions(tape), targets);
-    (
-        value,
-        backward(net, tape, objective, d, multipliers, weights),
-    )
+    backward(net, tape, objective, d, multipliers, weights, grads);
+    value
 }
 
 /// As [`loss_and_gradients`] for rows of a batch of `batch_rows` rows recorded on `tape`: the
 /// loss as a sum ([`Loss::unchecked_part`]) and the gradient of the batch's mean loss through
 /// these rows, so that the parts' gradients, added, are the batch's.
 #[cfg(feature = "parallel")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "loss_and_gradients' arguments and the batch's size"
+)]
 pub(crate) fn loss_part_and_gradients<N: Network>(
     net: &N,
     tape: &Tape<N::Scalar>,
@@ -326,7 +350,8 @@ pub(crate) fn loss_part_and_gradients<N: Network>(
     multipliers: &Effects<N::Scalar>,
     weights: &RowMajor<N::Scalar>,
     batch_rows: usize,
-) -> (f64, Gradients<N>)
+    grads: &mut Gradients<N>,
+) -> f64
 where
     N::Scalar: LinalgScalar,
 {
@@ -334,13 +359,13 @@ where
         objective
             .loss
             .unchecked_part(objective.predictions(tape), targets, batch_rows);
-    (
-        total,
-        backward(net, tape, objective, d, multipliers, weights),
-    )
+    backward(net, tape, objective, d, multipliers, weights, grads);
+    total
 }
 
-/// Backpropagates ∂L/∂(what the loss compared) through the recorded pass.
+/// Backpropagates ∂L/∂(what the loss compared) through the recorded pass, overwriting every
+/// gradient in `grads` (buffers kept from one step to the next: fresh ones for every step and
+/// chunk cost their page faults again each time).
 fn backward<N: Network>(
     net: &N,
     tape: &Tape<N::Scalar>,
@@ -348,17 +373,19 @@ fn backward<N: Network>(
     d_loss: Array2<N::Scalar>,
     multipliers: &Effects<N::Scalar>,
     weights: &RowMajor<N::Scalar>,
-) -> Gradients<N>
-where
+    grads: &mut Gradients<N>,
+) where
     N::Scalar: LinalgScalar,
 {
     let spec = N::SPEC;
-    let mut grads = Gradients::zeros();
     let mut site = multipliers.sites.len();
     let mut d = d_loss;
     let last = spec.layers.len().saturating_sub(1);
     for (idx, layer_spec) in spec.layers.iter().enumerate().rev() {
+        let grad = &mut grads.layers[idx];
         let Some(layer) = net.layer(idx) else {
+            grad.weights.fill(N::Scalar::ZERO);
+            grad.bias.fill(N::Scalar::ZERO);
             continue;
         };
         if layer_spec.dropout.is_some() {
@@ -369,10 +396,10 @@ where
         if !(idx == last && objective.on_logits) {
             activation_backward(layer_spec.activation, &tape.z[idx], &tape.g[idx], &mut d);
         }
-        let grad = &mut grads.layers[idx];
-        grad.bias = d.sum_axis(Axis(0));
+        grad.bias.assign(&d.sum_axis(Axis(0)));
         match (layer_spec.dropconnect, multipliers.weights.get(idx)) {
             (Some(dropconnect), Some(Some(bits))) => {
+                grad.weights.fill(N::Scalar::ZERO);
                 let factor = N::Scalar::from_f64(spec.scaling.train_factor(dropconnect));
                 let d_in = connected_backward(
                     layer,
@@ -398,7 +425,6 @@ where
             }
         }
     }
-    grads
 }
 
 /// Checks a batch and its targets against the network's sizes.
@@ -434,7 +460,7 @@ pub fn gradients_batch<N: Network>(
 where
     N::Scalar: LinalgScalar,
 {
-    gradients_batch_by(&super::OneThread, net, x, masks, targets, loss)
+    gradients_batch_by(&mut super::OneThread, net, x, masks, targets, loss)
 }
 
 /// [`gradients_batch`] on rayon's threads (feature `parallel`), as
@@ -481,12 +507,19 @@ pub fn gradients_batch_parallel<N: Network + Sync>(
 where
     N::Scalar: LinalgScalar,
 {
-    gradients_batch_by(&super::chunked::Chunked, net, x, masks, targets, loss)
+    gradients_batch_by(
+        &mut super::chunked::Chunked::new(),
+        net,
+        x,
+        masks,
+        targets,
+        loss,
+    )
 }
 
 /// [`gradients_batch`] with its loss and gradients computed by `engine`.
 fn gradients_batch_by<N: Network>(
-    engine: &impl super::Engine<N>,
+    engine: &mut impl super::Engine<N>,
     net: &N,
     x: &ArrayRef2<N::Scalar>,
     masks: &[N::Masks],
@@ -504,7 +537,17 @@ where
     let objective = Objective::new::<N>(loss)?;
     let multipliers = multipliers::<N>(masks, &SiteParams::of::<N>(None));
     let mut weights = RowMajor::new();
-    Ok(engine.step(net, x, targets, objective, &multipliers, weights.fill(net)))
+    let mut grads = Gradients::zeros();
+    let value = engine.step(
+        net,
+        x,
+        targets,
+        objective,
+        &multipliers,
+        weights.fill(net),
+        &mut grads,
+    );
+    Ok((value, grads))
 }
 
 /// The loss of one sample under `masks` and the gradient of every parameter.

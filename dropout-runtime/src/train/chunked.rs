@@ -9,10 +9,10 @@ use ndarray::{ArrayRef2, LinalgScalar, s};
 use rayon::prelude::*;
 
 use super::backprop::{Gradients, Objective, RowMajor, loss_part_and_gradients};
-use super::{Data, Engine, OneThread};
-use crate::Network;
+use super::{Data, Engine, OneThread, OptimizerState};
 use crate::engine::{Effects, SiteMode, SiteParams, forward_tape};
 use crate::parallel::CHUNK;
+use crate::{Error, Network};
 
 /// The rows of a training batch given to one task. A batch of at most this many rows is one
 /// chunk, computed exactly as [`Trainer::fit`](super::Trainer::fit) computes it.
@@ -26,30 +26,44 @@ fn chunks(rows: usize, chunk: usize) -> Vec<core::ops::Range<usize>> {
         .collect()
 }
 
-/// Steps in chunks of [`STEP_CHUNK`] rows, losses of data sets in chunks of [`CHUNK`].
-pub(crate) struct Chunked;
+/// Steps in chunks of [`STEP_CHUNK`] rows, losses of data sets in chunks of [`CHUNK`]; the
+/// chunks' gradients in buffers kept from one step to the next.
+pub(crate) struct Chunked<N: Network> {
+    parts: Vec<Gradients<N>>,
+}
 
-impl<N> Engine<N> for Chunked
+impl<N: Network> Chunked<N> {
+    pub(crate) fn new() -> Self {
+        Chunked { parts: Vec::new() }
+    }
+}
+
+impl<N> Engine<N> for Chunked<N>
 where
     N: Network + Sync,
     N::Scalar: LinalgScalar,
 {
     fn step(
-        &self,
+        &mut self,
         net: &N,
         x: &ArrayRef2<N::Scalar>,
         targets: &ArrayRef2<N::Scalar>,
         objective: Objective,
         effects: &Effects<N::Scalar>,
         weights: &RowMajor<N::Scalar>,
-    ) -> (f64, Gradients<N>) {
+        grads: &mut Gradients<N>,
+    ) -> f64 {
         let rows = x.nrows();
         if rows <= STEP_CHUNK {
-            return OneThread.step(net, x, targets, objective, effects, weights);
+            return OneThread.step(net, x, targets, objective, effects, weights, grads);
         }
-        let parts: Vec<(f64, Gradients<N>)> = chunks(rows, STEP_CHUNK)
-            .into_par_iter()
-            .map(|range| {
+        let ranges = chunks(rows, STEP_CHUNK);
+        self.parts.resize_with(ranges.len(), Gradients::zeros);
+        let parts = &mut self.parts[..ranges.len()];
+        let totals: Vec<f64> = parts
+            .par_iter_mut()
+            .zip(ranges)
+            .map(|(part_grads, range)| {
                 let part = effects.rows(range.clone());
                 let tape = forward_tape(
                     net,
@@ -57,16 +71,23 @@ where
                     &SiteMode::Train(&part),
                 );
                 let targets = targets.slice(s![range, ..]);
-                loss_part_and_gradients(net, &tape, objective, &targets, &part, weights, rows)
+                loss_part_and_gradients(
+                    net, &tape, objective, &targets, &part, weights, rows, part_grads,
+                )
             })
             .collect();
-        let mut total = 0.0;
-        let mut grads = Gradients::zeros();
-        for (part_total, part_grads) in &parts {
-            total += part_total;
-            grads.add(part_grads);
-        }
-        (total / objective.loss.divisor(rows, targets.ncols()), grads)
+        grads.set_sum(parts);
+        let total = totals.iter().fold(0.0, |total, part| total + part);
+        total / objective.loss.divisor(rows, targets.ncols())
+    }
+
+    fn update(
+        &self,
+        state: &mut OptimizerState<N>,
+        net: &mut N,
+        grads: &Gradients<N>,
+    ) -> Result<(), Error> {
+        state.step_parallel(net, grads)
     }
 
     fn loss(

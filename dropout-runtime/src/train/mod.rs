@@ -166,7 +166,7 @@ impl Trainer {
     where
         N::Scalar: LinalgScalar,
     {
-        self.fit_on(&OneThread, net, train, validation, on_epoch)
+        self.fit_on(&mut OneThread, net, train, validation, on_epoch)
     }
 
     /// [`Trainer::fit`] on rayon's threads (feature `parallel`): each step's batch cut into
@@ -220,13 +220,19 @@ impl Trainer {
     where
         N::Scalar: LinalgScalar,
     {
-        self.fit_on(&chunked::Chunked, net, train, validation, on_epoch)
+        self.fit_on(
+            &mut chunked::Chunked::new(),
+            net,
+            train,
+            validation,
+            on_epoch,
+        )
     }
 
     /// [`Trainer::fit`], its steps' gradients and the epochs' losses computed by `engine`.
     pub(crate) fn fit_on<N: Network, C: EpochControl>(
         &self,
-        engine: &impl Engine<N>,
+        engine: &mut impl Engine<N>,
         net: &mut N,
         train: Data<'_, N::Scalar>,
         validation: Option<Data<'_, N::Scalar>>,
@@ -254,6 +260,7 @@ impl Trainer {
         let mut state = OptimizerState::<N>::new(self.optimizer)?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);
         let mut weights = RowMajor::new();
+        let mut grads = Gradients::zeros();
         let mut order: Vec<usize> = (0..x.nrows()).collect();
         let bar = self.progress_bar();
         let mut history = Vec::new();
@@ -269,15 +276,24 @@ impl Trainer {
                 let xb = x.select(Axis(0), batch);
                 let yb = targets.select(Axis(0), batch);
                 let multipliers = sample_multipliers::<N, _>(&mut rng, batch.len(), &params);
-                let (value, grads) =
-                    engine.step(net, &xb, &yb, objective, &multipliers, weights.fill(net));
+                let value = engine.step(
+                    net,
+                    &xb,
+                    &yb,
+                    objective,
+                    &multipliers,
+                    weights.fill(net),
+                    &mut grads,
+                );
                 if !value.is_finite() {
                     return Err(at("loss"));
                 }
-                state.step(net, &grads).map_err(|err| match err {
-                    Error::Diverged { what, .. } => at(what),
-                    other => other,
-                })?;
+                engine
+                    .update(&mut state, net, &grads)
+                    .map_err(|err| match err {
+                        Error::Diverged { what, .. } => at(what),
+                        other => other,
+                    })?;
                 total += value * batch.len() as f64;
             }
             let report = EpochReport {
@@ -354,17 +370,32 @@ impl Trainer {
 
 /// How [`Trainer::fit_on`] computes a step's loss and gradients, and a data set's loss.
 pub(crate) trait Engine<N: Network> {
-    /// The mean loss of a batch under the effects of its masks, and its gradients; `weights`
-    /// holds `net`'s weights row-major.
+    /// The mean loss of a batch under the effects of its masks; its gradients written to
+    /// `grads`. `weights` holds `net`'s weights row-major.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a step's inputs and its two kept buffers"
+    )]
     fn step(
-        &self,
+        &mut self,
         net: &N,
         x: &ArrayRef2<N::Scalar>,
         targets: &ArrayRef2<N::Scalar>,
         objective: Objective,
         effects: &Effects<N::Scalar>,
         weights: &RowMajor<N::Scalar>,
-    ) -> (f64, Gradients<N>);
+        grads: &mut Gradients<N>,
+    ) -> f64;
+
+    /// One optimizer step: [`OptimizerState::step`], or its equal on the engine's threads.
+    fn update(
+        &self,
+        state: &mut OptimizerState<N>,
+        net: &mut N,
+        grads: &Gradients<N>,
+    ) -> Result<(), Error> {
+        state.step(net, grads)
+    }
 
     /// The evaluation-mode loss of a data set.
     fn loss(
@@ -384,16 +415,17 @@ where
     N::Scalar: LinalgScalar,
 {
     fn step(
-        &self,
+        &mut self,
         net: &N,
         x: &ArrayRef2<N::Scalar>,
         targets: &ArrayRef2<N::Scalar>,
         objective: Objective,
         effects: &Effects<N::Scalar>,
         weights: &RowMajor<N::Scalar>,
-    ) -> (f64, Gradients<N>) {
+        grads: &mut Gradients<N>,
+    ) -> f64 {
         let tape = forward_tape(net, x, &SiteMode::Train(effects));
-        loss_and_gradients(net, &tape, objective, targets, effects, weights)
+        loss_and_gradients(net, &tape, objective, targets, effects, weights, grads)
     }
 
     fn loss(
