@@ -167,3 +167,109 @@ agreement!(
     Deep::init(&mut ChaCha8Rng::seed_from_u64(2)),
     1e-5
 );
+
+network! {
+    /// Alpha dropout (dropped units take a value, not zero) with SELU layers.
+    struct Selu<f32> {
+        input: 6, alpha_dropout(p = 0.1),
+        dense 8 selu, alpha_dropout(p = 0.2),
+        dense 3 identity,
+    }
+}
+
+network! {
+    /// Gaussian dropout: its masks are noise, so its batches go row by row.
+    struct Noisy<f64> {
+        input: 4, gaussian_dropout(p = 0.3),
+        dense 5 relu,
+        dense 2 identity,
+    }
+}
+
+/// The bits of a value; every NaN alike (NaN stays NaN; its payload is not a promise).
+fn bits_of(v: f64) -> u64 {
+    if v.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        v.to_bits()
+    }
+}
+
+/// Generates, for one network type, the property that the masked batch pass of a small network
+/// (sample-parallel lanes) gives every row the bits of `forward_masked` under that row's masks,
+/// for batches that fill lane groups and batches that leave a partial one.
+macro_rules! masked_lanes {
+    ($module:ident, $net:ty, $make:expr) => {
+        mod $module {
+            use super::*;
+
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(64))]
+
+                #[test]
+                fn masked_batches_are_the_bits_of_forward_masked(
+                    rows in proptest::collection::vec(
+                        (
+                            proptest::collection::vec(input_value(), <$net>::N_INPUTS),
+                            proptest::collection::vec(any::<bool>(), <$net>::SPEC.n_droppable_units()),
+                        ),
+                        1..20,
+                    ),
+                    negative_zero in any::<bool>(),
+                ) {
+                    let net: $net = $make;
+                    let mut batch = Array2::zeros((rows.len(), <$net>::N_INPUTS));
+                    let mut all_masks = Vec::new();
+                    for (r, (values, bits)) in rows.iter().enumerate() {
+                        for (i, v) in values.iter().enumerate() {
+                            // −0.0 now and then, where a sum of kept products may stay −0.0.
+                            let v = if negative_zero && *v == 0.0 { -0.0 } else { *v };
+                            batch[[r, i]] = v as <$net as Network>::Scalar;
+                        }
+                        all_masks.push(masks_from_bits::<$net>(bits));
+                    }
+                    let masked = net.forward_batch_masked(batch.view(), &all_masks).unwrap();
+                    for (r, masks) in all_masks.iter().enumerate() {
+                        let x: [<$net as Network>::Scalar; <$net>::N_INPUTS] =
+                            std::array::from_fn(|i| batch[[r, i]]);
+                        let want: Vec<u64> = net.forward_masked(&x, masks).iter().map(|&v| bits_of(f64::from(v))).collect();
+                        let got: Vec<u64> = masked.row(r).iter().map(|&v| bits_of(f64::from(v))).collect();
+                        prop_assert_eq!(got, want, "row {}", r);
+                    }
+                }
+            }
+        }
+    };
+}
+
+masked_lanes!(toy_lanes, Toy, Toy::new());
+masked_lanes!(
+    classifier_lanes,
+    Classifier,
+    Classifier::init(&mut ChaCha8Rng::seed_from_u64(1))
+);
+masked_lanes!(
+    deep_lanes,
+    Deep,
+    Deep::init(&mut ChaCha8Rng::seed_from_u64(2))
+);
+masked_lanes!(
+    selu_lanes,
+    Selu,
+    Selu::init(&mut ChaCha8Rng::seed_from_u64(3))
+);
+
+#[test]
+fn masked_batches_of_noise_sites_are_the_bits_of_forward_masked() {
+    use dropout::rand::RngExt as _;
+    let net = Noisy::init(&mut ChaCha8Rng::seed_from_u64(4));
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let x = Array2::from_shape_fn((11, 4), |_| rng.random_range(-2.0..2.0));
+    let masks: Vec<_> = (0..11).map(|_| net.sample_masks(&mut rng)).collect();
+    let batch = net.forward_batch_masked(x.view(), &masks).unwrap();
+    for (r, masks) in masks.iter().enumerate() {
+        let row: [f64; 4] = std::array::from_fn(|i| x[[r, i]]);
+        let want = net.forward_masked(&row, masks);
+        assert_eq!(batch.row(r).to_vec(), want.to_vec(), "row {r}");
+    }
+}

@@ -1,5 +1,5 @@
 //! Every instruction set this CPU has gives the same bits in single-sample, masked, traced and
-//! lane-parallel passes, and batched matrix products that agree with them to rounding.
+//! lane-parallel passes (evaluation and masked), and batched matrix products that agree with them to rounding.
 //!
 //! On a CPU with AVX-512 this compares the AVX-512, AVX2 and portable kernels; on one with AVX2
 //! only, the last two. The sets a CPU lacks are reported, not skipped silently.
@@ -124,6 +124,22 @@ fn lane_parallel_batches_are_bit_identical_and_equal_single_passes() {
     same_bits_everywhere("toy forward_masked", || {
         bits32(&net.forward_masked(&[1.0, 1.0], &masks))
     });
+    // The masked batch runs in lanes too, each row under its own masks.
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let all: Vec<ToyMasks> = (0..37).map(|_| net.sample_masks(&mut rng)).collect();
+    same_bits_everywhere("toy forward_batch_masked", || {
+        bits32(
+            net.forward_batch_masked(batch.view(), &all)
+                .unwrap()
+                .as_slice()
+                .unwrap(),
+        )
+    });
+    let out = net.forward_batch_masked(batch.view(), &all).unwrap();
+    for ((row, y), masks) in batch.rows().into_iter().zip(out.rows()).zip(&all) {
+        let want = net.forward_masked(&[row[0], row[1]], masks)[0];
+        assert_eq!(want.to_bits(), y[0].to_bits());
+    }
 }
 
 #[test]

@@ -248,6 +248,14 @@ impl Model {
             .collect()
     }
 
+    /// Whether every site draws bits and no layer has DropConnect: then the training pass
+    /// also runs sample-parallel, in lanes (`Pass::MaskedLanes`).
+    pub fn masks_in_lanes(&self) -> bool {
+        self.steps()
+            .iter()
+            .all(|step| step.connection.is_none() && step.site.as_ref().is_none_or(|s| !s.noise))
+    }
+
     pub fn n_outputs(&self) -> usize {
         self.layers.last().map_or(self.n_inputs, |layer| layer.size)
     }

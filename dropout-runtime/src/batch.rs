@@ -33,8 +33,9 @@ pub const fn prefers_lanes(spec: &crate::NetworkSpec) -> bool {
 #[doc(hidden)]
 /// The training pass of a batch of a small network, row by row: row `r` through the network's
 /// own `forward_masked` under `masks[r]`, so each row's output is bit for bit the single pass's.
-/// For networks that [`prefer lanes`](prefers_lanes), matrices cost more than they save (measured
-/// in `benches/ratios.rs`, S6).
+/// For networks that [`prefer lanes`](prefers_lanes) but whose masks hold Gaussian noise or
+/// DropConnect bits, which [`by_lanes_masked`] does not take; matrices cost more than they save
+/// there.
 ///
 /// # Errors
 /// [`Error::BatchWidth`] if `x` does not have the network's input width, [`Error::MaskCount`]
@@ -97,6 +98,96 @@ pub fn by_lanes<T: Float, N: ForwardLanes<T, IN, OUT>, const IN: usize, const OU
     Ok(Array2::from(out))
 }
 
+#[doc(hidden)]
+/// A network's training pass over [`LANES`] samples stored lane-wise, sample `s` under
+/// `masks[s]`. `network!` implements it for small networks whose sites all draw bits (no
+/// Gaussian noise, no DropConnect), always inlined, as [`ForwardLanes`].
+pub trait ForwardLanesMasked<T, const IN: usize, const OUT: usize> {
+    /// The masks of one sample.
+    type Masks;
+    /// The outputs of the `LANES` samples, lane-wise.
+    fn forward_lanes_masked(
+        &self,
+        x: &[[T; LANES]; IN],
+        masks: [&Self::Masks; LANES],
+    ) -> [[T; LANES]; OUT];
+}
+
+#[doc(hidden)]
+/// The training pass of every row of `x` under its masks, [`LANES`] rows at a time stored
+/// lane-wise, on the widest vectors the CPU offers: each row's output is bit for bit the
+/// network's `forward_masked` under that row's masks. The last group is padded with zeros
+/// (under the first row's masks).
+///
+/// # Errors
+/// [`Error::BatchWidth`] if `x` does not have `IN` columns, [`Error::MaskCount`] unless there
+/// is one set of masks per row.
+pub fn by_lanes_masked<T, N, const IN: usize, const OUT: usize>(
+    net: &N,
+    x: &ArrayRef2<T>,
+    masks: &[N::Masks],
+) -> Result<Array2<T>, Error>
+where
+    T: Float,
+    N: ForwardLanesMasked<T, IN, OUT>,
+{
+    check_width(x, IN)?;
+    check_mask_count(x, masks)?;
+    let mut out = alloc::vec![[T::ZERO; OUT]; x.nrows()];
+    crate::kernel::dispatch(LanesMasked::<T, N, IN, OUT> {
+        net,
+        x,
+        masks,
+        out: &mut out,
+    });
+    Ok(Array2::from(out))
+}
+
+/// The loop of [`by_lanes_masked`] as a kernel.
+struct LanesMasked<'a, T, N: ForwardLanesMasked<T, IN, OUT>, const IN: usize, const OUT: usize> {
+    net: &'a N,
+    x: &'a ArrayRef2<T>,
+    masks: &'a [N::Masks],
+    out: &'a mut [[T; OUT]],
+}
+
+impl<T: Float, N: ForwardLanesMasked<T, IN, OUT>, const IN: usize, const OUT: usize>
+    crate::kernel::Kernel for LanesMasked<'_, T, N, IN, OUT>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _isa: crate::kernel::InstructionSet) {
+        let LanesMasked { net, x, masks, out } = self;
+        let Some(first) = masks.first() else {
+            return;
+        };
+        let standard = x.as_standard_layout();
+        let values = standard.as_slice().unwrap_or(&[]);
+        let mut full_groups = out.chunks_exact_mut(LANES);
+        let mut inputs = values.chunks_exact(LANES * IN);
+        let mut groups_masks = masks.chunks_exact(LANES);
+        for ((outputs, group), group_masks) in
+            (&mut full_groups).zip(&mut inputs).zip(&mut groups_masks)
+        {
+            let lane_masks = core::array::from_fn(|s| group_masks.get(s).unwrap_or(first));
+            lane_group_masked(net, group, lane_masks, outputs);
+        }
+        let (rest_out, rest_in) = (full_groups.into_remainder(), inputs.remainder());
+        if !rest_out.is_empty() {
+            let rest_masks = groups_masks.remainder();
+            let mut padded = [[T::ZERO; IN]; LANES];
+            for (row, chunk) in padded.iter_mut().zip(rest_in.chunks_exact(IN)) {
+                row.copy_from_slice(chunk);
+            }
+            let lane_masks = core::array::from_fn(|s| rest_masks.get(s).unwrap_or(first));
+            let mut results = [[T::ZERO; OUT]; LANES];
+            lane_group_masked(net, padded.as_flattened(), lane_masks, &mut results);
+            rest_out.copy_from_slice(&results[..rest_out.len()]);
+        }
+    }
+}
+
 /// The loop of [`by_lanes`] as a kernel.
 struct Lanes<'a, T, N, const IN: usize, const OUT: usize> {
     net: &'a N,
@@ -142,15 +233,42 @@ fn lane_group<T: Float, N: ForwardLanes<T, IN, OUT>, const IN: usize, const OUT:
     inputs: &[T],
     outputs: &mut [[T; OUT]],
 ) {
+    let result = net.forward_lanes(&to_lanes(inputs));
+    from_lanes(&result, outputs);
+}
+
+/// [`lane_group`] for the training pass, sample `s` under `masks[s]`.
+#[inline(always)]
+fn lane_group_masked<T, N, const IN: usize, const OUT: usize>(
+    net: &N,
+    inputs: &[T],
+    masks: [&N::Masks; LANES],
+    outputs: &mut [[T; OUT]],
+) where
+    T: Float,
+    N: ForwardLanesMasked<T, IN, OUT>,
+{
+    let result = net.forward_lanes_masked(&to_lanes(inputs), masks);
+    from_lanes(&result, outputs);
+}
+
+/// `LANES` rows, stored row after row, stored lane-wise.
+#[inline(always)]
+fn to_lanes<T: Float, const IN: usize>(inputs: &[T]) -> [[T; LANES]; IN] {
     let mut lanes = [[T::ZERO; LANES]; IN];
     for s in 0..LANES {
         for (i, lane) in lanes.iter_mut().enumerate() {
             lane[s] = inputs[s * IN + i];
         }
     }
-    let result = net.forward_lanes(&lanes);
+    lanes
+}
+
+/// The rows of `outputs` from results stored lane-wise.
+#[inline(always)]
+fn from_lanes<T: Float, const OUT: usize>(result: &[[T; LANES]; OUT], outputs: &mut [[T; OUT]]) {
     for (s, row) in outputs.iter_mut().enumerate().take(LANES) {
-        for (slot, unit) in row.iter_mut().zip(&result) {
+        for (slot, unit) in row.iter_mut().zip(result) {
             *slot = unit[s];
         }
     }

@@ -23,7 +23,10 @@ pub use dropout_shared::quant::{FusedActivation, QuantizedMultiplier, Rounding};
 #[cfg(feature = "alloc")]
 pub use crate::Trace;
 #[cfg(feature = "ndarray")]
-pub use crate::batch::{ForwardLanes, LANES, by_lanes, by_rows_masked, prefers_lanes};
+pub use crate::batch::{
+    ForwardLanes, ForwardLanesMasked, LANES, by_lanes, by_lanes_masked, by_rows_masked,
+    prefers_lanes,
+};
 #[cfg(feature = "ndarray")]
 pub use crate::engine::{forward_batch, forward_batch_masked};
 #[cfg(feature = "diagram")]

@@ -229,9 +229,17 @@ impl Gen<'_> {
                         return #rt::by_lanes(self, &x);
                     }
                 },
-                quote! {
-                    if const { #rt::prefers_lanes(&Self::SPEC) } {
-                        return #rt::by_rows_masked(self, &x, masks);
+                if model.masks_in_lanes() {
+                    quote! {
+                        if const { #rt::prefers_lanes(&Self::SPEC) } {
+                            return #rt::by_lanes_masked(self, &x, masks);
+                        }
+                    }
+                } else {
+                    quote! {
+                        if const { #rt::prefers_lanes(&Self::SPEC) } {
+                            return #rt::by_rows_masked(self, &x, masks);
+                        }
                     }
                 },
             ),
@@ -281,7 +289,31 @@ impl Gen<'_> {
         let t = self.scalar();
         let (n_inputs, n_outputs) = (size(model.n_inputs), size(model.n_outputs()));
         let lanes = self.body(self.chain(Pass::Lanes));
+        let masks = model.masks_ident();
+        let masked = model.masks_in_lanes().then(|| {
+            let body = self.body(self.chain(Pass::MaskedLanes));
+            quote! {
+                #[automatically_derived]
+                #[doc(hidden)]
+                impl #rt::ForwardLanesMasked<#t, #n_inputs, #n_outputs> for #ident {
+                    type Masks = #masks;
+
+                    /// The training pass of `LANES` samples stored lane-wise, each under its
+                    /// masks; always inlined, as `forward_lanes`.
+                    #[inline(always)]
+                    fn forward_lanes_masked(
+                        &self,
+                        x: &[[#t; #rt::LANES]; #n_inputs],
+                        masks: [&#masks; #rt::LANES],
+                    ) -> [[#t; #rt::LANES]; #n_outputs] {
+                        #body
+                    }
+                }
+            }
+        });
         quote! {
+            #masked
+
             #[automatically_derived]
             #[doc(hidden)]
             impl #rt::ForwardLanes<#t, #n_inputs, #n_outputs> for #ident {

@@ -320,7 +320,7 @@ impl Gen<'_> {
     /// `let a1 = g(z1(x)); let a2 = g(z2(&a1)); … aN`: the steps of the model in `pass`
     /// (one sample or lanes), each layer's affine part from [`Gen::affine`].
     fn chain(&self, pass: Pass) -> TokenStream {
-        let apply = if pass == Pass::Lanes {
+        let apply = if pass.in_lanes() {
             quote!(apply_lanes)
         } else {
             quote!(apply)

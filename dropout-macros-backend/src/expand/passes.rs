@@ -16,18 +16,28 @@ pub(super) enum Pass {
     Masked,
     /// `forward_lanes`: `LANES` samples stored lane-wise, evaluation mode.
     Lanes,
+    /// `forward_lanes_masked`: `LANES` samples stored lane-wise, each under its own masks
+    /// (`masks: [&Masks; LANES]`). Written only for models whose sites all draw bits
+    /// ([`Model::masks_in_lanes`](crate::model::Model::masks_in_lanes)).
+    MaskedLanes,
 }
 
 impl Pass {
     fn is_masked(self) -> bool {
-        self == Pass::Masked
+        matches!(self, Pass::Masked | Pass::MaskedLanes)
+    }
+
+    /// Whether this pass runs `LANES` samples stored lane-wise.
+    pub(super) fn in_lanes(self) -> bool {
+        matches!(self, Pass::Lanes | Pass::MaskedLanes)
     }
 
     /// The runtime method for this pass: `base` for one sample, `base_lanes` for lanes.
     fn method(self, base: &str) -> proc_macro2::Ident {
-        match self {
-            Pass::Eval | Pass::Masked => format_ident!("{base}"),
-            Pass::Lanes => format_ident!("{base}_lanes"),
+        if self.in_lanes() {
+            format_ident!("{base}_lanes")
+        } else {
+            format_ident!("{base}")
         }
     }
 }
@@ -37,7 +47,10 @@ impl Pass {
     /// layer before gave, before the site between them.
     pub(super) fn affine(self, step: &Step<'_>, prev: &TokenStream) -> TokenStream {
         let name = &step.layer.name;
-        let mask = |field: &proc_macro2::Ident| quote!(, &masks.#field);
+        let mask = |field: &proc_macro2::Ident| match self {
+            Pass::MaskedLanes => quote!(, masks.map(|m| &m.#field)),
+            _ => quote!(, &masks.#field),
+        };
         // What a site does in this pass: evaluate, or apply its bits or its noise.
         let site_base = |noise: bool| match (self.is_masked(), noise) {
             (false, _) => "eval",

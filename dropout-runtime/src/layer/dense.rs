@@ -267,6 +267,59 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         z
     }
 
+    /// [`Dense::affine_masked`] for `B` samples stored lane-wise, sample `s` under `mask[s]`:
+    /// each sum runs bias first, then the kept inputs in order (a dropped input's product is
+    /// not added, not even as a zero), and a dropped input that is NaN or infinite makes every
+    /// output of its sample NaN, so that every sample's outputs are the bits of
+    /// [`Dense::affine_masked`].
+    ///
+    /// ```
+    /// use dropout::Dense;
+    ///
+    /// let layer = Dense::<f32, 2, 1>::from_rows(&[[1.0, 10.0]], &[0.5]);
+    /// let z = layer.affine_lanes_masked(&[[3.0, 3.0], [4.0, f32::NAN]], [&[true, false], &[true, false]], 2.0);
+    /// assert_eq!(z[0][0], layer.affine_masked(&[3.0, 4.0], &[true, false], 2.0)[0]);
+    /// assert!(z[0][1].is_nan());
+    /// ```
+    #[inline(always)]
+    pub fn affine_lanes_masked<const B: usize>(
+        &self,
+        a: &[[T; B]; IN],
+        mask: [&[bool; IN]; B],
+        scale: T,
+    ) -> [[T; B]; OUT] {
+        let storage = self.weights.as_flattened();
+        let mut scaled = *a;
+        let mut kept = [[false; B]; IN];
+        let mut poisoned = [false; B];
+        for input in 0..IN {
+            for lane in 0..B {
+                let bit = mask[lane][input];
+                kept[input][lane] = bit;
+                poisoned[lane] |= !bit & !a[input][lane].is_finite();
+                scaled[input][lane] *= scale;
+            }
+        }
+        // A dropped input adds −0.0, which leaves every sum as it was (−0.0 and NaN included),
+        // as skipping it does; its weight's product is never added, whatever the weight.
+        let nothing = -T::ZERO;
+        let mut z = [[T::ZERO; B]; OUT];
+        for neuron in 0..OUT {
+            let mut sum = [self.bias[neuron]; B];
+            for input in 0..IN {
+                let w = storage[kernel::offset(IN, OUT, neuron, input)];
+                for lane in 0..B {
+                    let product = scaled[input][lane] * w;
+                    sum[lane] += if kept[input][lane] { product } else { nothing };
+                }
+            }
+            for lane in 0..B {
+                z[neuron][lane] = if poisoned[lane] { T::NAN } else { sum[lane] };
+            }
+        }
+        z
+    }
+
     /// `z += Σₖ vₖ · W[iₖ]` for the rows `(iₖ, vₖ)` of `rows`, on the widest vectors the CPU
     /// offers for big layers.
     #[inline(always)]

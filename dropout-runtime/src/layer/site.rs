@@ -94,6 +94,35 @@ impl Site {
         }
     }
 
+    /// [`Site::masked`] for `B` samples stored lane-wise, sample `s` under `mask[s]`: each
+    /// sample's outputs are the bits of [`Site::masked`].
+    #[inline(always)]
+    pub fn masked_lanes<T: Float, const B: usize, const IN: usize, const OUT: usize>(
+        self,
+        next: &Dense<T, IN, OUT>,
+        a: &[[T; B]; IN],
+        mask: [&[bool; IN]; B],
+    ) -> [[T; B]; OUT] {
+        match self.dropout.kind() {
+            DropoutKind::Alpha => {
+                let mut values = *a;
+                for (lane, mask) in mask.iter().enumerate() {
+                    let sample = self.masked_values(core::array::from_fn(|i| a[i][lane]), mask);
+                    for (unit, v) in values.iter_mut().zip(sample) {
+                        unit[lane] = v;
+                    }
+                }
+                next.affine_lanes(&values)
+            }
+            DropoutKind::Standard | DropoutKind::Connect | DropoutKind::Gaussian => next
+                .affine_lanes_masked(
+                    a,
+                    mask,
+                    T::from_f64(self.scaling.train_factor(self.dropout)),
+                ),
+        }
+    }
+
     /// The training-mode pass through `next` under DropConnect (this site's probability is
     /// the layer's `dropconnect(…)`): `(W ⊙ M · train_factor) · a + b`, one mask bit per weight
     /// (`mask[neuron][input]`), biases never masked. See [`Dense::affine_connected`].
