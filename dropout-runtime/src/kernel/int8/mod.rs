@@ -466,7 +466,35 @@ mod tests {
         every_set_agrees::<100, 13>(6);
         every_set_agrees::<784, 128>(7);
         every_set_agrees::<129, 8>(8);
-        // Wider than the AVX2 kernel's block of widened input.
+        // Wider than the AVX2 kernel's block of widened input (1024), up to four times over.
         every_set_agrees::<1100, 13>(9);
+        every_set_agrees::<4200, 5>(10);
+    }
+
+    #[test]
+    fn the_largest_products_stay_exact() {
+        // The largest products of either sign, in every lane and pair, over several blocks:
+        // inputs of 127 and −127 against weights of −128 and 127 (the sums stay inside `i32`).
+        const IN: usize = 4064;
+        let mut w = [[0i8; IN]; 4];
+        let mut inputs = [[0i8; IN]; 4];
+        for (c, (row, x)) in w.iter_mut().zip(&mut inputs).enumerate() {
+            row.fill(if c % 2 == 0 { i8::MIN } else { i8::MAX });
+            x.fill(if c < 2 { i8::MAX } else { -127 });
+        }
+        let sums = row_sums(&w);
+        for x in &inputs {
+            let exact: [i32; 4] = core::array::from_fn(|c| {
+                w[c].iter()
+                    .zip(x)
+                    .map(|(&a, &b)| i32::from(a) * i32::from(b))
+                    .sum()
+            });
+            for set in InstructionSet::ALL.into_iter().filter(|s| s.is_available()) {
+                let mut out = [0i32; 4];
+                set.run(|| dot_rows(&w, &sums, x, &mut out)).unwrap();
+                assert_eq!(out, exact, "{set:?}");
+            }
+        }
     }
 }
