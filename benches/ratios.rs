@@ -399,32 +399,35 @@ fn training_and_int8_goals(
     blocks: usize,
 ) -> Vec<Goal> {
     use dropout::parallel::{self, Pool};
-    use dropout::train::{Loss, Optimizer, OptimizerState, gradients_batch_parallel};
+    use dropout::train::{Loss, Optimizer, OptimizerState, Workspace};
 
     let cores = all.threads();
     let mut goals = Vec::new();
     // TR: a step of SGD with momentum on a batch of 64 under fresh masks, as in
     // `benches/workloads.rs`, with the gradients of the batch's two chunks and the optimizer's
-    // blocks of parameters on the threads.
+    // blocks of parameters on the threads, the step's buffers kept in a workspace (as the
+    // trainer keeps them).
     let rows = random_rows(64, 64, 6);
     let targets = Array2::from_shape_fn((64, 10), |(r, c)| f32::from(u8::from(r % 10 == c)));
     let mut trained = Box::new(Mlp::init(&mut ChaCha8Rng::seed_from_u64(5)));
     let mut state = OptimizerState::<Mlp>::new(Optimizer::sgd(0.01).with_momentum(0.9))
         .expect("valid hyperparameters");
+    let mut workspace = Workspace::new();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut step = |pool: &Pool| {
         let masks: Vec<_> = (0..64).map(|_| trained.sample_masks(&mut rng)).collect();
         let loss = pool.install(|| {
-            let (loss, grads) = gradients_batch_parallel(
-                &*trained,
-                &rows,
-                &masks,
-                &targets,
-                Loss::SoftmaxCrossEntropy,
-            )
-            .expect("shapes fit");
+            let (loss, grads) = workspace
+                .gradients_batch_parallel(
+                    &*trained,
+                    &rows,
+                    &masks,
+                    &targets,
+                    Loss::SoftmaxCrossEntropy,
+                )
+                .expect("shapes fit");
             state
-                .step_parallel(&mut *trained, &grads)
+                .step_parallel(&mut *trained, grads)
                 .expect("a finite step");
             loss
         });
@@ -433,7 +436,7 @@ fn training_and_int8_goals(
     let step = std::cell::RefCell::new(&mut step);
     goals.push(ratio(
         "P4",
-        format!("TR (64-256-256-10, a training step on a batch of 64) with gradients_batch_parallel and step_parallel on {cores} threads, against 1"),
+        format!("TR (64-256-256-10, a training step on a batch of 64) with Workspace::gradients_batch_parallel and step_parallel on {cores} threads, against 1"),
         limit,
         rounds,
         blocks,

@@ -274,7 +274,7 @@ def main():
                 ("P1", "784-128-10, `forward_batch` of 8192 rows through `parallel::rows`"),
                 ("P2", "784-128-10, `parallel::predict_mc`, T = 1000"),
                 ("P3", "B1: 784-128-10, `forward_batch` of 1024 rows through `parallel::rows`"),
-                ("P4", "TR: 64-256-256-10, a training step on a batch of 64, `gradients_batch_parallel` and `step_parallel`"),
+                ("P4", "TR: 64-256-256-10, a training step on a batch of 64, `Workspace::gradients_batch_parallel` and `step_parallel`"),
                 ("P5", "QB: the int8 twin of 784-128-10, 1024 rows through `parallel::slices`"),
             )
         ]

@@ -329,6 +329,41 @@ fn optimizer_steps_are_the_bits_of_one_thread() {
 }
 
 #[test]
+fn a_workspace_gives_the_bits_of_fresh_buffers() {
+    use dropout::train::{Loss, Workspace, gradients_batch, gradients_batch_parallel};
+    // Batches of 100 (four chunks), 20 (one) and 70 (three) rows in turn, through one
+    // workspace: each call's gradients are those of the functions with fresh buffers, whatever
+    // the calls before left in it.
+    let net = Large::init(&mut ChaCha8Rng::seed_from_u64(32));
+    let mut rng = ChaCha8Rng::seed_from_u64(33);
+    let batches: Vec<_> = [100, 20, 70]
+        .into_iter()
+        .map(|rows| {
+            let (x, y) = data::<f32>(rows, 32, 10, rows as u64);
+            let masks: Vec<_> = (0..rows).map(|_| net.sample_masks(&mut rng)).collect();
+            (x, y, masks)
+        })
+        .collect();
+    let loss = Loss::SoftmaxCrossEntropy;
+    same_on_every_count(|| {
+        let mut workspace = Workspace::new();
+        let mut all = Vec::new();
+        for (x, y, masks) in &batches {
+            let fresh = gradients_batch_parallel(&net, x, masks, y, loss).unwrap();
+            let (value, grads) = workspace
+                .gradients_batch_parallel(&net, x, masks, y, loss)
+                .unwrap();
+            assert_eq!((value, grads), (fresh.0, &fresh.1));
+            let serial = gradients_batch(&net, x, masks, y, loss).unwrap();
+            let (value, grads) = workspace.gradients_batch(&net, x, masks, y, loss).unwrap();
+            assert_eq!((value, grads), (serial.0, &serial.1));
+            all.push(fresh);
+        }
+        all
+    });
+}
+
+#[test]
 fn training_errors_are_the_trainers() {
     use dropout::train::{Loss, Optimizer, Trainer};
     let (x, y) = data::<f64>(100, 4, 3, 27);

@@ -460,7 +460,9 @@ pub fn gradients_batch<N: Network>(
 where
     N::Scalar: LinalgScalar,
 {
-    gradients_batch_by(&mut super::OneThread, net, x, masks, targets, loss)
+    let mut workspace = Workspace::new();
+    let (value, _) = workspace.gradients_batch(net, x, masks, targets, loss)?;
+    Ok((value, workspace.grads))
 }
 
 /// [`gradients_batch`] on rayon's threads (feature `parallel`), as
@@ -507,25 +509,21 @@ pub fn gradients_batch_parallel<N: Network + Sync>(
 where
     N::Scalar: LinalgScalar,
 {
-    gradients_batch_by(
-        &mut super::chunked::Chunked::new(),
-        net,
-        x,
-        masks,
-        targets,
-        loss,
-    )
+    let mut workspace = Workspace::new();
+    let (value, _) = workspace.gradients_batch_parallel(net, x, masks, targets, loss)?;
+    Ok((value, workspace.grads))
 }
 
-/// [`gradients_batch`] with its loss and gradients computed by `engine`.
+/// [`gradients_batch`] with its loss and gradients computed by `engine`, into `grads`, with
+/// `weights` as the buffer of the row-major weights.
 fn gradients_batch_by<N: Network>(
     engine: &mut impl super::Engine<N>,
+    (weights, grads): (&mut RowMajor<N::Scalar>, &mut Gradients<N>),
     net: &N,
     x: &ArrayRef2<N::Scalar>,
     masks: &[N::Masks],
-    targets: &ArrayRef2<N::Scalar>,
-    loss: Loss,
-) -> Result<(f64, Gradients<N>), Error>
+    (targets, loss): (&ArrayRef2<N::Scalar>, Loss),
+) -> Result<f64, Error>
 where
     N::Scalar: LinalgScalar,
 {
@@ -536,18 +534,127 @@ where
     loss.check_targets(targets, "targets")?;
     let objective = Objective::new::<N>(loss)?;
     let multipliers = multipliers::<N>(masks, &SiteParams::of::<N>(None));
-    let mut weights = RowMajor::new();
-    let mut grads = Gradients::zeros();
-    let value = engine.step(
+    Ok(engine.step(
         net,
         x,
         targets,
         objective,
         &multipliers,
         weights.fill(net),
-        &mut grads,
-    );
-    Ok((value, grads))
+        grads,
+    ))
+}
+
+/// The buffers of a training step, kept from one step to the next for a training loop of your
+/// own: [`gradients_batch`] and [`gradients_batch_parallel`] without allocating a network's
+/// worth of gradients (one per chunk of rows, on threads) at every call. Fresh buffers of that
+/// size cost their page faults again at every step, and on threads the allocator may give them
+/// back to the system between steps. [`Trainer`](super::Trainer) keeps its own.
+///
+/// ```
+/// use dropout::ndarray::Array2;
+/// use dropout::rand::{SeedableRng as _, rngs::ChaCha8Rng};
+/// use dropout::train::{Loss, Optimizer, OptimizerState, Workspace, gradients_batch};
+/// use dropout::{Network as _, network};
+///
+/// network! { struct Net<f32> { input: 3, dense 8 relu, dropout(p = 0.5), dense 2 identity } }
+/// let mut rng = ChaCha8Rng::seed_from_u64(1);
+/// let mut net = Net::init(&mut rng);
+/// let x = Array2::from_shape_fn((40, 3), |(r, c)| (r * 3 + c) as f32 / 120.0);
+/// let y = Array2::from_shape_fn((40, 2), |(r, c)| ((r + c) % 2) as f32);
+/// let mut state = OptimizerState::new(Optimizer::sgd(0.1))?;
+/// let mut workspace = Workspace::new();
+/// for _ in 0..3 {
+///     let masks: Vec<_> = (0..40).map(|_| net.sample_masks(&mut rng)).collect();
+///     // The numbers of the function that allocates them.
+///     let (want_loss, want) = gradients_batch(&net, &x, &masks, &y, Loss::MeanSquaredError)?;
+///     let (loss, grads) = workspace.gradients_batch(&net, &x, &masks, &y, Loss::MeanSquaredError)?;
+///     assert_eq!((loss, grads), (want_loss, &want));
+///     state.step(&mut net, grads)?;
+/// }
+/// # Ok::<(), dropout::Error>(())
+/// ```
+pub struct Workspace<N: Network> {
+    weights: RowMajor<N::Scalar>,
+    grads: Gradients<N>,
+    #[cfg(feature = "parallel")]
+    chunked: super::chunked::Chunked<N>,
+}
+
+impl<N: Network> Workspace<N> {
+    /// Buffers for networks of type `N`.
+    pub fn new() -> Self {
+        Workspace {
+            weights: RowMajor::new(),
+            grads: Gradients::zeros(),
+            #[cfg(feature = "parallel")]
+            chunked: super::chunked::Chunked::new(),
+        }
+    }
+
+    /// [`gradients_batch`], its gradients in this workspace.
+    ///
+    /// # Errors
+    /// As [`gradients_batch`].
+    pub fn gradients_batch(
+        &mut self,
+        net: &N,
+        x: &ArrayRef2<N::Scalar>,
+        masks: &[N::Masks],
+        targets: &ArrayRef2<N::Scalar>,
+        loss: Loss,
+    ) -> Result<(f64, &Gradients<N>), Error>
+    where
+        N::Scalar: LinalgScalar,
+    {
+        let buffers = (&mut self.weights, &mut self.grads);
+        let value = gradients_batch_by(
+            &mut super::OneThread,
+            buffers,
+            net,
+            x,
+            masks,
+            (targets, loss),
+        )?;
+        Ok((value, &self.grads))
+    }
+
+    /// [`gradients_batch_parallel`], its gradients and its chunks' in this workspace: the same
+    /// bits.
+    ///
+    /// # Errors
+    /// As [`gradients_batch`].
+    #[cfg(feature = "parallel")]
+    pub fn gradients_batch_parallel(
+        &mut self,
+        net: &N,
+        x: &ArrayRef2<N::Scalar>,
+        masks: &[N::Masks],
+        targets: &ArrayRef2<N::Scalar>,
+        loss: Loss,
+    ) -> Result<(f64, &Gradients<N>), Error>
+    where
+        N: Sync,
+        N::Scalar: LinalgScalar,
+    {
+        let buffers = (&mut self.weights, &mut self.grads);
+        let value = gradients_batch_by(&mut self.chunked, buffers, net, x, masks, (targets, loss))?;
+        Ok((value, &self.grads))
+    }
+}
+
+impl<N: Network> Default for Workspace<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<N: Network> fmt::Debug for Workspace<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Workspace")
+            .field("network", &N::SPEC.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The loss of one sample under `masks` and the gradient of every parameter.

@@ -49,7 +49,7 @@ use rand::{RngExt as _, SeedableRng as _};
 
 #[cfg(feature = "parallel")]
 pub use backprop::gradients_batch_parallel;
-pub use backprop::{Gradients, gradients, gradients_batch};
+pub use backprop::{Gradients, Workspace, gradients, gradients_batch};
 pub use loss::Loss;
 pub use optim::{Optimizer, OptimizerState};
 
