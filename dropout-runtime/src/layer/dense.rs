@@ -269,9 +269,9 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
 
     /// [`Dense::affine_masked`] for `B` samples stored lane-wise, sample `s` under `mask[s]`:
     /// each sum runs bias first, then the kept inputs in order (a dropped input's product is
-    /// not added, not even as a zero), and a dropped input that is NaN or infinite makes every
-    /// output of its sample NaN, so that every sample's outputs are the bits of
-    /// [`Dense::affine_masked`].
+    /// never added: its lane adds −0.0, which changes no sum), and a dropped input that is NaN
+    /// or infinite makes every output of its sample NaN, so that every sample's outputs are the
+    /// bits of [`Dense::affine_masked`].
     ///
     /// ```
     /// use dropout::Dense;

@@ -58,7 +58,10 @@ where
             return OneThread.step(net, x, targets, objective, effects, weights, grads);
         }
         let ranges = chunks(rows, STEP_CHUNK);
-        self.parts.resize_with(ranges.len(), Gradients::zeros);
+        // Grown, never shrunk: an epoch's shorter last batch keeps the buffers of the others.
+        if self.parts.len() < ranges.len() {
+            self.parts.resize_with(ranges.len(), Gradients::zeros);
+        }
         let parts = &mut self.parts[..ranges.len()];
         let totals: Vec<f64> = parts
             .par_iter_mut()

@@ -246,8 +246,9 @@ impl<N: Network> OptimizerState<N> {
 
     /// [`OptimizerState::step`] on rayon's threads (feature `parallel`), blocks of parameters
     /// at a time: every parameter's update is computed by itself, so the new values are the
-    /// bits `step` writes, on any number of threads. Worth it for networks of many parameters
-    /// (a step over 100k parameters takes about as long as a forward pass of a small batch).
+    /// bits `step` writes, on any number of threads. Worth it for networks of many parameters:
+    /// a step reads every parameter, its gradient and its optimizer state twice (once to check
+    /// that every new value is finite, once to write them).
     ///
     /// # Errors
     /// As [`OptimizerState::step`].
