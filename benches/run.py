@@ -388,9 +388,8 @@ every core above:
 
 {default_threads}
 
-P2 is bounded by drawing the masks: they come from the caller's generator in order, so that
-the moments are exactly those of `stats::predict_mc`; the draws of one chunk run beside the
-passes of the previous one.
+P2: each pass draws its masks on its thread from a generator seeded by one draw of the
+caller's (`stats::pass_rng`), so the moments are exactly those of `stats::predict_mc`.
 
 ## Int8 on the host
 

@@ -303,7 +303,7 @@ fn monte_carlo_dropout_runs_in_integers() {
     let mut rng = dropout::rand::rngs::ChaCha8Rng::seed_from_u64(7);
     let outputs: Vec<f64> = (0..20_000)
         .map(|_| {
-            let masks = net.sample_masks(&mut rng);
+            let masks = net.sample_masks(&mut dropout::stats::pass_rng(&mut rng));
             f64::from(net.forward_masked(&x, &masks)[0])
         })
         .collect();

@@ -134,6 +134,21 @@ fn monte_carlo_dropout_converges_to_the_exact_moments_and_is_seeded() {
         .predict_mc(&[1.0, 1.0], n, &mut ChaCha8Rng::seed_from_u64(3))
         .unwrap();
     assert_eq!(mc, again);
+    // Each pass's masks come from a generator of its own, seeded by one draw of the caller's.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let by_hand = dropout::stats::monte_carlo([0.0], n, || {
+        let masks = toy.sample_masks(&mut dropout::stats::pass_rng(&mut rng));
+        toy.forward_masked(&[1.0, 1.0], &masks)
+    })
+    .unwrap();
+    assert_eq!(mc, by_hand);
+    // Not the caller's generator drawn bit by bit.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let direct = dropout::stats::monte_carlo([0.0], n, || {
+        toy.forward_masked(&[1.0, 1.0], &toy.sample_masks(&mut rng))
+    })
+    .unwrap();
+    assert_ne!(mc, direct);
 }
 
 #[test]

@@ -224,14 +224,43 @@ fn a_twin_with_sites_runs_monte_carlo_dropout_in_integers() {
     assert_eq!(twin.h1.frame().rounding, dropout::quant::Rounding::Single);
     let mut rng = dropout::rand::rngs::ChaCha8Rng::seed_from_u64(1);
     let mc = twin.predict_mc(&[0.5], 2000, &mut rng).unwrap();
-    let float_mc = SineDropout::new()
-        .predict_mc(&[0.5], 2000, &mut rng)
-        .unwrap();
-    assert!(mc.std_dev[0] > 0.0);
-    // The integer MC estimate follows the float one (within the samples' spread).
+    assert!(mc.std_dev[0] > 0.05, "{mc:?}");
+    // Pass by pass under the same masks (a twin draws them as its float network does), the
+    // integer pass is the float one to two steps of the output's grid, where the float pass
+    // stays inside the range calibrated on evaluation passes, and that range's end where it
+    // leaves it: at p = 0.25 a fifth of these passes fall below the output's calibrated minimum.
+    let float = SineDropout::new();
+    let q = twin.output.frame().output;
+    let (lo, hi) = (
+        q.scale * (-128 - q.zero_point) as f32,
+        q.scale * (127 - q.zero_point) as f32,
+    );
+    let (mut inside, mut below) = (0, 0);
+    for _ in 0..2000 {
+        let seed = dropout::rand::Rng::next_u64(&mut rng);
+        let drawn = || dropout::rand::rngs::ChaCha8Rng::seed_from_u64(seed);
+        let masks = float.sample_masks(&mut drawn());
+        let twin_masks = twin.sample_masks(&mut drawn());
+        assert_eq!((masks.h1, masks.h2), (twin_masks.h1, twin_masks.h2));
+        let (ours, theirs) = (
+            twin.forward_masked(&[0.5], &twin_masks)[0],
+            float.forward_masked(&[0.5], &masks)[0],
+        );
+        // Where the float pass leaves the range, its end.
+        let clamped = theirs.clamp(lo, hi);
+        assert!(
+            (ours - clamped).abs() <= 2.0 * q.scale,
+            "{ours} vs {theirs} under {masks:?}"
+        );
+        if theirs < lo {
+            below += 1;
+        } else if theirs <= hi {
+            inside += 1;
+        }
+    }
     assert!(
-        (mc.mean[0] - float_mc.mean[0]).abs() < 0.1 * float_mc.std_dev[0].max(0.1),
-        "{mc:?} vs {float_mc:?}"
+        inside > 1000 && below > 100,
+        "{inside} inside, {below} below"
     );
     // And it exports like an imported network.
     assert!(dropout::io::to_tflite(&twin).is_ok());

@@ -3,9 +3,9 @@
 //!
 //! A batch is cut into chunks of [`CHUNK`] rows, whatever the number of threads, and each
 //! chunk runs the pass given to [`rows`] (or [`rows_masked`]); the chunks' outputs are put
-//! back in order. Monte Carlo dropout ([`predict_mc`]) draws its masks in order from the
-//! caller's generator, [`CHUNK`] at a time, runs their passes on the threads and adds their
-//! outputs in order: its moments are bit for bit those of
+//! back in order. Monte Carlo dropout ([`predict_mc`]) seeds each pass's generator from the
+//! caller's, in order, [`CHUNK`] passes at a time, draws their masks and runs them on the
+//! threads and adds their outputs in order: its moments are bit for bit those of
 //! [`stats::predict_mc`](crate::stats::predict_mc) with the same generator. Training on the
 //! threads is [`Trainer::fit_parallel`](crate::train::Trainer::fit_parallel) (with the `train`
 //! feature). The passes run on
@@ -190,8 +190,10 @@ fn stack<T: Clone>(outputs: Vec<Result<Array2<T>, Error>>) -> Result<Array2<T>, 
 }
 
 /// Monte Carlo dropout as [`stats::predict_mc`](crate::stats::predict_mc), its passes on the
-/// pool's threads: the masks are drawn from `rng` in the same order (a chunk ahead of the
-/// passes, beside them), so the moments are the same bits for any number of threads.
+/// pool's threads: each pass's generator is seeded from `rng` in the same order
+/// ([`stats::pass_rng`](crate::stats::pass_rng)), a chunk of passes at a time, and the pass
+/// draws its masks from it on whichever thread runs it; the outputs are summed in order, so the
+/// moments are the same bits for any number of threads.
 ///
 /// # Errors
 /// [`Error::NoSamples`] if `samples` is zero.
@@ -218,33 +220,28 @@ pub fn predict_mc<N, R>(
 where
     N: crate::Network + Sync,
     N::Input: Sync,
-    N::Masks: Send + Sync,
     N::Output: Send,
-    R: rand::Rng + Send + ?Sized,
+    R: rand::Rng + ?Sized,
 {
     let like = net.forward(x);
-    let mut draw = |n: usize| -> Vec<N::Masks> { (0..n).map(|_| net.sample_masks(rng)).collect() };
-    // The masks are drawn in order, a chunk ahead: while the threads run one chunk's passes,
-    // the next chunk's masks are drawn beside them.
-    let first = samples.min(CHUNK);
-    let mut ahead = draw(first);
-    let mut remaining = samples - first;
+    let mut seeds = Vec::with_capacity(samples.min(CHUNK));
     let (mut outputs, mut next): (Vec<N::Output>, usize) = (Vec::new(), 0);
+    let mut remaining = samples;
     crate::stats::monte_carlo(like, samples, || {
         if next == outputs.len() {
-            let current = core::mem::take(&mut ahead);
             let n = remaining.min(CHUNK);
             remaining -= n;
-            let (done, drawn) = rayon::join(
-                || {
-                    current
-                        .par_iter()
-                        .map(|masks| net.forward_masked(x, masks))
-                        .collect()
-                },
-                || draw(n),
-            );
-            (outputs, ahead, next) = (done, drawn, 0);
+            seeds.clear();
+            // `pass_rng`'s seeds, in its order.
+            seeds.extend((0..n).map(|_| rng.next_u64()));
+            outputs = seeds
+                .par_iter()
+                .map(|&seed| {
+                    let masks = net.sample_masks(&mut crate::stats::seeded(seed));
+                    net.forward_masked(x, &masks)
+                })
+                .collect();
+            next = 0;
         }
         next += 1;
         outputs.get(next - 1).copied().unwrap_or(like)

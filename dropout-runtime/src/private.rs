@@ -14,6 +14,8 @@ pub use crate::layer::dense::{f32_layer_from_bytes, f64_layer_from_bytes};
 pub use crate::network::sample_masks;
 #[cfg(feature = "alloc")]
 pub use crate::stats::monte_carlo;
+#[cfg(all(feature = "alloc", feature = "rand"))]
+pub use crate::stats::pass_rng;
 pub use crate::{
     Activation, Dense, Dropout, DropoutKind, Error, Float, Layer, LayerSpec, Masks, Network,
     NetworkSpec, Scaling, Site,

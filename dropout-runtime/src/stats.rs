@@ -257,6 +257,10 @@ pub(crate) fn enumerate_masks<T, M: MaskView<T> + ?Sized>(
 /// `net`'s training-mode output at `x` over `samples` passes under masks drawn from `rng`.
 ///
 /// Nothing about the network changes: the passes are ordinary [`Network::forward_masked`] calls.
+/// Pass `i` runs under `net.sample_masks(&mut pass_rng(rng))`, the `i`-th call of
+/// [`pass_rng`]: each pass's masks hang on one draw of `rng`, which is what lets
+/// [`parallel::predict_mc`](crate::parallel::predict_mc) draw them on its threads and give these
+/// moments bit for bit.
 /// The sample standard deviation divides by `samples − 1`, so one sample gives NaN: there is no
 /// spread to estimate from it (NumPy's `std(ddof=1)` and PyTorch's `std` agree).
 ///
@@ -286,9 +290,51 @@ pub fn predict_mc<N: Network, R: rand::Rng + ?Sized>(
     rng: &mut R,
 ) -> Result<Moments<N::Output>, Error> {
     monte_carlo(net.forward(x), samples, || {
-        let masks = net.sample_masks(rng);
+        let masks = net.sample_masks(&mut pass_rng(rng));
         net.forward_masked(x, &masks)
     })
+}
+
+/// The generator of one Monte Carlo pass's masks: a Xoshiro256++ seeded with the next `u64` of
+/// `rng`. [`predict_mc`] (of float and int8 networks alike) draws each pass's masks from one.
+///
+/// A caller's generator may be slow (ChaCha8 takes about twice Xoshiro256++'s time per draw),
+/// and drawing every mask bit from it, in order, would leave the draws on one thread however
+/// many run the passes: with this, the caller's generator is drawn from once per pass.
+///
+/// # Example
+/// The masks of the second pass of a `predict_mc`, drawn again:
+/// ```
+/// use dropout::{Network, network, stats::pass_rng};
+/// use dropout::rand::{Rng as _, SeedableRng as _};
+///
+/// network! {
+///     struct Half<f64> { input: 2, dropout(p = 0.5), dense 1 identity { weights: [[1.0, 1.0]], bias: [0.0] } }
+/// }
+/// let mut rng = dropout::rand::rngs::ChaCha8Rng::seed_from_u64(0);
+/// rng.next_u64(); // the first pass's seed
+/// let second = Half::new().sample_masks(&mut pass_rng(&mut rng));
+///
+/// let mut rng = dropout::rand::rngs::ChaCha8Rng::seed_from_u64(0);
+/// let mut passes = Vec::new();
+/// dropout::stats::monte_carlo([0.0], 2, || {
+///     let masks = Half::new().sample_masks(&mut pass_rng(&mut rng));
+///     passes.push(masks.clone());
+///     Half::new().forward_masked(&[1.0, 1.0], &masks)
+/// })?;
+/// assert_eq!(passes[1], second);
+/// # Ok::<(), dropout::Error>(())
+/// ```
+#[cfg(feature = "rand")]
+pub fn pass_rng<R: rand::Rng + ?Sized>(rng: &mut R) -> rand::rngs::Xoshiro256PlusPlus {
+    seeded(rng.next_u64())
+}
+
+/// [`pass_rng`] for the seed it draws.
+#[cfg(feature = "rand")]
+pub(crate) fn seeded(seed: u64) -> rand::rngs::Xoshiro256PlusPlus {
+    use rand::SeedableRng as _;
+    rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed)
 }
 
 /// The mean and sample standard deviation of `samples` outputs of `pass` (each called once, in

@@ -300,7 +300,7 @@ impl Gen<'_> {
         let sample = self.body(quote!(#rt::sample_masks(&Self::SPEC, rng)));
         let predict_mc = self.body(quote! {
             #rt::monte_carlo(self.forward(x), samples, || {
-                let masks = self.sample_masks(rng);
+                let masks = self.sample_masks(&mut #rt::pass_rng(rng));
                 self.forward_masked(x, &masks)
             })
         });
@@ -318,7 +318,8 @@ impl Gen<'_> {
             ::dropout::__if_alloc_rand! {
                 impl #ident {
                     /// Monte Carlo dropout in integers: the mean and sample standard deviation of
-                    /// `samples` dequantized masked passes at `x`, masks drawn from `rng`.
+                    /// `samples` dequantized masked passes at `x`, each pass's masks drawn from
+                    /// `dropout::stats::pass_rng(rng)`, as a float network's are.
                     ///
                     /// # Errors
                     /// [`Error::NoSamples`](::dropout::Error::NoSamples) if `samples` is zero.
