@@ -363,13 +363,20 @@ impl Activation {
         mut z: [[T; B]; N],
     ) -> [[T; B]; N] {
         if self.is_elementwise() {
-            for unit in &mut z {
-                self.apply_in_place(unit);
+            // Into another array: in place, x86 code generation turns a store of
+            // `v < 0 ? 0 : v` over `v` into a masked store of the zeros (`vmaskmovps`), which
+            // on AMD's cores took a third of a small network's batch.
+            let mut out = [[T::ZERO; B]; N];
+            for (out, unit) in out.iter_mut().zip(&z) {
+                let mut lanes = *unit;
+                self.apply_in_place(&mut lanes);
+                *out = lanes;
             }
+            out
         } else {
             softmax_lanes(&mut z);
+            z
         }
-        z
     }
 
     /// Backpropagates through the activation: multiplies the gradient `dg` with respect to the

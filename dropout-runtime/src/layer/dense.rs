@@ -302,10 +302,14 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
         }
         // A dropped input adds −0.0, which leaves every sum as it was (−0.0 and NaN included),
         // as skipping it does; its weight's product is never added, whatever the weight.
+        // A lane whose dropped input is not finite starts its sums at NaN, which every addition
+        // keeps.
         let nothing = -T::ZERO;
         let mut z = [[T::ZERO; B]; OUT];
-        for neuron in 0..OUT {
-            let mut sum = [self.bias[neuron]; B];
+        for (neuron, z) in z.iter_mut().enumerate() {
+            let bias = self.bias[neuron];
+            let mut sum: [T; B] =
+                core::array::from_fn(|lane| if poisoned[lane] { T::NAN } else { bias });
             for input in 0..IN {
                 let w = storage[kernel::offset(IN, OUT, neuron, input)];
                 for lane in 0..B {
@@ -313,9 +317,7 @@ impl<T: Float, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {
                     sum[lane] += if kept[input][lane] { product } else { nothing };
                 }
             }
-            for lane in 0..B {
-                z[neuron][lane] = if poisoned[lane] { T::NAN } else { sum[lane] };
-            }
+            *z = sum;
         }
         z
     }
