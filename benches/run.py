@@ -266,7 +266,7 @@ def main():
     )
 
     threads = "\n".join(
-        [f"| id | workload | {cores} threads | 1 thread | speed-up | goal ≥ {0.85 * cores:.2g}× met |", "|---|---|---|---|---|---|"]
+        [f"| id | workload | {cores} threads | 1 thread | speed-up | goal ≥ {1 / parallel['P1']['goal']:.2g}× met |", "|---|---|---|---|---|---|"]
         + [
             f"| {k} | {what} | {fmt_time(parallel[k]['ours_ns'])} | {fmt_time(parallel[k]['reference_ns'])} | "
             f"{1 / parallel[k]['ratio']:.2f}× | {'yes' if parallel[k]['ratio'] <= parallel[k]['goal'] else 'no'} |"
@@ -274,7 +274,7 @@ def main():
                 ("P1", "784-128-10, `forward_batch` of 8192 rows through `parallel::rows`"),
                 ("P2", "784-128-10, `parallel::predict_mc`, T = 1000"),
                 ("P3", "B1: 784-128-10, `forward_batch` of 1024 rows through `parallel::rows`"),
-                ("P4", "TR: 64-256-256-10, a training step on a batch of 64, `Workspace::gradients_batch_parallel` and `step_parallel`"),
+                ("P4", "TR: 64-256-256-10, a training step on a batch of 64, masks by `parallel::sample_masks`, `Workspace::gradients_batch_parallel` and `step_parallel`"),
                 ("P5", "QB: the int8 twin of 784-128-10, 1024 rows through `parallel::slices`"),
             )
         ]
@@ -377,8 +377,8 @@ thread, median of alternating rounds. Goal: batches at least 1.5× faster than t
 
 `cargo bench --bench ratios -- --threads` (P1–P5), not pinned: the `parallel` passes on a pool of
 every core ({cores}) against the same passes on a pool of one thread, alternating, median of the
-rounds. Both sides give the same bits (`tests/parallel.rs`). Goal: ≥ 0.85 × cores the speed of
-one thread.
+rounds. Both sides give the same bits (`tests/parallel.rs`). Goal: ≥ 1.8× the speed of one
+thread on two cores, ≥ 0.85 × cores on more.
 
 {threads}
 

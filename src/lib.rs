@@ -53,7 +53,7 @@
 //! | `diagram` | no | `diagram` on every network: SVG through `plotters` |
 //! | `serde` | no | `dropout::io`: JSON through `serde_json`, safetensors through `safetensors` |
 //! | `tflite` | no | `dropout::io::to_tflite`: int8 networks as TensorFlow Lite models (implies `std`) |
-//! | `parallel` | no | `dropout::parallel`: batches and Monte Carlo dropout on rayon's threads, the same bits for any number of threads (implies `std`, `ndarray`) |
+//! | `parallel` | no | `dropout::parallel`: batches, and with `rand` Monte Carlo dropout and a batch's masks, on rayon's threads, the same bits for any number of threads (implies `std`, `ndarray`) |
 //! | `onnx` | no | `dropout::io::to_onnx`, `to_onnx_masked`, `onnx_mask_inputs`, `triton_config`: float networks as ONNX models (implies `std`) |
 //!
 //! Without default features the crate is `#![no_std]` and needs no allocator: float functions

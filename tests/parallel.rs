@@ -144,6 +144,25 @@ fn monte_carlo_dropout_is_the_same_bits_on_any_number_of_threads() {
 }
 
 #[test]
+fn a_batch_of_masks_is_drawn_alike_on_any_number_of_threads() {
+    let large = Large::init(&mut ChaCha8Rng::seed_from_u64(10));
+    // Unit and weight masks; 0, 1 and more rows than a thread's share.
+    for rows in [0, 1, 300] {
+        let drawn = same_on_every_count(|| {
+            parallel::sample_masks(&large, rows, &mut ChaCha8Rng::seed_from_u64(14))
+        });
+        let mut rng = ChaCha8Rng::seed_from_u64(14);
+        let one_by_one: Vec<_> = (0..rows)
+            .map(|_| large.sample_masks(&mut stats::pass_rng(&mut rng)))
+            .collect();
+        assert!(drawn == one_by_one, "{rows} rows");
+    }
+    // Rows differ from each other (each has a generator of its own).
+    let drawn = parallel::sample_masks(&large, 2, &mut ChaCha8Rng::seed_from_u64(14));
+    assert!(drawn[0] != drawn[1]);
+}
+
+#[test]
 fn bad_arguments_are_errors() {
     assert!(matches!(
         parallel::with_threads(0, || ()),

@@ -189,6 +189,41 @@ fn stack<T: Clone>(outputs: Vec<Result<Array2<T>, Error>>) -> Result<Array2<T>, 
     })
 }
 
+/// Masks for a batch of `rows` samples, drawn on the pool's threads: row `r`'s masks are
+/// `net.sample_masks(&mut stats::pass_rng(rng))` of the `r`-th call of
+/// [`stats::pass_rng`](crate::stats::pass_rng), whatever the number of threads. For a training
+/// loop of one's own ([`train::Workspace`](crate::train::Workspace)), where drawing a batch's
+/// masks one bit at a time from `rng` would stay on one thread while the gradients run on all.
+///
+/// ```
+/// use dropout::rand::{SeedableRng, rngs::ChaCha8Rng};
+/// use dropout::{Network, parallel, stats, toy::Toy};
+///
+/// let net = Toy::new();
+/// let drawn = parallel::with_threads(3, || {
+///     parallel::sample_masks(&net, 100, &mut ChaCha8Rng::seed_from_u64(1))
+/// })?;
+/// let mut rng = ChaCha8Rng::seed_from_u64(1);
+/// let one_by_one: Vec<_> = (0..100).map(|_| net.sample_masks(&mut stats::pass_rng(&mut rng))).collect();
+/// assert_eq!(drawn, one_by_one);
+/// # Ok::<(), dropout::Error>(())
+/// ```
+#[cfg(feature = "rand")]
+pub fn sample_masks<N, R>(net: &N, rows: usize, rng: &mut R) -> Vec<N::Masks>
+where
+    N: crate::Network + Sync,
+    N::Masks: Send,
+    R: rand::Rng + ?Sized,
+{
+    // `pass_rng`'s seeds, in its order.
+    let seeds: Vec<u64> = (0..rows).map(|_| rng.next_u64()).collect();
+    seeds
+        .par_iter()
+        .with_min_len(8)
+        .map(|&seed| net.sample_masks(&mut crate::stats::seeded(seed)))
+        .collect()
+}
+
 /// Monte Carlo dropout as [`stats::predict_mc`](crate::stats::predict_mc), its passes on the
 /// pool's threads: each pass's generator is seeded from `rng` in the same order
 /// ([`stats::pass_rng`](crate::stats::pass_rng)), a chunk of passes at a time, and the pass
