@@ -261,6 +261,7 @@ pub(crate) fn enumerate_masks<T, M: MaskView<T> + ?Sized>(
 /// [`pass_rng`]: each pass's masks hang on one draw of `rng`, which is what lets
 /// [`parallel::predict_mc`](crate::parallel::predict_mc) draw them on its threads and give these
 /// moments bit for bit.
+///
 /// The sample standard deviation divides by `samples − 1`, so one sample gives NaN: there is no
 /// spread to estimate from it (NumPy's `std(ddof=1)` and PyTorch's `std` agree).
 ///
