@@ -215,8 +215,7 @@ where
     N::Masks: Send,
     R: rand::Rng + ?Sized,
 {
-    // `pass_rng`'s seeds, in its order.
-    let seeds: Vec<u64> = (0..rows).map(|_| rng.next_u64()).collect();
+    let seeds: Vec<u64> = crate::stats::pass_seeds(rng, rows).collect();
     seeds
         .par_iter()
         .with_min_len(8)
@@ -267,8 +266,7 @@ where
             let n = remaining.min(CHUNK);
             remaining -= n;
             seeds.clear();
-            // `pass_rng`'s seeds, in its order.
-            seeds.extend((0..n).map(|_| rng.next_u64()));
+            seeds.extend(crate::stats::pass_seeds(rng, n));
             outputs = seeds
                 .par_iter()
                 .map(|&seed| {

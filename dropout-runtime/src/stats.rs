@@ -331,6 +331,16 @@ pub fn pass_rng<R: rand::Rng + ?Sized>(rng: &mut R) -> rand::rngs::Xoshiro256Plu
     seeded(rng.next_u64())
 }
 
+/// The seeds that the next `n` calls of [`pass_rng`] would draw from `rng`, in their order: how
+/// `parallel` hands passes to its threads.
+#[cfg(all(feature = "rand", feature = "parallel"))]
+pub(crate) fn pass_seeds<R: rand::Rng + ?Sized>(
+    rng: &mut R,
+    n: usize,
+) -> impl Iterator<Item = u64> + '_ {
+    (0..n).map(|_| rng.next_u64())
+}
+
 /// [`pass_rng`] for the seed it draws.
 #[cfg(feature = "rand")]
 pub(crate) fn seeded(seed: u64) -> rand::rngs::Xoshiro256PlusPlus {
