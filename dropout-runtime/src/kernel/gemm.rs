@@ -137,29 +137,51 @@ pub(crate) fn row_major<T: Float>(
     size: usize,
     w: &mut alloc::vec::Vec<T>,
 ) {
+    // Every value is written below.
+    w.resize(size * fan_in, T::ZERO);
+    for (panel, rows) in panels(fan_in, size).zip(w.chunks_mut((PANEL * fan_in).max(1))) {
+        panel_row_major(storage, fan_in, panel, rows);
+    }
+}
+
+/// [`row_major`] with its panels on rayon's threads: the same values.
+#[cfg(all(feature = "train", feature = "parallel"))]
+pub(crate) fn row_major_parallel<T: Float>(
+    storage: &[T],
+    fan_in: usize,
+    size: usize,
+    w: &mut alloc::vec::Vec<T>,
+) {
+    use rayon::prelude::*;
+    w.resize(size * fan_in, T::ZERO);
+    let panels: alloc::vec::Vec<_> = panels(fan_in, size).collect();
+    w.par_chunks_mut((PANEL * fan_in).max(1))
+        .zip(panels)
+        .for_each(|(rows, panel)| panel_row_major(storage, fan_in, panel, rows));
+}
+
+/// The rows of W (one per neuron, `fan_in` long) of one panel's neurons, into `w`.
+#[cfg(feature = "train")]
+fn panel_row_major<T: Float>(
+    storage: &[T],
+    fan_in: usize,
+    panel: dropout_shared::layout::Panel,
+    w: &mut [T],
+) {
     /// Inputs per block: their rows stay in the L1 cache while each neuron's weights from
     /// them are written side by side.
     const BLOCK: usize = 8;
-    // Every value is written below.
-    w.resize(size * fan_in, T::ZERO);
-    for panel in panels(fan_in, size) {
-        let Some(weights) = storage.get(panel.storage(fan_in)) else {
-            continue;
-        };
-        for (block, rows) in weights.chunks(BLOCK * panel.width).enumerate() {
-            for (neuron, out) in w
-                .chunks_exact_mut(fan_in)
-                .skip(panel.first)
-                .take(panel.width)
-                .enumerate()
-            {
-                let Some(out) = out.get_mut(block * BLOCK..) else {
-                    continue;
-                };
-                for (slot, row) in out.iter_mut().zip(rows.chunks_exact(panel.width)) {
-                    if let Some(&weight) = row.get(neuron) {
-                        *slot = weight;
-                    }
+    let Some(weights) = storage.get(panel.storage(fan_in)) else {
+        return;
+    };
+    for (block, rows) in weights.chunks(BLOCK * panel.width).enumerate() {
+        for (neuron, out) in w.chunks_exact_mut(fan_in).take(panel.width).enumerate() {
+            let Some(out) = out.get_mut(block * BLOCK..) else {
+                continue;
+            };
+            for (slot, row) in out.iter_mut().zip(rows.chunks_exact(panel.width)) {
+                if let Some(&weight) = row.get(neuron) {
+                    *slot = weight;
                 }
             }
         }
@@ -925,5 +947,34 @@ mod tests {
             alpha: 1.0,
         });
         assert_eq!(c, [0.0; 4]);
+    }
+
+    /// The row-major copy of a layer's weights, on one thread and on rayon's: element
+    /// (neuron, input) of the copy is the weight at `offset`, for layers narrower than a panel,
+    /// with a short last panel, and without inputs.
+    #[cfg(feature = "train")]
+    #[test]
+    fn row_major_copies_are_the_weights_by_neuron() {
+        for (fan_in, size) in [(3, 5), (9, 130), (1, 64), (0, 7)] {
+            let storage: alloc::vec::Vec<f32> = (0..fan_in * size).map(|i| value(i, 3)).collect();
+            let mut serial = alloc::vec![f32::NAN; 2];
+            super::row_major(&storage, fan_in, size, &mut serial);
+            assert_eq!(serial.len(), fan_in * size);
+            for neuron in 0..size {
+                for input in 0..fan_in {
+                    assert_eq!(
+                        serial[neuron * fan_in + input].to_bits(),
+                        storage[offset(fan_in, size, neuron, input)].to_bits(),
+                        "({neuron}, {input}) of {fan_in}×{size}"
+                    );
+                }
+            }
+            #[cfg(feature = "parallel")]
+            {
+                let mut threaded = alloc::vec::Vec::new();
+                super::row_major_parallel(&storage, fan_in, size, &mut threaded);
+                assert_eq!(threaded, serial, "{fan_in}×{size}");
+            }
+        }
     }
 }

@@ -84,6 +84,14 @@ where
         total / objective.loss.divisor(rows, targets.ncols())
     }
 
+    fn row_major<'w>(
+        &self,
+        weights: &'w mut RowMajor<N::Scalar>,
+        net: &N,
+    ) -> &'w RowMajor<N::Scalar> {
+        weights.fill_parallel(net)
+    }
+
     fn update(
         &self,
         state: &mut OptimizerState<N>,

@@ -282,7 +282,7 @@ impl Trainer {
                     &yb,
                     objective,
                     &multipliers,
-                    weights.fill(net),
+                    engine.row_major(&mut weights, net),
                     &mut grads,
                 );
                 if !value.is_finite() {
@@ -386,6 +386,16 @@ pub(crate) trait Engine<N: Network> {
         weights: &RowMajor<N::Scalar>,
         grads: &mut Gradients<N>,
     ) -> f64;
+
+    /// `net`'s weights row-major, in `weights`: [`RowMajor::fill`], or the same values copied
+    /// on the engine's threads.
+    fn row_major<'w>(
+        &self,
+        weights: &'w mut RowMajor<N::Scalar>,
+        net: &N,
+    ) -> &'w RowMajor<N::Scalar> {
+        weights.fill(net)
+    }
 
     /// One optimizer step: [`OptimizerState::step`], or its equal on the engine's threads.
     fn update(
