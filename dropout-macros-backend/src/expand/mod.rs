@@ -318,20 +318,15 @@ impl Gen<'_> {
     }
 
     /// `let a1 = g(z1(x)); let a2 = g(z2(&a1)); … aN`: the steps of the model in `pass`
-    /// (one sample or lanes), each layer's affine part from [`Gen::affine`].
+    /// (one sample or lanes), each layer from [`Pass::layer`].
     fn chain(&self, pass: Pass) -> TokenStream {
-        let apply = if pass.in_lanes() {
-            quote!(apply_lanes)
-        } else {
-            quote!(apply)
-        };
         let mut prev = quote!(x);
         let mut lines = Vec::new();
         for (idx, step) in self.model.steps().iter().enumerate() {
             let out = format_ident!("a{}", idx + 1);
-            let affine = pass.affine(step, &prev);
             let activation = self.activation(step.layer.activation);
-            lines.push(quote!(let #out = #activation.#apply(#affine);));
+            let layer = pass.layer(step, &prev, &activation);
+            lines.push(quote!(let #out = #layer;));
             prev = quote!(&#out);
         }
         let last = format_ident!("a{}", self.model.layers.len());

@@ -43,9 +43,27 @@ impl Pass {
 }
 
 impl Pass {
-    /// The pre-activation of `step`'s layer in this pass, from `prev`: a reference to what the
-    /// layer before gave, before the site between them.
-    pub(super) fn affine(self, step: &Step<'_>, prev: &TokenStream) -> TokenStream {
+    /// The output of `step`'s layer in this pass, `activation` (the layer's, as tokens) applied
+    /// to its pre-activation from `prev`: a reference to what the layer before gave, before the
+    /// site between them. The lane passes hand the activation to the runtime's lane methods,
+    /// which apply it while each neuron's sums are in registers.
+    pub(super) fn layer(
+        self,
+        step: &Step<'_>,
+        prev: &TokenStream,
+        activation: &TokenStream,
+    ) -> TokenStream {
+        if self.in_lanes() {
+            self.affine(step, prev, &quote!(, #activation))
+        } else {
+            let affine = self.affine(step, prev, &TokenStream::new());
+            quote!(#activation.apply(#affine))
+        }
+    }
+
+    /// The call that gives `step`'s pre-activation in this pass, from `prev`, with `tail`
+    /// after its arguments (the lane methods' activation).
+    fn affine(self, step: &Step<'_>, prev: &TokenStream, tail: &TokenStream) -> TokenStream {
         let name = &step.layer.name;
         let mask = |field: &proc_macro2::Ident| match self {
             Pass::MaskedLanes => quote!(, masks.map(|m| &m.#field)),
@@ -59,14 +77,21 @@ impl Pass {
         };
         match (&step.site, &step.connection) {
             (None, None) => {
-                let affine = self.method("affine");
-                quote!(self.#name.#affine(#prev))
+                let affine = if self.in_lanes() {
+                    format_ident!("activated_lanes")
+                } else {
+                    format_ident!("affine")
+                };
+                let scale = self
+                    .in_lanes()
+                    .then(|| quote!(, ::core::option::Option::None));
+                quote!(self.#name.#affine(#prev #scale #tail))
             }
             // The site fused into the layer's affine map.
             (Some(site), None) => {
                 let (index, method) = (site.index, self.method(site_base(site.noise)));
                 let mask = self.is_masked().then(|| mask(&site.field));
-                quote!(Self::__SITES[#index].#method(&self.#name, #prev #mask))
+                quote!(Self::__SITES[#index].#method(&self.#name, #prev #mask #tail))
             }
             // DropConnect masks weights, not inputs: the site's values are computed first.
             (site, Some(connection)) => {
@@ -88,7 +113,7 @@ impl Pass {
                     "eval"
                 });
                 let mask = self.is_masked().then(|| mask(&connection.field));
-                quote!(Self::__CONNECTIONS[#index].#method(&self.#name, #input #mask))
+                quote!(Self::__CONNECTIONS[#index].#method(&self.#name, #input #mask #tail))
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Dropout sites fused into the next layer's affine map.
 
-use crate::{ALPHA_PRIME, Dense, Dropout, DropoutKind, Float, Scaling};
+use crate::{ALPHA_PRIME, Activation, Dense, Dropout, DropoutKind, Float, Scaling};
 
 /// One unit after a training-mode site: `v · factor` if kept; if dropped 0, or NaN where
 /// `v · 0` is NaN (v NaN or infinite).
@@ -62,15 +62,18 @@ impl Site {
         }
     }
 
-    /// [`Site::eval`] for `B` samples stored lane-wise (see [`Dense::affine_lanes`]).
+    /// [`Site::eval`] for `B` samples stored lane-wise, followed by `next`'s `activation` (see
+    /// [`Dense::activated_lanes`]).
     #[inline(always)]
     pub fn eval_lanes<T: Float, const B: usize, const IN: usize, const OUT: usize>(
         self,
         next: &Dense<T, IN, OUT>,
         a: &[[T; B]; IN],
+        activation: Activation,
     ) -> [[T; B]; OUT] {
         let factor = self.scaling.eval_factor(self.dropout);
-        next.affine_lanes_scaled(a, (factor != 1.0).then(|| T::from_f64(factor)))
+        let scale = (factor != 1.0).then(|| T::from_f64(factor));
+        next.activated_lanes(a, scale, activation)
     }
 
     /// The training-mode pass through `next` under `mask`: `W · (a ⊙ μ · train_factor) + b`.
@@ -94,14 +97,16 @@ impl Site {
         }
     }
 
-    /// [`Site::masked`] for `B` samples stored lane-wise, sample `s` under `mask[s]`: each
-    /// sample's outputs are the bits of [`Site::masked`].
+    /// [`Site::masked`] for `B` samples stored lane-wise, sample `s` under `mask[s]`, followed
+    /// by `next`'s `activation`: each sample's outputs are the bits of [`Site::masked`] and
+    /// [`Activation::apply`].
     #[inline(always)]
     pub fn masked_lanes<T: Float, const B: usize, const IN: usize, const OUT: usize>(
         self,
         next: &Dense<T, IN, OUT>,
         a: &[[T; B]; IN],
         mask: [&[bool; IN]; B],
+        activation: Activation,
     ) -> [[T; B]; OUT] {
         match self.dropout.kind() {
             DropoutKind::Alpha => {
@@ -112,13 +117,14 @@ impl Site {
                         unit[lane] = v;
                     }
                 }
-                next.affine_lanes(&values)
+                next.activated_lanes(&values, None, activation)
             }
             DropoutKind::Standard | DropoutKind::Connect | DropoutKind::Gaussian => next
-                .affine_lanes_masked(
+                .activated_lanes_masked(
                     a,
                     mask,
                     T::from_f64(self.scaling.train_factor(self.dropout)),
+                    activation,
                 ),
         }
     }
