@@ -32,6 +32,17 @@ network! {
     }
 }
 
+network! {
+    /// f32, classic scaling with an input site, a layer too large for lanes: its batches are
+    /// matrix products, the input scaled by its keep probability first.
+    struct Scaled<f32> {
+        scaling: classic,
+        input: 20, dropout(p = 0.25),
+        dense 24 relu, dropout(p = 0.5),
+        dense 3 identity,
+    }
+}
+
 /// What the convention does to site `k` in a training pass under `masks`.
 fn masked_site<N: Network>(masks: &N::Masks) -> impl FnMut(usize, &mut [f64]) + '_ {
     let keeps: Vec<f64> = N::SPEC.sites().map(|(_, _, d)| d.keep()).collect();
@@ -165,6 +176,12 @@ agreement!(
     deep,
     Deep,
     Deep::init(&mut ChaCha8Rng::seed_from_u64(2)),
+    1e-5
+);
+agreement!(
+    scaled,
+    Scaled,
+    Scaled::init(&mut ChaCha8Rng::seed_from_u64(3)),
     1e-5
 );
 

@@ -208,6 +208,17 @@ pub(crate) struct Tape<T> {
     pub output: Array2<T>,
 }
 
+impl<T> SiteMode<'_, T> {
+    /// Whether site `site` changes its activations in this mode ([`apply_site`] does nothing
+    /// where an evaluation factor is 1).
+    fn changes(&self, site: usize) -> bool {
+        match self {
+            SiteMode::Eval(params) => params.eval_factor.get(site).is_some_and(|&f| f != 1.0),
+            SiteMode::Train(_) => true,
+        }
+    }
+}
+
 fn apply_site<T: Float + LinalgScalar>(a: &mut Array2<T>, mode: &SiteMode<'_, T>, site: usize) {
     match mode {
         SiteMode::Eval(params) => {
@@ -272,13 +283,13 @@ where
     N::Scalar: LinalgScalar,
 {
     let spec = N::SPEC;
-    let mut site = 0;
+    // The sites passed so far: the input's, if it has one.
+    let mut site = usize::from(spec.input_dropout.is_some());
     // The batch itself is the first layer's input unless a site changes it first: copying it
     // took a tenth of B1 (784-128-10, 1024 rows).
-    let mut a: CowArray<'_, N::Scalar, Ix2> = if spec.input_dropout.is_some() {
+    let mut a: CowArray<'_, N::Scalar, Ix2> = if site == 1 && mode.changes(0) {
         let mut dropped = x.to_owned();
-        apply_site(&mut dropped, mode, site);
-        site += 1;
+        apply_site(&mut dropped, mode, 0);
         dropped.into()
     } else {
         x.view().into()
