@@ -63,50 +63,52 @@ const SPECIAL_64: [((usize, usize), f64); 4] = [
     ((1, 1), -0.1),
 ];
 
-fn expected32(n: usize, i: usize) -> f32 {
-    SPECIAL_32
+/// The weight `(n, i)` of a network whose special weights are `special`.
+fn expected<T: Copy>(special: &[((usize, usize), T)], n: usize, i: usize, formula: T) -> T {
+    special
         .iter()
         .find(|(at, _)| *at == (n, i))
-        .map_or(w(n, i) as f32, |&(_, v)| v)
+        .map_or(formula, |&(_, v)| v)
+}
+
+fn expected32(n: usize, i: usize) -> f32 {
+    expected(&SPECIAL_32, n, i, w(n, i) as f32)
 }
 
 fn expected64(n: usize, i: usize) -> f64 {
-    SPECIAL_64
-        .iter()
-        .find(|(at, _)| *at == (n, i))
-        .map_or(w(n, i), |&(_, v)| v)
+    expected(&SPECIAL_64, n, i, w(n, i))
+}
+
+/// Checks every weight of a `size × fan_in` layer bit for bit (through `f64`, which keeps −0.0
+/// and `f32` subnormals).
+fn assert_weights<T: Into<f64>>(
+    (size, fan_in): (usize, usize),
+    got: impl Fn(usize, usize) -> Option<T>,
+    want: impl Fn(usize, usize) -> T,
+) {
+    for n in 0..size {
+        for i in 0..fan_in {
+            let got = got(n, i).map(|v| v.into().to_bits());
+            assert_eq!(got, Some(want(n, i).into().to_bits()), "({n}, {i})");
+        }
+    }
 }
 
 #[test]
 fn embedded_f32_weights_are_the_literals() {
     let net = Wide32::new();
-    for n in 0..32 {
-        for i in 0..32 {
-            let got = net.output.weight(n, i).unwrap();
-            assert_eq!(got.to_bits(), expected32(n, i).to_bits(), "({n}, {i})");
-        }
-        assert_eq!(net.output.bias()[n], bias(n) as f32);
-    }
+    assert_weights((32, 32), |n, i| net.output.weight(n, i), expected32);
+    assert!((0..32).all(|n| net.output.bias()[n] == bias(n) as f32));
     // The layer as written out: the same values through the literal path.
     let narrow = Narrow32::new();
-    for n in 0..33 {
-        for i in 0..31 {
-            let got = narrow.output.weight(n, i).unwrap();
-            assert_eq!(got.to_bits(), expected32(n, i).to_bits(), "({n}, {i})");
-        }
-    }
+    assert_weights((33, 31), |n, i| narrow.output.weight(n, i), expected32);
 }
 
 #[test]
 fn embedded_f64_weights_are_the_literals() {
     let net = Wide64::new();
-    for n in 0..16 {
-        for i in 0..64 {
-            let got = net.output.weight(n, i).unwrap();
-            assert_eq!(got.to_bits(), expected64(n, i).to_bits(), "({n}, {i})");
-        }
-        assert_eq!(net.output.bias()[n], bias(n));
-    }
+    assert_weights((16, 64), |n, i| net.output.weight(n, i), expected64);
+    assert!((0..16).all(|n| net.output.bias()[n] == bias(n)));
     // Row 2 onwards are finite: a pass through them is the sum written out.
     let x: [f64; 64] = std::array::from_fn(|i| (i % 3) as f64 - 1.0);
     let y = net.forward(&x);
