@@ -642,7 +642,6 @@ fn scalar_tokens(scalar: Scalar, span: Span) -> TokenStream {
     }
 }
 
-/// A suffixed literal that denotes exactly `value` (already rounded to `scalar`).
 /// Layers of at least this many weights declared as literals are embedded as bytes, as
 /// weights from files are; smaller ones are written out as the literals they were declared as,
 /// with their spans.
@@ -658,6 +657,7 @@ fn le_bytes(scalar: Scalar, value: f64) -> Vec<u8> {
     }
 }
 
+/// A suffixed literal that denotes exactly `value` (already rounded to `scalar`).
 fn literal(scalar: Scalar, value: f64, span: Span) -> TokenStream {
     let mut literal = match scalar {
         Scalar::F32 => proc_macro2::Literal::f32_suffixed(value.abs() as f32),

@@ -61,8 +61,9 @@ impl Pass {
         }
     }
 
-    /// The call that gives `step`'s pre-activation in this pass, from `prev`, with `tail`
-    /// after its arguments (the lane methods' activation).
+    /// The call for `step`'s layer in this pass, from `prev`, with `tail` after its arguments:
+    /// the layer's pre-activation, or, in the lane passes, whose `tail` is the activation, its
+    /// output.
     fn affine(self, step: &Step<'_>, prev: &TokenStream, tail: &TokenStream) -> TokenStream {
         let name = &step.layer.name;
         let mask = |field: &proc_macro2::Ident| match self {
