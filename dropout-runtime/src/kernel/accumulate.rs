@@ -161,13 +161,25 @@ fn add_rows<T: Float, R: Rows<T>, const N: usize>(
         if R::GAPS && k + AHEAD < count {
             prefetch(data, rows.entry(k + AHEAD).0 * width + start, N);
         }
-        let Some(row) = data.get(from..from + N) else {
+        let Some(row) = row::<T, N>(data, from) else {
             continue;
         };
-        for (a, &w) in acc.iter_mut().zip(row) {
-            *a += value * w;
-        }
+        *acc = add_row(acc, value, row);
     }
+}
+
+/// `data[from..from + N]`, if it is inside `data`.
+#[inline(always)]
+fn row<T, const N: usize>(data: &[T], from: usize) -> Option<&[T; N]> {
+    data.get(from..from + N)?.try_into().ok()
+}
+
+/// `acc + value · row`, lane by lane, as a new array: updating `acc` in place through an
+/// iterator, the compiler kept the sums in registers but also stored all of them to the stack
+/// for every row (eight stores a row on AVX2; 64-256-256-10's pass measured 15–18 % slower).
+#[inline(always)]
+fn add_row<T: Float, const N: usize>(acc: &[T; N], value: T, row: &[T; N]) -> [T; N] {
+    core::array::from_fn(|j| acc[j] + value * row[j])
 }
 
 /// A full panel (`out` has `PANEL` values, `data` `PANEL` weights per input), `BLOCK` sums at
@@ -204,18 +216,11 @@ fn two_panels<T: Float, R: Rows<T>>(
             prefetch(data_a, ahead, PANEL);
             prefetch(data_b, ahead, PANEL);
         }
-        let (Some(row_a), Some(row_b)) = (
-            data_a.get(from..from + PANEL),
-            data_b.get(from..from + PANEL),
-        ) else {
+        let (Some(row_a), Some(row_b)) = (row::<T, PANEL>(data_a, from), row(data_b, from)) else {
             continue;
         };
-        for (a, &w) in acc_a.iter_mut().zip(row_a) {
-            *a += value * w;
-        }
-        for (a, &w) in acc_b.iter_mut().zip(row_b) {
-            *a += value * w;
-        }
+        acc_a = add_row(&acc_a, value, row_a);
+        acc_b = add_row(&acc_b, value, row_b);
     }
     out_a.copy_from_slice(&acc_a);
     out_b.copy_from_slice(&acc_b);
