@@ -345,6 +345,52 @@ fn optimizer_steps_are_the_bits_of_one_thread() {
         (err, parameters(&net) == parameters(&start))
     });
     assert_eq!(threaded, (serial, true));
+    // Gradients that are not finite are named as such, before the new values they would give,
+    // by both optimizers on every thread count, and the network and state stay as they were.
+    let mut poisoned = x.clone();
+    poisoned[[3, 7]] = f32::NAN;
+    let (_, nan_grads) =
+        gradients_batch(&start, &poisoned, &masks, &y, Loss::MeanSquaredError).unwrap();
+    assert!(!nan_grads.is_finite());
+    for optimizer in [
+        Optimizer::sgd(0.1).with_momentum(0.9),
+        Optimizer::adam(0.01),
+    ] {
+        let mut state = OptimizerState::new(optimizer).unwrap();
+        let mut net = start.clone();
+        state.step(&mut net, &grads).unwrap();
+        let stepped = parameters(&net);
+        let refuse = |parallel: bool| {
+            let (mut state, mut net) = (state.clone(), net.clone());
+            let err = if parallel {
+                state.step_parallel(&mut net, &nan_grads)
+            } else {
+                state.step(&mut net, &nan_grads)
+            };
+            // The state is as it was: the next good step gives the bits it gave before.
+            let mut again = net.clone();
+            state.step(&mut again, &grads).unwrap();
+            (err, parameters(&net), parameters(&again))
+        };
+        let mut expected_next = net.clone();
+        state.clone().step(&mut expected_next, &grads).unwrap();
+        let diverged = Err(dropout::Error::Diverged {
+            epoch: 0,
+            step: 0,
+            what: "gradient",
+        });
+        let serial = refuse(false);
+        assert_eq!(serial.0, diverged, "{optimizer:?}");
+        assert!(serial.1 == stepped, "{optimizer:?}: the network changed");
+        assert!(
+            serial.2 == parameters(&expected_next),
+            "{optimizer:?}: the state changed"
+        );
+        assert!(
+            same_on_every_count(|| refuse(true)) == serial,
+            "{optimizer:?}: threads refuse otherwise"
+        );
+    }
 }
 
 #[test]
