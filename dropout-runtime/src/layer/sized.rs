@@ -116,7 +116,7 @@ mod tests {
     use crate::{Dense, Layer};
 
     /// Bit for bit the fixed-size layer, in both storage paths (one small panel; several
-    /// panels), with NaN, infinities and −0 among the inputs.
+    /// panels), on finite inputs with −0 among them, and with NaN and infinities among them.
     #[test]
     fn sums_are_the_fixed_size_layers() {
         fn check<const IN: usize, const OUT: usize>() {
@@ -125,25 +125,34 @@ mod tests {
             let rows: Vec<f32> = (0..OUT * IN).map(value).collect();
             let bias: Vec<f32> = (0..OUT).map(|o| value(o + 5)).collect();
             let layer = DenseVec::from_rows(IN, &rows, bias).expect("sizes fit");
-            let mut a: [f32; IN] = core::array::from_fn(|i| value(i + 3) * 3.1);
-            a[0] = -0.0;
-            a[IN - 1] = f32::NAN;
-            a[IN / 2] = f32::INFINITY;
+            let mut finite: [f32; IN] = core::array::from_fn(|i| value(i + 3) * 3.1);
+            finite[0] = -0.0;
+            let mut non_finite = finite;
+            non_finite[IN - 1] = f32::NAN;
+            non_finite[IN / 2] = f32::INFINITY;
             let mask: Vec<bool> = (0..OUT * IN).map(|k| k % 3 != 1).collect();
-            let mut z = [0.0_f32; OUT];
-            let mut fixed = [0.0_f32; OUT];
-            assert!(layer.affine_into(&a, &mut z));
-            assert!(Layer::affine_into(&dense, &a, &mut fixed));
-            assert_eq!(z.map(f32::to_bits), fixed.map(f32::to_bits));
-            assert!(layer.affine_connected_into(&a, &mask, 1.5, &mut z));
-            assert!(Layer::affine_connected_into(
-                &dense, &a, &mask, 1.5, &mut fixed
-            ));
-            assert_eq!(z.map(f32::to_bits), fixed.map(f32::to_bits));
+            // The bits of each sum; every NaN alike (NaN stays NaN, its sign and payload are
+            // not a promise: which operand of an addition the compiler puts first decides
+            // them).
+            let bits = |z: [f32; OUT]| z.map(|v| if v.is_nan() { f32::NAN } else { v }.to_bits());
+            for (a, nan) in [(finite, false), (non_finite, true)] {
+                let mut z = [0.0_f32; OUT];
+                let mut fixed = [0.0_f32; OUT];
+                assert!(layer.affine_into(&a, &mut z));
+                assert!(Layer::affine_into(&dense, &a, &mut fixed));
+                assert_eq!(bits(z), bits(fixed));
+                assert!(z.iter().all(|v| v.is_nan() == nan));
+                assert!(layer.affine_connected_into(&a, &mask, 1.5, &mut z));
+                assert!(Layer::affine_connected_into(
+                    &dense, &a, &mask, 1.5, &mut fixed
+                ));
+                assert_eq!(bits(z), bits(fixed));
+                assert!(z.iter().all(|v| v.is_nan() == nan));
+                // Wrong lengths are refused.
+                assert!(!layer.affine_into(&a[1..], &mut z));
+                assert!(!layer.affine_connected_into(&a, &mask[1..], 1.0, &mut z));
+            }
             assert_eq!(layer.storage(), Layer::storage(&dense));
-            // Wrong lengths are refused, `z` untouched.
-            assert!(!layer.affine_into(&a[1..], &mut z));
-            assert!(!layer.affine_connected_into(&a, &mask[1..], 1.0, &mut z));
         }
         check::<5, 3>();
         check::<7, 130>();
