@@ -164,7 +164,7 @@ fn add_rows<T: Float, R: Rows<T>, const N: usize>(
         let Some(row) = row::<T, N>(data, from) else {
             continue;
         };
-        *acc = add_row(acc, value, row);
+        add_row(acc, value, row);
     }
 }
 
@@ -174,12 +174,23 @@ fn row<T, const N: usize>(data: &[T], from: usize) -> Option<&[T; N]> {
     data.get(from..from + N)?.try_into().ok()
 }
 
-/// `acc + value · row`, lane by lane, as a new array: updating `acc` in place through an
-/// iterator, the compiler kept the sums in registers but also stored all of them to the stack
-/// for every row (eight stores a row on AVX2; 64-256-256-10's pass measured 15–18 % slower).
+/// `acc += value · row`, lane by lane.
+///
+/// On x86-64 the sums are formed as a new array: updated in place through an iterator, the
+/// compiler kept them in registers but also stored all of them to the stack for every row
+/// (eight stores a row on AVX2; 64-256-256-10's pass measured 15–18 % slower). Elsewhere they
+/// are updated in place: a Cortex-M has no registers to hold a panel's sums, and the new array
+/// cost its size in stack (136 more bytes for a three-panel layer, `tests/firmware.rs`).
 #[inline(always)]
-fn add_row<T: Float, const N: usize>(acc: &[T; N], value: T, row: &[T; N]) -> [T; N] {
-    core::array::from_fn(|j| acc[j] + value * row[j])
+fn add_row<T: Float, const N: usize>(acc: &mut [T; N], value: T, row: &[T; N]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        *acc = core::array::from_fn(|j| acc[j] + value * row[j]);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for (a, &w) in acc.iter_mut().zip(row) {
+        *a += value * w;
+    }
 }
 
 /// A full panel (`out` has `PANEL` values, `data` `PANEL` weights per input), `BLOCK` sums at
@@ -219,8 +230,8 @@ fn two_panels<T: Float, R: Rows<T>>(
         let (Some(row_a), Some(row_b)) = (row::<T, PANEL>(data_a, from), row(data_b, from)) else {
             continue;
         };
-        acc_a = add_row(&acc_a, value, row_a);
-        acc_b = add_row(&acc_b, value, row_b);
+        add_row(&mut acc_a, value, row_a);
+        add_row(&mut acc_b, value, row_b);
     }
     out_a.copy_from_slice(&acc_a);
     out_b.copy_from_slice(&acc_b);
