@@ -30,9 +30,28 @@ use super::panels;
 use super::{InstructionSet, Kernel, PANEL, dispatch};
 use crate::{ByType, Float};
 
-/// Steps of the inner dimension per block: a block of `B` (`KC × NR`) stays in the L1 cache
-/// while the kernel sweeps the rows of `A`.
+/// Steps of the inner dimension per block, at most: a block of `B` (`KC × NR`) stays in the L1
+/// cache while the kernel sweeps the rows of `A`.
 const KC: usize = 128;
+
+/// The steps per block for tiles `width` elements of `T` wide over panels of `B` `row`
+/// elements wide. A tile narrower than a panel reads a part of each of the panel's rows, and rows
+/// `row · size_of::<T>()` bytes apart fall into only a fraction of the L1 cache's sets: for
+/// `f32` on AVX2 (16 columns of a 64-wide panel, rows 256 bytes apart), a quarter of a 32 KB,
+/// 8-way cache's sets, 128 lines, which a block of 128 steps fills on its own, evicting the rows
+/// of `A` it is multiplied with. Such blocks take three quarters of those lines (96 steps for
+/// `f32`, 48 for `f64`; measured in docs/DESIGN.md, "Matrix products").
+const fn block_steps<T>(width: usize, row: usize) -> usize {
+    /// Lines of 64 bytes in the smallest L1 data cache of the CPUs the kernels run on, times 3/4.
+    const LINES: usize = 32 * 1024 / 64 * 3 / 4;
+    let row_lines = (row * size_of::<T>()).div_ceil(64);
+    if width >= row || row_lines == 0 {
+        KC
+    } else {
+        let steps = LINES / row_lines;
+        if steps < KC { steps } else { KC }
+    }
+}
 
 /// A `rows × bias.len()` matrix whose every row is `bias`.
 pub(crate) fn bias_rows<T: Float>(bias: &[T], rows: usize) -> Array2<T> {
@@ -445,8 +464,12 @@ impl<T: Float> Product<'_, T> {
             panel => (panel, n.div_ceil(panel)),
         };
         let nr = NV * V::N;
-        for k0 in (0..k).step_by(KC) {
-            let kc = KC.min(k - k0);
+        let steps = match self.b.panel {
+            0 => KC,
+            panel => block_steps::<T>(nr, panel),
+        };
+        for k0 in (0..k).step_by(steps) {
+            let kc = steps.min(k - k0);
             for rows in (0..m).step_by(MC) {
                 let rows = rows..(rows + MC).min(m);
                 for s in 0..segments {
@@ -868,7 +891,11 @@ mod tests {
     /// narrow one, with more rows of the batch than one block of `MC`) on every set.
     #[test]
     fn products_over_stored_panels_agree_with_plain_loops() {
-        let (fan_in, size, rows) = (37, 2 * 64 + 10, 2 * super::MC + 5);
+        // Over two blocks of steps, whether a tile spans a panel's width or not.
+        let (fan_in, size, rows) = (super::KC + 37, 2 * 64 + 10, 2 * super::MC + 5);
+        assert_eq!(super::block_steps::<f32>(16, 64), 96);
+        assert_eq!(super::block_steps::<f64>(8, 64), 48);
+        assert_eq!(super::block_steps::<f32>(64, 64), super::KC);
         let w = |n: usize, i: usize| value::<f32>(n * fan_in + i, 4);
         let mut storage = vec![0.0_f32; fan_in * size];
         for n in 0..size {
