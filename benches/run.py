@@ -254,7 +254,20 @@ def main():
         f"{met(parallel['P5']['ours_ns'], ort_default('int8 batch 1024, default'))} |",
         f"| QB/ort1 | the same on one thread each | {fmt_time(r['QB']['ours_ns'])} | "
         f"{fmt_time(ns('int8 batch 1024, 1 thread'))} | {speedup(r['QB']['ours_ns'], ns('int8 batch 1024, 1 thread'))} | — | — |",
-    ])
+    ] + ([
+        f"| QB/peak | the ceiling of QB on this CPU: 32 int8 products as 2 `vpmaddwd` + 2 `vpaddd`, 128,000 in registers | "
+        f"{fmt_time(r['QB/peak']['ours_ns'])} | 32 `f32` products as 4 FMAs, 128,000: {fmt_time(r['QB/peak']['reference_ns'])} | "
+        f"{1 / r['QB/peak']['ratio']:.2f}× the throughput | — | — |",
+    ] if 'QB/peak' in r else []))
+
+    int8_note = (
+        "\nQB/peak, timed like the goals (`benches/ratios.rs`, `int8_peak`), is the most the instructions allow\n"
+        "where the int8 kernels run on AVX2: exact int8 products cost a multiply and an add per 16 of them,\n"
+        f"an FMA does 8 at once, so QB cannot reach more than {1 / r['QB/peak']['ratio']:.2f}× the `f32` throughput here\n"
+        "(with the `f32` batch at its own peak), whatever its kernel. With AVX-512 VNNI (`vpdpbusd`, 64 products\n"
+        "that add as they multiply) the goal was met (the top of this file).\n"
+        if 'QB/peak' in r else ""
+    )
 
     small = "\n".join(
         ["| id | workload | batch | loop of single passes | batch / loop | goal ≤ 0.67× met |", "|---|---|---|---|---|---|"]
@@ -402,7 +415,7 @@ otherwise `vpmaddwd` on operands widened to 16 bits (a batch widens each layer's
 `kernel/int8/packed.rs`). The int8 batch on every core (`parallel::slices`) is P5 of "Threads".
 
 {int8}
-
+{int8_note}
 ## Microcontrollers
 
 Measured by `cargo test --test firmware` (the firmware in `embedded/`, built for each target and
