@@ -8,7 +8,8 @@
 //!
 //! Ids: T1 toy eval, T2 toy batch of 4096, M2 784-128-10 eval, M3 64-256-256-10 eval, B1
 //! 784-128-10 batch of 1024, D1 784-128-10 masked pass at p = 0.5 and p = 0, TR training step
-//! of 64-256-256-10 on a batch of 64. `benches/run.py` turns the results into BENCHMARKS.md.
+//! of 64-256-256-10 on a batch of 64; `B1/threads` and `TR/threads` run B1 and TR on every
+//! core (`dropout::parallel`). `benches/run.py` turns the results into BENCHMARKS.md.
 //! `D1/half_in_one_block` drops as many units as p = 0.5 does, each site's upper half.
 //! `T1/by_hand` is the toy network written out by hand; `L2/M2` and `L2/M3` stream as many
 //! bytes as those networks' parameters (`benches/common`). The ratios BENCHMARKS.md states as
@@ -18,7 +19,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dropout::toy::Toy;
-use dropout::train::{Loss, Optimizer, OptimizerState, gradients_batch};
+use dropout::train::{Loss, Optimizer, OptimizerState, Workspace, gradients_batch};
 use dropout::{Layer, Network};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::SeedableRng as _;
@@ -110,6 +111,10 @@ fn mnist(c: &mut Criterion) {
     c.bench_function("B1/ndarray", |b| {
         b.iter(|| baseline.forward_batch(&black_box(rows.view())));
     });
+    // B1 on every core: `parallel::rows` on rayon's global pool, one thread per core.
+    c.bench_function("B1/threads", |b| {
+        b.iter(|| dropout::parallel::rows(black_box(&rows), |rows| net.forward_batch(rows)));
+    });
 
     // D1: the same masked pass under masks drawn at p = 0.5 and under all-ones masks (p = 0).
     let mut rng = ChaCha8Rng::seed_from_u64(4);
@@ -163,6 +168,28 @@ fn mlp(c: &mut Criterion) {
                 gradients_batch(&trained, &rows, &masks, &targets, Loss::SoftmaxCrossEntropy)
                     .expect("shapes fit");
             state.step(&mut trained, &grads).expect("a finite step");
+            loss
+        });
+    });
+    // TR on every core: the masks, the gradients of the batch's chunks and the optimizer's
+    // blocks of parameters on rayon's global pool, the step's buffers kept in a workspace (as
+    // the trainer keeps them).
+    let mut workspace = Workspace::new();
+    c.bench_function("TR/threads", |b| {
+        b.iter(|| {
+            let masks = dropout::parallel::sample_masks(&trained, 64, &mut rng);
+            let (loss, grads) = workspace
+                .gradients_batch_parallel(
+                    &trained,
+                    &rows,
+                    &masks,
+                    &targets,
+                    Loss::SoftmaxCrossEntropy,
+                )
+                .expect("shapes fit");
+            state
+                .step_parallel(&mut trained, grads)
+                .expect("a finite step");
             loss
         });
     });
