@@ -29,7 +29,10 @@ use rand::rngs::ChaCha8Rng;
 use rand::{RngExt as _, SeedableRng as _};
 
 mod common;
-use common::{Mlp, Mnist, MnistI8, MnistMasks, TOY, parameter_bytes, random_rows, single, stream};
+use common::{
+    Mlp, Mnist, MnistI8, MnistMasks, ParallelStep, TOY, parameter_bytes, random_rows, single,
+    stream,
+};
 
 network! {
     /// 4-16-3, f32.
@@ -481,39 +484,13 @@ fn training_and_int8_goals(
     blocks: usize,
 ) -> Vec<Goal> {
     use dropout::parallel::{self, Pool};
-    use dropout::train::{Loss, Optimizer, OptimizerState, Workspace};
 
     let cores = all.threads();
     let mut goals = Vec::new();
-    // TR: a step of SGD with momentum on a batch of 64 under fresh masks, as in
-    // `benches/workloads.rs`, with the masks (`parallel::sample_masks`), the gradients of the
-    // batch's two chunks and the optimizer's blocks of parameters on the threads, the step's
-    // buffers kept in a workspace (as the trainer keeps them).
-    let rows = random_rows(64, 64, 6);
-    let targets = Array2::from_shape_fn((64, 10), |(r, c)| f32::from(u8::from(r % 10 == c)));
-    let mut trained = Box::new(Mlp::init(&mut ChaCha8Rng::seed_from_u64(5)));
-    let mut state = OptimizerState::<Mlp>::new(Optimizer::sgd(0.01).with_momentum(0.9))
-        .expect("valid hyperparameters");
-    let mut workspace = Workspace::new();
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    // TR's step on the threads (`common::ParallelStep`).
+    let mut parallel_step = ParallelStep::new();
     let mut step = |pool: &Pool| {
-        let loss = pool.install(|| {
-            let masks = parallel::sample_masks(&*trained, 64, &mut rng);
-            let (loss, grads) = workspace
-                .gradients_batch_parallel(
-                    &*trained,
-                    &rows,
-                    &masks,
-                    &targets,
-                    Loss::SoftmaxCrossEntropy,
-                )
-                .expect("shapes fit");
-            state
-                .step_parallel(&mut *trained, grads)
-                .expect("a finite step");
-            loss
-        });
-        black_box(loss);
+        black_box(pool.install(|| parallel_step.run()));
     };
     let step = std::cell::RefCell::new(&mut step);
     goals.push(ratio(

@@ -19,16 +19,16 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dropout::toy::Toy;
-use dropout::train::{Loss, Optimizer, OptimizerState, Workspace, gradients_batch};
+use dropout::train::{Loss, Optimizer, OptimizerState, gradients_batch};
 use dropout::{Layer, Network};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rand::SeedableRng as _;
 use rand::rngs::ChaCha8Rng;
 
 mod common;
 use common::{
-    Mlp, MlpMasks, Mnist, MnistMasks, TOY, parameter_bytes, random_rows, single, stream,
-    toy_by_hand,
+    Mlp, MlpMasks, Mnist, MnistMasks, ParallelStep, TOY, parameter_bytes, random_rows, single,
+    stream, toy_by_hand, tr_batch,
 };
 
 /// The same computation over `Array2` with shapes known only at run time: `a ← relu(W·a + b)`.
@@ -142,7 +142,8 @@ fn mnist(c: &mut Criterion) {
 fn mlp(c: &mut Criterion) {
     let net = Mlp::init(&mut ChaCha8Rng::seed_from_u64(5));
     let baseline = DynamicMlp::of(&net);
-    let rows = random_rows(64, 64, 6);
+    // M3's input is TR's first row.
+    let (rows, targets) = tr_batch();
     let x: [f32; 64] = single(&rows);
     c.bench_function("M3/dropout", |b| b.iter(|| net.forward(black_box(&x))));
     c.bench_function("M3/ndarray", |b| {
@@ -150,13 +151,6 @@ fn mlp(c: &mut Criterion) {
     });
 
     // TR: one SGD step on a batch of 64 under fresh masks.
-    let targets = {
-        let mut t = Array2::zeros((64, 10));
-        for (r, mut row) in t.axis_iter_mut(Axis(0)).enumerate() {
-            row[r % 10] = 1.0;
-        }
-        t
-    };
     let mut trained = net;
     let mut state = OptimizerState::<Mlp>::new(Optimizer::sgd(0.01).with_momentum(0.9))
         .expect("valid hyperparameters");
@@ -171,28 +165,9 @@ fn mlp(c: &mut Criterion) {
             loss
         });
     });
-    // TR on every core: the masks, the gradients of the batch's chunks and the optimizer's
-    // blocks of parameters on rayon's global pool, the step's buffers kept in a workspace (as
-    // the trainer keeps them).
-    let mut workspace = Workspace::new();
-    c.bench_function("TR/threads", |b| {
-        b.iter(|| {
-            let masks = dropout::parallel::sample_masks(&trained, 64, &mut rng);
-            let (loss, grads) = workspace
-                .gradients_batch_parallel(
-                    &trained,
-                    &rows,
-                    &masks,
-                    &targets,
-                    Loss::SoftmaxCrossEntropy,
-                )
-                .expect("shapes fit");
-            state
-                .step_parallel(&mut trained, grads)
-                .expect("a finite step");
-            loss
-        });
-    });
+    // TR on every core.
+    let mut step = ParallelStep::new();
+    c.bench_function("TR/threads", |b| b.iter(|| step.run()));
 }
 
 /// `L2/<id>`: [`stream::sum`] over as many bytes as workload `<id>`'s parameters.

@@ -2,6 +2,7 @@
 //! hand, and the streaming probe that measures the limit of a single-sample pass.
 
 use dropout::toy::Toy;
+use dropout::train::{Loss, Optimizer, OptimizerState, Workspace};
 use dropout::{Network, network};
 use ndarray::Array2;
 use rand::rngs::ChaCha8Rng;
@@ -25,6 +26,61 @@ network! {
         dense 256 relu, dropout(p = 0.5),
         dense 256 relu, dropout(p = 0.5),
         dense 10 identity,
+    }
+}
+
+/// TR's batch: 64 random rows of 64 inputs, and one-hot targets over the 10 outputs.
+pub fn tr_batch() -> (Array2<f32>, Array2<f32>) {
+    let targets = Array2::from_shape_fn((64, 10), |(r, c)| f32::from(u8::from(r % 10 == c)));
+    (random_rows(64, 64, 6), targets)
+}
+
+/// TR's training step on the current rayon pool: a step of SGD with momentum on [`tr_batch`]
+/// under fresh masks, with the masks (`parallel::sample_masks`), the gradients of the batch's
+/// chunks (`Workspace::gradients_batch_parallel`) and the optimizer's blocks of parameters
+/// (`step_parallel`) on the pool's threads, the step's buffers kept in a workspace as the
+/// trainer keeps them. `benches/workloads.rs` times it on every core (`TR/threads`),
+/// `benches/ratios.rs` against one thread (P4).
+pub struct ParallelStep {
+    net: Box<Mlp>,
+    state: OptimizerState<Mlp>,
+    workspace: Workspace<Mlp>,
+    rng: ChaCha8Rng,
+    rows: Array2<f32>,
+    targets: Array2<f32>,
+}
+
+impl ParallelStep {
+    pub fn new() -> Self {
+        let (rows, targets) = tr_batch();
+        Self {
+            net: Box::new(Mlp::init(&mut ChaCha8Rng::seed_from_u64(5))),
+            state: OptimizerState::new(Optimizer::sgd(0.01).with_momentum(0.9))
+                .expect("valid hyperparameters"),
+            workspace: Workspace::new(),
+            rng: ChaCha8Rng::seed_from_u64(7),
+            rows,
+            targets,
+        }
+    }
+
+    /// One step; its loss.
+    pub fn run(&mut self) -> f64 {
+        let masks = dropout::parallel::sample_masks(&*self.net, 64, &mut self.rng);
+        let (loss, grads) = self
+            .workspace
+            .gradients_batch_parallel(
+                &*self.net,
+                &self.rows,
+                &masks,
+                &self.targets,
+                Loss::SoftmaxCrossEntropy,
+            )
+            .expect("shapes fit");
+        self.state
+            .step_parallel(&mut *self.net, grads)
+            .expect("a finite step");
+        loss
     }
 }
 
